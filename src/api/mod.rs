@@ -1,0 +1,289 @@
+//! The Kubernetes object subset the simulator models, as plain serde data with the real
+//! API's field names, plus the typed tables every view of the cluster is made of.
+//!
+//! Objects are shared as `Rc<T>`: the API server, the watch log and every informer cache
+//! hold the same allocation until a write replaces it.
+
+pub mod event;
+pub mod meta;
+pub mod node;
+pub mod pod;
+pub mod quantity;
+pub mod scalar;
+pub mod scheduling;
+pub mod schema;
+pub mod selector;
+pub mod service;
+pub mod statefulset;
+pub mod storage;
+
+pub use event::K8sEvent;
+pub use meta::{ObjectMeta, ObjectReference, OwnerReference, Timestamp};
+pub use node::Node;
+pub use pod::Pod;
+pub use scalar::{IntOrString, Quantity};
+pub use selector::LabelSelector;
+pub use service::{PodDisruptionBudget, Service};
+pub use statefulset::{ControllerRevision, StatefulSet};
+pub use storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::rc::Rc;
+
+/// The kinds of object the API server stores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Node,
+    Pod,
+    PersistentVolumeClaim,
+    PersistentVolume,
+    StorageClass,
+    StatefulSet,
+    ControllerRevision,
+    Service,
+    PodDisruptionBudget,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Node => "Node",
+            Kind::Pod => "Pod",
+            Kind::PersistentVolumeClaim => "PersistentVolumeClaim",
+            Kind::PersistentVolume => "PersistentVolume",
+            Kind::StorageClass => "StorageClass",
+            Kind::StatefulSet => "StatefulSet",
+            Kind::ControllerRevision => "ControllerRevision",
+            Kind::Service => "Service",
+            Kind::PodDisruptionBudget => "PodDisruptionBudget",
+        }
+    }
+    /// The lower-case plural resource name, as in `kubectl get pods`.
+    pub fn resource(self) -> &'static str {
+        match self {
+            Kind::Node => "nodes",
+            Kind::Pod => "pods",
+            Kind::PersistentVolumeClaim => "persistentvolumeclaims",
+            Kind::PersistentVolume => "persistentvolumes",
+            Kind::StorageClass => "storageclasses",
+            Kind::StatefulSet => "statefulsets",
+            Kind::ControllerRevision => "controllerrevisions",
+            Kind::Service => "services",
+            Kind::PodDisruptionBudget => "poddisruptionbudgets",
+        }
+    }
+    pub fn api_version(self) -> &'static str {
+        match self {
+            Kind::StatefulSet | Kind::ControllerRevision => "apps/v1",
+            Kind::StorageClass => "storage.k8s.io/v1",
+            Kind::PodDisruptionBudget => "policy/v1",
+            _ => "v1",
+        }
+    }
+    pub fn is_cluster_scoped(self) -> bool {
+        matches!(
+            self,
+            Kind::Node | Kind::PersistentVolume | Kind::StorageClass
+        )
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Namespace and name; the namespace is empty for cluster-scoped objects.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct ObjectKey {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl ObjectKey {
+    pub fn new(namespace: &str, name: &str) -> Self {
+        ObjectKey {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+    pub fn cluster(name: &str) -> Self {
+        ObjectKey {
+            namespace: String::new(),
+            name: name.into(),
+        }
+    }
+    pub fn of(meta: &ObjectMeta) -> Self {
+        ObjectKey::new(&meta.namespace, &meta.name)
+    }
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.namespace.is_empty() {
+            f.write_str(&self.name)
+        } else {
+            write!(f, "{}/{}", self.namespace, self.name)
+        }
+    }
+}
+
+pub type Table<T> = BTreeMap<ObjectKey, Rc<T>>;
+
+/// One table per kind: the API server's storage and every informer cache have this shape.
+#[derive(Clone, Debug, Default)]
+pub struct Tables {
+    pub nodes: Table<Node>,
+    pub pods: Table<Pod>,
+    pub pvcs: Table<PersistentVolumeClaim>,
+    pub pvs: Table<PersistentVolume>,
+    pub storage_classes: Table<StorageClass>,
+    pub stateful_sets: Table<StatefulSet>,
+    pub controller_revisions: Table<ControllerRevision>,
+    pub services: Table<Service>,
+    pub pdbs: Table<PodDisruptionBudget>,
+}
+
+impl Tables {
+    pub fn get<T: Resource>(&self, key: &ObjectKey) -> Option<&Rc<T>> {
+        T::table(self).get(key)
+    }
+    pub fn list<T: Resource>(&self) -> impl Iterator<Item = &Rc<T>> {
+        T::table(self).values()
+    }
+    /// Objects of a namespace, in name order.
+    pub fn list_in<'a, T: Resource>(
+        &'a self,
+        namespace: &'a str,
+    ) -> impl Iterator<Item = &'a Rc<T>> + 'a {
+        let from = ObjectKey::new(namespace, "");
+        T::table(self)
+            .range(from..)
+            .map(|(_, v)| v)
+            .take_while(move |v| v.meta().namespace == namespace)
+    }
+    /// Puts or removes one object, as a watch event describes it.
+    pub fn apply(&mut self, obj: &AnyObject, removed: bool) {
+        macro_rules! put {
+            ($rc:expr) => {{
+                let key = ObjectKey::of($rc.meta());
+                let table = Resource::table_mut_of($rc.as_ref(), self);
+                if removed {
+                    table.remove(&key);
+                } else {
+                    table.insert(key, Rc::clone($rc));
+                }
+            }};
+        }
+        match obj {
+            AnyObject::Node(o) => put!(o),
+            AnyObject::Pod(o) => put!(o),
+            AnyObject::PersistentVolumeClaim(o) => put!(o),
+            AnyObject::PersistentVolume(o) => put!(o),
+            AnyObject::StorageClass(o) => put!(o),
+            AnyObject::StatefulSet(o) => put!(o),
+            AnyObject::ControllerRevision(o) => put!(o),
+            AnyObject::Service(o) => put!(o),
+            AnyObject::PodDisruptionBudget(o) => put!(o),
+        }
+    }
+}
+
+/// Any stored object, shared.
+#[derive(Clone, Debug)]
+pub enum AnyObject {
+    Node(Rc<Node>),
+    Pod(Rc<Pod>),
+    PersistentVolumeClaim(Rc<PersistentVolumeClaim>),
+    PersistentVolume(Rc<PersistentVolume>),
+    StorageClass(Rc<StorageClass>),
+    StatefulSet(Rc<StatefulSet>),
+    ControllerRevision(Rc<ControllerRevision>),
+    Service(Rc<Service>),
+    PodDisruptionBudget(Rc<PodDisruptionBudget>),
+}
+
+macro_rules! any_dispatch {
+    ($self:expr, $o:ident => $e:expr) => {
+        match $self {
+            AnyObject::Node($o) => $e,
+            AnyObject::Pod($o) => $e,
+            AnyObject::PersistentVolumeClaim($o) => $e,
+            AnyObject::PersistentVolume($o) => $e,
+            AnyObject::StorageClass($o) => $e,
+            AnyObject::StatefulSet($o) => $e,
+            AnyObject::ControllerRevision($o) => $e,
+            AnyObject::Service($o) => $e,
+            AnyObject::PodDisruptionBudget($o) => $e,
+        }
+    };
+}
+
+impl AnyObject {
+    pub fn kind(&self) -> Kind {
+        any_dispatch!(self, o => Resource::kind_of(o.as_ref()))
+    }
+    pub fn meta(&self) -> &ObjectMeta {
+        any_dispatch!(self, o => o.meta())
+    }
+    /// Serialises the whole object into `out` as JSON.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        any_dispatch!(self, o => serde_json::to_writer(out, o.as_ref()).expect("API objects always serialise"))
+    }
+    pub fn as_pod(&self) -> Option<&Rc<Pod>> {
+        match self {
+            AnyObject::Pod(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// What every stored kind offers the generic store, informers and traces.
+pub trait Resource: Clone + Serialize + PartialEq + fmt::Debug + 'static {
+    const KIND: Kind;
+    fn meta(&self) -> &ObjectMeta;
+    fn meta_mut(&mut self) -> &mut ObjectMeta;
+    fn table(t: &Tables) -> &Table<Self>;
+    fn table_mut(t: &mut Tables) -> &mut Table<Self>;
+    fn wrap(rc: Rc<Self>) -> AnyObject;
+    /// Whether `other` has the same desired state (spec); a change bumps `generation`.
+    fn same_spec(&self, other: &Self) -> bool;
+    /// Replaces this object's status with `other`'s (the status subresource).
+    fn take_status_from(&mut self, other: &Self);
+    fn kind_of(&self) -> Kind {
+        Self::KIND
+    }
+    fn table_mut_of<'a>(&self, t: &'a mut Tables) -> &'a mut Table<Self> {
+        Self::table_mut(t)
+    }
+}
+
+macro_rules! resource {
+    ($ty:ty, $kind:ident, $field:ident, spec: $($spec:ident),* ; status: $($status:ident),*) => {
+        impl Resource for $ty {
+            const KIND: Kind = Kind::$kind;
+            fn meta(&self) -> &ObjectMeta { &self.metadata }
+            fn meta_mut(&mut self) -> &mut ObjectMeta { &mut self.metadata }
+            fn table(t: &Tables) -> &Table<Self> { &t.$field }
+            fn table_mut(t: &mut Tables) -> &mut Table<Self> { &mut t.$field }
+            fn wrap(rc: Rc<Self>) -> AnyObject { AnyObject::$kind(rc) }
+            #[allow(unused_variables)]
+            fn same_spec(&self, other: &Self) -> bool { true $(&& self.$spec == other.$spec)* }
+            #[allow(unused_variables)]
+            fn take_status_from(&mut self, other: &Self) { $(self.$status = other.$status.clone();)* }
+        }
+    };
+}
+
+resource!(Node, Node, nodes, spec: spec; status: status);
+resource!(Pod, Pod, pods, spec: spec; status: status);
+resource!(PersistentVolumeClaim, PersistentVolumeClaim, pvcs, spec: spec; status: status);
+resource!(PersistentVolume, PersistentVolume, pvs, spec: spec; status: status);
+resource!(StorageClass, StorageClass, storage_classes, spec: provisioner, parameters, reclaim_policy, volume_binding_mode, allow_volume_expansion, allowed_topologies; status: );
+resource!(StatefulSet, StatefulSet, stateful_sets, spec: spec; status: status);
+resource!(ControllerRevision, ControllerRevision, controller_revisions, spec: data, revision; status: );
+resource!(Service, Service, services, spec: spec; status: );
+resource!(PodDisruptionBudget, PodDisruptionBudget, pdbs, spec: spec; status: status);

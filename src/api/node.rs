@@ -1,0 +1,97 @@
+//! Node (`v1`): capacity, labels, taints, unschedulable, and the conditions the kubelet and
+//! the node lifecycle controller write.
+
+use super::meta::{ObjectMeta, Timestamp};
+use super::scalar::Quantity;
+use super::scheduling::Taint;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Node {
+    #[serde(default = "super::pod::v1")]
+    pub api_version: String,
+    #[serde(default = "node_kind")]
+    pub kind: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: NodeSpec,
+    #[serde(default)]
+    pub status: NodeStatus,
+}
+
+fn node_kind() -> String {
+    "Node".into()
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeSpec {
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unschedulable: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub taints: Vec<Taint>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub provider_id: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeStatus {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub capacity: BTreeMap<String, Quantity>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub allocatable: BTreeMap<String, Quantity>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<NodeCondition>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeCondition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_heartbeat_time: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+/// Well-known label and taint keys.
+pub mod well_known {
+    pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
+    pub const LABEL_REGION: &str = "topology.kubernetes.io/region";
+    pub const LABEL_HOSTNAME: &str = "kubernetes.io/hostname";
+    pub const TAINT_UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
+    pub const TAINT_NOT_READY: &str = "node.kubernetes.io/not-ready";
+    pub const TAINT_UNREACHABLE: &str = "node.kubernetes.io/unreachable";
+    pub const TAINT_OUT_OF_SERVICE: &str = "node.kubernetes.io/out-of-service";
+}
+
+impl Node {
+    pub fn zone(&self) -> &str {
+        self.metadata
+            .labels
+            .get(well_known::LABEL_ZONE)
+            .map_or("", String::as_str)
+    }
+    pub fn is_ready(&self) -> bool {
+        self.status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "Ready" && c.status == "True")
+    }
+    pub fn allocatable_milli(&self, resource: &str) -> i128 {
+        self.status
+            .allocatable
+            .get(resource)
+            .map_or(0, Quantity::milli)
+    }
+}

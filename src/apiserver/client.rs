@@ -1,0 +1,85 @@
+//! The API client a component writes through: who is writing, at which instant, and
+//! whether the API server can be reached at all. Components never touch the store directly.
+
+use super::{ApiError, ApiServer, DeleteOptions, EventType, Strategy};
+use crate::api::{ObjectKey, Resource};
+use crate::time::SimTime;
+use std::rc::Rc;
+
+/// The identity a component writes under: `name` appears in the trace (`actor`), `component`
+/// and `host` in the source of the Events it records.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub name: Rc<str>,
+    pub component: &'static str,
+    pub host: String,
+}
+
+impl Actor {
+    pub fn new(component: &'static str) -> Self {
+        Actor {
+            name: Rc::from(component),
+            component,
+            host: String::new(),
+        }
+    }
+    pub fn on_host(component: &'static str, host: &str) -> Self {
+        Actor {
+            name: Rc::from(format!("{component}/{host}")),
+            component,
+            host: host.to_string(),
+        }
+    }
+}
+
+pub struct ApiClient<'a> {
+    api: &'a mut ApiServer,
+    actor: &'a Actor,
+    now: SimTime,
+}
+
+impl<'a> ApiClient<'a> {
+    pub fn new(api: &'a mut ApiServer, actor: &'a Actor, now: SimTime) -> Self {
+        ApiClient { api, actor, now }
+    }
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+    /// A live (quorum) read, as `Get` without the informer cache.
+    pub fn get<T: Resource>(&self, key: &ObjectKey) -> Option<Rc<T>> {
+        self.api.get::<T>(key).cloned()
+    }
+    pub fn create<T: Strategy>(&mut self, obj: T) -> Result<Rc<T>, ApiError> {
+        self.api.create(self.now, &self.actor.name, obj)
+    }
+    pub fn update<T: Strategy>(&mut self, obj: T) -> Result<Rc<T>, ApiError> {
+        self.api.update(self.now, &self.actor.name, obj)
+    }
+    pub fn update_status<T: Strategy>(&mut self, obj: &T) -> Result<Rc<T>, ApiError> {
+        self.api.update_status(self.now, &self.actor.name, obj)
+    }
+    pub fn delete<T: Strategy>(
+        &mut self,
+        key: &ObjectKey,
+        opts: &DeleteOptions,
+    ) -> Result<(Rc<T>, bool), ApiError> {
+        self.api.delete::<T>(self.now, &self.actor.name, key, opts)
+    }
+    /// Records a Kubernetes Event about `involved`, as this component's EventRecorder would.
+    pub fn event<T: Resource>(
+        &mut self,
+        involved: &T,
+        type_: EventType,
+        reason: &str,
+        message: String,
+    ) {
+        self.api.record_event(
+            self.now,
+            involved,
+            type_,
+            reason,
+            message,
+            (self.actor.component, &self.actor.host),
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! Kubernetes Events as upstream components record them through `record.EventRecorder`:
+//! an identical event (same object, reason, message and source) within the correlation
+//! window is not a new object but the old one with `count` raised and `lastTimestamp`
+//! moved (`EventCorrelator`, 10-minute aggregation window).
+
+use super::{ApiServer, JournalEntry};
+use crate::api::event::EventSource;
+use crate::api::{K8sEvent, ObjectMeta, ObjectReference, Resource, Timestamp};
+use crate::time::{SimDuration, SimTime};
+use std::rc::Rc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventType {
+    Normal,
+    Warning,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Normal => "Normal",
+            EventType::Warning => "Warning",
+        }
+    }
+}
+
+/// `defaultAggregateIntervalInSeconds` of the event correlator.
+const CORRELATION_WINDOW: SimDuration = SimDuration::from_secs(600);
+
+impl ApiServer {
+    /// Records an Event about `involved`, from `component` (on `host`, for kubelets).
+    pub fn record_event<T: Resource>(
+        &mut self,
+        now: SimTime,
+        involved: &T,
+        type_: EventType,
+        reason: &str,
+        message: String,
+        (component, host): (&str, &str),
+    ) {
+        let meta = involved.meta();
+        let key = (
+            meta.uid.clone(),
+            reason.to_string(),
+            message.clone(),
+            component.to_string(),
+        );
+        let ts = Timestamp::at(now);
+        if let Some(prev) = self.event_index.get(&key) {
+            let recent = prev
+                .last_timestamp
+                .is_some_and(|t| now.saturating_since(t.time()) <= CORRELATION_WINDOW);
+            if recent {
+                let mut ev = (**prev).clone();
+                ev.count += 1;
+                ev.last_timestamp = Some(ts);
+                let ev = Rc::new(ev);
+                self.event_index.insert(key, Rc::clone(&ev));
+                self.push(JournalEntry::Event { at: now, event: ev });
+                return;
+            }
+        }
+        self.event_counter += 1;
+        let ev = Rc::new(K8sEvent {
+            api_version: "v1".into(),
+            kind: "Event".into(),
+            metadata: ObjectMeta {
+                name: format!("{}.{:016x}", meta.name, self.event_counter),
+                namespace: if meta.namespace.is_empty() {
+                    "default".into()
+                } else {
+                    meta.namespace.clone()
+                },
+                ..Default::default()
+            },
+            involved_object: ObjectReference {
+                api_version: T::KIND.api_version().into(),
+                kind: T::KIND.as_str().into(),
+                namespace: meta.namespace.clone(),
+                name: meta.name.clone(),
+                uid: meta.uid.clone(),
+                resource_version: meta.resource_version.clone(),
+            },
+            reason: reason.into(),
+            message,
+            type_: type_.as_str().into(),
+            source: EventSource {
+                component: component.into(),
+                host: host.into(),
+            },
+            first_timestamp: Some(ts),
+            last_timestamp: Some(ts),
+            count: 1,
+        });
+        self.event_index.insert(key, Rc::clone(&ev));
+        self.push(JournalEntry::Event { at: now, event: ev });
+    }
+}

@@ -1,0 +1,81 @@
+//! Informers: a component's cached view of the cluster, fed from the API server's journal.
+//! Each informer sees a write only once its delivery time (write time + watch delay) has
+//! come, so caches can be stale exactly as they are in a real cluster.
+
+use super::{ApiServer, JournalEntry, WatchEvent};
+use crate::api::{AnyObject, ObjectKey, Tables};
+use crate::time::{SimDuration, SimTime};
+
+pub struct Informer {
+    cursor: u64,
+    pub cache: Tables,
+    pub delay: SimDuration,
+}
+
+impl Informer {
+    pub fn new(delay: SimDuration) -> Self {
+        Informer {
+            cursor: 0,
+            cache: Tables::default(),
+            delay,
+        }
+    }
+
+    pub fn cursor(&self) -> u64 {
+        self.cursor
+    }
+
+    /// Whether a journal entry is waiting that this informer has not seen.
+    pub fn is_behind(&self, api: &ApiServer) -> bool {
+        self.cursor < api.journal_end()
+    }
+
+    /// Applies every write whose delivery time has come by `now`, calling
+    /// `handler(old, event, cache)` after each one is applied (`old` is the cached object the
+    /// event replaced, as informer update handlers receive it). Returns the delivery time
+    /// of the next pending write, if any.
+    pub fn catch_up(
+        &mut self,
+        api: &ApiServer,
+        now: SimTime,
+        mut handler: impl FnMut(Option<AnyObject>, &WatchEvent, &Tables),
+    ) -> Option<SimTime> {
+        while let Some(entry) = api.journal_entry(self.cursor) {
+            let deliver_at = entry.at().saturating_add(self.delay);
+            if deliver_at > now {
+                return Some(deliver_at);
+            }
+            self.cursor += 1;
+            if let JournalEntry::Write(w) = entry {
+                let old = self.cached(&w.obj);
+                self.cache.apply(&w.obj, w.removed);
+                handler(old, w, &self.cache);
+            }
+        }
+        None
+    }
+
+    fn cached(&self, obj: &AnyObject) -> Option<AnyObject> {
+        let key = ObjectKey::of(obj.meta());
+        let c = &self.cache;
+        Some(match obj {
+            AnyObject::Node(_) => AnyObject::Node(c.nodes.get(&key)?.clone()),
+            AnyObject::Pod(_) => AnyObject::Pod(c.pods.get(&key)?.clone()),
+            AnyObject::PersistentVolumeClaim(_) => {
+                AnyObject::PersistentVolumeClaim(c.pvcs.get(&key)?.clone())
+            }
+            AnyObject::PersistentVolume(_) => AnyObject::PersistentVolume(c.pvs.get(&key)?.clone()),
+            AnyObject::StorageClass(_) => {
+                AnyObject::StorageClass(c.storage_classes.get(&key)?.clone())
+            }
+            AnyObject::StatefulSet(_) => AnyObject::StatefulSet(c.stateful_sets.get(&key)?.clone()),
+            AnyObject::ControllerRevision(_) => {
+                AnyObject::ControllerRevision(c.controller_revisions.get(&key)?.clone())
+            }
+            AnyObject::Service(_) => AnyObject::Service(c.services.get(&key)?.clone()),
+            AnyObject::PodDisruptionBudget(_) => {
+                AnyObject::PodDisruptionBudget(c.pdbs.get(&key)?.clone())
+            }
+        })
+    }
+}

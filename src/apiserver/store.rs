@@ -1,0 +1,262 @@
+//! Create, update, status update and delete, with the API server's rules: uid and
+//! resourceVersion assignment, optimistic concurrency, generation bumps on spec changes,
+//! graceful deletion and finalizers.
+
+use super::{ApiError, ApiServer, JournalEntry, Strategy, Verb, WatchEvent};
+use crate::api::{ObjectKey, Resource, Timestamp};
+use crate::time::{SimDuration, SimTime};
+use std::rc::Rc;
+
+/// How dependents are treated when an owner is deleted (`metav1.DeletionPropagation`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Propagation {
+    #[default]
+    Background,
+    Foreground,
+    Orphan,
+}
+
+/// `metav1.DeleteOptions`, the part the simulator models.
+#[derive(Clone, Debug, Default)]
+pub struct DeleteOptions {
+    /// `None` uses the object's own grace period; `Some(0)` deletes at once (force).
+    pub grace_period_seconds: Option<i64>,
+    /// Refuse the delete unless the stored object has this uid.
+    pub precondition_uid: Option<String>,
+    pub propagation: Propagation,
+}
+
+impl DeleteOptions {
+    pub fn force() -> Self {
+        DeleteOptions {
+            grace_period_seconds: Some(0),
+            ..Default::default()
+        }
+    }
+}
+
+impl ApiServer {
+    /// A consistent read of one object.
+    pub fn get<T: Resource>(&self, key: &ObjectKey) -> Option<&Rc<T>> {
+        T::table(&self.objects).get(key)
+    }
+
+    /// Creates `obj`. The server sets uid, resourceVersion, generation and
+    /// creationTimestamp, applies defaults and resets status as the kind's strategy says.
+    pub fn create<T: Strategy>(
+        &mut self,
+        now: SimTime,
+        actor: &Rc<str>,
+        mut obj: T,
+    ) -> Result<Rc<T>, ApiError> {
+        let kind = T::KIND;
+        {
+            let meta = obj.meta_mut();
+            if kind.is_cluster_scoped() {
+                meta.namespace.clear();
+            } else if meta.namespace.is_empty() {
+                meta.namespace = self.config.default_namespace.clone();
+            }
+            if meta.name.is_empty() {
+                return Err(ApiError::Invalid {
+                    kind,
+                    name: meta.generate_name.clone(),
+                    message: "metadata.name: Required value: name or generateName is required"
+                        .into(),
+                });
+            }
+        }
+        let key = ObjectKey::of(obj.meta());
+        if T::table(&self.objects).contains_key(&key) {
+            return Err(ApiError::AlreadyExists {
+                kind,
+                name: key.name,
+            });
+        }
+        obj.prepare_for_create();
+        let uid = self.next_uid();
+        self.resource_version += 1;
+        let meta = obj.meta_mut();
+        meta.uid = uid;
+        meta.resource_version = self.resource_version.to_string();
+        meta.generation = 1;
+        meta.creation_timestamp = Some(Timestamp::at(now));
+        meta.deletion_timestamp = None;
+        meta.deletion_grace_period_seconds = None;
+        Ok(self.store(now, actor, Verb::Create, obj))
+    }
+
+    /// Replaces the object's spec and metadata; the stored status is kept. Fails with a
+    /// conflict if `obj` carries a resourceVersion other than the stored one.
+    pub fn update<T: Strategy>(
+        &mut self,
+        now: SimTime,
+        actor: &Rc<str>,
+        mut obj: T,
+    ) -> Result<Rc<T>, ApiError> {
+        let old = self.current_for_write(&obj)?;
+        obj.take_status_from(&old);
+        let spec_changed = !obj.same_spec(&old);
+        let meta = obj.meta_mut();
+        let old_meta = old.meta();
+        meta.uid = old_meta.uid.clone();
+        meta.creation_timestamp = old_meta.creation_timestamp;
+        meta.deletion_timestamp = old_meta.deletion_timestamp;
+        meta.deletion_grace_period_seconds = old_meta.deletion_grace_period_seconds;
+        meta.generation = old_meta.generation + i64::from(spec_changed);
+        if *old == obj.clone_with_rv(&old_meta.resource_version) {
+            return Ok(old); // A no-op update writes nothing, as in a real API server.
+        }
+        self.resource_version += 1;
+        obj.meta_mut().resource_version = self.resource_version.to_string();
+        let finished = obj.meta().deletion_timestamp.is_some()
+            && obj.meta().finalizers.is_empty()
+            && obj.meta().deletion_grace_period_seconds.unwrap_or(0) == 0;
+        if finished {
+            return Ok(self.remove(now, actor, Verb::Update, obj));
+        }
+        Ok(self.store(now, actor, Verb::Update, obj))
+    }
+
+    /// Writes the status subresource: only `obj`'s status is taken; spec and metadata stay.
+    pub fn update_status<T: Strategy>(
+        &mut self,
+        now: SimTime,
+        actor: &Rc<str>,
+        obj: &T,
+    ) -> Result<Rc<T>, ApiError> {
+        let old = self.current_for_write(obj)?;
+        let mut next = (*old).clone();
+        next.take_status_from(obj);
+        if next == *old {
+            return Ok(old);
+        }
+        self.resource_version += 1;
+        next.meta_mut().resource_version = self.resource_version.to_string();
+        Ok(self.store(now, actor, Verb::Status, next))
+    }
+
+    /// Deletes an object. Kinds with graceful deletion (pods on a node) get a
+    /// deletionTimestamp `grace` seconds ahead and stay until their kubelet confirms;
+    /// objects with finalizers stay until the finalizers are removed; others go at once.
+    /// Returns the object as it stands after the call (`removed` tells which case).
+    pub fn delete<T: Strategy>(
+        &mut self,
+        now: SimTime,
+        actor: &Rc<str>,
+        key: &ObjectKey,
+        opts: &DeleteOptions,
+    ) -> Result<(Rc<T>, bool), ApiError> {
+        let kind = T::KIND;
+        let old = T::table(&self.objects)
+            .get(key)
+            .cloned()
+            .ok_or_else(|| ApiError::NotFound {
+                kind,
+                name: key.name.clone(),
+            })?;
+        if let Some(uid) = &opts.precondition_uid
+            && *uid != old.meta().uid
+        {
+            return Err(ApiError::Conflict {
+                kind,
+                name: key.name.clone(),
+            });
+        }
+        let grace = old.graceful_delete_seconds(opts.grace_period_seconds);
+        let mut next = (*old).clone();
+        let meta = next.meta_mut();
+        let already = meta.deletion_timestamp.is_some();
+        match grace {
+            Some(g) if g > 0 => {
+                // `BeforeDelete`: a second delete may only shorten the grace period.
+                let deadline = Timestamp::at(now + SimDuration::from_secs(g as u64));
+                if already && meta.deletion_timestamp.is_some_and(|d| d <= deadline) {
+                    return Ok((old, false));
+                }
+                meta.deletion_timestamp = Some(deadline);
+                meta.deletion_grace_period_seconds = Some(g);
+            }
+            _ => {
+                if meta.finalizers.is_empty() {
+                    return Ok((self.remove(now, actor, Verb::Delete, next), true));
+                }
+                if already && meta.deletion_grace_period_seconds.unwrap_or(0) == 0 {
+                    return Ok((old, false));
+                }
+                meta.deletion_timestamp = meta.deletion_timestamp.or(Some(Timestamp::at(now)));
+                meta.deletion_grace_period_seconds = Some(0);
+            }
+        }
+        self.resource_version += 1;
+        next.meta_mut().resource_version = self.resource_version.to_string();
+        Ok((self.store(now, actor, Verb::Delete, next), false))
+    }
+
+    fn current_for_write<T: Resource>(&self, obj: &T) -> Result<Rc<T>, ApiError> {
+        let kind = T::KIND;
+        let mut key = ObjectKey::of(obj.meta());
+        if kind.is_cluster_scoped() {
+            key.namespace.clear();
+        }
+        let old = T::table(&self.objects)
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| ApiError::NotFound {
+                kind,
+                name: key.name.clone(),
+            })?;
+        let rv = &obj.meta().resource_version;
+        if !rv.is_empty() && *rv != old.meta().resource_version {
+            return Err(ApiError::Conflict {
+                kind,
+                name: key.name,
+            });
+        }
+        Ok(old)
+    }
+
+    fn store<T: Resource>(&mut self, now: SimTime, actor: &Rc<str>, verb: Verb, obj: T) -> Rc<T> {
+        let rc = Rc::new(obj);
+        T::table_mut(&mut self.objects).insert(ObjectKey::of(rc.meta()), Rc::clone(&rc));
+        self.push(JournalEntry::Write(WatchEvent {
+            at: now,
+            verb,
+            removed: false,
+            obj: T::wrap(Rc::clone(&rc)),
+            actor: Rc::clone(actor),
+        }));
+        rc
+    }
+
+    fn remove<T: Resource>(
+        &mut self,
+        now: SimTime,
+        actor: &Rc<str>,
+        verb: Verb,
+        mut obj: T,
+    ) -> Rc<T> {
+        self.resource_version += 1;
+        obj.meta_mut().resource_version = self.resource_version.to_string();
+        let rc = Rc::new(obj);
+        T::table_mut(&mut self.objects).remove(&ObjectKey::of(rc.meta()));
+        self.push(JournalEntry::Write(WatchEvent {
+            at: now,
+            verb,
+            removed: true,
+            obj: T::wrap(Rc::clone(&rc)),
+            actor: Rc::clone(actor),
+        }));
+        rc
+    }
+}
+
+/// Compares objects ignoring resourceVersion (for no-op update detection).
+trait CloneWithRv: Resource {
+    fn clone_with_rv(&self, rv: &str) -> Self {
+        let mut c = self.clone();
+        c.meta_mut().resource_version = rv.to_string();
+        c
+    }
+}
+impl<T: Resource> CloneWithRv for T {}

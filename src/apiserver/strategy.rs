@@ -1,0 +1,94 @@
+//! Per-kind registry strategies (`pkg/registry/*/strategy.go`): what the API server does to
+//! an object on create, and whether and how long a delete is graceful.
+
+use super::defaults;
+use crate::api::pod::phase;
+use crate::api::{
+    ControllerRevision, Node, PersistentVolume, PersistentVolumeClaim, Pod, PodDisruptionBudget,
+    Resource, Service, StatefulSet, StorageClass,
+};
+
+pub trait Strategy: Resource {
+    /// `PrepareForCreate` plus defaulting and the default admission plugins.
+    fn prepare_for_create(&mut self) {}
+    /// `CheckGracefulDelete`: the grace period in seconds for a delete with the requested
+    /// one, or `None` if this kind is deleted without grace.
+    fn graceful_delete_seconds(&self, _requested: Option<i64>) -> Option<i64> {
+        None
+    }
+}
+
+impl Strategy for Pod {
+    fn prepare_for_create(&mut self) {
+        defaults::pod_spec(&mut self.spec);
+        defaults::default_toleration_seconds(&mut self.spec);
+        // `podStrategy.PrepareForCreate`: status is reset and the phase starts Pending.
+        self.status = Default::default();
+        self.status.phase = phase::PENDING.into();
+    }
+
+    // `podStrategy.CheckGracefulDelete` (pkg/registry/core/pod/strategy.go).
+    fn graceful_delete_seconds(&self, requested: Option<i64>) -> Option<i64> {
+        let mut period = match requested {
+            Some(g) if g >= 0 => g,
+            _ => self.grace_period_seconds(),
+        };
+        // A pod that was never scheduled, or whose containers have all finished, has no
+        // kubelet to wait for.
+        if self.spec.node_name.is_empty()
+            || self.status.phase == phase::FAILED
+            || self.status.phase == phase::SUCCEEDED
+        {
+            period = 0;
+        }
+        Some(period)
+    }
+}
+
+impl Strategy for StatefulSet {
+    fn prepare_for_create(&mut self) {
+        defaults::stateful_set(self);
+        self.status = Default::default();
+    }
+}
+
+impl Strategy for PersistentVolumeClaim {
+    fn prepare_for_create(&mut self) {
+        self.status = Default::default();
+        self.status.phase = "Pending".into();
+        if self.spec.volume_mode.is_none() {
+            self.spec.volume_mode = Some("Filesystem".into());
+        }
+    }
+}
+
+impl Strategy for PersistentVolume {
+    fn prepare_for_create(&mut self) {
+        self.status = Default::default();
+        self.status.phase = "Pending".into();
+        if self.spec.persistent_volume_reclaim_policy.is_empty() {
+            self.spec.persistent_volume_reclaim_policy = "Retain".into();
+        }
+        if self.spec.volume_mode.is_none() {
+            self.spec.volume_mode = Some("Filesystem".into());
+        }
+    }
+}
+
+impl Strategy for StorageClass {
+    fn prepare_for_create(&mut self) {
+        // `SetDefaults_StorageClass`.
+        self.reclaim_policy.get_or_insert_with(|| "Delete".into());
+        self.volume_binding_mode
+            .get_or_insert_with(|| "Immediate".into());
+    }
+}
+
+impl Strategy for Node {}
+impl Strategy for ControllerRevision {}
+impl Strategy for Service {}
+impl Strategy for PodDisruptionBudget {
+    fn prepare_for_create(&mut self) {
+        self.status = Default::default();
+    }
+}

@@ -1,0 +1,107 @@
+//! kube-controller-manager: one shared informer, several controllers, one work queue each.
+//! A sync takes no simulated time; the engine runs queued keys at the instant they are
+//! queued, one per engine event, so other events at the same instant interleave fairly.
+
+use super::workqueue::WorkQueue;
+use super::{ControlTimer, Controller, Enqueue};
+use crate::api::Tables;
+use crate::apiserver::{ApiServer, Informer};
+use crate::component::Ctx;
+use crate::time::SimTime;
+
+pub struct ControllerManager {
+    pub informer: Informer,
+    controllers: Vec<Box<dyn Controller>>,
+    queues: Vec<WorkQueue>,
+}
+
+impl ControllerManager {
+    pub fn new(informer: Informer, controllers: Vec<Box<dyn Controller>>) -> Self {
+        let queues = controllers.iter().map(|_| WorkQueue::default()).collect();
+        ControllerManager {
+            informer,
+            controllers,
+            queues,
+        }
+    }
+
+    /// Delivers due watch events to every controller's handlers. Returns the next time a
+    /// delivery is due, if any.
+    pub fn deliver(
+        &mut self,
+        api: &ApiServer,
+        now: SimTime,
+        timers: &mut Vec<(SimTime, ControlTimer)>,
+    ) -> Option<SimTime> {
+        let mut delivered = Vec::new();
+        let next = self
+            .informer
+            .catch_up(api, now, |old, ev, _| delivered.push((old, ev.clone())));
+        for (i, c) in self.controllers.iter_mut().enumerate() {
+            let mut q = Enqueue::default();
+            for (old, ev) in &delivered {
+                c.on_watch(old.as_ref(), ev, &self.informer.cache, &mut q);
+            }
+            apply(&mut self.queues[i], i, q, now, timers);
+        }
+        next
+    }
+
+    /// A delayed add has come due.
+    pub fn requeue(&mut self, controller: usize, key: crate::api::ObjectKey) {
+        self.queues[controller].add(key);
+    }
+
+    /// Controllers with keys waiting, in a fixed order.
+    pub fn busy(&self) -> impl Iterator<Item = usize> + '_ {
+        self.queues
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| q.has_work())
+            .map(|(i, _)| i)
+    }
+
+    /// Runs one sync of controller `i`'s next key. Returns whether one ran.
+    pub fn work(&mut self, i: usize, ctx: &mut Ctx<'_, ControlTimer>) -> bool {
+        let Some(key) = self.queues[i].get() else {
+            return false;
+        };
+        let mut q = Enqueue::default();
+        let result = self.controllers[i].sync(&key, &self.informer.cache, ctx, &mut q);
+        let queue = &mut self.queues[i];
+        match result {
+            Ok(()) => queue.forget(&key),
+            Err(_) => {
+                let delay = queue.rate_limit_delay(&key);
+                q.add_after(key.clone(), delay);
+            }
+        }
+        queue.done(&key);
+        let now = ctx.now;
+        let mut timers = Vec::new();
+        apply(queue, i, q, now, &mut timers);
+        for (at, t) in timers {
+            ctx.at(at, t);
+        }
+        true
+    }
+
+    pub fn cache(&self) -> &Tables {
+        &self.informer.cache
+    }
+}
+
+fn apply(
+    queue: &mut WorkQueue,
+    i: usize,
+    q: Enqueue,
+    now: SimTime,
+    timers: &mut Vec<(SimTime, ControlTimer)>,
+) {
+    for key in q.now {
+        queue.add(key);
+    }
+    for (delay, key) in q.after {
+        timers.push((now + delay, ControlTimer::Requeue { controller: i, key }));
+    }
+}

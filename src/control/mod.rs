@@ -1,0 +1,65 @@
+//! The control plane: kube-controller-manager's controllers and kube-scheduler. They see
+//! the cluster only through their informer caches and act only through the API client,
+//! exactly as in a real cluster; they never read the physical world (`infra`).
+
+pub mod manager;
+pub mod pv_binder;
+pub mod scheduler;
+pub mod statefulset;
+pub mod workqueue;
+
+use crate::api::{AnyObject, ObjectKey, Tables};
+use crate::apiserver::WatchEvent;
+use crate::component::Ctx;
+use crate::time::SimDuration;
+
+/// Keys a controller asks to have queued: now, or after a delay (`AddAfter`).
+#[derive(Default, Debug)]
+pub struct Enqueue {
+    pub now: Vec<ObjectKey>,
+    pub after: Vec<(SimDuration, ObjectKey)>,
+}
+
+impl Enqueue {
+    pub fn add(&mut self, key: ObjectKey) {
+        self.now.push(key);
+    }
+    pub fn add_after(&mut self, key: ObjectKey, delay: SimDuration) {
+        if delay == SimDuration::ZERO {
+            self.now.push(key);
+        } else {
+            self.after.push((delay, key));
+        }
+    }
+}
+
+/// Timers of the control plane, as the engine delivers them back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ControlTimer {
+    /// A delayed add of `key` to the queue of controller number `controller`.
+    Requeue { controller: usize, key: ObjectKey },
+    /// The scheduler asked to run again.
+    Scheduler,
+}
+
+/// A level-triggered controller of kube-controller-manager.
+pub trait Controller {
+    /// The name it records Events and writes under, e.g. `statefulset-controller`.
+    fn name(&self) -> &'static str;
+    /// Informer event handlers: decide which keys to queue. Never told why later.
+    fn on_watch(
+        &mut self,
+        old: Option<&AnyObject>,
+        ev: &WatchEvent,
+        cache: &Tables,
+        q: &mut Enqueue,
+    );
+    /// One sync of one key. An `Err` is retried with the rate limiter's backoff.
+    fn sync(
+        &mut self,
+        key: &ObjectKey,
+        cache: &Tables,
+        ctx: &mut Ctx<'_, ControlTimer>,
+        q: &mut Enqueue,
+    ) -> Result<(), String>;
+}

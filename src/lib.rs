@@ -1,0 +1,13 @@
+//! stsim: a deterministic discrete-event simulator of a Kubernetes cluster running
+//! StatefulSets. See README.md for the user's view and the design notes for the layering:
+//! time, rng → api → apiserver, queue → infra | control → scenario → sim → trace, report.
+
+pub mod api;
+pub mod apiserver;
+pub mod component;
+pub mod control;
+pub mod infra;
+pub mod queue;
+pub mod rng;
+pub mod scenario;
+pub mod time;

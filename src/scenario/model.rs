@@ -1,0 +1,224 @@
+//! The validated scenario: everything a run needs, ids resolved and every default explicit.
+//! `scenario::load` turns a YAML file into this; the engine reads only this.
+
+use crate::api::scheduling::Taint;
+use crate::api::{
+    PersistentVolume, PersistentVolumeClaim, Pod, PodDisruptionBudget, Service, StatefulSet,
+    StorageClass,
+};
+use crate::rng::Latency;
+use crate::time::SimDuration;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// A position in a scenario or manifest file (1-based line and column).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct SourceLocation {
+    pub file: PathBuf,
+    pub line: u64,
+    pub column: u64,
+}
+
+impl std::fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// The scenario file as given on the command line.
+    pub path: PathBuf,
+    pub seed: u64,
+    pub duration: SimDuration,
+    pub kubernetes_version: KubeVersion,
+    pub feature_gates: BTreeMap<String, bool>,
+    pub cluster: ClusterSpec,
+    pub timing: Timing,
+    pub images: Vec<ImageSpec>,
+    pub manifests: Vec<Manifest>,
+    /// Fields of real Kubernetes manifests that the simulator reads but does not model.
+    pub not_simulated: Vec<NotSimulated>,
+    pub actions: Vec<TimedAction>,
+}
+
+/// `major.minor` of the Kubernetes release whose defaults apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct KubeVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl KubeVersion {
+    pub const DEFAULT: KubeVersion = KubeVersion {
+        major: 1,
+        minor: 36,
+    };
+    pub fn at_least(self, minor: u32) -> bool {
+        self.major > 1 || self.minor >= minor
+    }
+}
+
+impl std::fmt::Display for KubeVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ClusterSpec {
+    /// Zones in the order the file lists them.
+    pub zones: Vec<ZoneSpec>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ZoneSpec {
+    pub name: String,
+    pub nodes: Vec<NodeSpecInput>,
+}
+
+/// One node to create at the start, from a node pool.
+#[derive(Clone, Debug)]
+pub struct NodeSpecInput {
+    /// `<pool>-<zone>-<i>`, i from 1.
+    pub name: String,
+    pub zone: String,
+    pub pool: String,
+    /// Allocatable resources: `cpu`, `memory`, `pods` (and any other given), as quantities.
+    pub capacity: BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
+    pub taints: Vec<Taint>,
+}
+
+/// Timing knobs, upstream defaults unless the scenario overrides them under
+/// `spec.cluster.kubernetes`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Timing {
+    /// Delay between a write and an informer seeing it (a simulator modelling choice).
+    pub watch_delay: SimDuration,
+    /// kube-scheduler `podInitialBackoffSeconds` (1 s).
+    pub scheduler_pod_initial_backoff: SimDuration,
+    /// kube-scheduler `podMaxBackoffSeconds` (10 s).
+    pub scheduler_pod_max_backoff: SimDuration,
+    /// Unschedulable pods are moved back to the active queue after this (5 min).
+    pub scheduler_max_in_unschedulable: SimDuration,
+    /// Image pull time for images the scenario does not describe.
+    pub default_image_pull: Latency,
+    /// From "image present" to "container running".
+    pub container_start: Latency,
+    /// Time a container takes to exit after SIGTERM (capped by the grace period).
+    pub default_shutdown: Latency,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            watch_delay: SimDuration::from_millis(10),
+            scheduler_pod_initial_backoff: SimDuration::from_secs(1),
+            scheduler_pod_max_backoff: SimDuration::from_secs(10),
+            scheduler_max_in_unschedulable: SimDuration::from_mins(5),
+            default_image_pull: Latency::LogNormal {
+                median: SimDuration::from_millis(2_000),
+                sigma: 0.5,
+            },
+            container_start: Latency::LogNormal {
+                median: SimDuration::from_millis(500),
+                sigma: 0.3,
+            },
+            default_shutdown: Latency::Fixed(SimDuration::from_millis(500)),
+        }
+    }
+}
+
+/// What an image does when the kubelet runs it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageSpec {
+    /// The image reference, matched exactly (`redis:7.2`).
+    pub image: String,
+    pub pull: Latency,
+    pub behavior: ImageBehavior,
+    /// Time from SIGTERM to exit (capped by the grace period).
+    pub shutdown: Latency,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageBehavior {
+    /// Starts and passes its probes.
+    Healthy,
+    /// The pull fails (`ErrImagePull`, then `ImagePullBackOff`).
+    PullError,
+    /// The container exits with an error shortly after it starts (`CrashLoopBackOff`).
+    CrashLoop,
+    /// Runs but never passes its readiness probe.
+    NeverReady,
+}
+
+/// A Kubernetes object from the scenario's manifests, with where it was written.
+#[derive(Clone, Debug)]
+pub struct Manifest {
+    pub origin: SourceLocation,
+    pub object: ManifestObject,
+}
+
+// Built once per run and consumed at start-up: boxing the large variants buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+pub enum ManifestObject {
+    StatefulSet(StatefulSet),
+    Service(Service),
+    PersistentVolumeClaim(PersistentVolumeClaim),
+    PersistentVolume(PersistentVolume),
+    StorageClass(StorageClass),
+    PodDisruptionBudget(PodDisruptionBudget),
+    Pod(Pod),
+}
+
+/// A field of a real manifest that stsim accepts but does not simulate, or a whole object
+/// of a kind it does not simulate (then `path` is empty).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NotSimulated {
+    pub origin: SourceLocation,
+    /// e.g. `StatefulSet web`.
+    pub object: String,
+    /// Field path, e.g. `spec.template.spec.securityContext`.
+    pub path: String,
+}
+
+/// An operator action at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimedAction {
+    pub at: SimDuration,
+    pub origin: SourceLocation,
+    /// The command line as written, for the timeline.
+    pub text: String,
+    pub action: Action,
+}
+
+/// Operator commands, written in scenarios as kubectl command lines.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// `kubectl scale statefulset NAME --replicas=N`
+    Scale {
+        namespace: String,
+        name: String,
+        replicas: i32,
+    },
+    /// `kubectl set image statefulset/NAME CONTAINER=IMAGE ...`
+    SetImage {
+        namespace: String,
+        name: String,
+        images: Vec<(String, String)>,
+    },
+    /// `kubectl delete pod NAME [--grace-period=N] [--force]`
+    DeletePod {
+        namespace: String,
+        name: String,
+        grace_period_seconds: Option<i64>,
+    },
+    /// `kubectl cordon NODE`
+    Cordon { node: String },
+    /// `kubectl uncordon NODE`
+    Uncordon { node: String },
+}
