@@ -11,3 +11,7 @@ pub mod queue;
 pub mod rng;
 pub mod scenario;
 pub mod time;
+pub mod operator;
+pub mod report;
+pub mod sim;
+pub mod trace;

@@ -63,6 +63,9 @@ impl SimDuration {
     pub const fn from_nanos(n: u64) -> Self {
         SimDuration(n)
     }
+    pub const fn from_micros_u64(us: u64) -> Self {
+        SimDuration(us * NANOS_PER_MICRO)
+    }
     pub const fn from_millis(ms: u64) -> Self {
         SimDuration(ms * NANOS_PER_MILLI)
     }

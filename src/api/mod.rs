@@ -60,18 +60,32 @@ impl Kind {
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
         }
     }
-    /// The lower-case plural resource name, as in `kubectl get pods`.
+    /// The group-qualified plural resource, as API errors name it (`statefulsets.apps`).
     pub fn resource(self) -> &'static str {
         match self {
             Kind::Node => "nodes",
             Kind::Pod => "pods",
             Kind::PersistentVolumeClaim => "persistentvolumeclaims",
             Kind::PersistentVolume => "persistentvolumes",
-            Kind::StorageClass => "storageclasses",
-            Kind::StatefulSet => "statefulsets",
-            Kind::ControllerRevision => "controllerrevisions",
+            Kind::StorageClass => "storageclasses.storage.k8s.io",
+            Kind::StatefulSet => "statefulsets.apps",
+            Kind::ControllerRevision => "controllerrevisions.apps",
             Kind::Service => "services",
-            Kind::PodDisruptionBudget => "poddisruptionbudgets",
+            Kind::PodDisruptionBudget => "poddisruptionbudgets.policy",
+        }
+    }
+    /// The short lower-case name kubectl prints before a slash (`statefulset/web`).
+    pub fn short(self) -> &'static str {
+        match self {
+            Kind::Node => "node",
+            Kind::Pod => "pod",
+            Kind::PersistentVolumeClaim => "persistentvolumeclaim",
+            Kind::PersistentVolume => "persistentvolume",
+            Kind::StorageClass => "storageclass",
+            Kind::StatefulSet => "statefulset",
+            Kind::ControllerRevision => "controllerrevision",
+            Kind::Service => "service",
+            Kind::PodDisruptionBudget => "poddisruptionbudget",
         }
     }
     pub fn api_version(self) -> &'static str {

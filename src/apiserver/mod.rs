@@ -157,3 +157,6 @@ impl ApiServer {
         format!("00000000-0000-4000-8000-{:012x}", self.uid_counter)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,6 +16,10 @@ pub trait Strategy: Resource {
     fn graceful_delete_seconds(&self, _requested: Option<i64>) -> Option<i64> {
         None
     }
+    /// `ValidateUpdate`: refuses changes to immutable fields, with upstream's message.
+    fn validate_update(&self, _old: &Self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 impl Strategy for Pod {
@@ -43,12 +47,55 @@ impl Strategy for Pod {
         }
         Some(period)
     }
+
+    // `ValidatePodUpdate` (pkg/apis/core/validation): only images, activeDeadlineSeconds,
+    // added tolerations and the binding's nodeName may change on a live pod.
+    fn validate_update(&self, old: &Self) -> Result<(), String> {
+        let mut mutable = old.spec.clone();
+        for (c, new) in mutable.containers.iter_mut().zip(&self.spec.containers) {
+            c.image = new.image.clone();
+        }
+        for (c, new) in mutable.init_containers.iter_mut().zip(&self.spec.init_containers) {
+            c.image = new.image.clone();
+        }
+        if self.spec.tolerations.starts_with(&old.spec.tolerations) {
+            mutable.tolerations = self.spec.tolerations.clone();
+        }
+        if old.spec.node_name.is_empty() {
+            mutable.node_name = self.spec.node_name.clone(); // the pods/binding subresource
+        }
+        if mutable == self.spec {
+            return Ok(());
+        }
+        Err("spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,\
+             `spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions \
+             to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was \
+             previously negative)"
+            .into())
+    }
 }
 
 impl Strategy for StatefulSet {
     fn prepare_for_create(&mut self) {
         defaults::stateful_set(self);
         self.status = Default::default();
+    }
+
+    // `ValidateStatefulSetUpdate` (pkg/apis/apps/validation): only the listed spec fields
+    // are mutable.
+    fn validate_update(&self, old: &Self) -> Result<(), String> {
+        let (a, b) = (&self.spec, &old.spec);
+        if a.selector == b.selector
+            && a.service_name == b.service_name
+            && a.volume_claim_templates == b.volume_claim_templates
+            && a.pod_management_policy == b.pod_management_policy
+        {
+            return Ok(());
+        }
+        Err("spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', \
+             'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and \
+             'minReadySeconds' are forbidden"
+            .into())
     }
 }
 

@@ -45,7 +45,11 @@ where
         if cand.to_lowercase() == lower {
             return Some(cand);
         }
-        let limit = if word.chars().count() <= 2 { 0 } else { MAX_DISTANCE };
+        let limit = if word.chars().count() <= 2 {
+            0
+        } else {
+            MAX_DISTANCE
+        };
         let d = edit_distance(&lower, &cand.to_lowercase());
         if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, cand));
@@ -90,7 +94,13 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        let fields = ["replicas", "selector", "template", "serviceName", "minReadySeconds"];
+        let fields = [
+            "replicas",
+            "selector",
+            "template",
+            "serviceName",
+            "minReadySeconds",
+        ];
         let cases: &[(&str, Option<&str>)] = &[
             ("replica", Some("replicas")),
             ("replcias", Some("replicas")),
@@ -104,7 +114,10 @@ mod tests {
         for &(word, want) in cases {
             assert_eq!(closest(word, fields), want, "{word}");
         }
-        assert_eq!(did_you_mean("sepc", ["spec", "kind"]), Some("did you mean \"spec\"?".to_string()));
+        assert_eq!(
+            did_you_mean("sepc", ["spec", "kind"]),
+            Some("did you mean \"spec\"?".to_string())
+        );
         assert_eq!(closest("ab", ["AB", "abc"]), Some("AB"));
     }
 }

@@ -1,36 +1,186 @@
-//! The kubelets of all nodes. SKELETON: being written.
+//! The kubelets of all nodes, as the engine drives them: one shared informer, one
+//! [`node_kubelet::Kubelet`] per node, and one timer type.
+//!
+//! A kubelet sees the cluster only through the informer (the pods bound to its node, the
+//! claims they mount) and writes only through its own API client (`kubelet/<node>`): the
+//! Node at registration, pod status, Events, and the final delete of a terminated pod.
+//!
+//! Files, one concept each:
+//! `node_kubelet` (one node: pod admission and routing), `pod_worker` (one pod: `SyncPod`),
+//! `termination` (`SyncTerminatingPod`, the final status and delete), `container` (one
+//! container in the runtime), `status` (`generateAPIPodStatus`: phase and conditions),
+//! `images` (image manager and serial puller), `prober` (probe workers), `backoff`
+//! (`flowcontrol.Backoff`), `volumes` (the volume manager's gate), `node_status` (Node
+//! registration) and `events` (Event texts).
 
-use crate::apiserver::Informer;
+mod backoff;
+mod container;
+mod events;
+mod images;
+mod node_kubelet;
+mod node_status;
+mod pod_worker;
+mod prober;
+mod status;
+mod termination;
+mod volumes;
+
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod tests;
+
+pub use prober::ProbeKind;
+
+use crate::api::AnyObject;
+use crate::apiserver::{ApiServer, Informer};
 use crate::component::Ctx;
 use crate::rng::RngStreams;
 use crate::scenario::{ImageSpec, NodeSpecInput, Timing};
 use crate::time::SimTime;
+use node_kubelet::Kubelet;
+use std::collections::BTreeMap;
 
-/// A kubelet's timer, delivered back by the engine.
+type KCtx<'a> = Ctx<'a, KubeletTimer>;
+
+/// Which pod worker set a timer, and at which of its generations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodTimer {
+    pub node: u32,
+    pub uid: String,
+    pub generation: u64,
+}
+
+/// A timer about one container of a pod; `token` is the container's transition count
+/// when it was set, so a timer outlived by a restart or a kill is recognised as stale.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerTimer {
+    pub pod: PodTimer,
+    pub container: u32,
+    pub token: u64,
+}
+
+/// A kubelet's timer. The engine hands each back to [`NodeAgents::on_timer`] at its time;
+/// timers are never cancelled, stale ones are recognised and ignored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum KubeletTimer {
-    Placeholder,
+    /// The pod worker syncs again: a back-off expired, or the next relist is due.
+    Sync(PodTimer),
+    /// The pod worker's periodic resync (`--sync-frequency`), re-armed after every sync;
+    /// only the latest one counts.
+    Resync(PodTimer),
+    /// `StartContainer` returned: the container runs.
+    ContainerStarted(ContainerTimer),
+    /// The container exits on its own (`CrashLoop` images, a second after starting).
+    ContainerExited(ContainerTimer),
+    /// The container stopped after SIGTERM, or was SIGKILLed at the grace deadline.
+    ContainerStopped(ContainerTimer),
+    /// A probe worker's ticker fired.
+    Probe {
+        pod: PodTimer,
+        container: u32,
+        kind: ProbeKind,
+    },
+    /// The node's image puller finished its current pull.
+    PullDone { node: u32 },
+}
+
+impl KubeletTimer {
+    /// The node whose kubelet set the timer.
+    pub fn node(&self) -> u32 {
+        match self {
+            KubeletTimer::Sync(p)
+            | KubeletTimer::Resync(p)
+            | KubeletTimer::Probe { pod: p, .. } => p.node,
+            KubeletTimer::ContainerStarted(c)
+            | KubeletTimer::ContainerExited(c)
+            | KubeletTimer::ContainerStopped(c) => c.pod.node,
+            KubeletTimer::PullDone { node } => *node,
+        }
+    }
 }
 
 pub struct NodeAgents {
     pub informer: Informer,
+    kubelets: Vec<Kubelet>,
+    by_name: BTreeMap<String, u32>,
 }
 
 impl NodeAgents {
+    /// One kubelet per node, in the order given (the order fixes node indices, and with
+    /// them host and pod IPs); each draws from its own stream `kubelet/<node>`.
     pub fn new(
         informer: Informer,
-        _nodes: &[NodeSpecInput],
-        _images: &[ImageSpec],
-        _timing: &Timing,
-        _rngs: &RngStreams,
+        nodes: &[NodeSpecInput],
+        images: &[ImageSpec],
+        timing: &Timing,
+        rngs: &RngStreams,
     ) -> Self {
-        NodeAgents { informer }
+        let kubelets: Vec<Kubelet> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Kubelet::new(i as u32, n, images, timing, rngs))
+            .collect();
+        let by_name = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.clone(), i as u32))
+            .collect();
+        NodeAgents {
+            informer,
+            kubelets,
+            by_name,
+        }
     }
+
     /// Registers every node (creates its Node object, Ready).
-    pub fn register_all(&mut self, _ctx: &mut Ctx<'_, KubeletTimer>) {}
-    /// Delivers due watch events; returns the next delivery time.
-    pub fn deliver(&mut self, ctx: &mut Ctx<'_, KubeletTimer>) -> Option<SimTime> {
-        self.informer.catch_up(ctx.api, ctx.now, |_, _, _| {})
+    pub fn register_all(&mut self, ctx: &mut Ctx<'_, KubeletTimer>) {
+        for k in &mut self.kubelets {
+            k.register(ctx);
+        }
     }
-    pub fn on_timer(&mut self, _timer: KubeletTimer, _ctx: &mut Ctx<'_, KubeletTimer>) {}
+
+    /// Delivers due watch events: pods go to the kubelet named by `spec.nodeName`, claim
+    /// changes to every kubelet. The kubelets' own writes are delivered too once due.
+    /// Returns the informer's next delivery time.
+    pub fn deliver(&mut self, ctx: &mut Ctx<'_, KubeletTimer>) -> Option<SimTime> {
+        loop {
+            let mut batch = Vec::new();
+            let next = self
+                .informer
+                .catch_up(ctx.api, ctx.now, |_, ev, _| batch.push(ev.clone()));
+            if batch.is_empty() {
+                return next;
+            }
+            for ev in batch {
+                match &ev.obj {
+                    AnyObject::Pod(pod) => {
+                        if let Some(&i) = self.by_name.get(&pod.spec.node_name) {
+                            let cache = &self.informer.cache;
+                            self.kubelets[i as usize].on_pod(pod, ev.removed, cache, ctx);
+                        }
+                    }
+                    AnyObject::PersistentVolumeClaim(_) => {
+                        for k in &mut self.kubelets {
+                            k.on_claims_changed(&self.informer.cache, ctx);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    pub fn on_timer(&mut self, timer: KubeletTimer, ctx: &mut Ctx<'_, KubeletTimer>) {
+        if let Some(k) = self.kubelets.get_mut(timer.node() as usize) {
+            k.on_timer(timer, ctx);
+        }
+    }
+
+    /// When the informer next has a journal entry to deliver (including this component's
+    /// own writes made since the last delivery).
+    pub fn next_delivery(&self, api: &ApiServer) -> Option<SimTime> {
+        api.journal_entry(self.informer.cursor())
+            .map(|e| e.at().saturating_add(self.informer.delay))
+    }
 }

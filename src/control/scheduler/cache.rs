@@ -1,0 +1,245 @@
+//! The scheduler cache (`pkg/scheduler/backend/cache`): per node, the Node object and the
+//! pods that occupy it, with their requests summed. It is fed by the informer's assigned
+//! pods (terminal pods excluded, as the scheduler's pod informer selects them away) and by
+//! "assumed" pods — pods this scheduler has bound but whose binding its informer has not
+//! delivered yet — so that back-to-back cycles do not place two pods into the same space.
+
+use super::resources::{PodResource, Resource};
+use crate::api::{Node, Pod};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// `framework.NodeInfo`.
+#[derive(Clone, Debug, Default)]
+pub struct NodeInfo {
+    pub name: String,
+    /// `None` for a node that is gone but still has pods in the cache (upstream keeps such
+    /// a "ghost" entry until its pods are removed); ghosts are not schedulable.
+    node: Option<Rc<Node>>,
+    /// Pods on the node by uid, assumed ones included.
+    pub pods: BTreeMap<String, Rc<Pod>>,
+    /// Sum of the pods' requests.
+    pub requested: Resource,
+    /// Sum of the pods' requests with the non-zero CPU and memory defaults (scoring only).
+    pub non_zero_requested: Resource,
+    /// `status.allocatable` of the node.
+    pub allocatable: Resource,
+}
+
+impl NodeInfo {
+    /// A node on its own, with no pods (for queueing hints and tests).
+    pub fn of_node(node: Rc<Node>) -> NodeInfo {
+        let mut info = NodeInfo {
+            name: node.metadata.name.clone(),
+            ..Default::default()
+        };
+        info.set_node(node);
+        info
+    }
+
+    /// The Node. Only nodes that have one are handed to plugins.
+    pub fn node(&self) -> &Node {
+        self.node
+            .as_deref()
+            .expect("plugins only see NodeInfos of nodes that exist")
+    }
+
+    pub fn has_node(&self) -> bool {
+        self.node.is_some()
+    }
+
+    fn set_node(&mut self, node: Rc<Node>) {
+        self.allocatable = Resource::from_list(&node.status.allocatable);
+        self.node = Some(node);
+    }
+
+    /// `NodeInfo.AddPod`.
+    pub fn add_pod(&mut self, pod: Rc<Pod>) {
+        let res = PodResource::of(&pod);
+        self.requested.add(&res.requested);
+        self.non_zero_requested.milli_cpu += res.non0_cpu;
+        self.non_zero_requested.memory += res.non0_mem;
+        self.pods.insert(pod.metadata.uid.clone(), pod);
+    }
+
+    /// `NodeInfo.RemovePod`.
+    pub fn remove_pod(&mut self, uid: &str) {
+        if let Some(pod) = self.pods.remove(uid) {
+            let res = PodResource::of(&pod);
+            self.requested.sub(&res.requested);
+            self.non_zero_requested.milli_cpu -= res.non0_cpu;
+            self.non_zero_requested.memory -= res.non0_mem;
+        }
+    }
+}
+
+struct PodState {
+    pod: Rc<Pod>,
+    /// Bound by this scheduler, not yet confirmed by the informer.
+    assumed: bool,
+}
+
+/// `cacheImpl`, keyed by node name and pod uid.
+#[derive(Default)]
+pub struct Cache {
+    nodes: BTreeMap<String, NodeInfo>,
+    pods: BTreeMap<String, PodState>,
+}
+
+impl Cache {
+    fn node_info(&mut self, name: &str) -> &mut NodeInfo {
+        self.nodes
+            .entry(name.to_string())
+            .or_insert_with(|| NodeInfo {
+                name: name.to_string(),
+                ..Default::default()
+            })
+    }
+
+    /// `AddNode` / `UpdateNode`.
+    pub fn set_node(&mut self, node: &Rc<Node>) {
+        self.node_info(&node.metadata.name)
+            .set_node(Rc::clone(node));
+    }
+
+    /// `RemoveNode`: the entry stays as a ghost while pods still point at it.
+    pub fn remove_node(&mut self, name: &str) {
+        if let Some(info) = self.nodes.get_mut(name) {
+            if info.pods.is_empty() {
+                self.nodes.remove(name);
+            } else {
+                info.node = None;
+                info.allocatable = Resource::default();
+            }
+        }
+    }
+
+    fn add_to_node(&mut self, pod: Rc<Pod>) {
+        let node = pod.spec.node_name.clone();
+        self.node_info(&node).add_pod(pod);
+    }
+
+    fn remove_from_node(&mut self, pod: &Pod) {
+        let name = &pod.spec.node_name;
+        if let Some(info) = self.nodes.get_mut(name) {
+            info.remove_pod(&pod.metadata.uid);
+            if info.pods.is_empty() && info.node.is_none() {
+                self.nodes.remove(name);
+            }
+        }
+    }
+
+    /// `AddPod`: an assigned pod seen by the informer. If this scheduler assumed it, the
+    /// informer's copy confirms (and replaces) the assumed one.
+    pub fn add_pod(&mut self, pod: &Rc<Pod>) {
+        if let Some(old) = self.pods.remove(&pod.metadata.uid) {
+            self.remove_from_node(&old.pod);
+        }
+        self.add_to_node(Rc::clone(pod));
+        self.pods.insert(
+            pod.metadata.uid.clone(),
+            PodState {
+                pod: Rc::clone(pod),
+                assumed: false,
+            },
+        );
+    }
+
+    /// `UpdatePod`.
+    pub fn update_pod(&mut self, old: &Pod, new: &Rc<Pod>) {
+        if old.metadata.uid != new.metadata.uid {
+            self.remove_pod(old);
+        }
+        self.add_pod(new);
+    }
+
+    /// `RemovePod`.
+    pub fn remove_pod(&mut self, pod: &Pod) {
+        if let Some(state) = self.pods.remove(&pod.metadata.uid) {
+            self.remove_from_node(&state.pod);
+        }
+    }
+
+    /// `AssumePod`: `pod` already carries the chosen `spec.nodeName`.
+    pub fn assume_pod(&mut self, pod: Rc<Pod>) {
+        self.add_to_node(Rc::clone(&pod));
+        self.pods
+            .insert(pod.metadata.uid.clone(), PodState { pod, assumed: true });
+    }
+
+    /// `ForgetPod`: the binding failed, the space is free again.
+    pub fn forget_pod(&mut self, pod: &Pod) {
+        if self.pods.get(&pod.metadata.uid).is_some_and(|s| s.assumed) {
+            self.remove_pod(pod);
+        }
+    }
+
+    pub fn is_assumed(&self, uid: &str) -> bool {
+        self.pods.get(uid).is_some_and(|s| s.assumed)
+    }
+
+    /// `UpdateSnapshot` + `NodeInfos().List()`: the nodes that exist, in name order.
+    pub fn snapshot(&self) -> Vec<&NodeInfo> {
+        self.nodes.values().filter(|n| n.has_node()).collect()
+    }
+
+    pub fn get(&self, node: &str) -> Option<&NodeInfo> {
+        self.nodes.get(node)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::scheduler::resources::tests::container;
+
+    fn pod(uid: &str, node: &str, cpu: &str) -> Rc<Pod> {
+        let mut p = Pod::default();
+        p.metadata.uid = uid.into();
+        p.metadata.name = uid.into();
+        p.spec.node_name = node.into();
+        p.spec.containers = vec![container("c", &[("cpu", cpu)])];
+        Rc::new(p)
+    }
+
+    #[test]
+    fn assumed_pods_count_until_confirmed_or_forgotten() {
+        let mut cache = Cache::default();
+        let mut n = Node::default();
+        n.metadata.name = "n1".into();
+        cache.set_node(&Rc::new(n));
+        cache.add_pod(&pod("a", "n1", "1"));
+        let b = pod("b", "n1", "500m");
+        cache.assume_pod(Rc::clone(&b));
+        assert!(cache.is_assumed("b"));
+        assert_eq!(cache.get("n1").unwrap().requested.milli_cpu, 1500);
+        // The informer delivers the binding: counted once, no longer assumed.
+        cache.add_pod(&b);
+        assert!(!cache.is_assumed("b"));
+        assert_eq!(cache.get("n1").unwrap().requested.milli_cpu, 1500);
+        assert_eq!(cache.get("n1").unwrap().pods.len(), 2);
+        // A forgotten assumption frees the space; a confirmed pod is not forgotten.
+        let c = pod("c", "n1", "250m");
+        cache.assume_pod(Rc::clone(&c));
+        cache.forget_pod(&c);
+        cache.forget_pod(&b);
+        assert_eq!(cache.get("n1").unwrap().requested.milli_cpu, 1500);
+        cache.remove_pod(&b);
+        assert_eq!(cache.get("n1").unwrap().requested.milli_cpu, 1000);
+    }
+
+    #[test]
+    fn removed_nodes_with_pods_stay_as_ghosts_outside_the_snapshot() {
+        let mut cache = Cache::default();
+        let mut n = Node::default();
+        n.metadata.name = "n1".into();
+        cache.set_node(&Rc::new(n));
+        let a = pod("a", "n1", "1");
+        cache.add_pod(&a);
+        cache.remove_node("n1");
+        assert!(cache.snapshot().is_empty());
+        assert!(cache.get("n1").is_some());
+        cache.remove_pod(&a);
+        assert!(cache.get("n1").is_none());
+    }
+}

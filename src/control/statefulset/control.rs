@@ -1,0 +1,653 @@
+//! One reconcile pass of a StatefulSet, ported from upstream
+//! `stateful_set_control.go`: choose revisions, count status, split pods into in-range
+//! `replicas` (placeholders for missing ordinals) and out-of-range `condemned`, then process
+//! the replicas (create, replace failed pods, wait, repair: R-6), fix claim refs of and
+//! delete condemned pods, and finally run the update strategy, writing status
+//! and truncating history at the end.
+//!
+//! Determinism: upstream's Parallel mode runs each slow-start batch concurrently; here the
+//! calls of a batch run one after another in ascending index order (ascending ordinal for
+//! replicas, descending ordinal for condemned pods). Every call reads only the pass's
+//! snapshot, so the order is only visible in the order of API writes.
+//!
+//! Besides acting, a pass records in plain sentences why it held back ("why it waits"); the
+//! controller shell turns those into timeline notes.
+
+use super::StatefulSetConfig;
+use super::pod_control::StatefulPodControl;
+use super::revision::{
+    apply_revision, get_stateful_set_revisions, list_revisions, sort_controller_revisions,
+    truncate_history,
+};
+use super::status::{update_stateful_set_status, update_status};
+use super::utils::{
+    aggregate, allows_burst, get_ordinal, get_pod_revision, get_start_ordinal,
+    get_stateful_set_max_unavailable, identity_matches, is_created, is_failed, is_pending,
+    is_running_and_available, is_running_and_ready, is_succeeded, is_terminating, is_unavailable,
+    new_versioned_stateful_set_pod, pod_in_ordinal_range, storage_matches,
+};
+use crate::api::statefulset::{StatefulSetStatus, names};
+use crate::api::{ControllerRevision, Pod, StatefulSet};
+use crate::time::SimTime;
+use std::cmp::Reverse;
+use std::rc::Rc;
+
+/// Upstream `MaxBatchSize`: at most this many calls of one slow-start batch.
+pub const MAX_BATCH_SIZE: usize = 500;
+
+/// Upstream `defaultStatefulSetControl` for one sync.
+pub struct StatefulSetControl<'a, 'c> {
+    pub pod_control: StatefulPodControl<'a, 'c>,
+    config: &'a StatefulSetConfig,
+    /// The single instant of this sync (v1.36: one `now` for every availability check).
+    now: SimTime,
+    /// Why the pass held back, in plain sentences, in the order met.
+    waits: Vec<String>,
+}
+
+/// The pods of one pass by role, and what every step of the pass needs to know.
+struct Pass<'p> {
+    set: &'p StatefulSet,
+    update_set: &'p StatefulSet,
+    update_revision: &'p str,
+    monotonic: bool,
+    /// `replicas[i]` is ordinal `start + i`: the claimed pod, or a placeholder.
+    replicas: Vec<Rc<Pod>>,
+    /// Claimed pods with a valid ordinal outside the range, highest ordinal first.
+    condemned: Vec<Rc<Pod>>,
+    /// Name of upstream's `firstUnavailablePod` (names are unique, pointers are not here).
+    first_unavailable_pod: Option<String>,
+}
+
+impl Pass<'_> {
+    /// The slot the rolling update starts at: the partition (0 without `rollingUpdate`).
+    fn update_min(&self) -> i64 {
+        let ru = self.set.spec.update_strategy.rolling_update.as_ref();
+        i64::from(ru.map_or(0, |ru| ru.partition.unwrap_or(0)))
+    }
+
+    /// The highest pod below slot `below` that the rolling update would still delete.
+    fn pending_update(&self, below: usize) -> Option<&str> {
+        if self.set.spec.update_strategy.type_ != names::ROLLING_UPDATE {
+            return None;
+        }
+        let from = self.update_min().clamp(0, below as i64) as usize;
+        self.replicas[from..below]
+            .iter()
+            .rev()
+            .find(|p| get_pod_revision(p) != self.update_revision && !is_terminating(p))
+            .map(|p| p.metadata.name.as_str())
+    }
+
+    /// What a monotonic stop at replica slot `i` holds back, if anything.
+    fn blocked_after_replica(&self, i: usize) -> Option<String> {
+        if let Some(p) = self.replicas[i + 1..].iter().find(|p| !is_created(p)) {
+            return Some(format!("creating {}", p.metadata.name));
+        }
+        if let Some(p) = self.condemned.first() {
+            return Some(format!("deleting {}", p.metadata.name));
+        }
+        self.pending_update(self.replicas.len())
+            .map(|name| format!("updating {name}"))
+    }
+
+    /// What a monotonic stop at condemned pod `i` holds back, if anything.
+    fn blocked_after_condemned(&self, i: usize) -> Option<String> {
+        if let Some(p) = self.condemned.get(i + 1) {
+            return Some(format!("deleting {}", p.metadata.name));
+        }
+        self.pending_update(self.replicas.len())
+            .map(|name| format!("updating {name}"))
+    }
+}
+
+/// What an `updateStatefulSet`-shaped step returns: upstream's
+/// `(*StatefulSetStatus, error)`, with the error kept as its parts (an aggregate).
+type StepResult = (Option<StatefulSetStatus>, Vec<String>);
+
+/// What `performUpdate` returns: the current and update revisions (for history
+/// truncation), the status, and the errors.
+type UpdateResult = (
+    Option<Rc<ControllerRevision>>,
+    Option<Rc<ControllerRevision>>,
+    Option<StatefulSetStatus>,
+    Vec<String>,
+);
+
+impl<'a, 'c> StatefulSetControl<'a, 'c> {
+    pub fn new(pod_control: StatefulPodControl<'a, 'c>, config: &'a StatefulSetConfig) -> Self {
+        let now = pod_control.now();
+        StatefulSetControl {
+            pod_control,
+            config,
+            now,
+            waits: Vec::new(),
+        }
+    }
+
+    /// The reasons this pass held back, for the timeline.
+    pub fn take_waits(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.waits)
+    }
+
+    fn wait(&mut self, reason: String) {
+        self.waits.push(reason);
+    }
+
+    // Port of upstream `UpdateStatefulSet` (R-5.1 steps 1 and 15): history is truncated even
+    // when the pass failed. Returns the computed status (used for the minReadySeconds
+    // requeue even when it was not written).
+    pub fn update_stateful_set(
+        &mut self,
+        set: &StatefulSet,
+        pods: &[Rc<Pod>],
+    ) -> Result<StatefulSetStatus, String> {
+        let mut revisions = list_revisions(self.pod_control.cache, set);
+        sort_controller_revisions(&mut revisions);
+        let (current, update, status, mut errs) = self.perform_update(set, pods, &mut revisions);
+        let truncated = truncate_history(
+            &mut self.pod_control.client(),
+            set,
+            pods,
+            &revisions,
+            current.as_deref(),
+            update.as_deref(),
+        );
+        if !errs.is_empty() {
+            errs.extend(truncated.err());
+            return Err(aggregate(errs).err().unwrap_or_default());
+        }
+        truncated?;
+        Ok(status.expect("performUpdate returns a status whenever it returns no error"))
+    }
+
+    // Port of upstream `performUpdate`: the status is written even when the pass failed
+    // (if one was computed); the pass's error wins over the status write's.
+    fn perform_update(
+        &mut self,
+        set: &StatefulSet,
+        pods: &[Rc<Pod>],
+        revisions: &mut [Rc<ControllerRevision>],
+    ) -> UpdateResult {
+        let revs = get_stateful_set_revisions(&mut self.pod_control.client(), set, revisions);
+        let (current, update, collision_count) = match revs {
+            Ok(r) => r,
+            Err(e) => return (None, None, None, vec![e]),
+        };
+        let (status, errs) = self.update_statefulset(set, &current, &update, collision_count, pods);
+        let Some(mut status) = status else {
+            return (Some(current), Some(update), None, errs);
+        };
+        let status_err =
+            update_stateful_set_status(&mut self.pod_control.client(), set, &mut status);
+        let errs = match (errs.is_empty(), status_err) {
+            (false, _) => errs,
+            (true, Err(e)) => vec![e],
+            (true, Ok(())) => errs,
+        };
+        (Some(current), Some(update), Some(status), errs)
+    }
+
+    // Port of upstream `updateStatefulSet` (R-5.1 steps 2–14).
+    fn update_statefulset(
+        &mut self,
+        set: &StatefulSet,
+        current_revision: &ControllerRevision,
+        update_revision: &ControllerRevision,
+        collision_count: i32,
+        pods: &[Rc<Pod>],
+    ) -> StepResult {
+        let (current_set, update_set) = match (
+            apply_revision(set, current_revision),
+            apply_revision(set, update_revision),
+        ) {
+            (Ok(c), Ok(u)) => (c, u),
+            (Err(e), _) | (_, Err(e)) => return (None, vec![e]),
+        };
+        let (cur, upd) = (
+            current_revision.metadata.name.as_str(),
+            update_revision.metadata.name.as_str(),
+        );
+        let min_ready = set.spec.min_ready_seconds;
+        let now = self.now;
+        let mut status = StatefulSetStatus {
+            observed_generation: set.metadata.generation,
+            current_revision: cur.into(),
+            update_revision: upd.into(),
+            collision_count: Some(collision_count),
+            ..Default::default()
+        };
+        update_status(&mut status, min_ready, cur, upd, now, &[pods]);
+
+        // Partition pods into in-range slots and condemned ones; pods whose ordinal cannot
+        // be parsed are ignored (R-5.1 step 3).
+        let start = get_start_ordinal(set);
+        let mut slots: Vec<Option<Rc<Pod>>> = vec![None; set.replicas().max(0) as usize];
+        let mut condemned = Vec::new();
+        for pod in pods {
+            if pod_in_ordinal_range(pod, set) {
+                slots[(get_ordinal(pod) - start) as usize] = Some(Rc::clone(pod));
+            } else if get_ordinal(pod) >= 0 {
+                condemned.push(Rc::clone(pod));
+            }
+        }
+        let replicas: Vec<Rc<Pod>> = slots
+            .into_iter()
+            .zip(start..)
+            .map(|(pod, ord)| {
+                pod.unwrap_or_else(|| {
+                    Rc::new(new_versioned_stateful_set_pod(
+                        &current_set,
+                        &update_set,
+                        cur,
+                        upd,
+                        ord,
+                    ))
+                })
+            })
+            .collect();
+        condemned.sort_by_key(|p| Reverse(get_ordinal(p)));
+
+        // The first unavailable pod: in-range slots upwards, then condemned pods from the
+        // lowest ordinal up (R-5.1 step 6).
+        let first_unavailable_pod = replicas
+            .iter()
+            .chain(condemned.iter().rev())
+            .find(|p| is_unavailable(p, min_ready, now))
+            .map(|p| p.metadata.name.clone());
+
+        if set.metadata.deletion_timestamp.is_some() {
+            self.wait("the StatefulSet is being deleted: no pod is created or deleted".into());
+            return (Some(status), Vec::new());
+        }
+
+        let pass = Pass {
+            set,
+            update_set: &update_set,
+            update_revision: upd,
+            monotonic: !allows_burst(set),
+            replicas,
+            condemned,
+            first_unavailable_pod,
+        };
+        let monotonic = pass.monotonic;
+        let recount = |status: &mut StatefulSetStatus, pass: &Pass| {
+            update_status(
+                status,
+                min_ready,
+                cur,
+                upd,
+                now,
+                &[&pass.replicas, &pass.condemned],
+            );
+        };
+
+        // Every in-range slot; in monotonic mode the first stop ends the pass.
+        let (exit, errs) = run_for_all(pass.replicas.len(), monotonic, |i| {
+            self.process_replica(&pass, i)
+        });
+        if exit || !errs.is_empty() {
+            recount(&mut status, &pass);
+            return (Some(status), errs);
+        }
+
+        // Claims of condemned pods get their retention refs before any of them is deleted
+        // so the garbage collector can follow the pod.
+        let (exit, errs) = run_for_all(pass.condemned.len(), monotonic, |i| {
+            let pod = &pass.condemned[i];
+            if !self
+                .pod_control
+                .claims_match_retention_policy(pass.update_set, pod)
+            {
+                self.pod_control
+                    .update_pod_claim_for_retention_policy(pass.update_set, pod)?;
+            }
+            Ok(false)
+        });
+        if exit || !errs.is_empty() {
+            recount(&mut status, &pass);
+            return (Some(status), errs);
+        }
+
+        // Scale-down: in monotonic mode every replica is Running, Ready and available here.
+        // Scaling takes precedence over updates.
+        let (exit, errs) = run_for_all(pass.condemned.len(), monotonic, |i| {
+            self.process_condemned(&pass, i)
+        });
+        if exit || !errs.is_empty() {
+            recount(&mut status, &pass);
+            return (Some(status), errs);
+        }
+
+        recount(&mut status, &pass);
+
+        // OnDelete: pods are updated when someone deletes them.
+        if set.spec.update_strategy.type_ == names::ON_DELETE {
+            return (Some(status), Vec::new());
+        }
+        if self.config.max_unavailable_statefulset {
+            return self.update_stateful_set_after_invariant_established(&pass, status);
+        }
+        self.rolling_update_one_at_a_time(&pass, status)
+    }
+
+    // The legacy rolling update of upstream `updateStatefulSet` (gate
+    // `MaxUnavailableStatefulSet` off, R-11.2): from the highest slot down to the partition,
+    // delete the first old-revision pod that is not terminating, else stop at the first
+    // unavailable pod. One deletion per pass.
+    fn rolling_update_one_at_a_time(
+        &mut self,
+        pass: &Pass,
+        mut status: StatefulSetStatus,
+    ) -> StepResult {
+        let (set, min_ready, now) = (pass.set, pass.set.spec.min_ready_seconds, self.now);
+        let mut target = pass.replicas.len() as i64 - 1;
+        while target >= pass.update_min() {
+            let pod = &pass.replicas[target as usize];
+            if get_pod_revision(pod) != pass.update_revision && !is_terminating(pod) {
+                if let Err(e) = self.pod_control.delete_stateful_pod(set, pod)
+                    && !e.is_not_found()
+                {
+                    return (Some(status), vec![e.to_string()]);
+                }
+                status.current_replicas -= 1;
+                return (Some(status), Vec::new());
+            }
+            if is_unavailable(pod, min_ready, now) {
+                if pass.pending_update(target as usize).is_some() {
+                    let name = &pod.metadata.name;
+                    self.wait(if is_terminating(pod) {
+                        format!("rolling update waiting for {name} to terminate")
+                    } else {
+                        format!("rolling update waiting for {name} to become available")
+                    });
+                }
+                return (Some(status), Vec::new());
+            }
+            target -= 1;
+        }
+        (Some(status), Vec::new())
+    }
+
+    // Port of upstream `updateStatefulSetAfterInvariantEstablished` (gate
+    // `MaxUnavailableStatefulSet` on, R-11.3, v1.35/v1.36 behaviour): count unavailable
+    // pods over all slots, and delete up to `maxUnavailable − unavailable` old-revision
+    // pods from the highest slot down to the partition, whatever their health.
+    fn update_stateful_set_after_invariant_established(
+        &mut self,
+        pass: &Pass,
+        mut status: StatefulSetStatus,
+    ) -> StepResult {
+        let set = pass.set;
+        let (min_ready, now) = (set.spec.min_ready_seconds, self.now);
+        let max_unavailable = match &set.spec.update_strategy.rolling_update {
+            None => 1,
+            // A value stored while the gate was off is honoured once it is on.
+            Some(ru) => {
+                match get_stateful_set_max_unavailable(ru.max_unavailable.as_ref(), set.replicas())
+                {
+                    Ok(n) => n as usize,
+                    Err(e) => return (Some(status), vec![e]),
+                }
+            }
+        };
+        let unavailable_pods = pass
+            .replicas
+            .iter()
+            .filter(|p| is_unavailable(p, min_ready, now))
+            .count();
+        let pods_to_delete = max_unavailable.saturating_sub(unavailable_pods);
+        if pods_to_delete == 0 {
+            if pass.pending_update(pass.replicas.len()).is_some() {
+                self.wait(format!(
+                    "rolling update waiting: {unavailable_pods} pods unavailable, maxUnavailable is {max_unavailable}"
+                ));
+            }
+            return (Some(status), Vec::new());
+        }
+        let mut deleted_pods = 0;
+        let mut target = pass.replicas.len() as i64 - 1;
+        while target >= pass.update_min() && deleted_pods < pods_to_delete {
+            let pod = &pass.replicas[target as usize];
+            if get_pod_revision(pod) != pass.update_revision && !is_terminating(pod) {
+                if let Err(e) = self.pod_control.delete_stateful_pod(set, pod)
+                    && !e.is_not_found()
+                {
+                    return (Some(status), vec![e.to_string()]);
+                }
+                deleted_pods += 1;
+                status.current_replicas -= 1;
+            }
+            target -= 1;
+        }
+        (Some(status), Vec::new())
+    }
+
+    // Port of upstream `processReplica`: the checks in upstream's order. Returns
+    // whether a monotonic pass must stop here.
+    fn process_replica(&mut self, pass: &Pass, i: usize) -> Result<bool, String> {
+        let (set, monotonic) = (pass.set, pass.monotonic);
+        let pod = &pass.replicas[i];
+        let name = &pod.metadata.name;
+
+        // Failed and Succeeded pods (e.g. evicted ones whose containers exited 0) are
+        // deleted; the replacement comes on a later pass, once the object is gone.
+        if is_failed(pod) || is_succeeded(pod) {
+            if is_terminating(pod) {
+                self.wait(format!("not replacing {name}: pod is terminating"));
+            } else {
+                self.pod_control
+                    .delete_stateful_pod(set, pod)
+                    .map_err(|e| e.to_string())?;
+            }
+            return Ok(true);
+        }
+
+        // A placeholder: create the claims, then the pod.
+        if !is_created(pod) {
+            if let Some(claim) = self.pod_control.pod_claim_is_stale(set, pod) {
+                self.wait(format!(
+                    "not creating {name}: claim {claim} still belongs to a previous {name}"
+                ));
+                return Ok(true);
+            }
+            self.pod_control.create_stateful_pod(set, pod)?;
+            if monotonic {
+                return Ok(true);
+            }
+        }
+
+        // A Pending pod whose claim went away gets it back.
+        if is_pending(pod) {
+            self.pod_control
+                .create_missing_persistent_volume_claims(set, pod)?;
+        }
+
+        // OrderedReady waits.
+        if is_terminating(pod) {
+            if monotonic {
+                self.wait(match pass.blocked_after_replica(i) {
+                    Some(work) => format!("waiting for {name} to terminate before {work}"),
+                    None => format!("not replacing {name}: pod is terminating"),
+                });
+                return Ok(true);
+            }
+            self.wait(format!("not replacing {name}: pod is terminating"));
+        }
+        if !is_running_and_ready(pod) && monotonic {
+            if let Some(work) = pass.blocked_after_replica(i) {
+                self.wait(format!(
+                    "waiting for {name} to be Running and Ready before {work}"
+                ));
+            }
+            return Ok(true);
+        }
+        if !is_running_and_available(pod, set.spec.min_ready_seconds, self.now) && monotonic {
+            if let Some(work) = pass.blocked_after_replica(i) {
+                self.wait(format!(
+                    "waiting for {name} to be available (minReadySeconds {}) before {work}",
+                    set.spec.min_ready_seconds
+                ));
+            }
+            return Ok(true);
+        }
+
+        // Invariants: identity, storage and claim retention refs, repaired by an
+        // update that does not stop the pass.
+        let retention_match = self
+            .pod_control
+            .claims_match_retention_policy(pass.update_set, pod);
+        if identity_matches(set, pod) && storage_matches(set, pod) && retention_match {
+            return Ok(false);
+        }
+        self.pod_control.update_stateful_pod(pass.update_set, pod)?;
+        Ok(false)
+    }
+
+    // Port of upstream `processCondemned`: highest ordinal first; in
+    // monotonic mode wait for termination, and delete an unhealthy pod only if it is the
+    // first unavailable pod.
+    fn process_condemned(&mut self, pass: &Pass, i: usize) -> Result<bool, String> {
+        let (set, monotonic) = (pass.set, pass.monotonic);
+        let pod = &pass.condemned[i];
+        let name = &pod.metadata.name;
+        if is_terminating(pod) {
+            if monotonic {
+                self.wait(match pass.blocked_after_condemned(i) {
+                    Some(work) => format!("waiting for {name} to terminate before {work}"),
+                    None => format!("waiting for {name} to terminate"),
+                });
+                return Ok(true);
+            }
+            return Ok(false);
+        }
+        let first = pass.first_unavailable_pod.as_deref();
+        let is_first = first == Some(name.as_str());
+        let first = first.unwrap_or_default();
+        if !is_running_and_ready(pod) && monotonic && !is_first {
+            self.wait(format!(
+                "scale-down halted: {name} is not Running and Ready and is not the first unavailable pod ({first})"
+            ));
+            return Ok(true);
+        }
+        if !is_running_and_available(pod, set.spec.min_ready_seconds, self.now)
+            && monotonic
+            && !is_first
+        {
+            self.wait(format!(
+                "scale-down halted: {name} is not available (minReadySeconds {}) and is not the first unavailable pod ({first})",
+                set.spec.min_ready_seconds
+            ));
+            return Ok(true);
+        }
+        self.pod_control
+            .delete_stateful_pod(set, pod)
+            .map_err(|e| e.to_string())?;
+        Ok(true)
+    }
+}
+
+// Port of upstream `runForAll`: monotonic calls `f` in order and stops at the
+// first stop or error; otherwise slow-start batches, where "stop" is ignored and an error
+// ends the run after its batch. Returns (exit, errors).
+fn run_for_all(
+    n: usize,
+    monotonic: bool,
+    mut f: impl FnMut(usize) -> Result<bool, String>,
+) -> (bool, Vec<String>) {
+    if monotonic {
+        for i in 0..n {
+            match f(i) {
+                Ok(false) => {}
+                Ok(true) => return (true, Vec::new()),
+                Err(e) => return (true, vec![e]),
+            }
+        }
+        return (false, Vec::new());
+    }
+    let (_, errs) = slow_start_batch(1, n, f);
+    (!errs.is_empty(), errs)
+}
+
+// Port of upstream `slowStartBatch`: batches of 1, 2, 4, … (at most `MAX_BATCH_SIZE`); all
+// calls of a batch run (in ascending index order, see the module notes), and a batch with
+// errors ends the run. Returns (successes, errors).
+fn slow_start_batch(
+    initial_batch_size: usize,
+    mut remaining: usize,
+    mut f: impl FnMut(usize) -> Result<bool, String>,
+) -> (usize, Vec<String>) {
+    let mut successes = 0;
+    let mut next = 0;
+    let mut batch_size = remaining.min(initial_batch_size);
+    while batch_size > 0 {
+        let mut errs = Vec::new();
+        for k in next..next + batch_size {
+            // The "stop" answer only matters to monotonic runs.
+            if let Err(e) = f(k) {
+                errs.push(e);
+            }
+        }
+        next += batch_size;
+        successes += batch_size - errs.len();
+        if !errs.is_empty() {
+            return (successes, errs);
+        }
+        remaining -= batch_size;
+        batch_size = (2 * batch_size).min(remaining).min(MAX_BATCH_SIZE);
+    }
+    (successes, Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slow_start_batch_doubles_and_stops_after_a_failed_batch() {
+        let mut calls = Vec::new();
+        let (ok, errs) = slow_start_batch(1, 10, |i| {
+            calls.push(i);
+            Ok(true)
+        });
+        assert_eq!((ok, errs.len(), calls.len()), (10, 0, 10));
+        // Batches 1, 2, 4: an error in the third batch still runs the whole batch.
+        let mut calls = Vec::new();
+        let (ok, errs) = slow_start_batch(1, 20, |i| {
+            calls.push(i);
+            if i == 4 {
+                Err("boom".into())
+            } else {
+                Ok(false)
+            }
+        });
+        assert_eq!(calls, (0..7).collect::<Vec<_>>());
+        assert_eq!((ok, errs), (6, vec!["boom".to_string()]));
+        // A large run calls every index once, in ascending order.
+        let mut calls = Vec::new();
+        let (ok, _) = slow_start_batch(1, 2000, |i| {
+            calls.push(i);
+            Ok(false)
+        });
+        assert_eq!(ok, 2000);
+        assert_eq!(calls, (0..2000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn run_for_all_monotonic_stops_at_first_stop() {
+        let mut calls = Vec::new();
+        let (exit, errs) = run_for_all(5, true, |i| {
+            calls.push(i);
+            Ok(i == 2)
+        });
+        assert!(exit && errs.is_empty());
+        assert_eq!(calls, [0, 1, 2]);
+        let mut calls = Vec::new();
+        let (exit, _) = run_for_all(5, false, |i| {
+            calls.push(i);
+            Ok(true)
+        });
+        assert!(!exit, "burst mode ignores stop");
+        assert_eq!(calls, [0, 1, 2, 3, 4]);
+    }
+}

@@ -1,0 +1,305 @@
+//! StatefulSet status: counting pods into replicas / ready / available / current /
+//! updated, completing a rolling update, and writing the status subresource only
+//! when it is inconsistent with the stored one.
+//!
+//! Ports of `computeReplicaStatus`, `updateStatus`, `updateStatefulSetStatus`
+//! (stateful_set_control.go), `completeRollingUpdate`, `inconsistentStatus`
+//! (stateful_set_utils.go) and `realStatefulSetStatusUpdater` (stateful_set_status_updater.go).
+
+use super::utils::{
+    get_pod_revision, is_created, is_running_and_available, is_running_and_ready, is_terminating,
+};
+use crate::api::statefulset::{StatefulSetStatus, names};
+use crate::api::{ObjectKey, Pod, StatefulSet};
+use crate::apiserver::ApiClient;
+use crate::time::SimTime;
+use std::rc::Rc;
+
+/// `retry.DefaultRetry.Steps`: attempts of the status write on conflict.
+const STATUS_RETRY_STEPS: usize = 5;
+
+/// Upstream `replicaStatus`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReplicaStatus {
+    pub replicas: i32,
+    pub ready_replicas: i32,
+    pub available_replicas: i32,
+    pub current_replicas: i32,
+    pub updated_replicas: i32,
+}
+
+// Port of upstream `computeReplicaStatus`: created pods count in `replicas` even when
+// terminating; ready/available need Running and Ready; current/updated skip terminating
+// pods and count by revision label.
+pub fn compute_replica_status(
+    pods: &[Rc<Pod>],
+    min_ready_seconds: i32,
+    current_revision: &str,
+    update_revision: &str,
+    now: SimTime,
+) -> ReplicaStatus {
+    let mut status = ReplicaStatus::default();
+    for pod in pods {
+        if is_created(pod) {
+            status.replicas += 1;
+        }
+        if is_running_and_ready(pod) {
+            status.ready_replicas += 1;
+            if is_running_and_available(pod, min_ready_seconds, now) {
+                status.available_replicas += 1;
+            }
+        }
+        if is_created(pod) && !is_terminating(pod) {
+            let revision = get_pod_revision(pod);
+            if revision == current_revision {
+                status.current_replicas += 1;
+            }
+            if revision == update_revision {
+                status.updated_replicas += 1;
+            }
+        }
+    }
+    status
+}
+
+// Port of upstream `updateStatus`: recounts `status` from scratch over every list.
+pub fn update_status(
+    status: &mut StatefulSetStatus,
+    min_ready_seconds: i32,
+    current_revision: &str,
+    update_revision: &str,
+    now: SimTime,
+    pod_lists: &[&[Rc<Pod>]],
+) {
+    let mut total = ReplicaStatus::default();
+    for list in pod_lists {
+        let s = compute_replica_status(
+            list,
+            min_ready_seconds,
+            current_revision,
+            update_revision,
+            now,
+        );
+        total.replicas += s.replicas;
+        total.ready_replicas += s.ready_replicas;
+        total.available_replicas += s.available_replicas;
+        total.current_replicas += s.current_replicas;
+        total.updated_replicas += s.updated_replicas;
+    }
+    status.replicas = total.replicas;
+    status.ready_replicas = total.ready_replicas;
+    status.available_replicas = total.available_replicas;
+    status.current_replicas = total.current_replicas;
+    status.updated_replicas = total.updated_replicas;
+}
+
+// Port of upstream `completeRollingUpdate`: only RollingUpdate, and only when every
+// replica is updated, ready and counted; availability is not looked at (issue #136831).
+pub fn complete_rolling_update(set: &StatefulSet, status: &mut StatefulSetStatus) {
+    let replicas = set.replicas();
+    if set.spec.update_strategy.type_ == names::ROLLING_UPDATE
+        && status.updated_replicas == replicas
+        && status.ready_replicas == replicas
+        && status.replicas == replicas
+    {
+        status.current_replicas = status.updated_replicas;
+        status.current_revision = status.update_revision.clone();
+    }
+}
+
+// Port of upstream `inconsistentStatus`: collisionCount alone never triggers a write.
+pub fn inconsistent_status(set: &StatefulSet, status: &StatefulSetStatus) -> bool {
+    let old = &set.status;
+    status.observed_generation > old.observed_generation
+        || status.replicas != old.replicas
+        || status.current_replicas != old.current_replicas
+        || status.ready_replicas != old.ready_replicas
+        || status.updated_replicas != old.updated_replicas
+        || status.current_revision != old.current_revision
+        || status.available_replicas != old.available_replicas
+        || status.update_revision != old.update_revision
+}
+
+// Port of upstream `updateStatefulSetStatus` and `realStatefulSetStatusUpdater`
+// completes a finished rolling update in `status`, then writes it if it is
+// inconsistent with `set`'s (the cached object's). Conflicts are retried; upstream re-reads
+// from its lister after a backoff, here the re-read is live (a sync takes no time).
+pub fn update_stateful_set_status(
+    client: &mut ApiClient<'_>,
+    set: &StatefulSet,
+    status: &mut StatefulSetStatus,
+) -> Result<(), String> {
+    complete_rolling_update(set, status);
+    if !inconsistent_status(set, status) {
+        return Ok(());
+    }
+    let mut target = set.clone();
+    let mut last = String::new();
+    for _ in 0..STATUS_RETRY_STEPS {
+        target.status = status.clone();
+        match client.update_status(&target) {
+            Ok(_) => return Ok(()),
+            Err(e) if e.is_conflict() => {
+                last = e.to_string();
+                match client.get::<StatefulSet>(&ObjectKey::of(&set.metadata)) {
+                    Some(fresh) => target = (*fresh).clone(),
+                    None => return Err(last),
+                }
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::pod::PodCondition;
+    use crate::api::{ObjectMeta, Timestamp};
+
+    fn pod(phase: &str, revision: &str, ready_at: Option<u64>, terminating: bool) -> Rc<Pod> {
+        let mut p = Pod {
+            metadata: ObjectMeta::named("default", "web-0"),
+            ..Default::default()
+        };
+        p.status.phase = phase.into();
+        if !revision.is_empty() {
+            p.metadata
+                .labels
+                .insert("controller-revision-hash".into(), revision.into());
+        }
+        if let Some(at) = ready_at {
+            p.status.conditions.push(PodCondition {
+                type_: "Ready".into(),
+                status: "True".into(),
+                last_transition_time: Some(Timestamp(SimTime(at * 1_000_000_000))),
+                ..Default::default()
+            });
+        }
+        if terminating {
+            p.metadata.deletion_timestamp = Some(Timestamp::default());
+        }
+        Rc::new(p)
+    }
+
+    #[test]
+    fn test_compute_replica_status() {
+        let now = SimTime(100 * 1_000_000_000);
+        let rs = |replicas, ready_replicas, available_replicas, current, updated| ReplicaStatus {
+            replicas,
+            ready_replicas,
+            available_replicas,
+            current_replicas: current,
+            updated_replicas: updated,
+        };
+        // (pods, minReadySeconds) → status; revisions are "r1" (current) and "r2" (update).
+        let cases = [
+            (
+                vec![pod("Running", "r1", Some(0), false)],
+                0,
+                rs(1, 1, 1, 1, 0),
+            ),
+            (
+                vec![pod("Running", "r2", Some(0), false)],
+                0,
+                rs(1, 1, 1, 0, 1),
+            ),
+            // Terminating: counted in replicas and ready, not in current/updated.
+            (
+                vec![pod("Running", "r1", Some(0), true)],
+                0,
+                rs(1, 1, 1, 0, 0),
+            ),
+            // A placeholder (no phase) counts nowhere.
+            (vec![pod("", "r2", None, false)], 0, rs(0, 0, 0, 0, 0)),
+            (
+                vec![pod("Pending", "r1", None, false)],
+                0,
+                rs(1, 0, 0, 1, 0),
+            ),
+            (vec![pod("Failed", "", None, false)], 0, rs(1, 0, 0, 0, 0)),
+            // Ready at 95 s, minReadySeconds 10: ready but not yet available at 100 s.
+            (
+                vec![pod("Running", "r1", Some(95), false)],
+                10,
+                rs(1, 1, 0, 1, 0),
+            ),
+            (
+                vec![pod("Running", "r1", Some(80), false)],
+                10,
+                rs(1, 1, 1, 1, 0),
+            ),
+        ];
+        for (i, (pods, min_ready, want)) in cases.into_iter().enumerate() {
+            assert_eq!(
+                compute_replica_status(&pods, min_ready, "r1", "r2", now),
+                want,
+                "case {i}"
+            );
+        }
+        let mut status = StatefulSetStatus::default();
+        let a = [pod("Running", "r1", Some(0), false)];
+        let b = [pod("Running", "r2", Some(0), true)];
+        update_status(&mut status, 0, "r1", "r2", now, &[&a, &b]);
+        assert_eq!(
+            (
+                status.replicas,
+                status.ready_replicas,
+                status.current_replicas
+            ),
+            (2, 2, 1)
+        );
+    }
+
+    #[test]
+    fn test_complete_rolling_update() {
+        let mut set = StatefulSet::default();
+        set.spec.replicas = Some(3);
+        set.spec.update_strategy.type_ = names::ROLLING_UPDATE.into();
+        let status = |replicas, ready, updated| StatefulSetStatus {
+            replicas,
+            ready_replicas: ready,
+            updated_replicas: updated,
+            current_replicas: 1,
+            current_revision: "r1".into(),
+            update_revision: "r2".into(),
+            ..Default::default()
+        };
+        // (strategy, replicas, ready, updated) → completes?
+        let cases = [
+            (names::ROLLING_UPDATE, 3, 3, 3, true),
+            (names::ROLLING_UPDATE, 3, 2, 3, false),
+            (names::ROLLING_UPDATE, 4, 3, 3, false),
+            (names::ROLLING_UPDATE, 3, 3, 2, false),
+            (names::ON_DELETE, 3, 3, 3, false),
+        ];
+        for (i, (strategy, replicas, ready, updated, completes)) in cases.into_iter().enumerate() {
+            set.spec.update_strategy.type_ = strategy.into();
+            let mut s = status(replicas, ready, updated);
+            complete_rolling_update(&set, &mut s);
+            assert_eq!(s.current_revision == "r2", completes, "case {i}");
+            assert_eq!(s.current_replicas == updated, completes, "case {i}");
+        }
+    }
+
+    #[test]
+    fn test_inconsistent_status() {
+        let mut set = StatefulSet::default();
+        set.status.observed_generation = 2;
+        set.status.replicas = 3;
+        let mut same = set.status.clone();
+        assert!(!inconsistent_status(&set, &same));
+        same.collision_count = Some(4);
+        assert!(!inconsistent_status(&set, &same), "collisionCount alone");
+        let mut older = set.status.clone();
+        older.observed_generation = 1;
+        assert!(!inconsistent_status(&set, &older));
+        let mut newer = set.status.clone();
+        newer.observed_generation = 3;
+        assert!(inconsistent_status(&set, &newer));
+        let mut available = set.status.clone();
+        available.available_replicas = 1;
+        assert!(inconsistent_status(&set, &available));
+    }
+}

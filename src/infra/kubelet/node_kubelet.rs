@@ -1,0 +1,220 @@
+//! One node's kubelet: its identity and node-wide state ([`NodeEnv`]: API identity, random
+//! stream, images, crash-loop back-off, pod IPs) and its pod workers, one per pod uid bound
+//! to the node. Pod events from the informer are handled as `HandlePodAdditions`,
+//! `HandlePodUpdates` and `HandlePodRemoves` do; timers are routed to the pod worker they
+//! belong to and dropped when the worker has moved on (generation mismatch).
+
+use super::backoff::Backoff;
+use super::images::ImageManager;
+use super::node_status;
+use super::pod_worker::{PodWorker, Stage};
+use super::{ContainerTimer, KCtx, KubeletTimer, PodTimer};
+use crate::api::pod::phase;
+use crate::api::{Pod, Tables};
+use crate::apiserver::Actor;
+use crate::rng::{Latency, RngStreams, SimRng};
+use crate::scenario::{ImageSpec, NodeSpecInput, Timing};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// What every pod worker of a node shares.
+pub struct NodeEnv {
+    pub spec: NodeSpecInput,
+    pub index: u32,
+    /// `kubelet/<node>`: the trace's actor and the Events' source (component `kubelet`,
+    /// host = the node).
+    pub actor: Actor,
+    pub host_ip: String,
+    /// The node's own stream `kubelet/<node>`: pull, start and shutdown times.
+    pub rng: SimRng,
+    pub images: ImageManager,
+    /// `Kubelet.crashLoopBackOff`, keyed by the container's stable key.
+    pub crash_backoff: Backoff,
+    pub container_start: Latency,
+    next_pod_ip: u32,
+}
+
+impl NodeEnv {
+    /// The next pod IP from the node's /24 of `10.244.0.0/16`-style pod CIDRs (the network
+    /// plugin's job; deterministic here: node index and a per-node counter).
+    pub fn allocate_pod_ip(&mut self) -> String {
+        let host = 2 + self.next_pod_ip % 253;
+        self.next_pod_ip += 1;
+        let i = self.index;
+        format!("10.{}.{}.{host}", 244 + i / 256, i % 256)
+    }
+
+    /// Starts the next queued image pull if the node's puller is idle.
+    pub fn kick_puller(&mut self, ctx: &mut KCtx<'_>) {
+        if let Some(took) = self.images.start_next(ctx.now, &mut self.rng) {
+            ctx.after(took, KubeletTimer::PullDone { node: self.index });
+        }
+    }
+}
+
+pub struct Kubelet {
+    pub env: NodeEnv,
+    /// Pod workers by pod uid (a recreated StatefulSet pod has a new uid and a new worker).
+    pods: BTreeMap<String, PodWorker>,
+}
+
+impl Kubelet {
+    pub fn new(
+        index: u32,
+        spec: &NodeSpecInput,
+        images: &[ImageSpec],
+        timing: &Timing,
+        rngs: &RngStreams,
+    ) -> Self {
+        Kubelet {
+            env: NodeEnv {
+                spec: spec.clone(),
+                index,
+                actor: Actor::on_host("kubelet", &spec.name),
+                host_ip: format!("172.16.{}.{}", index / 250, 10 + index % 250),
+                rng: rngs.stream(&format!("kubelet/{}", spec.name)),
+                images: ImageManager::new(images, timing),
+                crash_backoff: Backoff::kubelet(),
+                container_start: timing.container_start,
+                next_pod_ip: 0,
+            },
+            pods: BTreeMap::new(),
+        }
+    }
+
+    /// `registerWithAPIServer`: creates the Node; a Node left by an earlier registration is
+    /// taken over with the fresh status.
+    pub fn register(&mut self, ctx: &mut KCtx<'_>) {
+        let node = node_status::initial_node(&self.env.spec, ctx.now);
+        let mut client = ctx.client(&self.env.actor);
+        let created = match client.create(node.clone()) {
+            Ok(created) => created,
+            Err(e) if e.is_already_exists() => {
+                match client.get(&crate::api::ObjectKey::cluster(&node.metadata.name)) {
+                    Some(existing) => existing,
+                    None => return,
+                }
+            }
+            Err(_) => return,
+        };
+        // The create keeps the status the kubelet sent; should a strategy ever reset it,
+        // the status write puts it back (a no-op write records nothing).
+        let mut with_status = (*created).clone();
+        with_status.status = node.status;
+        with_status.metadata.resource_version.clear();
+        let _ = client.update_status(&with_status);
+    }
+
+    /// A pod bound to this node was added, updated or removed in the informer.
+    pub fn on_pod(&mut self, pod: &Rc<Pod>, removed: bool, cache: &Tables, ctx: &mut KCtx<'_>) {
+        let uid = pod.metadata.uid.clone();
+        let env = &mut self.env;
+        if let Some(w) = self.pods.get_mut(&uid) {
+            w.pod = Rc::clone(pod);
+            if removed {
+                // `HandlePodRemoves`: force-deleted, or our own final delete coming back.
+                w.gone = true;
+                w.begin_termination(env, ctx);
+            } else if pod.is_terminating() {
+                match w.stage {
+                    Stage::Terminating => w.shorten_grace(env, ctx),
+                    Stage::Terminated => w.final_delete(env, ctx),
+                    Stage::WaitingForVolumes | Stage::Running => w.begin_termination(env, ctx),
+                }
+            }
+            if w.gone && w.stage == Stage::Terminated {
+                self.pods.remove(&uid);
+            }
+            return;
+        }
+        if removed {
+            return;
+        }
+        let mut w = PodWorker::new(pod, env);
+        let terminal = [phase::SUCCEEDED, phase::FAILED].contains(&pod.status.phase.as_str());
+        if terminal {
+            // Pod phase progresses monotonically: a terminal pod is never run again; if it
+            // is being deleted, only the final delete is left (`filterTerminalPodsToDelete`).
+            w.stage = Stage::Terminated;
+            w.final_delete(env, ctx);
+        } else {
+            w.admit(env, cache, ctx);
+        }
+        self.pods.insert(uid, w);
+    }
+
+    /// A claim changed: pods waiting for their volumes look again.
+    pub fn on_claims_changed(&mut self, cache: &Tables, ctx: &mut KCtx<'_>) {
+        for w in self.pods.values_mut() {
+            if w.stage == Stage::WaitingForVolumes {
+                w.check_volumes(&mut self.env, cache, ctx);
+            }
+        }
+    }
+
+    pub fn on_timer(&mut self, timer: KubeletTimer, ctx: &mut KCtx<'_>) {
+        let env = &mut self.env;
+        match timer {
+            KubeletTimer::PullDone { .. } => {
+                let outcome = env.images.finish(ctx.now);
+                env.kick_puller(ctx);
+                let req = &outcome.request;
+                if let Some(w) = self.pods.get_mut(&req.uid)
+                    && w.generation == req.generation
+                {
+                    w.on_pull_done(outcome, env, ctx);
+                }
+            }
+            KubeletTimer::Sync(t) => {
+                if let Some(w) = live_worker(&mut self.pods, &t) {
+                    w.on_sync_timer(env, ctx);
+                }
+            }
+            KubeletTimer::Resync(t) => {
+                if let Some(w) = live_worker(&mut self.pods, &t) {
+                    w.on_resync_timer(env, ctx);
+                }
+            }
+            KubeletTimer::ContainerStarted(c) => {
+                if let Some(w) = live_worker(&mut self.pods, &c.pod) {
+                    w.on_started(c.container as usize, c.token, env, ctx);
+                }
+            }
+            KubeletTimer::ContainerExited(c) => {
+                if let Some(w) = live_worker(&mut self.pods, &c.pod) {
+                    w.on_exited(c.container as usize, c.token, env, ctx);
+                }
+            }
+            KubeletTimer::ContainerStopped(ContainerTimer {
+                pod,
+                container,
+                token,
+            }) => {
+                if let Some(w) = live_worker(&mut self.pods, &pod) {
+                    w.on_stopped(container as usize, token, env, ctx);
+                    if w.gone && w.stage == Stage::Terminated {
+                        self.pods.remove(&pod.uid);
+                    }
+                }
+            }
+            KubeletTimer::Probe {
+                pod,
+                container,
+                kind,
+            } => {
+                if let Some(w) = live_worker(&mut self.pods, &pod) {
+                    w.on_probe(container as usize, kind, env, ctx);
+                }
+            }
+        }
+    }
+}
+
+/// The worker a timer was set by, if it is still at the generation the timer carries.
+fn live_worker<'a>(
+    pods: &'a mut BTreeMap<String, PodWorker>,
+    t: &PodTimer,
+) -> Option<&'a mut PodWorker> {
+    pods.get_mut(&t.uid)
+        .filter(|w| w.generation == t.generation)
+}

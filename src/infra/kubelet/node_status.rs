@@ -1,0 +1,94 @@
+//! The Node object a kubelet registers (`kubelet_node_status.go` `initialNode` and
+//! `registerWithAPIServer`) with the status its setters fill in on the first pass
+//! (`pkg/kubelet/nodestatus/setters.go`: capacity/allocatable, the pressure conditions
+//! and `ReadyCondition`). Heartbeats and leases come with a later issue.
+
+use crate::api::node::{NodeCondition, NodeSpec, NodeStatus, well_known};
+use crate::api::{Node, ObjectMeta, Quantity, Timestamp};
+use crate::scenario::NodeSpecInput;
+use crate::time::SimTime;
+
+/// The Node as registered at `now`: the pool's labels and taints plus the labels the
+/// kubelet sets itself, capacity = allocatable (the scenario gives allocatable figures),
+/// and the conditions of a healthy node.
+pub fn initial_node(spec: &NodeSpecInput, now: SimTime) -> Node {
+    let mut labels = spec.labels.clone();
+    // `initialNode` labels the node with its hostname, OS and architecture; the cloud
+    // provider adds the zone.
+    for (k, v) in [
+        (well_known::LABEL_HOSTNAME, spec.name.as_str()),
+        ("kubernetes.io/os", "linux"),
+        ("kubernetes.io/arch", "amd64"),
+        ("beta.kubernetes.io/os", "linux"),
+        ("beta.kubernetes.io/arch", "amd64"),
+        (well_known::LABEL_ZONE, spec.zone.as_str()),
+    ] {
+        if !v.is_empty() {
+            labels.entry(k.to_string()).or_insert_with(|| v.to_string());
+        }
+    }
+    let capacity: std::collections::BTreeMap<String, Quantity> = spec
+        .capacity
+        .iter()
+        .map(|(k, v)| (k.clone(), Quantity(v.clone())))
+        .collect();
+    Node {
+        api_version: "v1".into(),
+        kind: "Node".into(),
+        metadata: ObjectMeta {
+            name: spec.name.clone(),
+            labels,
+            ..Default::default()
+        },
+        spec: NodeSpec {
+            taints: spec.taints.clone(),
+            ..Default::default()
+        },
+        status: NodeStatus {
+            allocatable: capacity.clone(),
+            capacity,
+            conditions: healthy_conditions(Timestamp::at(now)),
+        },
+    }
+}
+
+/// `MemoryPressureCondition`, `DiskPressureCondition`, `PIDPressureCondition` and
+/// `ReadyCondition` for a node with no pressure and a working runtime, in that order.
+fn healthy_conditions(now: Timestamp) -> Vec<NodeCondition> {
+    [
+        (
+            "MemoryPressure",
+            "False",
+            "KubeletHasSufficientMemory",
+            "kubelet has sufficient memory available",
+        ),
+        (
+            "DiskPressure",
+            "False",
+            "KubeletHasNoDiskPressure",
+            "kubelet has no disk pressure",
+        ),
+        (
+            "PIDPressure",
+            "False",
+            "KubeletHasSufficientPID",
+            "kubelet has sufficient PID available",
+        ),
+        (
+            "Ready",
+            "True",
+            "KubeletReady",
+            "kubelet is posting ready status",
+        ),
+    ]
+    .into_iter()
+    .map(|(type_, status, reason, message)| NodeCondition {
+        type_: type_.into(),
+        status: status.into(),
+        last_heartbeat_time: Some(now),
+        last_transition_time: Some(now),
+        reason: reason.into(),
+        message: message.into(),
+    })
+    .collect()
+}

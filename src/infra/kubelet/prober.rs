@@ -1,0 +1,256 @@
+//! Probe workers (`pkg/kubelet/prober/worker.go`): one per container and probe type, created
+//! when the pod is first synced with its volumes ready (`probeManager.AddPod`), ticking every
+//! `periodSeconds` from then on. Readiness and startup probes are modelled; a liveness probe
+//! always passes for every image behaviour, so it changes nothing and is not run.
+//!
+//! What a probe answers comes from the image's behaviour: `NeverReady` images fail their
+//! readiness probe forever; everything else passes.
+
+use crate::api::pod::Probe;
+use crate::time::{SimDuration, SimTime};
+
+/// The probe types the simulator runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ProbeKind {
+    Readiness,
+    Startup,
+}
+
+impl ProbeKind {
+    /// `probeType.String()`, as the `Unhealthy` Event names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProbeKind::Readiness => "Readiness",
+            ProbeKind::Startup => "Startup",
+        }
+    }
+}
+
+/// `results.Result`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProbeResult {
+    Unknown,
+    Success,
+    Failure,
+}
+
+/// How the probe reaches the container; only the failure text depends on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Handler {
+    Http,
+    Tcp { port: String },
+    Grpc,
+    Exec,
+}
+
+/// What one `doProbe` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Probed {
+    /// `Some(passed)` when the probe ran; `None` when it was skipped (container not
+    /// running, initial delay, not started yet).
+    pub ran: Option<bool>,
+    /// The worker's result moved (a threshold was reached, or a new container reset it).
+    pub changed: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProbeWorker {
+    pub kind: ProbeKind,
+    pub period: SimDuration,
+    pub handler: Handler,
+    initial_delay_secs: u64,
+    success_threshold: u32,
+    failure_threshold: u32,
+    /// The container instance (its attempt number) the result belongs to.
+    attempt: Option<u32>,
+    pub result: ProbeResult,
+    last: Option<bool>,
+    run: u32,
+}
+
+impl ProbeWorker {
+    /// `newWorker`, with the API defaults (`SetDefaults_Probe`) for unset fields.
+    pub fn new(kind: ProbeKind, p: &Probe) -> Self {
+        let handler = if p.http_get.is_some() {
+            Handler::Http
+        } else if let Some(tcp) = &p.tcp_socket {
+            let port = match tcp.get("port") {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+                None => String::new(),
+            };
+            Handler::Tcp { port }
+        } else if p.grpc.is_some() {
+            Handler::Grpc
+        } else {
+            Handler::Exec
+        };
+        let positive = |v: Option<i32>, default: i32| v.filter(|v| *v > 0).unwrap_or(default);
+        ProbeWorker {
+            kind,
+            period: SimDuration::from_secs(positive(p.period_seconds, 10) as u64),
+            handler,
+            initial_delay_secs: p.initial_delay_seconds.unwrap_or(0).max(0) as u64,
+            success_threshold: positive(p.success_threshold, 1) as u32,
+            failure_threshold: positive(p.failure_threshold, 3) as u32,
+            attempt: None,
+            result: initial_value(kind),
+            last: None,
+            run: 0,
+        }
+    }
+
+    /// `worker.doProbe` once, at `now`. `running` is the container's start time and attempt
+    /// when it runs; `started` whether it passed its startup probe (or has none);
+    /// `passes` what the image answers.
+    pub fn do_probe(
+        &mut self,
+        now: SimTime,
+        running: Option<(SimTime, u32)>,
+        started: bool,
+        passes: bool,
+    ) -> Probed {
+        let skipped = |changed| Probed { ran: None, changed };
+        let Some((started_at, attempt)) = running else {
+            return skipped(false);
+        };
+        let mut changed = false;
+        if self.attempt != Some(attempt) {
+            // A new container: its result starts from the initial value again.
+            self.attempt = Some(attempt);
+            changed = self.result != initial_value(self.kind);
+            self.result = initial_value(self.kind);
+        }
+        // `int32(time.Since(startedAt).Seconds()) < InitialDelaySeconds`: whole seconds.
+        if now.saturating_since(started_at).as_secs() < self.initial_delay_secs {
+            return skipped(changed);
+        }
+        // Startup probes stop once the container has started; the others wait for it.
+        if (self.kind == ProbeKind::Startup) == started {
+            return skipped(changed);
+        }
+        if self.last == Some(passes) {
+            self.run += 1;
+        } else {
+            self.last = Some(passes);
+            self.run = 1;
+        }
+        let threshold = if passes {
+            self.success_threshold
+        } else {
+            self.failure_threshold
+        };
+        if self.run >= threshold {
+            let next = if passes {
+                ProbeResult::Success
+            } else {
+                ProbeResult::Failure
+            };
+            changed |= self.result != next;
+            self.result = next;
+        }
+        Probed {
+            ran: Some(passes),
+            changed,
+        }
+    }
+}
+
+/// `worker.initialValue`: readiness starts failed (a pod is not ready before its first
+/// success), startup unknown.
+fn initial_value(kind: ProbeKind) -> ProbeResult {
+    match kind {
+        ProbeKind::Readiness => ProbeResult::Failure,
+        ProbeKind::Startup => ProbeResult::Unknown,
+    }
+}
+
+/// The prober's failure output for a probe the container fails (what follows
+/// `Readiness probe failed: `): the HTTP, TCP and gRPC probers' own wording; an exec probe
+/// prints the command's output, which the model leaves empty.
+pub fn failure_output(handler: &Handler, pod_ip: &str, ports: &[(String, i32)]) -> String {
+    match handler {
+        Handler::Http => "HTTP probe failed with statuscode: 503".into(),
+        Handler::Tcp { port } => {
+            let port = ports
+                .iter()
+                .find(|(name, _)| name == port)
+                .map_or_else(|| port.clone(), |(_, p)| p.to_string());
+            format!("dial tcp {pod_ip}:{port}: connect: connection refused")
+        }
+        Handler::Grpc => "service unhealthy (responded with \"NOT_SERVING\")".into(),
+        Handler::Exec => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_secs(s)
+    }
+
+    fn probe(initial: i32, success: i32) -> Probe {
+        Probe {
+            initial_delay_seconds: Some(initial),
+            period_seconds: Some(10),
+            success_threshold: Some(success),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn initial_delay_counts_whole_seconds_since_start() {
+        let mut w = ProbeWorker::new(ProbeKind::Readiness, &probe(5, 1));
+        let run = Some((secs(2), 1));
+        let just_before = secs(7) - SimDuration::from_nanos(1);
+        let skipped = Probed {
+            ran: None,
+            changed: false,
+        };
+        assert_eq!(w.do_probe(just_before, run, true, true), skipped);
+        let passed = Probed {
+            ran: Some(true),
+            changed: true,
+        };
+        assert_eq!(w.do_probe(secs(7), run, true, true), passed);
+        assert_eq!(w.result, ProbeResult::Success);
+    }
+
+    #[test]
+    fn thresholds_and_new_containers() {
+        let mut w = ProbeWorker::new(ProbeKind::Readiness, &probe(0, 2));
+        let run = Some((secs(0), 1));
+        assert!(
+            !w.do_probe(secs(1), run, true, true).changed,
+            "below threshold"
+        );
+        assert!(w.do_probe(secs(2), run, true, true).changed);
+        assert_eq!(w.result, ProbeResult::Success);
+        // A new container that has not started (startup probe pending): readiness is reset
+        // to its initial value and waits.
+        let reset = w.do_probe(secs(3), Some((secs(3), 2)), false, true);
+        assert_eq!(
+            reset,
+            Probed {
+                ran: None,
+                changed: true
+            }
+        );
+        assert_eq!(w.result, ProbeResult::Failure);
+        assert_eq!(w.do_probe(secs(4), None, false, true).ran, None);
+    }
+
+    #[test]
+    fn failure_texts() {
+        let ports = [("redis".to_string(), 6379)];
+        let tcp = Handler::Tcp {
+            port: "redis".into(),
+        };
+        assert_eq!(
+            failure_output(&tcp, "10.244.0.2", &ports),
+            "dial tcp 10.244.0.2:6379: connect: connection refused"
+        );
+    }
+}

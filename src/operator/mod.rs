@@ -1,0 +1,6 @@
+//! The operator: timed kubectl commands from the scenario, carried out against the API
+//! server as `kubectl` would (read, modify, write; errors reported as kubectl prints them).
+
+mod kubectl;
+
+pub use kubectl::{ActionOutcome, actor, execute};

@@ -1,0 +1,4 @@
+//! What a person reads: the timeline of a run and its summary.
+
+pub mod summary;
+pub mod timeline;

@@ -1,0 +1,506 @@
+//! Operator actions written as kubectl command lines: `scale`, `set image`, `delete pod`,
+//! `cordon`, `uncordon`, parsed into `model::Action` the way kubectl reads its flags.
+
+use super::model::Action;
+use super::suggest::did_you_mean;
+
+/// The commands stsim understands, for error messages.
+pub const SUPPORTED: &str = "scale statefulset NAME --replicas=N, set image statefulset/NAME CONTAINER=IMAGE..., \
+delete pod NAME [--grace-period=N] [--force], cordon NODE, uncordon NODE";
+
+const VERBS: &[&str] = &["scale", "set", "delete", "cordon", "uncordon"];
+
+/// A parse failure: what is wrong, and what might fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KubectlError {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl KubectlError {
+    fn new(message: impl Into<String>) -> Self {
+        KubectlError {
+            message: message.into(),
+            hint: None,
+        }
+    }
+    fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl std::fmt::Display for KubectlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, " ({h})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses one kubectl command line (with or without a leading `kubectl`) into an action.
+/// The namespace (`-n NS`, `--namespace NS`, `--namespace=NS`, anywhere) defaults to
+/// `default`.
+pub fn parse_kubectl(line: &str) -> Result<Action, String> {
+    parse(line).map_err(|e| e.to_string())
+}
+
+/// Like [`parse_kubectl`], keeping the hint apart.
+pub fn parse(line: &str) -> Result<Action, KubectlError> {
+    let mut tokens: Vec<&str> = line.split_whitespace().collect();
+    if tokens.first() == Some(&"kubectl") {
+        tokens.remove(0);
+    }
+    let (namespace, args) = take_namespace(&tokens)?;
+    let Some((&verb, rest)) = args.split_first() else {
+        return Err(
+            KubectlError::new("empty kubectl command").hint(format!("supported: {SUPPORTED}"))
+        );
+    };
+    match verb {
+        "scale" => scale(namespace, rest),
+        "set" => set_image(namespace, rest),
+        "delete" => delete_pod(namespace, rest),
+        "cordon" => node(rest, "cordon").map(|node| Action::Cordon { node }),
+        "uncordon" => node(rest, "uncordon").map(|node| Action::Uncordon { node }),
+        other => {
+            let error = KubectlError::new(format!(
+                "unsupported kubectl command `{other}`; stsim runs: {SUPPORTED}"
+            ));
+            Err(KubectlError {
+                hint: did_you_mean(other, VERBS.iter().copied()),
+                ..error
+            })
+        }
+    }
+}
+
+/// Removes the namespace flag wherever it is; returns the namespace and the other tokens.
+fn take_namespace<'a>(tokens: &[&'a str]) -> Result<(String, Vec<&'a str>), KubectlError> {
+    let mut namespace = None;
+    let mut rest = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = tokens[i];
+        let value = if t == "-n" || t == "--namespace" {
+            i += 1;
+            let v = tokens
+                .get(i)
+                .ok_or_else(|| KubectlError::new(format!("flag {t} needs a namespace")))?;
+            Some(*v)
+        } else {
+            t.strip_prefix("--namespace=")
+                .or_else(|| t.strip_prefix("-n="))
+        };
+        match value {
+            Some(v) if v.is_empty() || v.starts_with('-') => {
+                return Err(KubectlError::new(format!("flag {t} needs a namespace")));
+            }
+            Some(v) => namespace = Some(v.to_string()),
+            None => rest.push(t),
+        }
+        i += 1;
+    }
+    Ok((namespace.unwrap_or_else(|| "default".to_string()), rest))
+}
+
+fn is_statefulset(resource: &str) -> bool {
+    matches!(
+        resource,
+        "statefulset" | "statefulsets" | "sts" | "statefulset.apps" | "statefulsets.apps"
+    )
+}
+
+fn is_pod(resource: &str) -> bool {
+    matches!(resource, "pod" | "pods" | "po")
+}
+
+/// Reads `TYPE NAME` or `TYPE/NAME` from the front of `args`: (type, name, the rest).
+fn resource<'a>(
+    args: &[&'a str],
+    usage: &str,
+) -> Result<(&'a str, &'a str, Vec<&'a str>), KubectlError> {
+    let positional: Vec<usize> = (0..args.len())
+        .filter(|&i| !args[i].starts_with('-'))
+        .collect();
+    let Some(&first) = positional.first() else {
+        return Err(KubectlError::new("missing the resource").hint(format!("usage: {usage}")));
+    };
+    let without = |skip: &[usize]| -> Vec<&'a str> {
+        args.iter()
+            .enumerate()
+            .filter(|(i, _)| !skip.contains(i))
+            .map(|(_, t)| *t)
+            .collect()
+    };
+    if let Some((kind, name)) = args[first].split_once('/') {
+        return Ok((kind, name, without(&[first])));
+    }
+    let Some(&second) = positional.get(1) else {
+        return Err(
+            KubectlError::new(format!("missing the name of the {}", args[first]))
+                .hint(format!("usage: {usage}")),
+        );
+    };
+    Ok((args[first], args[second], without(&[first, second])))
+}
+
+/// `--flag=value` or `--flag value`: the value, if `token` (at `args[*i]`) is this flag.
+fn flag_value<'a>(
+    args: &[&'a str],
+    i: &mut usize,
+    flag: &str,
+) -> Result<Option<&'a str>, KubectlError> {
+    let t = args[*i];
+    if let Some(v) = t.strip_prefix(flag).and_then(|r| r.strip_prefix('=')) {
+        return Ok(Some(v));
+    }
+    if t == flag {
+        *i += 1;
+        return args
+            .get(*i)
+            .map(|v| Some(*v))
+            .ok_or_else(|| KubectlError::new(format!("flag {flag} needs a value")));
+    }
+    Ok(None)
+}
+
+fn scale(namespace: String, args: &[&str]) -> Result<Action, KubectlError> {
+    const USAGE: &str = "scale statefulset NAME --replicas=N";
+    let (kind, name, rest) = resource(args, USAGE)?;
+    if !is_statefulset(kind) {
+        return Err(
+            KubectlError::new(format!("stsim can only scale statefulsets, not {kind:?}"))
+                .hint(format!("usage: {USAGE}")),
+        );
+    }
+    check_name(name, USAGE)?;
+    let mut replicas = None;
+    let mut i = 0;
+    while i < rest.len() {
+        match flag_value(&rest, &mut i, "--replicas")? {
+            Some(v) => {
+                let n: i32 = v.parse().map_err(|_| {
+                    KubectlError::new(format!("--replicas must be a whole number, found {v:?}"))
+                })?;
+                if n < 0 {
+                    return Err(KubectlError::new(format!(
+                        "--replicas must be >= 0, found {n}"
+                    )));
+                }
+                replicas = Some(n);
+            }
+            None => return Err(unexpected(rest[i], USAGE)),
+        }
+        i += 1;
+    }
+    let replicas = replicas.ok_or_else(|| {
+        KubectlError::new("scale needs --replicas").hint(format!("usage: {USAGE}"))
+    })?;
+    Ok(Action::Scale {
+        namespace,
+        name: name.to_string(),
+        replicas,
+    })
+}
+
+fn set_image(namespace: String, args: &[&str]) -> Result<Action, KubectlError> {
+    const USAGE: &str = "set image statefulset/NAME CONTAINER=IMAGE [CONTAINER=IMAGE...]";
+    match args.first() {
+        Some(&"image") => {}
+        Some(other) => {
+            let msg = format!("unsupported command `set {other}`; stsim runs: {SUPPORTED}");
+            return Err(KubectlError::new(msg).hint(format!("usage: {USAGE}")));
+        }
+        None => {
+            return Err(
+                KubectlError::new("`set` needs a subcommand").hint(format!("usage: {USAGE}"))
+            );
+        }
+    }
+    let args = &args[1..];
+    // The resource is the first positional token; pairs contain '='.
+    let Some(first) = args
+        .first()
+        .filter(|t| !t.contains('=') && !t.starts_with('-'))
+    else {
+        return Err(KubectlError::new("missing the statefulset").hint(format!("usage: {USAGE}")));
+    };
+    let (kind, name, pairs) = match first.split_once('/') {
+        Some((kind, name)) => (kind, name, &args[1..]),
+        None => {
+            let name = args
+                .get(1)
+                .filter(|t| !t.contains('=') && !t.starts_with('-'));
+            let name = name.ok_or_else(|| {
+                KubectlError::new("missing the statefulset name").hint(format!("usage: {USAGE}"))
+            })?;
+            (*first, *name, &args[2..])
+        }
+    };
+    if !is_statefulset(kind) {
+        let msg = format!("stsim can only set images of statefulsets, not {kind:?}");
+        return Err(KubectlError::new(msg).hint(format!("usage: {USAGE}")));
+    }
+    check_name(name, USAGE)?;
+    let mut images = Vec::new();
+    for p in pairs {
+        let Some((container, image)) = p.split_once('=').filter(|_| !p.starts_with('-')) else {
+            return Err(unexpected(p, USAGE));
+        };
+        if container.is_empty() || image.is_empty() {
+            return Err(KubectlError::new(format!(
+                "expected CONTAINER=IMAGE, found {p:?}"
+            )));
+        }
+        if container == "*" {
+            return Err(KubectlError::new(
+                "`*=IMAGE` is not supported: name each container",
+            ));
+        }
+        images.push((container.to_string(), image.to_string()));
+    }
+    if images.is_empty() {
+        return Err(
+            KubectlError::new("set image needs at least one CONTAINER=IMAGE")
+                .hint(format!("usage: {USAGE}")),
+        );
+    }
+    Ok(Action::SetImage {
+        namespace,
+        name: name.to_string(),
+        images,
+    })
+}
+
+fn delete_pod(namespace: String, args: &[&str]) -> Result<Action, KubectlError> {
+    const USAGE: &str = "delete pod NAME [--grace-period=N] [--force]";
+    let (kind, name, rest) = resource(args, USAGE)?;
+    if !is_pod(kind) {
+        return Err(
+            KubectlError::new(format!("stsim can only delete pods, not {kind:?}"))
+                .hint(format!("usage: {USAGE}")),
+        );
+    }
+    check_name(name, USAGE)?;
+    let mut grace: i64 = -1;
+    let mut force = false;
+    let mut i = 0;
+    while i < rest.len() {
+        let t = rest[i];
+        if let Some(v) = flag_value(&rest, &mut i, "--grace-period")? {
+            grace = v.parse().map_err(|_| {
+                KubectlError::new(format!(
+                    "--grace-period must be a whole number of seconds, found {v:?}"
+                ))
+            })?;
+        } else if t == "--force" || t == "--force=true" {
+            force = true;
+        } else if t == "--force=false" {
+        } else if t == "--now" || t == "--now=true" {
+            grace = 1;
+        } else {
+            return Err(unexpected(t, USAGE));
+        }
+        i += 1;
+    }
+    // As kubectl: 0 without --force means 1 ("immediate"); --force alone means 0.
+    let grace = match (grace, force) {
+        (g, true) if g < 0 => 0,
+        (0, false) => 1,
+        (g, _) if g < 0 => {
+            return Ok(Action::DeletePod {
+                namespace,
+                name: name.to_string(),
+                grace_period_seconds: None,
+            });
+        }
+        (g, _) => g,
+    };
+    Ok(Action::DeletePod {
+        namespace,
+        name: name.to_string(),
+        grace_period_seconds: Some(grace),
+    })
+}
+
+fn node(args: &[&str], verb: &str) -> Result<String, KubectlError> {
+    let usage = format!("{verb} NODE");
+    match args {
+        [name] if !name.starts_with('-') => {
+            let name = name
+                .strip_prefix("node/")
+                .or_else(|| name.strip_prefix("nodes/"))
+                .unwrap_or(name);
+            check_name(name, &usage)?;
+            Ok(name.to_string())
+        }
+        [] => {
+            Err(KubectlError::new(format!("{verb} needs a node name"))
+                .hint(format!("usage: {usage}")))
+        }
+        [_, extra, ..] | [extra] => Err(unexpected(extra, &usage)),
+    }
+}
+
+fn check_name(name: &str, usage: &str) -> Result<(), KubectlError> {
+    if name.is_empty() {
+        return Err(KubectlError::new("missing the name").hint(format!("usage: {usage}")));
+    }
+    Ok(())
+}
+
+fn unexpected(token: &str, usage: &str) -> KubectlError {
+    KubectlError::new(format!("unexpected argument {token:?}")).hint(format!("usage: {usage}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scale(ns: &str, name: &str, replicas: i32) -> Action {
+        Action::Scale {
+            namespace: ns.into(),
+            name: name.into(),
+            replicas,
+        }
+    }
+    fn delete(name: &str, grace: Option<i64>) -> Action {
+        Action::DeletePod {
+            namespace: "default".into(),
+            name: name.into(),
+            grace_period_seconds: grace,
+        }
+    }
+
+    #[test]
+    fn parses_supported_forms() {
+        let set = |ns: &str, pairs: &[(&str, &str)]| Action::SetImage {
+            namespace: ns.into(),
+            name: "web".into(),
+            images: pairs
+                .iter()
+                .map(|(c, i)| (c.to_string(), i.to_string()))
+                .collect(),
+        };
+        let cases: Vec<(&str, Action)> = vec![
+            (
+                "scale statefulset web --replicas=5",
+                scale("default", "web", 5),
+            ),
+            ("scale sts web --replicas 0", scale("default", "web", 0)),
+            (
+                "scale statefulset/web --replicas=3 -n prod",
+                scale("prod", "web", 3),
+            ),
+            (
+                "kubectl -n prod scale statefulsets web --replicas=2",
+                scale("prod", "web", 2),
+            ),
+            (
+                "scale --namespace=db sts/web --replicas=1",
+                scale("db", "web", 1),
+            ),
+            (
+                "scale --replicas=4 --namespace db statefulset web",
+                scale("db", "web", 4),
+            ),
+            (
+                "set image statefulset/web nginx=nginx:1.27",
+                set("default", &[("nginx", "nginx:1.27")]),
+            ),
+            (
+                "set image statefulset web a=x:1 b=y:2 -n q",
+                set("q", &[("a", "x:1"), ("b", "y:2")]),
+            ),
+            ("delete pod web-0", delete("web-0", None)),
+            (
+                "delete pod/web-0 --grace-period=10",
+                delete("web-0", Some(10)),
+            ),
+            (
+                "delete pod web-0 --grace-period 10",
+                delete("web-0", Some(10)),
+            ),
+            (
+                "delete pod web-0 --force --grace-period=0",
+                delete("web-0", Some(0)),
+            ),
+            ("delete pod web-0 --force", delete("web-0", Some(0))),
+            ("delete pod web-0 --grace-period=-1", delete("web-0", None)),
+            (
+                "delete pod web-0 --grace-period=0",
+                delete("web-0", Some(1)),
+            ),
+            ("delete pods web-0 --now", delete("web-0", Some(1))),
+            (
+                "cordon worker-a-1",
+                Action::Cordon {
+                    node: "worker-a-1".into(),
+                },
+            ),
+            (
+                "  uncordon   node/worker-a-1 ",
+                Action::Uncordon {
+                    node: "worker-a-1".into(),
+                },
+            ),
+        ];
+        for (line, want) in cases {
+            assert_eq!(parse_kubectl(line), Ok(want), "{line}");
+        }
+    }
+
+    #[test]
+    fn refuses_malformed_lines() {
+        let cases: &[(&str, &str)] = &[
+            ("", "empty"),
+            ("scale statefulset web", "--replicas"),
+            ("scale statefulset web --replicas=three", "whole number"),
+            ("scale statefulset web --replicas=-1", ">= 0"),
+            (
+                "scale deployment web --replicas=1",
+                "only scale statefulsets",
+            ),
+            ("scale statefulset --replicas=1", "missing the name"),
+            (
+                "scale statefulset web --replicas=1 --timeout=5s",
+                "unexpected argument",
+            ),
+            (
+                "frobnicate pod x",
+                "unsupported kubectl command `frobnicate`",
+            ),
+            ("set image statefulset/web", "at least one"),
+            (
+                "set image deployment/web a=b",
+                "only set images of statefulsets",
+            ),
+            ("set env statefulset/web A=b", "set env"),
+            ("set image statefulset/web *=x", "name each container"),
+            ("delete pod", "missing the name of the pod"),
+            ("delete", "missing the resource"),
+            ("delete statefulset web", "only delete pods"),
+            (
+                "delete pod web-0 --grace-period=soon",
+                "whole number of seconds",
+            ),
+            ("cordon", "needs a node"),
+            ("cordon a b", "unexpected argument"),
+            ("scale sts web --replicas=1 -n", "needs a namespace"),
+        ];
+        for &(line, want) in cases {
+            let err = parse_kubectl(line).expect_err(line);
+            assert!(err.contains(want), "{line:?}: {err}");
+        }
+        let err = parse("scael statefulset web --replicas=2").expect_err("misspelled");
+        assert_eq!(err.hint.as_deref(), Some("did you mean \"scale\"?"));
+        assert!(
+            parse_kubectl("frobnicate pod x")
+                .expect_err("x")
+                .contains("cordon NODE")
+        );
+    }
+}

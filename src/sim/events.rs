@@ -1,0 +1,32 @@
+//! The simulator's events: one variant per thing that can happen. Payloads are ids and
+//! values; handlers look the rest up.
+
+use crate::control::ControlTimer;
+use crate::infra::kubelet::KubeletTimer;
+
+/// The components that read the API server through an informer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reader {
+    ControllerManager = 0,
+    Scheduler = 1,
+    NodeAgents = 2,
+}
+
+impl Reader {
+    pub const COUNT: usize = 3;
+    pub const ALL: [Reader; Reader::COUNT] = [Reader::ControllerManager, Reader::Scheduler, Reader::NodeAgents];
+}
+
+#[derive(Clone, Debug)]
+pub enum SimEvent {
+    /// Watch events have become due for this reader's informer.
+    Deliver(Reader),
+    /// Controller number `i` of kube-controller-manager has a key to sync.
+    ControllerWork(usize),
+    /// A control-plane timer.
+    Control(ControlTimer),
+    /// A kubelet timer.
+    Kubelet(KubeletTimer),
+    /// Operator action number `i` of the scenario.
+    Action(usize),
+}

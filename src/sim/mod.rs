@@ -1,0 +1,253 @@
+//! The engine: owns the API server, the components and the event queue, and is the only
+//! dispatcher. One run is single-threaded and deterministic: the same scenario and seed
+//! give the same sequence of events, writes and trace bytes.
+
+mod events;
+mod result;
+mod setup;
+
+pub use events::{Reader, SimEvent};
+pub use result::{RunResult, RunSummaryCounts, StopReason};
+
+use crate::apiserver::{Actor, ApiServer, JournalEntry};
+use crate::component::{Ctx, Note};
+use crate::control::manager::ControllerManager;
+use crate::control::scheduler::Scheduler;
+use crate::control::ControlTimer;
+use crate::infra::kubelet::{KubeletTimer, NodeAgents};
+use crate::queue::EventQueue;
+use crate::report::timeline::TimelineLine;
+use crate::rng::SimRng;
+use crate::scenario::Scenario;
+use crate::time::{SimDuration, SimTime};
+use crate::trace::TraceWriter;
+
+/// Limits that end a run with a stated reason instead of running away.
+#[derive(Clone, Debug)]
+pub struct Budgets {
+    /// End of simulated time (the scenario's duration unless overridden).
+    pub until: SimDuration,
+    /// Most events one run may process.
+    pub max_events: u64,
+}
+
+/// Options of one run.
+pub struct RunOptions {
+    pub seed: u64,
+    pub budgets: Budgets,
+    /// Where trace lines go; `None` discards them.
+    pub trace: Option<Box<dyn std::io::Write>>,
+    /// Keep the human timeline in memory (for printing and `timeline.txt`).
+    pub keep_timeline: bool,
+}
+
+impl RunOptions {
+    /// The scenario's own seed and duration, no trace, timeline kept.
+    pub fn for_scenario(scenario: &Scenario) -> Self {
+        RunOptions {
+            seed: scenario.seed,
+            budgets: Budgets { until: scenario.duration, max_events: 50_000_000 },
+            trace: None,
+            keep_timeline: true,
+        }
+    }
+}
+
+pub struct Simulation {
+    scenario: Scenario,
+    queue: EventQueue<SimEvent>,
+    api: ApiServer,
+    manager: ControllerManager,
+    manager_rng: SimRng,
+    scheduler: Scheduler,
+    scheduler_rng: SimRng,
+    nodes: NodeAgents,
+    nodes_rng: SimRng,
+    kubectl: Actor,
+    kubectl_rng: SimRng,
+    /// Per reader: whether a delivery event is already queued.
+    delivery_pending: [bool; Reader::COUNT],
+    /// Per controller: whether a work event is already queued.
+    work_pending: Vec<bool>,
+    /// Journal index up to which new writes have been noticed and traced.
+    seen: u64,
+    trace: TraceWriter,
+    timeline: Option<Vec<TimelineLine>>,
+    notes: Vec<Note>,
+    counts: RunSummaryCounts,
+    budgets: Budgets,
+    seed: u64,
+}
+
+impl Simulation {
+    /// Builds the cluster of `scenario` at time zero (nodes registered, manifests applied,
+    /// actions scheduled). Nothing runs until [`Simulation::run`].
+    pub fn new(scenario: &Scenario, opts: RunOptions) -> Self {
+        setup::build(scenario, opts)
+    }
+
+    /// Runs to the end of simulated time or until a budget is spent.
+    pub fn run(mut self) -> RunResult {
+        let end = SimTime::ZERO + self.budgets.until;
+        let stop = loop {
+            if self.counts.events >= self.budgets.max_events {
+                break StopReason::EventBudget { max_events: self.budgets.max_events };
+            }
+            match self.queue.peek_time() {
+                // Nothing left to happen: the cluster stays as it is until the end.
+                None => break StopReason::EndOfTime,
+                Some(t) if t > end => break StopReason::EndOfTime,
+                Some(_) => {}
+            }
+            let (now, _, ev) = self.queue.pop().expect("peeked an event");
+            self.counts.events += 1;
+            self.dispatch(now, ev);
+            self.after_event(now);
+        };
+        self.finish(stop, end)
+    }
+
+    fn dispatch(&mut self, now: SimTime, ev: SimEvent) {
+        let mut control_timers: Vec<(SimTime, ControlTimer)> = Vec::new();
+        let mut kubelet_timers: Vec<(SimTime, KubeletTimer)> = Vec::new();
+        match ev {
+            SimEvent::Deliver(Reader::ControllerManager) => {
+                self.delivery_pending[Reader::ControllerManager as usize] = false;
+                let next = self.manager.deliver(&self.api, now, &mut control_timers);
+                self.redeliver(Reader::ControllerManager, next);
+            }
+            SimEvent::Deliver(Reader::Scheduler) => {
+                self.delivery_pending[Reader::Scheduler as usize] = false;
+                let next = self.scheduler.deliver(&self.api, now);
+                self.redeliver(Reader::Scheduler, next);
+                let mut ctx =
+                    Ctx::new(now, &mut self.api, &mut self.scheduler_rng, &mut control_timers, &mut self.notes);
+                self.scheduler.run(&mut ctx);
+            }
+            SimEvent::Deliver(Reader::NodeAgents) => {
+                self.delivery_pending[Reader::NodeAgents as usize] = false;
+                let mut ctx = Ctx::new(now, &mut self.api, &mut self.nodes_rng, &mut kubelet_timers, &mut self.notes);
+                let next = self.nodes.deliver(&mut ctx);
+                self.redeliver(Reader::NodeAgents, next);
+            }
+            SimEvent::ControllerWork(i) => {
+                self.work_pending[i] = false;
+                let mut ctx =
+                    Ctx::new(now, &mut self.api, &mut self.manager_rng, &mut control_timers, &mut self.notes);
+                self.manager.work(i, &mut ctx);
+            }
+            SimEvent::Control(ControlTimer::Requeue { controller, key }) => self.manager.requeue(controller, key),
+            SimEvent::Control(ControlTimer::Scheduler) => {
+                let mut ctx =
+                    Ctx::new(now, &mut self.api, &mut self.scheduler_rng, &mut control_timers, &mut self.notes);
+                self.scheduler.run(&mut ctx);
+            }
+            SimEvent::Kubelet(t) => {
+                let mut ctx = Ctx::new(now, &mut self.api, &mut self.nodes_rng, &mut kubelet_timers, &mut self.notes);
+                self.nodes.on_timer(t, &mut ctx);
+            }
+            SimEvent::Action(i) => self.run_action(now, i),
+        }
+        for (at, t) in control_timers {
+            self.queue.schedule(at, SimEvent::Control(t));
+        }
+        for (at, t) in kubelet_timers {
+            self.queue.schedule(at, SimEvent::Kubelet(t));
+        }
+        for i in self.manager.busy().collect::<Vec<_>>() {
+            if !self.work_pending[i] {
+                self.work_pending[i] = true;
+                self.queue.schedule(now, SimEvent::ControllerWork(i));
+            }
+        }
+    }
+
+    fn redeliver(&mut self, reader: Reader, next: Option<SimTime>) {
+        if let Some(at) = next {
+            self.delivery_pending[reader as usize] = true;
+            self.queue.schedule(at, SimEvent::Deliver(reader));
+        }
+    }
+
+    /// Notices writes made by the event just handled: traces them, records Events on the
+    /// timeline, and makes sure every informer gets a delivery for them.
+    fn after_event(&mut self, now: SimTime) {
+        let end = self.api.journal_end();
+        if end > self.seen {
+            for i in self.seen..end {
+                let entry = self.api.journal_entry(i).expect("unseen entries are kept");
+                self.trace.entry(entry);
+                self.counts.count(entry);
+                if let (Some(tl), JournalEntry::Event { at, event }) = (self.timeline.as_mut(), entry) {
+                    tl.push(TimelineLine::from_event(*at, event));
+                }
+            }
+            self.seen = end;
+            for reader in Reader::ALL {
+                if !self.delivery_pending[reader as usize] {
+                    self.delivery_pending[reader as usize] = true;
+                    let delay = self.reader_delay(reader);
+                    self.queue.schedule(now + delay, SimEvent::Deliver(reader));
+                }
+            }
+            let min_cursor = [
+                self.manager.informer.cursor(),
+                self.scheduler.informer.cursor(),
+                self.nodes.informer.cursor(),
+                self.seen,
+            ]
+            .into_iter()
+            .min()
+            .expect("four cursors");
+            self.api.compact_journal(min_cursor);
+        }
+        for note in self.notes.drain(..) {
+            self.trace.note(&note);
+            if let Some(tl) = self.timeline.as_mut() {
+                tl.push(TimelineLine {
+                    at: note.at,
+                    type_: "Note".into(),
+                    reason: note.source.clone(),
+                    object: note.object.clone(),
+                    message: note.message.clone(),
+                });
+            }
+        }
+    }
+
+    fn reader_delay(&self, reader: Reader) -> SimDuration {
+        match reader {
+            Reader::ControllerManager => self.manager.informer.delay,
+            Reader::Scheduler => self.scheduler.informer.delay,
+            Reader::NodeAgents => self.nodes.informer.delay,
+        }
+    }
+
+    fn run_action(&mut self, now: SimTime, i: usize) {
+        let action = self.scenario.actions[i].clone();
+        let mut timers: Vec<(SimTime, ())> = Vec::new();
+        let mut ctx = Ctx::new(now, &mut self.api, &mut self.kubectl_rng, &mut timers, &mut self.notes);
+        let mut client = ctx.client(&self.kubectl);
+        let outcome = crate::operator::execute(&mut client, &action.action);
+        self.counts.actions += 1;
+        self.trace.action(now, &action.text, outcome.is_ok(), outcome.text());
+        if let Some(tl) = self.timeline.as_mut() {
+            tl.push(TimelineLine {
+                at: now,
+                type_: "Action".into(),
+                reason: "kubectl".into(),
+                object: String::new(),
+                message: format!("kubectl {}  →  {}", action.text, outcome.text()),
+            });
+        }
+    }
+
+    fn finish(mut self, stop: StopReason, end: SimTime) -> RunResult {
+        self.trace.flush();
+        let simulated = match stop {
+            StopReason::EndOfTime => end,
+            _ => self.queue.now(),
+        };
+        result::build(self.scenario, self.seed, stop, simulated, self.api, self.counts, self.timeline, self.trace)
+    }
+}

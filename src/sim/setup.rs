@@ -1,0 +1,126 @@
+//! Builds a simulation at time zero: components with their informers and random streams,
+//! nodes registered by their kubelets, the cluster's default StorageClass, the scenario's
+//! manifests applied (as `kubectl apply` would, in file order) and the actions scheduled.
+
+use super::{RunOptions, SimEvent, Simulation};
+use crate::api::{ObjectMeta, StorageClass};
+use crate::apiserver::{Actor, ApiClient, ApiServer, ApiServerConfig, Informer};
+use crate::component::Ctx;
+use crate::control::manager::ControllerManager;
+use crate::control::pv_binder::PvBinder;
+use crate::control::scheduler::{Scheduler, SchedulerConfig};
+use crate::control::statefulset::{StatefulSetConfig, StatefulSetController};
+use crate::infra::kubelet::NodeAgents;
+use crate::queue::EventQueue;
+use crate::rng::RngStreams;
+use crate::scenario::{ManifestObject, Scenario};
+use crate::time::SimTime;
+use crate::trace::TraceWriter;
+
+/// Name of the StorageClass a cluster gets when the scenario brings no default class,
+/// as managed clusters ship one (`standard`, `gp2`, ...).
+pub const DEFAULT_STORAGE_CLASS: &str = "standard";
+
+pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
+    let rngs = RngStreams::new(opts.seed);
+    let delay = scenario.timing.watch_delay;
+    let t = &scenario.timing;
+    let gate = |name: &str| scenario.feature_gates.get(name).copied();
+    let sts_config = StatefulSetConfig {
+        max_unavailable_statefulset: gate("MaxUnavailableStatefulSet").unwrap_or(false),
+    };
+    let manager = ControllerManager::new(
+        Informer::new(delay),
+        vec![Box::new(StatefulSetController::new(sts_config)), Box::new(PvBinder::default())],
+    );
+    let scheduler = Scheduler::new(
+        Informer::new(delay),
+        SchedulerConfig {
+            pod_initial_backoff: t.scheduler_pod_initial_backoff,
+            pod_max_backoff: t.scheduler_pod_max_backoff,
+            max_in_unschedulable: t.scheduler_max_in_unschedulable,
+        },
+    );
+    let node_inputs: Vec<_> = scenario.cluster.zones.iter().flat_map(|z| z.nodes.iter().cloned()).collect();
+    let nodes = NodeAgents::new(Informer::new(delay), &node_inputs, &scenario.images, t, &rngs);
+    let work_pending = vec![false; 2];
+    let mut sim = Simulation {
+        scenario: scenario.clone(),
+        queue: EventQueue::new(),
+        api: ApiServer::new(ApiServerConfig::default()),
+        manager,
+        manager_rng: rngs.stream("kube-controller-manager"),
+        scheduler,
+        scheduler_rng: rngs.stream("scheduler"),
+        nodes,
+        nodes_rng: rngs.stream("node-agents"),
+        kubectl: crate::operator::actor(),
+        kubectl_rng: rngs.stream("kubectl"),
+        delivery_pending: [false; super::Reader::COUNT],
+        work_pending,
+        seen: 0,
+        trace: TraceWriter::new(opts.trace),
+        timeline: opts.keep_timeline.then(Vec::new),
+        notes: Vec::new(),
+        counts: Default::default(),
+        budgets: opts.budgets,
+        seed: opts.seed,
+    };
+    let now = SimTime::ZERO;
+    {
+        let mut timers = Vec::new();
+        let mut ctx = Ctx::new(now, &mut sim.api, &mut sim.nodes_rng, &mut timers, &mut sim.notes);
+        sim.nodes.register_all(&mut ctx);
+        for (at, t) in timers {
+            sim.queue.schedule(at, SimEvent::Kubelet(t));
+        }
+    }
+    let brings_default = scenario
+        .manifests
+        .iter()
+        .any(|m| matches!(&m.object, ManifestObject::StorageClass(c) if c.is_default()));
+    if !brings_default {
+        let addon = Actor::new("cluster-addons");
+        let mut client = ApiClient::new(&mut sim.api, &addon, now);
+        let class = StorageClass {
+            metadata: ObjectMeta {
+                name: DEFAULT_STORAGE_CLASS.into(),
+                annotations: [(crate::api::storage::ANNOTATION_DEFAULT_CLASS.to_string(), "true".to_string())]
+                    .into_iter()
+                    .collect(),
+                ..Default::default()
+            },
+            provisioner: "stsim.io/instant".into(),
+            ..Default::default()
+        };
+        client.create(class).expect("a fresh API server has no StorageClass of that name");
+    }
+    let apply = Actor::new("kubectl");
+    for m in &scenario.manifests {
+        let mut client = ApiClient::new(&mut sim.api, &apply, now);
+        // Errors here (e.g. two manifests with one name) are what `kubectl apply` would
+        // print; the run goes on, as a real apply of the rest would.
+        let result = match m.object.clone() {
+            ManifestObject::StatefulSet(o) => client.create(o).map(|_| ()),
+            ManifestObject::Service(o) => client.create(o).map(|_| ()),
+            ManifestObject::PersistentVolumeClaim(o) => client.create(o).map(|_| ()),
+            ManifestObject::PersistentVolume(o) => client.create(o).map(|_| ()),
+            ManifestObject::StorageClass(o) => client.create(o).map(|_| ()),
+            ManifestObject::PodDisruptionBudget(o) => client.create(o).map(|_| ()),
+            ManifestObject::Pod(o) => client.create(o).map(|_| ()),
+        };
+        if let Err(e) = result {
+            sim.notes.push(crate::component::Note {
+                at: now,
+                source: "kubectl".into(),
+                object: m.origin.to_string(),
+                message: format!("apply failed: {e}"),
+            });
+        }
+    }
+    for (i, a) in scenario.actions.iter().enumerate() {
+        sim.queue.schedule(SimTime::ZERO + a.at, SimEvent::Action(i));
+    }
+    sim.after_event(now);
+    sim
+}

@@ -1,0 +1,191 @@
+//! The trace contract: `trace.jsonl`, one JSON object per line, in order, for every API
+//! write, every Kubernetes Event, every operator action and fault, and every controller
+//! note. Field order is fixed by the structs below; the same scenario, seed and build give
+//! the same bytes. Scripts rely on this format: change it only additively.
+//!
+//! Every line has `seq` (0, 1, 2, …), `t_us` (simulated microseconds since the start) and
+//! `type` (`write`, `event`, `action`, `fault`, `note`).
+
+use crate::api::K8sEvent;
+use crate::apiserver::{JournalEntry, WatchEvent};
+use crate::component::Note;
+use crate::time::{NANOS_PER_MICRO, SimTime};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use std::io::Write;
+
+/// Writes trace lines to any sink; I/O errors are kept and reported once, at the end.
+pub struct TraceWriter {
+    out: Option<Box<dyn Write>>,
+    seq: u64,
+    error: Option<std::io::Error>,
+    buf: Vec<u8>,
+}
+
+#[derive(Serialize)]
+struct WriteLine<'a> {
+    seq: u64,
+    t_us: u64,
+    #[serde(rename = "type")]
+    type_: &'static str,
+    verb: &'static str,
+    kind: &'static str,
+    namespace: &'a str,
+    name: &'a str,
+    #[serde(rename = "resourceVersion")]
+    resource_version: &'a str,
+    /// Whether the object left the store with this write.
+    removed: bool,
+    actor: &'a str,
+    object: &'a RawValue,
+}
+
+#[derive(Serialize)]
+struct EventLine<'a> {
+    seq: u64,
+    t_us: u64,
+    #[serde(rename = "type")]
+    type_: &'static str,
+    #[serde(rename = "eventType")]
+    event_type: &'a str,
+    reason: &'a str,
+    kind: &'a str,
+    namespace: &'a str,
+    name: &'a str,
+    message: &'a str,
+    count: i32,
+    source: &'a str,
+    object: &'a K8sEvent,
+}
+
+#[derive(Serialize)]
+struct ActionLine<'a> {
+    seq: u64,
+    t_us: u64,
+    #[serde(rename = "type")]
+    type_: &'static str,
+    command: &'a str,
+    ok: bool,
+    output: &'a str,
+}
+
+#[derive(Serialize)]
+struct NoteLine<'a> {
+    seq: u64,
+    t_us: u64,
+    #[serde(rename = "type")]
+    type_: &'static str,
+    source: &'a str,
+    object: &'a str,
+    message: &'a str,
+}
+
+fn micros(t: SimTime) -> u64 {
+    t.as_nanos() / NANOS_PER_MICRO
+}
+
+impl TraceWriter {
+    /// A writer to `out`, or one that discards everything (`None`).
+    pub fn new(out: Option<Box<dyn Write>>) -> Self {
+        TraceWriter { out, seq: 0, error: None, buf: Vec::with_capacity(4096) }
+    }
+
+    pub fn lines_written(&self) -> u64 {
+        self.seq
+    }
+
+    /// Takes the first I/O error met, if any.
+    pub fn take_error(&mut self) -> Option<std::io::Error> {
+        self.error.take()
+    }
+
+    pub fn flush(&mut self) {
+        if let Some(out) = self.out.as_mut()
+            && let Err(e) = out.flush()
+        {
+            self.error.get_or_insert(e);
+        }
+    }
+
+    pub fn entry(&mut self, entry: &JournalEntry) {
+        match entry {
+            JournalEntry::Write(w) => self.write(w),
+            JournalEntry::Event { at, event } => self.event(*at, event),
+        }
+    }
+
+    fn write(&mut self, w: &WatchEvent) {
+        if self.out.is_none() {
+            self.seq += 1;
+            return;
+        }
+        let mut object = Vec::with_capacity(1024);
+        w.obj.write_json(&mut object);
+        let object = String::from_utf8(object).expect("serde_json writes UTF-8");
+        let object = RawValue::from_string(object).expect("serde_json writes valid JSON");
+        let meta = w.obj.meta();
+        let line = WriteLine {
+            seq: self.seq,
+            t_us: micros(w.at),
+            type_: "write",
+            verb: w.verb.as_str(),
+            kind: w.obj.kind().as_str(),
+            namespace: &meta.namespace,
+            name: &meta.name,
+            resource_version: &meta.resource_version,
+            removed: w.removed,
+            actor: &w.actor,
+            object: &object,
+        };
+        self.emit(&line);
+    }
+
+    fn event(&mut self, at: SimTime, e: &K8sEvent) {
+        let line = EventLine {
+            seq: self.seq,
+            t_us: micros(at),
+            type_: "event",
+            event_type: &e.type_,
+            reason: &e.reason,
+            kind: &e.involved_object.kind,
+            namespace: &e.involved_object.namespace,
+            name: &e.involved_object.name,
+            message: &e.message,
+            count: e.count,
+            source: &e.source.component,
+            object: e,
+        };
+        self.emit(&line);
+    }
+
+    pub fn action(&mut self, at: SimTime, command: &str, ok: bool, output: &str) {
+        let line = ActionLine { seq: self.seq, t_us: micros(at), type_: "action", command, ok, output };
+        self.emit(&line);
+    }
+
+    pub fn note(&mut self, note: &Note) {
+        let line = NoteLine {
+            seq: self.seq,
+            t_us: micros(note.at),
+            type_: "note",
+            source: &note.source,
+            object: &note.object,
+            message: &note.message,
+        };
+        self.emit(&line);
+    }
+
+    fn emit<T: Serialize>(&mut self, line: &T) {
+        self.seq += 1;
+        let Some(out) = self.out.as_mut() else { return };
+        if self.error.is_some() {
+            return;
+        }
+        self.buf.clear();
+        serde_json::to_writer(&mut self.buf, line).expect("trace lines always serialise");
+        self.buf.push(b'\n');
+        if let Err(e) = out.write_all(&self.buf) {
+            self.error = Some(e);
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Integration tests, one binary with a module per area.
+
+mod cli;
+mod determinism;
+mod harness;
+mod hygiene;
+mod scenario_errors;
+mod scenarios;
