@@ -22,42 +22,61 @@ enum Payload {
 /// Processes `EVENTS` events with `pending` timers outstanding.
 #[divan::bench(args = [1_000, 100_000], sample_count = 10)]
 fn hold_model(bencher: divan::Bencher, pending: u64) {
-    bencher.counter(divan::counter::ItemsCount::new(EVENTS)).bench_local(|| {
-        let mut rng = RngStreams::new(42).stream("bench/engine");
-        let mut q = EventQueue::new();
-        for i in 0..pending {
-            q.schedule(SimTime::ZERO + SimDuration::from_micros_u64(rng.below(1_000_000)), Payload::Tick(i as u32));
-        }
-        let mut sum = 0u64;
-        for _ in 0..EVENTS {
-            let (now, _, Payload::Tick(id)) = q.pop().expect("the hold model never drains");
-            sum = sum.wrapping_add(u64::from(id));
-            q.schedule(now + SimDuration::from_micros_u64(1 + rng.below(1_000_000)), Payload::Tick(id));
-        }
-        divan::black_box(sum)
-    });
+    bencher
+        .counter(divan::counter::ItemsCount::new(EVENTS))
+        .bench_local(|| {
+            let mut rng = RngStreams::new(42).stream("bench/engine");
+            let mut q = EventQueue::new();
+            for i in 0..pending {
+                q.schedule(
+                    SimTime::ZERO + SimDuration::from_micros_u64(rng.below(1_000_000)),
+                    Payload::Tick(i as u32),
+                );
+            }
+            let mut sum = 0u64;
+            for _ in 0..EVENTS {
+                let (now, _, Payload::Tick(id)) = q.pop().expect("the hold model never drains");
+                sum = sum.wrapping_add(u64::from(id));
+                q.schedule(
+                    now + SimDuration::from_micros_u64(1 + rng.below(1_000_000)),
+                    Payload::Tick(id),
+                );
+            }
+            divan::black_box(sum)
+        });
 }
 
 /// Cancellable timers: a third of the scheduled timers are cancelled before they fire, as
 /// kubelet and scheduler timers are when the state they wait on changes.
 #[divan::bench(sample_count = 10)]
 fn hold_model_with_cancellation(bencher: divan::Bencher) {
-    bencher.counter(divan::counter::ItemsCount::new(EVENTS)).bench_local(|| {
-        let mut rng = RngStreams::new(42).stream("bench/engine");
-        let mut q = EventQueue::new();
-        for i in 0..10_000u32 {
-            q.schedule(SimTime::ZERO + SimDuration::from_micros_u64(rng.below(1_000_000)), Payload::Tick(i));
-        }
-        let mut fired = 0u64;
-        while fired < EVENTS {
-            let (now, _, Payload::Tick(id)) = q.pop().expect("the hold model never drains");
-            fired += 1;
-            let next = q.schedule(now + SimDuration::from_micros_u64(1 + rng.below(1_000_000)), Payload::Tick(id));
-            if rng.below(3) == 0 {
-                q.cancel(next);
-                q.schedule(now + SimDuration::from_micros_u64(1 + rng.below(1_000_000)), Payload::Tick(id));
+    bencher
+        .counter(divan::counter::ItemsCount::new(EVENTS))
+        .bench_local(|| {
+            let mut rng = RngStreams::new(42).stream("bench/engine");
+            let mut q = EventQueue::new();
+            for i in 0..10_000u32 {
+                q.schedule(
+                    SimTime::ZERO + SimDuration::from_micros_u64(rng.below(1_000_000)),
+                    Payload::Tick(i),
+                );
             }
-        }
-        divan::black_box(fired)
-    });
+            let mut fired = 0u64;
+            while fired < EVENTS {
+                let (now, _, Payload::Tick(id)) = q.pop().expect("the hold model never drains");
+                fired += 1;
+                let next = q.schedule(
+                    now + SimDuration::from_micros_u64(1 + rng.below(1_000_000)),
+                    Payload::Tick(id),
+                );
+                if rng.below(3) == 0 {
+                    q.cancel(next);
+                    q.schedule(
+                        now + SimDuration::from_micros_u64(1 + rng.below(1_000_000)),
+                        Payload::Tick(id),
+                    );
+                }
+            }
+            divan::black_box(fired)
+        });
 }

@@ -80,7 +80,13 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Run { scenario, seed, until, out, quiet } => run(&scenario, seed, until, out, quiet),
+        Command::Run {
+            scenario,
+            seed,
+            until,
+            out,
+            quiet,
+        } => run(&scenario, seed, until, out, quiet),
         Command::Validate { scenarios } => validate(&scenarios),
     }
 }
@@ -92,14 +98,24 @@ fn load(path: &Path) -> std::result::Result<Scenario, i32> {
     })
 }
 
-fn run(path: &Path, seed: Option<u64>, until: Option<SimDuration>, out: Option<PathBuf>, quiet: bool) -> i32 {
+fn run(
+    path: &Path,
+    seed: Option<u64>,
+    until: Option<SimDuration>,
+    out: Option<PathBuf>,
+    quiet: bool,
+) -> i32 {
     let scenario = match load(path) {
         Ok(s) => s,
         Err(code) => return code,
     };
     let seed = seed.unwrap_or(scenario.seed);
     println!("seed: {seed}");
-    let out_dir = out.unwrap_or_else(|| PathBuf::from("out").join(&scenario.name).join(format!("seed-{seed}")));
+    let out_dir = out.unwrap_or_else(|| {
+        PathBuf::from("out")
+            .join(&scenario.name)
+            .join(format!("seed-{seed}"))
+    });
     match run_to(&scenario, path, seed, until, &out_dir, quiet) {
         Ok(code) => code,
         Err(e) => {
@@ -117,7 +133,8 @@ fn run_to(
     out_dir: &Path,
     quiet: bool,
 ) -> Result<i32> {
-    std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
     let trace_path = out_dir.join("trace.jsonl");
     let trace_file = std::fs::File::create(&trace_path)
         .with_context(|| format!("cannot create {}", trace_path.display()))?;
@@ -131,8 +148,14 @@ fn run_to(
     );
     let opts = RunOptions {
         seed,
-        budgets: Budgets { until, max_events: 50_000_000 },
-        trace: Some(Box::new(std::io::BufWriter::with_capacity(1 << 16, trace_file))),
+        budgets: Budgets {
+            until,
+            max_events: 50_000_000,
+        },
+        trace: Some(Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            trace_file,
+        ))),
         keep_timeline: true,
     };
     #[allow(clippy::disallowed_methods)] // the CLI measures wall time for the summary
@@ -150,18 +173,33 @@ fn run_to(
         text.push('\n');
     }
     let timeline_path = out_dir.join("timeline.txt");
-    std::fs::write(&timeline_path, &text).with_context(|| format!("cannot write {}", timeline_path.display()))?;
+    std::fs::write(&timeline_path, &text)
+        .with_context(|| format!("cannot write {}", timeline_path.display()))?;
     let result_path = out_dir.join("result.json");
-    std::fs::write(&result_path, result.to_json()).with_context(|| format!("cannot write {}", result_path.display()))?;
+    std::fs::write(&result_path, result.to_json())
+        .with_context(|| format!("cannot write {}", result_path.display()))?;
     let mut stdout = std::io::stdout().lock();
     if !quiet {
         let _ = stdout.write_all(text.as_bytes());
     }
     let _ = writeln!(stdout);
-    let _ = write!(stdout, "{}", stsim::report::summary::render(&result, Some(wall)));
-    let _ = writeln!(stdout, "  output: {}  ({} trace lines)", out_dir.display(), result.trace_lines);
+    let _ = write!(
+        stdout,
+        "{}",
+        stsim::report::summary::render(&result, Some(wall))
+    );
+    let _ = writeln!(
+        stdout,
+        "  output: {}  ({} trace lines)",
+        out_dir.display(),
+        result.trace_lines
+    );
     if result.exit_code() != 0 {
-        let _ = writeln!(stdout, "  reproduce: stsim run {} --seed {seed}", path.display());
+        let _ = writeln!(
+            stdout,
+            "  reproduce: stsim run {} --seed {seed}",
+            path.display()
+        );
     }
     Ok(result.exit_code())
 }
@@ -184,7 +222,10 @@ fn validate(paths: &[PathBuf]) -> i32 {
                 );
                 for n in &s.not_simulated {
                     if n.path.is_empty() {
-                        println!("  not simulated: {}: {} (the whole object is ignored)", n.origin, n.object);
+                        println!(
+                            "  not simulated: {}: {} (the whole object is ignored)",
+                            n.origin, n.object
+                        );
                     } else {
                         println!("  not simulated: {}: {} {}", n.origin, n.object, n.path);
                     }

@@ -29,7 +29,11 @@ fn svc_kind() -> String {
 pub struct ServiceSpec {
     #[serde(rename = "type", default, skip_serializing_if = "String::is_empty")]
     pub type_: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "clusterIP",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub cluster_ip: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub selector: BTreeMap<String, String>,

@@ -95,11 +95,12 @@ impl ApiServer {
         mut obj: T,
     ) -> Result<Rc<T>, ApiError> {
         let old = self.current_for_write(&obj)?;
-        obj.validate_update(&old).map_err(|message| ApiError::Invalid {
-            kind: T::KIND,
-            name: obj.meta().name.clone(),
-            message,
-        })?;
+        obj.validate_update(&old)
+            .map_err(|message| ApiError::Invalid {
+                kind: T::KIND,
+                name: obj.meta().name.clone(),
+                message,
+            })?;
         obj.take_status_from(&old);
         let spec_changed = !obj.same_spec(&old);
         let meta = obj.meta_mut();

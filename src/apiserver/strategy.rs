@@ -55,7 +55,11 @@ impl Strategy for Pod {
         for (c, new) in mutable.containers.iter_mut().zip(&self.spec.containers) {
             c.image = new.image.clone();
         }
-        for (c, new) in mutable.init_containers.iter_mut().zip(&self.spec.init_containers) {
+        for (c, new) in mutable
+            .init_containers
+            .iter_mut()
+            .zip(&self.spec.init_containers)
+        {
             c.image = new.image.clone();
         }
         if self.spec.tolerations.starts_with(&old.spec.tolerations) {

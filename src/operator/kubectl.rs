@@ -39,16 +39,30 @@ pub fn actor() -> Actor {
 
 fn run(client: &mut ApiClient<'_>, action: &Action) -> Result<String, ApiError> {
     match action {
-        Action::Scale { namespace, name, replicas } => {
-            update_set(client, namespace, name, |set| set.spec.replicas = Some(*replicas))?;
+        Action::Scale {
+            namespace,
+            name,
+            replicas,
+        } => {
+            update_set(client, namespace, name, |set| {
+                set.spec.replicas = Some(*replicas)
+            })?;
             Ok(format!("statefulset.apps/{name} scaled"))
         }
-        Action::SetImage { namespace, name, images } => {
+        Action::SetImage {
+            namespace,
+            name,
+            images,
+        } => {
             let mut missing = None;
             update_set(client, namespace, name, |set| {
                 for (container, image) in images {
                     let spec = &mut set.spec.template.spec;
-                    match spec.containers.iter_mut().chain(spec.init_containers.iter_mut()).find(|c| &c.name == container)
+                    match spec
+                        .containers
+                        .iter_mut()
+                        .chain(spec.init_containers.iter_mut())
+                        .find(|c| &c.name == container)
                     {
                         Some(c) => c.image = image.clone(),
                         None => missing = Some(container.clone()),
@@ -64,8 +78,15 @@ fn run(client: &mut ApiClient<'_>, action: &Action) -> Result<String, ApiError> 
             }
             Ok(format!("statefulset.apps/{name} image updated"))
         }
-        Action::DeletePod { namespace, name, grace_period_seconds } => {
-            let opts = DeleteOptions { grace_period_seconds: *grace_period_seconds, ..Default::default() };
+        Action::DeletePod {
+            namespace,
+            name,
+            grace_period_seconds,
+        } => {
+            let opts = DeleteOptions {
+                grace_period_seconds: *grace_period_seconds,
+                ..Default::default()
+            };
             client.delete::<Pod>(&ObjectKey::new(namespace, name), &opts)?;
             if *grace_period_seconds == Some(0) {
                 Ok(format!("pod \"{name}\" force deleted"))
@@ -86,18 +107,32 @@ fn update_set(
 ) -> Result<(), ApiError> {
     let current = client
         .get::<StatefulSet>(&ObjectKey::new(namespace, name))
-        .ok_or_else(|| ApiError::NotFound { kind: crate::api::Kind::StatefulSet, name: name.to_string() })?;
+        .ok_or_else(|| ApiError::NotFound {
+            kind: crate::api::Kind::StatefulSet,
+            name: name.to_string(),
+        })?;
     let mut next = (*current).clone();
     change(&mut next);
     client.update(next)?;
     Ok(())
 }
 
-fn set_unschedulable(client: &mut ApiClient<'_>, node: &str, unschedulable: bool) -> Result<String, ApiError> {
+fn set_unschedulable(
+    client: &mut ApiClient<'_>,
+    node: &str,
+    unschedulable: bool,
+) -> Result<String, ApiError> {
     let current = client
         .get::<Node>(&ObjectKey::cluster(node))
-        .ok_or_else(|| ApiError::NotFound { kind: crate::api::Kind::Node, name: node.to_string() })?;
-    let verb = if unschedulable { "cordoned" } else { "uncordoned" };
+        .ok_or_else(|| ApiError::NotFound {
+            kind: crate::api::Kind::Node,
+            name: node.to_string(),
+        })?;
+    let verb = if unschedulable {
+        "cordoned"
+    } else {
+        "uncordoned"
+    };
     if current.spec.unschedulable == unschedulable {
         return Ok(format!("node/{node} already {verb}"));
     }

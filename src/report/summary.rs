@@ -15,7 +15,15 @@ pub fn render(r: &RunResult, wall: Option<Duration>) -> String {
     let _ = writeln!(
         s,
         "  {} events; {} API writes ({} create, {} update, {} status, {} delete); {} Kubernetes Events ({} warnings); {} actions",
-        c.events, c.api_writes, c.creates, c.updates, c.status_updates, c.deletes, c.k8s_events, c.warnings, c.actions
+        c.events,
+        c.api_writes,
+        c.creates,
+        c.updates,
+        c.status_updates,
+        c.deletes,
+        c.k8s_events,
+        c.warnings,
+        c.actions
     );
     for set in &r.final_state.stateful_sets {
         let _ = writeln!(
@@ -40,7 +48,14 @@ pub fn render(r: &RunResult, wall: Option<Duration>) -> String {
         .pods
         .iter()
         .filter(|p| !p.ready || p.terminating)
-        .map(|p| format!("{} ({}{})", p.name, p.phase, if p.terminating { ", terminating" } else { "" }))
+        .map(|p| {
+            format!(
+                "{} ({}{})",
+                p.name,
+                p.phase,
+                if p.terminating { ", terminating" } else { "" }
+            )
+        })
         .collect();
     if !not_ready.is_empty() {
         let _ = writeln!(s, "  pods not ready at the end: {}", not_ready.join(", "));
@@ -55,7 +70,12 @@ pub fn render(r: &RunResult, wall: Option<Duration>) -> String {
     if let Some(wall) = wall {
         let sim = r.simulated_duration().as_secs_f64();
         let w = wall.as_secs_f64().max(1e-9);
-        let _ = writeln!(s, "  wall time: {:.1} ms ({:.0}x real time)", w * 1000.0, sim / w);
+        let _ = writeln!(
+            s,
+            "  wall time: {:.1} ms ({:.0}x real time)",
+            w * 1000.0,
+            sim / w
+        );
     }
     s
 }

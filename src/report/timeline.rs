@@ -24,17 +24,26 @@ impl TimelineLine {
             type_: e.type_.clone(),
             reason: e.reason.clone(),
             object: format!("{kind}/{}", e.involved_object.name),
-            message: if e.count > 1 { format!("{} (x{})", e.message, e.count) } else { e.message.clone() },
+            message: if e.count > 1 {
+                format!("{} (x{})", e.message, e.count)
+            } else {
+                e.message.clone()
+            },
         }
     }
 }
 
-pub const HEADER: &str = "TIME           TYPE     REASON                  OBJECT                         MESSAGE";
+pub const HEADER: &str =
+    "TIME           TYPE     REASON                  OBJECT                         MESSAGE";
 
 /// One line, columns padded like kubectl's table printer (wider cells push the rest right).
 pub fn format_line(l: &TimelineLine) -> String {
     let mut s = String::with_capacity(128);
-    let _ = write!(s, "{}  {:<7}  {:<22}  {:<29}  {}", l.at, l.type_, l.reason, l.object, l.message);
+    let _ = write!(
+        s,
+        "{}  {:<7}  {:<22}  {:<29}  {}",
+        l.at, l.type_, l.reason, l.object, l.message
+    );
     s
 }
 
@@ -53,7 +62,9 @@ mod tests {
             message: "create Pod web-0 in StatefulSet web successful".into(),
         };
         let text = format_line(&l);
-        assert!(text.starts_with("+00:00:01.500  Normal   SuccessfulCreate        statefulset/web"));
+        assert!(
+            text.starts_with("+00:00:01.500  Normal   SuccessfulCreate        statefulset/web")
+        );
         assert_eq!(text.find("create Pod"), HEADER.find("MESSAGE"));
     }
 }

@@ -14,7 +14,11 @@ pub enum Reader {
 
 impl Reader {
     pub const COUNT: usize = 3;
-    pub const ALL: [Reader; Reader::COUNT] = [Reader::ControllerManager, Reader::Scheduler, Reader::NodeAgents];
+    pub const ALL: [Reader; Reader::COUNT] = [
+        Reader::ControllerManager,
+        Reader::Scheduler,
+        Reader::NodeAgents,
+    ];
 }
 
 #[derive(Clone, Debug)]

@@ -11,9 +11,9 @@ pub use result::{RunResult, RunSummaryCounts, StopReason};
 
 use crate::apiserver::{Actor, ApiServer, JournalEntry};
 use crate::component::{Ctx, Note};
+use crate::control::ControlTimer;
 use crate::control::manager::ControllerManager;
 use crate::control::scheduler::Scheduler;
-use crate::control::ControlTimer;
 use crate::infra::kubelet::{KubeletTimer, NodeAgents};
 use crate::queue::EventQueue;
 use crate::report::timeline::TimelineLine;
@@ -46,7 +46,10 @@ impl RunOptions {
     pub fn for_scenario(scenario: &Scenario) -> Self {
         RunOptions {
             seed: scenario.seed,
-            budgets: Budgets { until: scenario.duration, max_events: 50_000_000 },
+            budgets: Budgets {
+                until: scenario.duration,
+                max_events: 50_000_000,
+            },
             trace: None,
             keep_timeline: true,
         }
@@ -91,7 +94,9 @@ impl Simulation {
         let end = SimTime::ZERO + self.budgets.until;
         let stop = loop {
             if self.counts.events >= self.budgets.max_events {
-                break StopReason::EventBudget { max_events: self.budgets.max_events };
+                break StopReason::EventBudget {
+                    max_events: self.budgets.max_events,
+                };
             }
             match self.queue.peek_time() {
                 // Nothing left to happen: the cluster stays as it is until the end.
@@ -120,30 +125,59 @@ impl Simulation {
                 self.delivery_pending[Reader::Scheduler as usize] = false;
                 let next = self.scheduler.deliver(&self.api, now);
                 self.redeliver(Reader::Scheduler, next);
-                let mut ctx =
-                    Ctx::new(now, &mut self.api, &mut self.scheduler_rng, &mut control_timers, &mut self.notes);
+                let mut ctx = Ctx::new(
+                    now,
+                    &mut self.api,
+                    &mut self.scheduler_rng,
+                    &mut control_timers,
+                    &mut self.notes,
+                );
                 self.scheduler.run(&mut ctx);
             }
             SimEvent::Deliver(Reader::NodeAgents) => {
                 self.delivery_pending[Reader::NodeAgents as usize] = false;
-                let mut ctx = Ctx::new(now, &mut self.api, &mut self.nodes_rng, &mut kubelet_timers, &mut self.notes);
+                let mut ctx = Ctx::new(
+                    now,
+                    &mut self.api,
+                    &mut self.nodes_rng,
+                    &mut kubelet_timers,
+                    &mut self.notes,
+                );
                 let next = self.nodes.deliver(&mut ctx);
                 self.redeliver(Reader::NodeAgents, next);
             }
             SimEvent::ControllerWork(i) => {
                 self.work_pending[i] = false;
-                let mut ctx =
-                    Ctx::new(now, &mut self.api, &mut self.manager_rng, &mut control_timers, &mut self.notes);
+                let mut ctx = Ctx::new(
+                    now,
+                    &mut self.api,
+                    &mut self.manager_rng,
+                    &mut control_timers,
+                    &mut self.notes,
+                );
                 self.manager.work(i, &mut ctx);
             }
-            SimEvent::Control(ControlTimer::Requeue { controller, key }) => self.manager.requeue(controller, key),
+            SimEvent::Control(ControlTimer::Requeue { controller, key }) => {
+                self.manager.requeue(controller, key)
+            }
             SimEvent::Control(ControlTimer::Scheduler) => {
-                let mut ctx =
-                    Ctx::new(now, &mut self.api, &mut self.scheduler_rng, &mut control_timers, &mut self.notes);
+                let mut ctx = Ctx::new(
+                    now,
+                    &mut self.api,
+                    &mut self.scheduler_rng,
+                    &mut control_timers,
+                    &mut self.notes,
+                );
                 self.scheduler.run(&mut ctx);
             }
             SimEvent::Kubelet(t) => {
-                let mut ctx = Ctx::new(now, &mut self.api, &mut self.nodes_rng, &mut kubelet_timers, &mut self.notes);
+                let mut ctx = Ctx::new(
+                    now,
+                    &mut self.api,
+                    &mut self.nodes_rng,
+                    &mut kubelet_timers,
+                    &mut self.notes,
+                );
                 self.nodes.on_timer(t, &mut ctx);
             }
             SimEvent::Action(i) => self.run_action(now, i),
@@ -178,7 +212,9 @@ impl Simulation {
                 let entry = self.api.journal_entry(i).expect("unseen entries are kept");
                 self.trace.entry(entry);
                 self.counts.count(entry);
-                if let (Some(tl), JournalEntry::Event { at, event }) = (self.timeline.as_mut(), entry) {
+                if let (Some(tl), JournalEntry::Event { at, event }) =
+                    (self.timeline.as_mut(), entry)
+                {
                     tl.push(TimelineLine::from_event(*at, event));
                 }
             }
@@ -226,11 +262,18 @@ impl Simulation {
     fn run_action(&mut self, now: SimTime, i: usize) {
         let action = self.scenario.actions[i].clone();
         let mut timers: Vec<(SimTime, ())> = Vec::new();
-        let mut ctx = Ctx::new(now, &mut self.api, &mut self.kubectl_rng, &mut timers, &mut self.notes);
+        let mut ctx = Ctx::new(
+            now,
+            &mut self.api,
+            &mut self.kubectl_rng,
+            &mut timers,
+            &mut self.notes,
+        );
         let mut client = ctx.client(&self.kubectl);
         let outcome = crate::operator::execute(&mut client, &action.action);
         self.counts.actions += 1;
-        self.trace.action(now, &action.text, outcome.is_ok(), outcome.text());
+        self.trace
+            .action(now, &action.text, outcome.is_ok(), outcome.text());
         if let Some(tl) = self.timeline.as_mut() {
             tl.push(TimelineLine {
                 at: now,
@@ -248,6 +291,6 @@ impl Simulation {
             StopReason::EndOfTime => end,
             _ => self.queue.now(),
         };
-        result::build(self.scenario, self.seed, stop, simulated, self.api, self.counts, self.timeline, self.trace)
+        result::build(self, stop, simulated)
     }
 }

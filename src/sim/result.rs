@@ -2,11 +2,10 @@
 //! workloads, as `result.json` and the summary show it.
 
 use crate::api::pod::condition;
-use crate::apiserver::{ApiServer, JournalEntry, Verb};
+use crate::apiserver::{JournalEntry, Verb};
 use crate::report::timeline::TimelineLine;
 use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
-use crate::trace::TraceWriter;
 use serde::Serialize;
 
 /// Why the event loop ended.
@@ -22,7 +21,9 @@ impl StopReason {
     pub fn describe(&self) -> String {
         match self {
             StopReason::EndOfTime => "reached the end of simulated time".into(),
-            StopReason::EventBudget { max_events } => format!("event budget of {max_events} events exhausted"),
+            StopReason::EventBudget { max_events } => {
+                format!("event budget of {max_events} events exhausted")
+            }
         }
     }
 }
@@ -140,16 +141,16 @@ pub struct RunResult {
     pub trace_error: Option<std::io::Error>,
 }
 
-pub(super) fn build(
-    scenario: Scenario,
-    seed: u64,
-    stop: StopReason,
-    simulated: SimTime,
-    api: ApiServer,
-    counts: RunSummaryCounts,
-    timeline: Option<Vec<TimelineLine>>,
-    mut trace: TraceWriter,
-) -> RunResult {
+pub(super) fn build(sim: super::Simulation, stop: StopReason, simulated: SimTime) -> RunResult {
+    let super::Simulation {
+        scenario,
+        seed,
+        api,
+        counts,
+        timeline,
+        mut trace,
+        ..
+    } = sim;
     let objects = api.objects();
     let final_state = FinalState {
         stateful_sets: objects
@@ -175,10 +176,17 @@ pub(super) fn build(
                 namespace: p.metadata.namespace.clone(),
                 name: p.metadata.name.clone(),
                 phase: p.status.phase.clone(),
-                ready: p.condition(condition::READY).is_some_and(|c| c.status == "True"),
+                ready: p
+                    .condition(condition::READY)
+                    .is_some_and(|c| c.status == "True"),
                 terminating: p.is_terminating(),
                 node: p.spec.node_name.clone(),
-                revision: p.metadata.labels.get("controller-revision-hash").cloned().unwrap_or_default(),
+                revision: p
+                    .metadata
+                    .labels
+                    .get("controller-revision-hash")
+                    .cloned()
+                    .unwrap_or_default(),
             })
             .collect(),
         persistent_volume_claims: objects
@@ -266,7 +274,11 @@ impl RunResult {
                 .scenario
                 .not_simulated
                 .iter()
-                .map(|n| format!("{}: {} {}", n.origin, n.object, n.path).trim_end().to_string())
+                .map(|n| {
+                    format!("{}: {} {}", n.origin, n.object, n.path)
+                        .trim_end()
+                        .to_string()
+                })
                 .collect(),
             final_state: &self.final_state,
         };

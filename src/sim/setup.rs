@@ -31,7 +31,10 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
     };
     let manager = ControllerManager::new(
         Informer::new(delay),
-        vec![Box::new(StatefulSetController::new(sts_config)), Box::new(PvBinder::default())],
+        vec![
+            Box::new(StatefulSetController::new(sts_config)),
+            Box::new(PvBinder::default()),
+        ],
     );
     let scheduler = Scheduler::new(
         Informer::new(delay),
@@ -41,8 +44,19 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
             max_in_unschedulable: t.scheduler_max_in_unschedulable,
         },
     );
-    let node_inputs: Vec<_> = scenario.cluster.zones.iter().flat_map(|z| z.nodes.iter().cloned()).collect();
-    let nodes = NodeAgents::new(Informer::new(delay), &node_inputs, &scenario.images, t, &rngs);
+    let node_inputs: Vec<_> = scenario
+        .cluster
+        .zones
+        .iter()
+        .flat_map(|z| z.nodes.iter().cloned())
+        .collect();
+    let nodes = NodeAgents::new(
+        Informer::new(delay),
+        &node_inputs,
+        &scenario.images,
+        t,
+        &rngs,
+    );
     let work_pending = vec![false; 2];
     let mut sim = Simulation {
         scenario: scenario.clone(),
@@ -69,7 +83,13 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
     let now = SimTime::ZERO;
     {
         let mut timers = Vec::new();
-        let mut ctx = Ctx::new(now, &mut sim.api, &mut sim.nodes_rng, &mut timers, &mut sim.notes);
+        let mut ctx = Ctx::new(
+            now,
+            &mut sim.api,
+            &mut sim.nodes_rng,
+            &mut timers,
+            &mut sim.notes,
+        );
         sim.nodes.register_all(&mut ctx);
         for (at, t) in timers {
             sim.queue.schedule(at, SimEvent::Kubelet(t));
@@ -85,15 +105,20 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         let class = StorageClass {
             metadata: ObjectMeta {
                 name: DEFAULT_STORAGE_CLASS.into(),
-                annotations: [(crate::api::storage::ANNOTATION_DEFAULT_CLASS.to_string(), "true".to_string())]
-                    .into_iter()
-                    .collect(),
+                annotations: [(
+                    crate::api::storage::ANNOTATION_DEFAULT_CLASS.to_string(),
+                    "true".to_string(),
+                )]
+                .into_iter()
+                .collect(),
                 ..Default::default()
             },
             provisioner: "stsim.io/instant".into(),
             ..Default::default()
         };
-        client.create(class).expect("a fresh API server has no StorageClass of that name");
+        client
+            .create(class)
+            .expect("a fresh API server has no StorageClass of that name");
     }
     let apply = Actor::new("kubectl");
     for m in &scenario.manifests {
@@ -119,7 +144,8 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         }
     }
     for (i, a) in scenario.actions.iter().enumerate() {
-        sim.queue.schedule(SimTime::ZERO + a.at, SimEvent::Action(i));
+        sim.queue
+            .schedule(SimTime::ZERO + a.at, SimEvent::Action(i));
     }
     sim.after_event(now);
     sim

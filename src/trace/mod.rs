@@ -87,7 +87,12 @@ fn micros(t: SimTime) -> u64 {
 impl TraceWriter {
     /// A writer to `out`, or one that discards everything (`None`).
     pub fn new(out: Option<Box<dyn Write>>) -> Self {
-        TraceWriter { out, seq: 0, error: None, buf: Vec::with_capacity(4096) }
+        TraceWriter {
+            out,
+            seq: 0,
+            error: None,
+            buf: Vec::with_capacity(4096),
+        }
     }
 
     pub fn lines_written(&self) -> u64 {
@@ -159,7 +164,14 @@ impl TraceWriter {
     }
 
     pub fn action(&mut self, at: SimTime, command: &str, ok: bool, output: &str) {
-        let line = ActionLine { seq: self.seq, t_us: micros(at), type_: "action", command, ok, output };
+        let line = ActionLine {
+            seq: self.seq,
+            t_us: micros(at),
+            type_: "action",
+            command,
+            ok,
+            output,
+        };
         self.emit(&line);
     }
 

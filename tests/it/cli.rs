@@ -4,18 +4,32 @@ use crate::harness::repo_path;
 use std::process::{Command, Output};
 
 fn stsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stsim")).args(args).current_dir(repo_path("")).output().expect("stsim runs")
+    Command::new(env!("CARGO_BIN_EXE_stsim"))
+        .args(args)
+        .current_dir(repo_path(""))
+        .output()
+        .expect("stsim runs")
 }
 
 fn text(o: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn run_prints_the_seed_first_and_writes_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("o");
-    let o = stsim(&["run", "scenarios/quickstart.yaml", "--seed", "5", "--out", out.to_str().unwrap()]);
+    let o = stsim(&[
+        "run",
+        "scenarios/quickstart.yaml",
+        "--seed",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let (stdout, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{stdout}\n{stderr}");
     assert_eq!(stdout.lines().next(), Some("seed: 5"));
@@ -34,16 +48,31 @@ fn run_prints_the_seed_first_and_writes_outputs() {
 fn quiet_and_until_shorten_the_output() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().to_str().unwrap().to_string();
-    let o = stsim(&["run", "scenarios/quickstart.yaml", "--quiet", "--until", "2s", "--out", &out]);
+    let o = stsim(&[
+        "run",
+        "scenarios/quickstart.yaml",
+        "--quiet",
+        "--until",
+        "2s",
+        "--out",
+        &out,
+    ]);
     let (stdout, _) = text(&o);
     assert_eq!(o.status.code(), Some(0));
-    assert!(!stdout.contains("SuccessfulCreate"), "--quiet prints no timeline: {stdout}");
+    assert!(
+        !stdout.contains("SuccessfulCreate"),
+        "--quiet prints no timeline: {stdout}"
+    );
     assert!(stdout.contains("at +00:00:02.000"), "{stdout}");
 }
 
 #[test]
 fn validate_accepts_bundled_scenarios() {
-    let o = stsim(&["validate", "scenarios/quickstart.yaml", "scenarios/statefulset-basics.yaml"]);
+    let o = stsim(&[
+        "validate",
+        "scenarios/quickstart.yaml",
+        "scenarios/statefulset-basics.yaml",
+    ]);
     let (stdout, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{stdout}{stderr}");
     assert_eq!(stdout.matches(": ok").count(), 2, "{stdout}");

@@ -10,7 +10,10 @@ fn same_seed_gives_identical_trace_bytes() {
         let (r1, a) = run_with_trace(&scenario, 11);
         let (r2, b) = run_with_trace(&scenario, 11);
         assert!(!a.is_empty(), "{name}: empty trace");
-        assert!(a == b, "{name}: two runs with seed 11 gave different traces");
+        assert!(
+            a == b,
+            "{name}: two runs with seed 11 gave different traces"
+        );
         assert_eq!(r1.to_json(), r2.to_json(), "{name}: result.json differs");
     }
 }
@@ -21,7 +24,10 @@ fn another_seed_gives_another_trace() {
     let scenario = bundled("quickstart");
     let (_, a) = run_with_trace(&scenario, 1);
     let (_, b) = run_with_trace(&scenario, 2);
-    assert!(a != b, "seeds 1 and 2 gave the same trace although pull times are random");
+    assert!(
+        a != b,
+        "seeds 1 and 2 gave the same trace although pull times are random"
+    );
 }
 
 #[test]
@@ -39,11 +45,36 @@ fn trace_lines_follow_the_contract() {
         match l["type"].as_str().unwrap() {
             "write" => assert_eq!(
                 keys,
-                ["seq", "t_us", "type", "verb", "kind", "namespace", "name", "resourceVersion", "removed", "actor", "object"]
+                [
+                    "seq",
+                    "t_us",
+                    "type",
+                    "verb",
+                    "kind",
+                    "namespace",
+                    "name",
+                    "resourceVersion",
+                    "removed",
+                    "actor",
+                    "object"
+                ]
             ),
             "event" => assert_eq!(
                 keys,
-                ["seq", "t_us", "type", "eventType", "reason", "kind", "namespace", "name", "message", "count", "source", "object"]
+                [
+                    "seq",
+                    "t_us",
+                    "type",
+                    "eventType",
+                    "reason",
+                    "kind",
+                    "namespace",
+                    "name",
+                    "message",
+                    "count",
+                    "source",
+                    "object"
+                ]
             ),
             "action" => assert_eq!(keys, ["seq", "t_us", "type", "command", "ok", "output"]),
             "note" => assert_eq!(keys, ["seq", "t_us", "type", "source", "object", "message"]),
@@ -52,7 +83,10 @@ fn trace_lines_follow_the_contract() {
     }
     let writes = lines.iter().filter(|l| l["type"] == "write").count();
     let actions = lines.iter().filter(|l| l["type"] == "action").count();
-    assert!(writes > 50, "a scale up, scale down and rollout write many objects ({writes})");
+    assert!(
+        writes > 50,
+        "a scale up, scale down and rollout write many objects ({writes})"
+    );
     assert_eq!(actions, 3);
     // resourceVersions of writes strictly increase.
     let rvs: Vec<u64> = lines

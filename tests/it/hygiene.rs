@@ -19,7 +19,14 @@ fn library_reads_no_clock_and_uses_no_hash_map() {
     let mut files = Vec::new();
     rust_files(&repo_path("src"), &mut files);
     files.sort();
-    let banned = ["HashMap", "HashSet", "Instant::now", "SystemTime", "thread_rng", "from_entropy"];
+    let banned = [
+        "HashMap",
+        "HashSet",
+        "Instant::now",
+        "SystemTime",
+        "thread_rng",
+        "from_entropy",
+    ];
     let mut offences = Vec::new();
     for f in &files {
         let name = f.file_name().unwrap().to_string_lossy();
@@ -37,5 +44,9 @@ fn library_reads_no_clock_and_uses_no_hash_map() {
         }
     }
     assert!(files.len() > 20);
-    assert!(offences.is_empty(), "banned in the library:\n{}", offences.join("\n"));
+    assert!(
+        offences.is_empty(),
+        "banned in the library:\n{}",
+        offences.join("\n")
+    );
 }

@@ -11,7 +11,12 @@ fn run_bad(yaml: &str, extra_files: &[(&str, &str)]) -> (i32, String) {
         std::fs::write(dir.path().join(name), body).unwrap();
     }
     let o = Command::new(env!("CARGO_BIN_EXE_stsim"))
-        .args(["run", path.to_str().unwrap(), "--out", dir.path().join("out").to_str().unwrap()])
+        .args([
+            "run",
+            path.to_str().unwrap(),
+            "--out",
+            dir.path().join("out").to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
@@ -60,7 +65,10 @@ fn broken_yaml() {
 
 #[test]
 fn unknown_scenario_field_with_hint() {
-    let (code, err) = run_bad(&HEAD.replace("  duration: 10m", "  duration: 10m\n  sed: 3"), &[]);
+    let (code, err) = run_bad(
+        &HEAD.replace("  duration: 10m", "  duration: 10m\n  sed: 3"),
+        &[],
+    );
     assert_eq!(code, 2);
     assert!(err.contains("bad.yaml:7:3"), "{err}");
     assert!(err.contains("seed"), "did-you-mean hint expected: {err}");
@@ -77,22 +85,41 @@ fn misspelled_manifest_field_with_location_and_hint() {
 
 #[test]
 fn real_but_unsimulated_field_is_not_an_error() {
-    let (code, err) = run_bad(&sts("revisionHistoryLimit: 3\n        persistentVolumeClaimRetentionPolicy: { whenScaled: Retain }"), &[]);
+    let (code, err) = run_bad(
+        &sts(
+            "revisionHistoryLimit: 3\n        persistentVolumeClaimRetentionPolicy: { whenScaled: Retain }",
+        ),
+        &[],
+    );
     assert_eq!(code, 0, "{err}");
 }
 
 #[test]
 fn missing_manifest_file() {
-    let (code, err) = run_bad(&format!("{HEAD}  manifests:\n    - file: nowhere.yaml\n"), &[]);
+    let (code, err) = run_bad(
+        &format!("{HEAD}  manifests:\n    - file: nowhere.yaml\n"),
+        &[],
+    );
     assert_eq!(code, 2);
     assert!(err.contains("nowhere.yaml"), "{err}");
-    assert!(err.contains("bad.yaml:15"), "the error points at the reference: {err}");
+    assert!(
+        err.contains("bad.yaml:15"),
+        "the error points at the reference: {err}"
+    );
 }
 
 #[test]
 fn malformed_kubectl_action() {
-    for line in ["scale statefulset web", "frobnicate pod x", "delete pod", "scael statefulset web --replicas=2"] {
-        let (code, err) = run_bad(&format!("{HEAD}  actions:\n    - at: 1m\n      kubectl: {line}\n"), &[]);
+    for line in [
+        "scale statefulset web",
+        "frobnicate pod x",
+        "delete pod",
+        "scael statefulset web --replicas=2",
+    ] {
+        let (code, err) = run_bad(
+            &format!("{HEAD}  actions:\n    - at: 1m\n      kubectl: {line}\n"),
+            &[],
+        );
         assert_eq!(code, 2, "{line}: {err}");
         assert!(err.contains("bad.yaml:16"), "{line}: {err}");
     }
@@ -100,9 +127,12 @@ fn malformed_kubectl_action() {
 
 #[test]
 fn manifest_file_errors_point_into_that_file() {
-    let manifest = "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  clusterIp: None\n";
-    let (code, err) =
-        run_bad(&format!("{HEAD}  manifests:\n    - file: svc.yaml\n"), &[("svc.yaml", manifest)]);
+    let manifest =
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: s\nspec:\n  clusterIp: None\n";
+    let (code, err) = run_bad(
+        &format!("{HEAD}  manifests:\n    - file: svc.yaml\n"),
+        &[("svc.yaml", manifest)],
+    );
     assert_eq!(code, 2);
     assert!(err.contains("svc.yaml:6:3"), "{err}");
     assert!(err.contains("clusterIP"), "{err}");

@@ -25,12 +25,34 @@ fn every_bundled_scenario_validates_and_runs() {
 fn quickstart_brings_up_three_ready_redis_pods_in_order() {
     let result = run(&bundled("quickstart"));
     let set = &result.final_state.stateful_sets[0];
-    assert_eq!((set.name.as_str(), set.replicas, set.ready_replicas), ("redis", 3, 3));
-    let pods: Vec<_> = result.final_state.pods.iter().map(|p| (p.name.as_str(), p.ready)).collect();
-    assert_eq!(pods, [("redis-0", true), ("redis-1", true), ("redis-2", true)]);
-    let claims: Vec<_> =
-        result.final_state.persistent_volume_claims.iter().map(|c| (c.name.as_str(), c.phase.as_str())).collect();
-    assert_eq!(claims, [("redis-data-redis-0", "Bound"), ("redis-data-redis-1", "Bound"), ("redis-data-redis-2", "Bound")]);
+    assert_eq!(
+        (set.name.as_str(), set.replicas, set.ready_replicas),
+        ("redis", 3, 3)
+    );
+    let pods: Vec<_> = result
+        .final_state
+        .pods
+        .iter()
+        .map(|p| (p.name.as_str(), p.ready))
+        .collect();
+    assert_eq!(
+        pods,
+        [("redis-0", true), ("redis-1", true), ("redis-2", true)]
+    );
+    let claims: Vec<_> = result
+        .final_state
+        .persistent_volume_claims
+        .iter()
+        .map(|c| (c.name.as_str(), c.phase.as_str()))
+        .collect();
+    assert_eq!(
+        claims,
+        [
+            ("redis-data-redis-0", "Bound"),
+            ("redis-data-redis-1", "Bound"),
+            ("redis-data-redis-2", "Bound")
+        ]
+    );
     assert_eq!(result.counts.warnings, 0);
     // OrderedReady: each pod is created only after its predecessor became Ready.
     let created: Vec<_> = result
@@ -51,8 +73,18 @@ fn statefulset_basics_ends_at_the_new_revision_with_five_claims() {
     assert_eq!(set.ready_replicas, 3);
     assert_eq!(set.updated_replicas, 3);
     assert_eq!(set.current_revision, set.update_revision);
-    assert!(result.final_state.pods.iter().all(|p| p.revision == set.update_revision && p.ready));
-    assert_eq!(result.final_state.persistent_volume_claims.len(), 5, "scale-down keeps claims (Retain)");
+    assert!(
+        result
+            .final_state
+            .pods
+            .iter()
+            .all(|p| p.revision == set.update_revision && p.ready)
+    );
+    assert_eq!(
+        result.final_state.persistent_volume_claims.len(),
+        5,
+        "scale-down keeps claims (Retain)"
+    );
     // Scale-down deletes web-4 before web-3; the rollout deletes web-2, web-1, web-0 in turn.
     let deletes: Vec<_> = result
         .timeline

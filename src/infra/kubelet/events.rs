@@ -35,8 +35,8 @@ pub fn pulled(image: &str, pull: SimDuration, total: SimDuration, size_bytes: u6
 }
 
 /// `imageManager.EnsureImageExists` when the image is on the node (`IfNotPresent`). The
-/// "can be accessed by the pod" wording came with the image pull credential checks
-/// (KEP-2535, `KubeletEnsureSecretPulledImages`, on by default since 1.33).
+/// "can be accessed by the pod" wording came with the image pull manager of KEP-2535
+/// (kubernetes#128152, 1.33), which checks that the pod may use a cached image.
 pub fn already_present(image: &str) -> String {
     format!("Container image \"{image}\" already present on machine and can be accessed by the pod")
 }

@@ -9,9 +9,10 @@
 //! `node_kubelet` (one node: pod admission and routing), `pod_worker` (one pod: `SyncPod`),
 //! `termination` (`SyncTerminatingPod`, the final status and delete), `container` (one
 //! container in the runtime), `status` (`generateAPIPodStatus`: phase and conditions),
-//! `images` (image manager and serial puller), `prober` (probe workers), `backoff`
-//! (`flowcontrol.Backoff`), `volumes` (the volume manager's gate), `node_status` (Node
-//! registration) and `events` (Event texts).
+//! `status_manager` (a pod worker's status, generated and written), `images` (image
+//! manager and serial puller), `prober` (probe workers), `readiness` (a pod worker's
+//! probes: started and ready), `backoff` (`flowcontrol.Backoff`), `volumes` (the volume
+//! manager's gate), `node_status` (Node registration) and `events` (Event texts).
 
 mod backoff;
 mod container;
@@ -21,7 +22,9 @@ mod node_kubelet;
 mod node_status;
 mod pod_worker;
 mod prober;
+mod readiness;
 mod status;
+mod status_manager;
 mod termination;
 mod volumes;
 

@@ -12,15 +12,13 @@
 //! ignored — nothing is ever cancelled. Termination lives in `termination.rs`.
 
 use super::container::{ContainerRuntime, RuntimeState, Termination, reason};
-use super::events;
+use super::events::{self, record};
 use super::images::{PullOutcome, PullRequest, image_size_bytes};
 use super::node_kubelet::NodeEnv;
-use super::prober::{ProbeKind, ProbeResult, ProbeWorker, Probed, failure_output};
-use super::status::{PhaseInput, conditions, get_phase};
+use super::prober::ProbeWorker;
 use super::volumes::volumes_ready;
 use super::{ContainerTimer, KCtx, KubeletTimer, PodTimer};
-use crate::api::pod::{PodStatus, phase};
-use crate::api::{ObjectKey, Pod, Tables, Timestamp};
+use crate::api::{ObjectKey, Pod, Tables};
 use crate::apiserver::EventType;
 use crate::scenario::ImageBehavior;
 use crate::time::{SimDuration, SimTime};
@@ -78,7 +76,7 @@ pub struct PodWorker {
     pub grace: SimDuration,
     busy: Option<Busy>,
     /// A sync was asked for while another was blocked on `busy`.
-    resync: bool,
+    sync_queued: bool,
     pending_syncs: BTreeSet<SimTime>,
     /// When the periodic resync is due (re-armed by every completed sync).
     resync_at: Option<SimTime>,
@@ -106,7 +104,7 @@ impl PodWorker {
             containers,
             grace: SimDuration::ZERO,
             busy: None,
-            resync: false,
+            sync_queued: false,
             pending_syncs: BTreeSet::new(),
             resync_at: None,
             waiting_note: None,
@@ -180,7 +178,7 @@ impl PodWorker {
             return;
         }
         if self.busy.is_some() {
-            self.resync = true;
+            self.sync_queued = true;
             return;
         }
         self.run_sync(0, env, ctx);
@@ -191,7 +189,7 @@ impl PodWorker {
     fn run_sync(&mut self, from: usize, env: &mut NodeEnv, ctx: &mut KCtx<'_>) {
         self.update_probe_status(env, ctx);
         self.start_containers(from, env, ctx);
-        if self.busy.is_none() && std::mem::take(&mut self.resync) {
+        if self.busy.is_none() && std::mem::take(&mut self.sync_queued) {
             self.start_containers(0, env, ctx);
         }
         self.publish_status(env, ctx);
@@ -381,7 +379,7 @@ impl PodWorker {
         self.pending_syncs.clear();
         self.resync_at = None;
         self.busy = None;
-        self.resync = false;
+        self.sync_queued = false;
     }
 }
 

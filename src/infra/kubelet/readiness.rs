@@ -125,5 +125,4 @@ impl PodWorker {
                 .probe_result(idx, ProbeKind::Readiness)
                 .is_none_or(|r| r == ProbeResult::Success)
     }
-
 }

@@ -2,10 +2,10 @@
 //! pod status generated from the worker's containers (`generateAPIPodStatus`, with the
 //! phase and conditions of `status.rs`) and written to the API server when it changed.
 
+use super::KCtx;
 use super::node_kubelet::NodeEnv;
 use super::pod_worker::PodWorker;
 use super::status::{PhaseInput, conditions, get_phase};
-use super::KCtx;
 use crate::api::pod::{ContainerStatus, PodStatus, phase};
 use crate::api::{Pod, Timestamp};
 use crate::time::SimTime;
@@ -102,5 +102,4 @@ impl PodWorker {
     pub fn publish_status(&mut self, env: &NodeEnv, ctx: &mut KCtx<'_>) {
         self.write_status(env, ctx, false);
     }
-
 }

@@ -6,9 +6,9 @@
 //! way, but nothing is written for it.
 
 use super::container::{RuntimeState, Termination};
-use super::events;
+use super::events::{self, record};
 use super::node_kubelet::NodeEnv;
-use super::pod_worker::{PodWorker, Stage, record};
+use super::pod_worker::{PodWorker, Stage};
 use super::{KCtx, KubeletTimer};
 use crate::api::Pod;
 use crate::api::pod::phase;

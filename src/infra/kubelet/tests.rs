@@ -544,3 +544,57 @@ fn runs_are_deterministic_per_seed() {
         "latencies are drawn from the seeded streams"
     );
 }
+
+#[test]
+fn a_shorter_second_delete_kills_sooner_but_never_under_two_seconds() {
+    let images = vec![image(
+        "slowstop:1",
+        secs(2),
+        ImageBehavior::Healthy,
+        secs(60),
+    )];
+    let mut w = World::new(&[NODE], images, fixed_timing());
+    w.create_pod(pod("db-0", NODE, vec![container("db", "slowstop:1")]));
+    w.run_for(secs(10));
+    w.delete_pod("db-0", None);
+    w.run_for(secs(5));
+    let second = w.now;
+    // Grace 1 s, but `KillPod` gives containers at least 2 s.
+    w.delete_pod("db-0", Some(1));
+    w.run_for(secs(60));
+
+    let (gone_at, _, removed, _, last) = w.writes("db-0").last().unwrap().clone();
+    assert!(removed);
+    assert_eq!(gone_at, second + ms(10) + secs(2));
+    let term = last.status.container_statuses[0]
+        .state
+        .terminated
+        .clone()
+        .unwrap();
+    assert_eq!(term.exit_code, 137);
+    assert_eq!(w.events_with("db-0", "Killing").len(), 1);
+}
+
+#[test]
+fn restart_policy_never_leaves_a_failed_pod_in_place() {
+    let images = vec![image("crash:1", secs(2), ImageBehavior::CrashLoop, ms(500))];
+    let mut w = World::new(&[NODE], images, fixed_timing());
+    let mut p = pod("job-0", NODE, vec![container("app", "crash:1")]);
+    p.spec.restart_policy = "Never".into();
+    w.create_pod(p);
+    w.run_for(secs(120));
+
+    assert_eq!(w.events_with("job-0", "Started").len(), 1, "not restarted");
+    let last = w.pod("job-0").expect("not deleted: nobody asked");
+    assert_eq!(last.status.phase, phase::FAILED);
+    let term = last.status.container_statuses[0]
+        .state
+        .terminated
+        .clone()
+        .unwrap();
+    assert_eq!((term.exit_code, term.reason.as_str()), (1, "Error"));
+    assert_eq!(
+        w.status_writes("job-0").last().unwrap().0,
+        t(secs(3) + ms(500))
+    );
+}

@@ -88,7 +88,7 @@ spec:
   faults: []
 "#;
 
-/// Loads `text` as `dir/scenario.yaml`.
+/// Loads `text` as `scenario.yaml` (`file:` references resolve against the working directory).
 pub fn load_text(text: &str) -> Result<Scenario, ScenarioError> {
     load_str(text, Path::new("scenario.yaml"))
 }
