@@ -1,5 +1,6 @@
 //! Integration tests, one binary with a module per area.
 
+mod actions;
 mod cli;
 mod determinism;
 mod harness;
