@@ -157,6 +157,7 @@ fn run_to(
             trace_file,
         ))),
         keep_timeline: true,
+        manual_kubelets: false,
     };
     #[allow(clippy::disallowed_methods)] // the CLI measures wall time for the summary
     let started = Instant::now();

@@ -39,6 +39,9 @@ pub struct RunOptions {
     pub trace: Option<Box<dyn std::io::Write>>,
     /// Keep the human timeline in memory (for printing and `timeline.txt`).
     pub keep_timeline: bool,
+    /// Kubelets leave pods alone: the caller drives pod phases through [`Simulation::act`]
+    /// (the "manual kubelet" of upstream's controller tests). Nodes are still registered.
+    pub manual_kubelets: bool,
 }
 
 impl RunOptions {
@@ -52,6 +55,7 @@ impl RunOptions {
             },
             trace: None,
             keep_timeline: true,
+            manual_kubelets: false,
         }
     }
 }
@@ -80,6 +84,11 @@ pub struct Simulation {
     counts: RunSummaryCounts,
     budgets: Budgets,
     seed: u64,
+    /// The simulated clock: the time of the last event, or later if the caller ran the
+    /// clock forward past a quiet stretch.
+    clock: SimTime,
+    /// Set once a budget ends the run.
+    stopped: Option<StopReason>,
 }
 
 impl Simulation {
@@ -92,24 +101,77 @@ impl Simulation {
     /// Runs to the end of simulated time or until a budget is spent.
     pub fn run(mut self) -> RunResult {
         let end = SimTime::ZERO + self.budgets.until;
-        let stop = loop {
+        self.run_until(end);
+        self.into_result()
+    }
+
+    /// Processes every event due at or before `t`, then sets the clock to `t`. Stops early
+    /// if the event budget is spent (see [`Simulation::stopped`]).
+    pub fn run_until(&mut self, t: SimTime) {
+        while self.stopped.is_none() {
             if self.counts.events >= self.budgets.max_events {
-                break StopReason::EventBudget {
+                self.stopped = Some(StopReason::EventBudget {
                     max_events: self.budgets.max_events,
-                };
+                });
+                return;
             }
             match self.queue.peek_time() {
-                // Nothing left to happen: the cluster stays as it is until the end.
-                None => break StopReason::EndOfTime,
-                Some(t) if t > end => break StopReason::EndOfTime,
+                // Nothing left to happen before `t`: the cluster stays as it is.
+                None => break,
+                Some(next) if next > t => break,
                 Some(_) => {}
             }
             let (now, _, ev) = self.queue.pop().expect("peeked an event");
+            self.clock = now;
             self.counts.events += 1;
             self.dispatch(now, ev);
             self.after_event(now);
-        };
-        self.finish(stop, end)
+        }
+        if self.stopped.is_none() {
+            self.clock = self.clock.max(t);
+        }
+    }
+
+    /// Runs the clock forward by `d`.
+    pub fn run_for(&mut self, d: SimDuration) {
+        let t = self.clock + d;
+        self.run_until(t);
+    }
+
+    /// The simulated clock.
+    pub fn now(&self) -> SimTime {
+        self.clock
+    }
+
+    /// Why the run stopped early, if a budget was spent.
+    pub fn stopped(&self) -> Option<&StopReason> {
+        self.stopped.as_ref()
+    }
+
+    /// A consistent read of the cluster's API objects.
+    pub fn api(&self) -> &ApiServer {
+        &self.api
+    }
+
+    /// Acts on the cluster as `actor` at the current instant (a test driving pod phases, an
+    /// operator tool); the writes are traced and delivered like any other.
+    pub fn act<R>(
+        &mut self,
+        actor: &Actor,
+        f: impl FnOnce(&mut crate::apiserver::ApiClient<'_>) -> R,
+    ) -> R {
+        let now = self.clock;
+        let mut client = crate::apiserver::ApiClient::new(&mut self.api, actor, now);
+        let r = f(&mut client);
+        self.after_event(now);
+        r
+    }
+
+    /// Ends the run here and builds its result.
+    pub fn into_result(mut self) -> RunResult {
+        let stop = self.stopped.take().unwrap_or(StopReason::EndOfTime);
+        let at = self.clock;
+        self.finish(stop, at)
     }
 
     fn dispatch(&mut self, now: SimTime, ev: SimEvent) {
@@ -285,12 +347,8 @@ impl Simulation {
         }
     }
 
-    fn finish(mut self, stop: StopReason, end: SimTime) -> RunResult {
+    fn finish(mut self, stop: StopReason, simulated: SimTime) -> RunResult {
         self.trace.flush();
-        let simulated = match stop {
-            StopReason::EndOfTime => end,
-            _ => self.queue.now(),
-        };
         result::build(self, stop, simulated)
     }
 }

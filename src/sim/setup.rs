@@ -79,7 +79,10 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         counts: Default::default(),
         budgets: opts.budgets,
         seed: opts.seed,
+        clock: SimTime::ZERO,
+        stopped: None,
     };
+    sim.nodes.set_manual_pods(opts.manual_kubelets);
     let now = SimTime::ZERO;
     {
         let mut timers = Vec::new();

@@ -107,6 +107,9 @@ pub struct NodeAgents {
     pub informer: Informer,
     kubelets: Vec<Kubelet>,
     by_name: BTreeMap<String, u32>,
+    /// Pods are left alone (tests drive pod phases themselves, as upstream's controller
+    /// tests do); nodes are still registered.
+    manual_pods: bool,
 }
 
 impl NodeAgents {
@@ -133,7 +136,13 @@ impl NodeAgents {
             informer,
             kubelets,
             by_name,
+            manual_pods: false,
         }
+    }
+
+    /// Leaves pods to the caller: the kubelets neither start nor stop them.
+    pub fn set_manual_pods(&mut self, manual: bool) {
+        self.manual_pods = manual;
     }
 
     /// Registers every node (creates its Node object, Ready).
@@ -157,6 +166,7 @@ impl NodeAgents {
             }
             for ev in batch {
                 match &ev.obj {
+                    AnyObject::Pod(_) if self.manual_pods => {}
                     AnyObject::Pod(pod) => {
                         if let Some(&i) = self.by_name.get(&pod.spec.node_name) {
                             let cache = &self.informer.cache;
