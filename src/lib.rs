@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod apiserver;
+pub mod check;
 pub mod component;
 pub mod control;
 pub mod infra;

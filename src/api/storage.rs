@@ -190,6 +190,11 @@ pub struct TopologySelectorLabelRequirement {
     pub values: Vec<String>,
 }
 
+/// `volumeutil.PVCProtectionFinalizer`: keeps a claim while a pod uses it.
+pub const PVC_PROTECTION_FINALIZER: &str = "kubernetes.io/pvc-protection";
+/// `volumeutil.PVProtectionFinalizer`: keeps a volume while a claim is bound to it.
+pub const PV_PROTECTION_FINALIZER: &str = "kubernetes.io/pv-protection";
+
 /// The annotation that marks the default StorageClass.
 pub const ANNOTATION_DEFAULT_CLASS: &str = "storageclass.kubernetes.io/is-default-class";
 

@@ -49,6 +49,14 @@ impl<'a> ApiClient<'a> {
     pub fn get<T: Resource>(&self, key: &ObjectKey) -> Option<Rc<T>> {
         self.api.get::<T>(key).cloned()
     }
+    /// A live (quorum) list of one namespace's objects of a kind, in name order.
+    pub fn list_in<T: Resource>(&self, namespace: &str) -> Vec<Rc<T>> {
+        self.api
+            .objects()
+            .list_in::<T>(namespace)
+            .cloned()
+            .collect()
+    }
     pub fn create<T: Strategy>(&mut self, obj: T) -> Result<Rc<T>, ApiError> {
         self.api.create(self.now, &self.actor.name, obj)
     }
@@ -64,6 +72,10 @@ impl<'a> ApiClient<'a> {
         opts: &DeleteOptions,
     ) -> Result<(Rc<T>, bool), ApiError> {
         self.api.delete::<T>(self.now, &self.actor.name, key, opts)
+    }
+    /// Arms a one-shot request failure (see [`super::InjectedFailure`]).
+    pub fn inject_failure(&mut self, failure: super::InjectedFailure) {
+        self.api.inject_failure(failure);
     }
     /// Records a Kubernetes Event about `involved`, as this component's EventRecorder would.
     pub fn event<T: Resource>(

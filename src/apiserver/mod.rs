@@ -9,6 +9,7 @@ mod client;
 mod defaults;
 mod errors;
 mod events;
+mod faults;
 mod informer;
 mod store;
 mod strategy;
@@ -16,8 +17,11 @@ mod strategy;
 pub use client::{Actor, ApiClient};
 pub use errors::ApiError;
 pub use events::EventType;
+pub use faults::InjectedFailure;
 pub use informer::Informer;
-pub use store::{DeleteOptions, Propagation};
+pub use store::{
+    DeleteOptions, FINALIZER_DELETE_DEPENDENTS, FINALIZER_ORPHAN_DEPENDENTS, Propagation,
+};
 pub use strategy::Strategy;
 
 use crate::api::{AnyObject, K8sEvent, Tables};
@@ -102,6 +106,8 @@ pub struct ApiServer {
     /// Event correlation: (involved uid, reason, message, component) → event name.
     event_index: BTreeMap<(String, String, String, String), Rc<K8sEvent>>,
     event_counter: u64,
+    /// Armed one-shot request failures (`faults.rs`).
+    injected: Vec<InjectedFailure>,
     pub config: ApiServerConfig,
 }
 
@@ -115,6 +121,7 @@ impl ApiServer {
             journal_base: 0,
             event_index: BTreeMap::new(),
             event_counter: 0,
+            injected: Vec::new(),
             config,
         }
     }

@@ -8,13 +8,19 @@ use crate::time::{SimDuration, SimTime};
 use std::rc::Rc;
 
 /// How dependents are treated when an owner is deleted (`metav1.DeletionPropagation`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Propagation {
-    #[default]
     Background,
     Foreground,
     Orphan,
 }
+
+/// `metav1.FinalizerOrphanDependents`: the garbage collector orphans the dependents, then
+/// removes this finalizer.
+pub const FINALIZER_ORPHAN_DEPENDENTS: &str = "orphan";
+/// `metav1.FinalizerDeleteDependents`: the garbage collector deletes the blocking
+/// dependents first (foreground deletion), then removes this finalizer.
+pub const FINALIZER_DELETE_DEPENDENTS: &str = "foregroundDeletion";
 
 /// `metav1.DeleteOptions`, the part the simulator models.
 #[derive(Clone, Debug, Default)]
@@ -23,7 +29,9 @@ pub struct DeleteOptions {
     pub grace_period_seconds: Option<i64>,
     /// Refuse the delete unless the stored object has this uid.
     pub precondition_uid: Option<String>,
-    pub propagation: Propagation,
+    /// `None` (no `propagationPolicy` in the request) leaves the choice to the object's own
+    /// GC finalizers, else the kind's default (background for every stored kind).
+    pub propagation: Option<Propagation>,
 }
 
 impl DeleteOptions {
@@ -50,6 +58,7 @@ impl ApiServer {
         mut obj: T,
     ) -> Result<Rc<T>, ApiError> {
         let kind = T::KIND;
+        self.take_injected(actor, Verb::Create, kind)?;
         {
             let meta = obj.meta_mut();
             if kind.is_cluster_scoped() {
@@ -94,6 +103,7 @@ impl ApiServer {
         actor: &Rc<str>,
         mut obj: T,
     ) -> Result<Rc<T>, ApiError> {
+        self.take_injected(actor, Verb::Update, T::KIND)?;
         let old = self.current_for_write(&obj)?;
         obj.validate_update(&old)
             .map_err(|message| ApiError::Invalid {
@@ -131,6 +141,7 @@ impl ApiServer {
         actor: &Rc<str>,
         obj: &T,
     ) -> Result<Rc<T>, ApiError> {
+        self.take_injected(actor, Verb::Status, T::KIND)?;
         let old = self.current_for_write(obj)?;
         let mut next = (*old).clone();
         next.take_status_from(obj);
@@ -154,6 +165,7 @@ impl ApiServer {
         opts: &DeleteOptions,
     ) -> Result<(Rc<T>, bool), ApiError> {
         let kind = T::KIND;
+        self.take_injected(actor, Verb::Delete, kind)?;
         let old = T::table(&self.objects)
             .get(key)
             .cloned()
@@ -180,14 +192,24 @@ impl ApiServer {
                 if already && meta.deletion_timestamp.is_some_and(|d| d <= deadline) {
                     return Ok((old, false));
                 }
+                if let Some(f) = deletion_finalizers_for_garbage_collection(meta, opts.propagation)
+                {
+                    meta.finalizers = f;
+                }
                 meta.deletion_timestamp = Some(deadline);
                 meta.deletion_grace_period_seconds = Some(g);
             }
             _ => {
+                let gc_finalizers =
+                    deletion_finalizers_for_garbage_collection(meta, opts.propagation);
+                let changed = gc_finalizers.is_some();
+                if let Some(f) = gc_finalizers {
+                    meta.finalizers = f;
+                }
                 if meta.finalizers.is_empty() {
                     return Ok((self.remove(now, actor, Verb::Delete, next), true));
                 }
-                if already && meta.deletion_grace_period_seconds.unwrap_or(0) == 0 {
+                if already && !changed && meta.deletion_grace_period_seconds.unwrap_or(0) == 0 {
                     return Ok((old, false));
                 }
                 meta.deletion_timestamp = meta.deletion_timestamp.or(Some(Timestamp::at(now)));
@@ -255,6 +277,50 @@ impl ApiServer {
         }));
         rc
     }
+}
+
+// Port of `deletionFinalizersForGarbageCollection` with `shouldOrphanDependents` and
+// `shouldDeleteDependents` (apiserver `registry/generic/registry/store.go`): the GC
+// finalizers a delete leaves on the object, or `None` if they do not change. Every stored
+// kind's `DefaultGarbageCollectionPolicy` is DeleteDependents (apps/v1 and core/v1), so an
+// unset policy keeps whatever GC finalizer the object already carries.
+fn deletion_finalizers_for_garbage_collection(
+    meta: &crate::api::ObjectMeta,
+    propagation: Option<Propagation>,
+) -> Option<Vec<String>> {
+    let (orphan, foreground) = match propagation {
+        Some(Propagation::Orphan) => (true, false),
+        Some(Propagation::Foreground) => (false, true),
+        Some(Propagation::Background) => (false, false),
+        None => {
+            // The first GC finalizer in the list decides `shouldOrphanDependents`.
+            let first = meta
+                .finalizers
+                .iter()
+                .find(|f| *f == FINALIZER_ORPHAN_DEPENDENTS || *f == FINALIZER_DELETE_DEPENDENTS);
+            let orphan = first.is_some_and(|f| f == FINALIZER_ORPHAN_DEPENDENTS);
+            let foreground = meta
+                .finalizers
+                .iter()
+                .any(|f| f == FINALIZER_DELETE_DEPENDENTS);
+            (orphan, foreground)
+        }
+    };
+    let mut next: Vec<String> = meta
+        .finalizers
+        .iter()
+        .filter(|f| *f != FINALIZER_ORPHAN_DEPENDENTS && *f != FINALIZER_DELETE_DEPENDENTS)
+        .cloned()
+        .collect();
+    if orphan {
+        next.push(FINALIZER_ORPHAN_DEPENDENTS.into());
+    }
+    if foreground {
+        next.push(FINALIZER_DELETE_DEPENDENTS.into());
+    }
+    // Compared as sets, as upstream does.
+    let as_set = |v: &[String]| v.iter().cloned().collect::<std::collections::BTreeSet<_>>();
+    (as_set(&next) != as_set(&meta.finalizers)).then_some(next)
 }
 
 /// Compares objects ignoring resourceVersion (for no-op update detection).

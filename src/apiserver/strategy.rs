@@ -3,9 +3,10 @@
 
 use super::defaults;
 use crate::api::pod::phase;
+use crate::api::storage::{PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER};
 use crate::api::{
-    ControllerRevision, Node, PersistentVolume, PersistentVolumeClaim, Pod, PodDisruptionBudget,
-    Resource, Service, StatefulSet, StorageClass,
+    ControllerRevision, Node, ObjectMeta, PersistentVolume, PersistentVolumeClaim, Pod,
+    PodDisruptionBudget, Resource, Service, StatefulSet, StorageClass,
 };
 
 pub trait Strategy: Resource {
@@ -105,6 +106,7 @@ impl Strategy for StatefulSet {
 
 impl Strategy for PersistentVolumeClaim {
     fn prepare_for_create(&mut self) {
+        storage_object_in_use_protection(&mut self.metadata, PVC_PROTECTION_FINALIZER);
         self.status = Default::default();
         self.status.phase = "Pending".into();
         if self.spec.volume_mode.is_none() {
@@ -115,6 +117,7 @@ impl Strategy for PersistentVolumeClaim {
 
 impl Strategy for PersistentVolume {
     fn prepare_for_create(&mut self) {
+        storage_object_in_use_protection(&mut self.metadata, PV_PROTECTION_FINALIZER);
         self.status = Default::default();
         self.status.phase = "Pending".into();
         if self.spec.persistent_volume_reclaim_policy.is_empty() {
@@ -123,6 +126,15 @@ impl Strategy for PersistentVolume {
         if self.spec.volume_mode.is_none() {
             self.spec.volume_mode = Some("Filesystem".into());
         }
+    }
+}
+
+// Port of the `StorageObjectInUseProtection` admission plugin (`admitPVC`, `admitPV`, on
+// create only): every claim and volume gets its protection finalizer, so that deleting one
+// in use leaves it Terminating until the protection controller lets it go.
+fn storage_object_in_use_protection(meta: &mut ObjectMeta, finalizer: &str) {
+    if !meta.finalizers.iter().any(|f| f == finalizer) {
+        meta.finalizers.push(finalizer.into());
     }
 }
 

@@ -49,7 +49,7 @@ impl ControllerManager {
 
     /// A delayed add has come due.
     pub fn requeue(&mut self, controller: usize, key: crate::api::ObjectKey) {
-        self.queues[controller].add(key);
+        self.queues[controller].timer_fired(&key);
     }
 
     /// Controllers with keys waiting, in a fixed order.
@@ -102,6 +102,9 @@ fn apply(
         queue.add(key);
     }
     for (delay, key) in q.after {
-        timers.push((now + delay, ControlTimer::Requeue { controller: i, key }));
+        // Coalesced as client-go's delaying queue does: only a new earliest wait arms a timer.
+        if queue.add_after(key.clone(), now + delay) {
+            timers.push((now + delay, ControlTimer::Requeue { controller: i, key }));
+        }
     }
 }

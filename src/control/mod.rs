@@ -2,8 +2,10 @@
 //! the cluster only through their informer caches and act only through the API client,
 //! exactly as in a real cluster; they never read the physical world (`infra`).
 
+pub mod garbage_collector;
 pub mod manager;
 pub mod pv_binder;
+pub mod pvc_protection;
 pub mod scheduler;
 pub mod statefulset;
 pub mod workqueue;

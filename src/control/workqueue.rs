@@ -1,9 +1,15 @@
 //! The controller work queue (`client-go/util/workqueue`): de-duplicating, never handing
 //! out a key that is being processed, with delayed adds and the default controller rate
 //! limiter for failed syncs.
+//!
+//! Delayed adds coalesce per key as client-go's `delayingType` does (`insert`): while a key
+//! waits, a request for a later instant is dropped and one for an earlier instant moves
+//! the wait up. This is visible behaviour: a StatefulSet with `minReadySeconds` re-checks
+//! availability only when its *first* pending delayed add fires, which is why upstream
+//! creates OrderedReady pods about 2 × minReadySeconds apart (issues #113878, #119352).
 
 use crate::api::ObjectKey;
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 #[derive(Default, Debug)]
@@ -13,6 +19,11 @@ pub struct WorkQueue {
     processing: BTreeSet<ObjectKey>,
     /// Failures per key for the exponential part of the rate limiter.
     failures: BTreeMap<ObjectKey, u32>,
+    /// `delayingType`'s waiting entries: the instant each waiting key is to be added.
+    waiting: BTreeMap<ObjectKey, SimTime>,
+    /// Instants of the engine timers armed for each key and not fired yet (a multiset):
+    /// a timer whose instant is no longer the key's waiting instant is stale.
+    timers: BTreeMap<ObjectKey, BTreeMap<SimTime, u32>>,
 }
 
 /// `DefaultControllerRateLimiter`'s per-item part: 5 ms doubling, capped at 1000 s. (Its
@@ -64,6 +75,42 @@ impl WorkQueue {
         self.failures.remove(key);
     }
 
+    /// `AddAfter` (client-go `delayingType.AddAfter` + `insert`): the key is to be added at
+    /// `at`, unless it already waits for an earlier (or the same) instant. Returns whether
+    /// the caller must arm a timer for `at` (and later call [`WorkQueue::timer_fired`]).
+    pub fn add_after(&mut self, key: ObjectKey, at: SimTime) -> bool {
+        if self.waiting.get(&key).is_some_and(|&w| w <= at) {
+            return false;
+        }
+        self.waiting.insert(key.clone(), at);
+        *self.timers.entry(key).or_default().entry(at).or_insert(0) += 1;
+        true
+    }
+
+    /// A timer armed by [`WorkQueue::add_after`] for `key` has fired. Timers fire in time
+    /// order, so it is the earliest one armed; if its instant is still the key's waiting
+    /// instant the key is added, else (superseded by an earlier wait) it is ignored.
+    pub fn timer_fired(&mut self, key: &ObjectKey) {
+        let Some(armed) = self.timers.get_mut(key) else {
+            return;
+        };
+        let Some((&at, _)) = armed.iter().next() else {
+            return;
+        };
+        let count = armed.get_mut(&at).expect("just seen");
+        *count -= 1;
+        if *count == 0 {
+            armed.remove(&at);
+        }
+        if armed.is_empty() {
+            self.timers.remove(key);
+        }
+        if self.waiting.get(key) == Some(&at) {
+            self.waiting.remove(key);
+            self.add(key.clone());
+        }
+    }
+
     pub fn has_work(&self) -> bool {
         !self.queue.is_empty()
     }
@@ -91,6 +138,28 @@ mod tests {
         assert!(q.get().is_none());
         q.done(&got);
         assert_eq!(q.get(), Some(a));
+    }
+
+    #[test]
+    fn delayed_adds_coalesce_to_the_earliest() {
+        let mut q = WorkQueue::default();
+        let k = ObjectKey::new("default", "k");
+        let t = |s: u64| SimTime::ZERO + SimDuration::from_secs(s);
+        assert!(q.add_after(k.clone(), t(30)));
+        assert!(!q.add_after(k.clone(), t(31)), "a later wait is dropped");
+        assert!(!q.add_after(k.clone(), t(30)));
+        assert!(
+            q.add_after(k.clone(), t(10)),
+            "an earlier one moves the wait up"
+        );
+        q.timer_fired(&k); // the 10 s timer
+        assert_eq!(q.get(), Some(k.clone()));
+        q.done(&k);
+        assert!(q.add_after(k.clone(), t(40)), "nothing waits any more");
+        q.timer_fired(&k); // the stale 30 s timer
+        assert!(q.get().is_none(), "a superseded timer adds nothing");
+        q.timer_fired(&k); // the 40 s timer
+        assert_eq!(q.get(), Some(k));
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! Carries out one kubectl action. Each command does what the real kubectl does against
-//! the API: `scale` and `set image` update the StatefulSet, `delete pod` issues a delete
-//! with the requested grace period, `cordon`/`uncordon` set `spec.unschedulable`.
+//! the API: `scale`, `set image` and `patch` update the StatefulSet, `delete` issues a
+//! delete with the requested grace period and propagation policy, `rollout undo|restart`
+//! rewrite the pod template (`rollout.rs`), `cordon`/`uncordon` set `spec.unschedulable`.
+//! Output and errors are worded as kubectl prints them.
 
-use crate::api::{Node, ObjectKey, Pod, StatefulSet};
-use crate::apiserver::{Actor, ApiClient, ApiError, DeleteOptions};
-use crate::scenario::Action;
+use super::{patch, rollout};
+use crate::api::{Kind, Node, ObjectKey, PersistentVolumeClaim, Pod, StatefulSet};
+use crate::apiserver::{Actor, ApiClient, ApiError, DeleteOptions, Propagation, Strategy};
+use crate::scenario::{Action, PatchType};
 
 /// What kubectl would print: `statefulset.apps/web scaled`, or an error line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,11 +27,53 @@ impl ActionOutcome {
     }
 }
 
+/// Why a command failed: the API server refused a request, or kubectl itself gave up.
+#[derive(Debug)]
+pub(super) enum Failure {
+    Api(ApiError),
+    Client(String),
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Failure::Api(e)
+    }
+}
+
+impl Failure {
+    /// The error's own text, without kubectl's prefix.
+    pub(super) fn server_text(&self) -> String {
+        match self {
+            Failure::Api(e) => e.to_string(),
+            Failure::Client(s) => s.clone(),
+        }
+    }
+
+    // kubectl's `CheckErr` wording: `Error from server (Reason): ...` for API errors, `The
+    // Kind "name" is invalid: ...` for validation errors, `error: ...` for its own.
+    fn text(&self) -> String {
+        let reason = |r: &str, e: &ApiError| format!("Error from server ({r}): {e}");
+        match self {
+            Failure::Client(s) => format!("error: {s}"),
+            Failure::Api(ApiError::Invalid {
+                kind,
+                name,
+                message,
+            }) => format!("The {kind} \"{name}\" is invalid: {message}"),
+            Failure::Api(e @ ApiError::NotFound { .. }) => reason("NotFound", e),
+            Failure::Api(e @ ApiError::AlreadyExists { .. }) => reason("AlreadyExists", e),
+            Failure::Api(e @ ApiError::Conflict { .. }) => reason("Conflict", e),
+            Failure::Api(e @ ApiError::TooManyRequests) => reason("TooManyRequests", e),
+            Failure::Api(e) => format!("Error from server: {e}"),
+        }
+    }
+}
+
 /// Runs `action` through `client` (whose actor is `kubectl`).
 pub fn execute(client: &mut ApiClient<'_>, action: &Action) -> ActionOutcome {
     match run(client, action) {
         Ok(msg) => ActionOutcome::Ok(msg),
-        Err(e) => ActionOutcome::Error(format!("Error from server: {e}")),
+        Err(e) => ActionOutcome::Error(e.text()),
     }
 }
 
@@ -37,7 +82,7 @@ pub fn actor() -> Actor {
     Actor::new("kubectl")
 }
 
-fn run(client: &mut ApiClient<'_>, action: &Action) -> Result<String, ApiError> {
+fn run(client: &mut ApiClient<'_>, action: &Action) -> Result<String, Failure> {
     match action {
         Action::Scale {
             namespace,
@@ -54,28 +99,25 @@ fn run(client: &mut ApiClient<'_>, action: &Action) -> Result<String, ApiError> 
             name,
             images,
         } => {
-            let mut missing = None;
-            update_set(client, namespace, name, |set| {
-                for (container, image) in images {
-                    let spec = &mut set.spec.template.spec;
-                    match spec
-                        .containers
-                        .iter_mut()
-                        .chain(spec.init_containers.iter_mut())
-                        .find(|c| &c.name == container)
-                    {
-                        Some(c) => c.image = image.clone(),
-                        None => missing = Some(container.clone()),
+            let set = get_set(client, namespace, name)?;
+            let mut next = (*set).clone();
+            for (container, image) in images {
+                let spec = &mut next.spec.template.spec;
+                let found = spec
+                    .containers
+                    .iter_mut()
+                    .chain(spec.init_containers.iter_mut())
+                    .find(|c| &c.name == container);
+                match found {
+                    Some(c) => c.image = image.clone(),
+                    None => {
+                        return Err(Failure::Client(format!(
+                            "unable to find container named \"{container}\""
+                        )));
                     }
                 }
-            })?;
-            if let Some(c) = missing {
-                return Err(ApiError::Invalid {
-                    kind: crate::api::Kind::StatefulSet,
-                    name: name.clone(),
-                    message: format!("unable to find container named \"{c}\""),
-                });
             }
+            client.update(next)?;
             Ok(format!("statefulset.apps/{name} image updated"))
         }
         Action::DeletePod {
@@ -87,16 +129,82 @@ fn run(client: &mut ApiClient<'_>, action: &Action) -> Result<String, ApiError> 
                 grace_period_seconds: *grace_period_seconds,
                 ..Default::default()
             };
-            client.delete::<Pod>(&ObjectKey::new(namespace, name), &opts)?;
-            if *grace_period_seconds == Some(0) {
-                Ok(format!("pod \"{name}\" force deleted"))
-            } else {
-                Ok(format!("pod \"{name}\" deleted"))
-            }
+            let force = *grace_period_seconds == Some(0);
+            delete::<Pod>(client, namespace, name, opts, force)
         }
+        Action::DeleteStatefulSet {
+            namespace,
+            name,
+            propagation,
+        } => delete::<StatefulSet>(client, namespace, name, cascade(*propagation), false),
+        Action::DeletePvc {
+            namespace,
+            name,
+            propagation,
+        } => delete::<PersistentVolumeClaim>(client, namespace, name, cascade(*propagation), false),
+        Action::RolloutUndo {
+            namespace,
+            name,
+            to_revision,
+        } => rollout::undo(client, namespace, name, *to_revision),
+        Action::RolloutRestart { namespace, name } => rollout::restart(client, namespace, name),
+        Action::Patch {
+            namespace,
+            name,
+            patch_type,
+            patch,
+        } => patch_set(client, namespace, name, *patch_type, patch),
         Action::Cordon { node } => set_unschedulable(client, node, true),
         Action::Uncordon { node } => set_unschedulable(client, node, false),
     }
+}
+
+fn cascade(propagation: Propagation) -> DeleteOptions {
+    DeleteOptions {
+        propagation: Some(propagation),
+        ..Default::default()
+    }
+}
+
+// kubectl's `DeleteResult` for one object: the delete always carries a propagation policy
+// (background unless `--cascade` says otherwise); the line printed names the namespace.
+fn delete<T: Strategy>(
+    client: &mut ApiClient<'_>,
+    namespace: &str,
+    name: &str,
+    mut opts: DeleteOptions,
+    force: bool,
+) -> Result<String, Failure> {
+    opts.propagation.get_or_insert(Propagation::Background);
+    client.delete::<T>(&ObjectKey::new(namespace, name), &opts)?;
+    let operation = if force { "force deleted" } else { "deleted" };
+    Ok(format!(
+        "{} \"{name}\" {operation} from {namespace} namespace",
+        kind_string(T::KIND)
+    ))
+}
+
+/// `kind.group` as kubectl prints it (`statefulset.apps`, `pod`).
+pub(super) fn kind_string(kind: Kind) -> String {
+    match kind.api_version().rsplit_once('/') {
+        Some((group, _)) => format!("{}.{group}", kind.short()),
+        None => kind.short().to_string(),
+    }
+}
+
+pub(super) fn get_set(
+    client: &ApiClient<'_>,
+    namespace: &str,
+    name: &str,
+) -> Result<std::rc::Rc<StatefulSet>, Failure> {
+    client
+        .get::<StatefulSet>(&ObjectKey::new(namespace, name))
+        .ok_or_else(|| {
+            Failure::Api(ApiError::NotFound {
+                kind: Kind::StatefulSet,
+                name: name.to_string(),
+            })
+        })
 }
 
 fn update_set(
@@ -104,28 +212,54 @@ fn update_set(
     namespace: &str,
     name: &str,
     change: impl FnOnce(&mut StatefulSet),
-) -> Result<(), ApiError> {
-    let current = client
-        .get::<StatefulSet>(&ObjectKey::new(namespace, name))
-        .ok_or_else(|| ApiError::NotFound {
-            kind: crate::api::Kind::StatefulSet,
-            name: name.to_string(),
-        })?;
+) -> Result<(), Failure> {
+    let current = get_set(client, namespace, name)?;
     let mut next = (*current).clone();
     change(&mut next);
     client.update(next)?;
     Ok(())
 }
 
+/// `kubectl patch`: the patch applied to the live object's JSON, the result written back
+/// (nothing is written when it changes nothing).
+fn patch_set(
+    client: &mut ApiClient<'_>,
+    namespace: &str,
+    name: &str,
+    patch_type: PatchType,
+    patch: &serde_json::Value,
+) -> Result<String, Failure> {
+    let current = get_set(client, namespace, name)?;
+    let next = patched(&current, patch_type, patch)?;
+    if next == *current {
+        return Ok(format!("statefulset.apps/{name} patched (no change)"));
+    }
+    client.update(next)?;
+    Ok(format!("statefulset.apps/{name} patched"))
+}
+
+/// `set` with `patch` applied, as the API server decodes the result.
+pub(super) fn patched(
+    set: &StatefulSet,
+    patch_type: PatchType,
+    patch: &serde_json::Value,
+) -> Result<StatefulSet, Failure> {
+    let bad_request = |e: String| Failure::Api(ApiError::Unavailable { message: e });
+    let doc = serde_json::to_value(set).expect("API objects always serialise");
+    let doc = patch::apply(&doc, patch_type, patch, "StatefulSet").map_err(bad_request)?;
+    serde_json::from_value(doc)
+        .map_err(|e| bad_request(format!("error decoding the patched StatefulSet: {e}")))
+}
+
 fn set_unschedulable(
     client: &mut ApiClient<'_>,
     node: &str,
     unschedulable: bool,
-) -> Result<String, ApiError> {
+) -> Result<String, Failure> {
     let current = client
         .get::<Node>(&ObjectKey::cluster(node))
         .ok_or_else(|| ApiError::NotFound {
-            kind: crate::api::Kind::Node,
+            kind: Kind::Node,
             name: node.to_string(),
         })?;
     let verb = if unschedulable {

@@ -2,5 +2,7 @@
 //! server as `kubectl` would (read, modify, write; errors reported as kubectl prints them).
 
 mod kubectl;
+mod patch;
+mod rollout;
 
 pub use kubectl::{ActionOutcome, actor, execute};

@@ -1,14 +1,21 @@
-//! Operator actions written as kubectl command lines: `scale`, `set image`, `delete pod`,
-//! `cordon`, `uncordon`, parsed into `model::Action` the way kubectl reads its flags.
+//! Operator actions written as kubectl command lines: `scale`, `set image`, `delete`
+//! (pods, statefulsets, claims), `rollout undo|restart`, `patch`, `cordon`, `uncordon`,
+//! parsed into `model::Action` the way kubectl reads its flags. The line is split into
+//! words as a shell would (`shell.rs`), so a patch can be quoted: `-p '{"spec":{...}}'`.
 
-use super::model::Action;
+use super::model::{Action, PatchType};
 use super::suggest::did_you_mean;
+use crate::apiserver::Propagation;
 
 /// The commands stsim understands, for error messages.
 pub const SUPPORTED: &str = "scale statefulset NAME --replicas=N, set image statefulset/NAME CONTAINER=IMAGE..., \
-delete pod NAME [--grace-period=N] [--force], cordon NODE, uncordon NODE";
+delete pod NAME [--grace-period=N] [--force], delete statefulset NAME [--cascade=background|foreground|orphan], \
+delete pvc NAME, rollout undo statefulset/NAME [--to-revision=N], rollout restart statefulset/NAME, \
+patch statefulset NAME -p PATCH [--type=strategic|merge|json], cordon NODE, uncordon NODE";
 
-const VERBS: &[&str] = &["scale", "set", "delete", "cordon", "uncordon"];
+const VERBS: &[&str] = &[
+    "scale", "set", "delete", "rollout", "patch", "cordon", "uncordon",
+];
 
 /// A parse failure: what is wrong, and what might fix it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,7 +56,9 @@ pub fn parse_kubectl(line: &str) -> Result<Action, String> {
 
 /// Like [`parse_kubectl`], keeping the hint apart.
 pub fn parse(line: &str) -> Result<Action, KubectlError> {
-    let mut tokens: Vec<&str> = line.split_whitespace().collect();
+    let words = super::shell::split_words(line)
+        .map_err(|e| KubectlError::new(format!("cannot split the command line: {e}")))?;
+    let mut tokens: Vec<&str> = words.iter().map(String::as_str).collect();
     if tokens.first() == Some(&"kubectl") {
         tokens.remove(0);
     }
@@ -62,7 +71,9 @@ pub fn parse(line: &str) -> Result<Action, KubectlError> {
     match verb {
         "scale" => scale(namespace, rest),
         "set" => set_image(namespace, rest),
-        "delete" => delete_pod(namespace, rest),
+        "delete" => delete(namespace, rest),
+        "rollout" => rollout(namespace, rest),
+        "patch" => patch(namespace, rest),
         "cordon" => node(rest, "cordon").map(|node| Action::Cordon { node }),
         "uncordon" => node(rest, "uncordon").map(|node| Action::Uncordon { node }),
         other => {
@@ -275,15 +286,202 @@ fn set_image(namespace: String, args: &[&str]) -> Result<Action, KubectlError> {
     })
 }
 
+fn is_pvc(resource: &str) -> bool {
+    matches!(
+        resource,
+        "pvc" | "pvcs" | "persistentvolumeclaim" | "persistentvolumeclaims"
+    )
+}
+
+fn delete(namespace: String, args: &[&str]) -> Result<Action, KubectlError> {
+    const USAGE: &str = "delete pod|statefulset|pvc NAME [flags]";
+    let (kind, _, _) = resource(args, USAGE)?;
+    if is_pod(kind) {
+        delete_pod(namespace, args)
+    } else if is_statefulset(kind) || is_pvc(kind) {
+        delete_with_cascade(namespace, args, is_statefulset(kind))
+    } else {
+        Err(KubectlError::new(format!(
+            "stsim can delete pods, statefulsets and persistentvolumeclaims, not {kind:?}"
+        ))
+        .hint(format!("usage: {USAGE}")))
+    }
+}
+
+/// `delete statefulset|pvc NAME [--cascade=...]`: the propagation policy kubectl sends.
+fn delete_with_cascade(
+    namespace: String,
+    args: &[&str],
+    stateful_set: bool,
+) -> Result<Action, KubectlError> {
+    let usage = if stateful_set {
+        "delete statefulset NAME [--cascade=background|foreground|orphan]"
+    } else {
+        "delete pvc NAME [--cascade=background|foreground|orphan]"
+    };
+    let (_, name, rest) = resource(args, usage)?;
+    check_name(name, usage)?;
+    let mut propagation = Propagation::Background;
+    for t in rest {
+        propagation = match t.strip_prefix("--cascade") {
+            Some("") => Propagation::Background, // the flag's NoOptDefVal
+            Some(v) if v.starts_with('=') => cascade(&v[1..])?,
+            _ => return Err(unexpected(t, usage)),
+        };
+    }
+    let name = name.to_string();
+    Ok(if stateful_set {
+        Action::DeleteStatefulSet {
+            namespace,
+            name,
+            propagation,
+        }
+    } else {
+        Action::DeletePvc {
+            namespace,
+            name,
+            propagation,
+        }
+    })
+}
+
+// Port of kubectl's `GetCascadingStrategy`: a policy name, or the deprecated booleans
+// (`true` is background, `false` orphan).
+fn cascade(v: &str) -> Result<Propagation, KubectlError> {
+    Ok(match v {
+        "background" | "1" | "t" | "T" | "TRUE" | "true" | "True" => Propagation::Background,
+        "foreground" => Propagation::Foreground,
+        "orphan" | "0" | "f" | "F" | "FALSE" | "false" | "False" => Propagation::Orphan,
+        _ => {
+            return Err(KubectlError::new(format!(
+                "invalid cascade value ({v}). Must be \"background\", \"foreground\", or \"orphan\""
+            )));
+        }
+    })
+}
+
+/// `rollout undo statefulset/NAME [--to-revision=N]`, `rollout restart statefulset/NAME`.
+fn rollout(namespace: String, args: &[&str]) -> Result<Action, KubectlError> {
+    const USAGE: &str = "rollout undo|restart statefulset/NAME [--to-revision=N]";
+    const SUBCOMMANDS: &[&str] = &["undo", "restart"];
+    let sub = match args.first().copied() {
+        Some(s @ ("undo" | "restart")) => s,
+        Some(other) => {
+            let msg = format!(
+                "unsupported command `rollout {other}`; stsim runs: rollout undo, rollout restart"
+            );
+            let hint = did_you_mean(other, SUBCOMMANDS.iter().copied())
+                .unwrap_or_else(|| format!("usage: {USAGE}"));
+            return Err(KubectlError::new(msg).hint(hint));
+        }
+        None => {
+            return Err(
+                KubectlError::new("`rollout` needs a subcommand").hint(format!("usage: {USAGE}"))
+            );
+        }
+    };
+    let args = &args[1..];
+    let mut to_revision = 0;
+    let mut positional = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        match flag_value(args, &mut i, "--to-revision")? {
+            Some(v) if sub == "undo" => {
+                to_revision = v.parse().map_err(|_| {
+                    KubectlError::new(format!("--to-revision must be a whole number, found {v:?}"))
+                })?;
+                if to_revision < 0 {
+                    return Err(KubectlError::new(format!(
+                        "--to-revision must be >= 0, found {to_revision}"
+                    )));
+                }
+            }
+            Some(_) => return Err(unexpected("--to-revision", USAGE)),
+            None if args[i].starts_with('-') => return Err(unexpected(args[i], USAGE)),
+            None => positional.push(args[i]),
+        }
+        i += 1;
+    }
+    let (kind, name, extra) = resource(&positional, USAGE)?;
+    if !is_statefulset(kind) {
+        let msg = format!("stsim can only roll out statefulsets, not {kind:?}");
+        return Err(KubectlError::new(msg).hint(format!("usage: {USAGE}")));
+    }
+    check_name(name, USAGE)?;
+    if let Some(t) = extra.first() {
+        return Err(unexpected(t, USAGE));
+    }
+    let name = name.to_string();
+    Ok(if sub == "undo" {
+        Action::RolloutUndo {
+            namespace,
+            name,
+            to_revision,
+        }
+    } else {
+        Action::RolloutRestart { namespace, name }
+    })
+}
+
+/// `patch statefulset NAME -p PATCH [--type=strategic|merge|json]`; the patch is parsed
+/// and checked against the fields stsim models now, so a misspelling fails the scenario.
+fn patch(namespace: String, args: &[&str]) -> Result<Action, KubectlError> {
+    const USAGE: &str = "patch statefulset NAME -p PATCH [--type=strategic|merge|json]";
+    let mut text = None;
+    let mut patch_type = PatchType::Strategic;
+    let mut positional = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        if let Some(v) = flag_value(args, &mut i, "-p")? {
+            text = Some(v);
+        } else if let Some(v) = flag_value(args, &mut i, "--patch")? {
+            text = Some(v);
+        } else if let Some(v) = flag_value(args, &mut i, "--type")? {
+            patch_type = match v {
+                "strategic" => PatchType::Strategic,
+                "merge" => PatchType::Merge,
+                "json" => PatchType::Json,
+                _ => {
+                    return Err(KubectlError::new(format!(
+                        "--type must be one of [json merge strategic], not {v:?}"
+                    )));
+                }
+            };
+        } else if args[i].starts_with('-') {
+            return Err(unexpected(args[i], USAGE));
+        } else {
+            positional.push(args[i]);
+        }
+        i += 1;
+    }
+    let (kind, name, extra) = resource(&positional, USAGE)?;
+    if !is_statefulset(kind) {
+        let msg = format!("stsim can only patch statefulsets, not {kind:?}");
+        return Err(KubectlError::new(msg).hint(format!("usage: {USAGE}")));
+    }
+    check_name(name, USAGE)?;
+    if let Some(t) = extra.first() {
+        return Err(unexpected(t, USAGE));
+    }
+    let text = text
+        .ok_or_else(|| KubectlError::new("patch needs -p PATCH").hint(format!("usage: {USAGE}")))?;
+    let to_error = |e: super::patch::PatchError| KubectlError {
+        message: e.message,
+        hint: e.hint,
+    };
+    let patch = super::patch::parse(text).map_err(to_error)?;
+    super::patch::validate(patch_type, &patch).map_err(to_error)?;
+    Ok(Action::Patch {
+        namespace,
+        name: name.to_string(),
+        patch_type,
+        patch,
+    })
+}
+
 fn delete_pod(namespace: String, args: &[&str]) -> Result<Action, KubectlError> {
     const USAGE: &str = "delete pod NAME [--grace-period=N] [--force]";
-    let (kind, name, rest) = resource(args, USAGE)?;
-    if !is_pod(kind) {
-        return Err(
-            KubectlError::new(format!("stsim can only delete pods, not {kind:?}"))
-                .hint(format!("usage: {USAGE}")),
-        );
-    }
+    let (_, name, rest) = resource(args, USAGE)?;
     check_name(name, USAGE)?;
     let mut grace: i64 = -1;
     let mut force = false;
@@ -482,7 +680,7 @@ mod tests {
             ("set image statefulset/web *=x", "name each container"),
             ("delete pod", "missing the name of the pod"),
             ("delete", "missing the resource"),
-            ("delete statefulset web", "only delete pods"),
+            ("delete deployment web", "not \"deployment\""),
             (
                 "delete pod web-0 --grace-period=soon",
                 "whole number of seconds",

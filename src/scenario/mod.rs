@@ -19,8 +19,10 @@ mod kubectl;
 mod load;
 mod located;
 mod manifests;
+mod patch;
 mod raw;
 mod report;
+mod shell;
 mod simulated;
 mod suggest;
 mod validate;
@@ -32,6 +34,7 @@ mod tests;
 
 pub use cluster::FEATURE_GATES;
 pub use error::{Diagnostic, ScenarioError};
+pub use patch::pointer_segments;
 
 use std::path::Path;
 

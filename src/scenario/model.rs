@@ -6,6 +6,7 @@ use crate::api::{
     PersistentVolume, PersistentVolumeClaim, Pod, PodDisruptionBudget, Service, StatefulSet,
     StorageClass,
 };
+use crate::apiserver::Propagation;
 use crate::rng::Latency;
 use crate::time::SimDuration;
 use std::collections::BTreeMap;
@@ -221,4 +222,44 @@ pub enum Action {
     Cordon { node: String },
     /// `kubectl uncordon NODE`
     Uncordon { node: String },
+    /// `kubectl delete statefulset NAME [--cascade=background|foreground|orphan]`
+    DeleteStatefulSet {
+        namespace: String,
+        name: String,
+        propagation: Propagation,
+    },
+    /// `kubectl delete pvc NAME [--cascade=...]`
+    DeletePvc {
+        namespace: String,
+        name: String,
+        propagation: Propagation,
+    },
+    /// `kubectl rollout undo statefulset/NAME [--to-revision=N]` (0: the previous revision)
+    RolloutUndo {
+        namespace: String,
+        name: String,
+        to_revision: i64,
+    },
+    /// `kubectl rollout restart statefulset/NAME`
+    RolloutRestart { namespace: String, name: String },
+    /// `kubectl patch statefulset NAME -p PATCH [--type=strategic|merge|json]`, the patch
+    /// checked against the fields stsim models.
+    Patch {
+        namespace: String,
+        name: String,
+        patch_type: PatchType,
+        patch: serde_json::Value,
+    },
+}
+
+/// `kubectl patch --type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatchType {
+    /// A strategic-merge patch (the default): lists of containers, volumes, ports, ...
+    /// merge by their key.
+    Strategic,
+    /// A JSON merge patch (RFC 7386): lists are replaced whole.
+    Merge,
+    /// A JSON patch (RFC 6902): a list of operations on paths.
+    Json,
 }

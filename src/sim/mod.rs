@@ -89,6 +89,8 @@ pub struct Simulation {
     clock: SimTime,
     /// Set once a budget ends the run.
     stopped: Option<StopReason>,
+    /// Invariants checked after every event.
+    checks: crate::check::Checks,
 }
 
 impl Simulation {
@@ -165,6 +167,32 @@ impl Simulation {
         let r = f(&mut client);
         self.after_event(now);
         r
+    }
+
+    /// Invariant violations found so far.
+    pub fn findings(&self) -> &[crate::check::Finding] {
+        self.checks.findings()
+    }
+
+    /// Test hook: the first running container of pod `key` crashes now and its kubelet
+    /// restarts it under the crash-loop back-off (see `NodeAgents::fail_container`).
+    /// Returns false if no kubelet runs a container of that pod.
+    pub fn fail_container(&mut self, key: &crate::api::ObjectKey) -> bool {
+        let now = self.clock;
+        let mut timers: Vec<(SimTime, KubeletTimer)> = Vec::new();
+        let mut ctx = Ctx::new(
+            now,
+            &mut self.api,
+            &mut self.nodes_rng,
+            &mut timers,
+            &mut self.notes,
+        );
+        let failed = self.nodes.fail_container(key, &mut ctx);
+        for (at, t) in timers {
+            self.queue.schedule(at, SimEvent::Kubelet(t));
+        }
+        self.after_event(now);
+        failed
     }
 
     /// Ends the run here and builds its result.
@@ -274,6 +302,7 @@ impl Simulation {
                 let entry = self.api.journal_entry(i).expect("unseen entries are kept");
                 self.trace.entry(entry);
                 self.counts.count(entry);
+                self.checks.on_entry(entry, &self.api);
                 if let (Some(tl), JournalEntry::Event { at, event }) =
                     (self.timeline.as_mut(), entry)
                 {
@@ -299,6 +328,8 @@ impl Simulation {
             .expect("four cursors");
             self.api.compact_journal(min_cursor);
         }
+        let live_changes = self.nodes.drain_live_changes();
+        self.checks.after_event(now, &self.api, live_changes);
         for note in self.notes.drain(..) {
             self.trace.note(&note);
             if let Some(tl) = self.timeline.as_mut() {
@@ -348,6 +379,7 @@ impl Simulation {
     }
 
     fn finish(mut self, stop: StopReason, simulated: SimTime) -> RunResult {
+        self.checks.finish(simulated, &self.api);
         self.trace.flush();
         result::build(self, stop, simulated)
     }

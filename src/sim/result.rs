@@ -120,13 +120,7 @@ pub struct FinalState {
 }
 
 /// A violation of a guarantee of the simulated system (filled by the invariant checks).
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Finding {
-    pub t_us: u64,
-    pub invariant: String,
-    pub message: String,
-}
+pub use crate::check::Finding;
 
 pub struct RunResult {
     pub scenario: Scenario,
@@ -149,6 +143,7 @@ pub(super) fn build(sim: super::Simulation, stop: StopReason, simulated: SimTime
         counts,
         timeline,
         mut trace,
+        checks,
         ..
     } = sim;
     let objects = api.objects();
@@ -219,7 +214,7 @@ pub(super) fn build(sim: super::Simulation, stop: StopReason, simulated: SimTime
         trace_lines: trace.lines_written(),
         timeline: timeline.unwrap_or_default(),
         final_state,
-        findings: Vec::new(),
+        findings: checks.into_findings(),
         trace_error: trace.take_error(),
     }
 }

@@ -6,8 +6,11 @@ use super::{RunOptions, SimEvent, Simulation};
 use crate::api::{ObjectMeta, StorageClass};
 use crate::apiserver::{Actor, ApiClient, ApiServer, ApiServerConfig, Informer};
 use crate::component::Ctx;
+use crate::control::Controller;
+use crate::control::garbage_collector::GarbageCollector;
 use crate::control::manager::ControllerManager;
 use crate::control::pv_binder::PvBinder;
+use crate::control::pvc_protection::PvcProtectionController;
 use crate::control::scheduler::{Scheduler, SchedulerConfig};
 use crate::control::statefulset::{StatefulSetConfig, StatefulSetController};
 use crate::infra::kubelet::NodeAgents;
@@ -26,16 +29,18 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
     let delay = scenario.timing.watch_delay;
     let t = &scenario.timing;
     let gate = |name: &str| scenario.feature_gates.get(name).copied();
-    let sts_config = StatefulSetConfig {
-        max_unavailable_statefulset: gate("MaxUnavailableStatefulSet").unwrap_or(false),
-    };
-    let manager = ControllerManager::new(
-        Informer::new(delay),
-        vec![
-            Box::new(StatefulSetController::new(sts_config)),
-            Box::new(PvBinder::default()),
-        ],
+    let sts_config = StatefulSetConfig::for_version(
+        scenario.kubernetes_version.minor,
+        gate("MaxUnavailableStatefulSet").unwrap_or(false),
     );
+    let controllers: Vec<Box<dyn Controller>> = vec![
+        Box::new(StatefulSetController::new(sts_config)),
+        Box::new(PvBinder::default()),
+        Box::new(GarbageCollector::default()),
+        Box::new(PvcProtectionController::default()),
+    ];
+    let controller_count = controllers.len();
+    let manager = ControllerManager::new(Informer::new(delay), controllers);
     let scheduler = Scheduler::new(
         Informer::new(delay),
         SchedulerConfig {
@@ -57,7 +62,7 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         t,
         &rngs,
     );
-    let work_pending = vec![false; 2];
+    let work_pending = vec![false; controller_count];
     let mut sim = Simulation {
         scenario: scenario.clone(),
         queue: EventQueue::new(),
@@ -81,6 +86,7 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         seed: opts.seed,
         clock: SimTime::ZERO,
         stopped: None,
+        checks: crate::check::Checks::new(delay),
     };
     sim.nodes.set_manual_pods(opts.manual_kubelets);
     let now = SimTime::ZERO;

@@ -125,6 +125,18 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         }
     }
 
+    /// The minReadySeconds the "unavailable" of the update and scale-down decisions uses:
+    /// the set's from v1.34 (PR #130909, `isUnavailable`); before, those decisions used
+    /// `isHealthy` (Running, Ready, not terminating) and ignored minReadySeconds, which is
+    /// `isUnavailable` with 0 (issues #112307, #119234).
+    fn health_min_ready(&self, set: &StatefulSet) -> i32 {
+        if self.config.update_waits_for_availability {
+            set.spec.min_ready_seconds
+        } else {
+            0
+        }
+    }
+
     /// The reasons this pass held back, for the timeline.
     pub fn take_waits(&mut self) -> Vec<String> {
         std::mem::take(&mut self.waits)
@@ -178,8 +190,12 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         let Some(mut status) = status else {
             return (Some(current), Some(update), None, errs);
         };
-        let status_err =
-            update_stateful_set_status(&mut self.pod_control.client(), set, &mut status);
+        let status_err = update_stateful_set_status(
+            &mut self.pod_control.client(),
+            set,
+            &mut status,
+            self.config.on_delete_completes_update,
+        );
         let errs = match (errs.is_empty(), status_err) {
             (false, _) => errs,
             (true, Err(e)) => vec![e],
@@ -253,7 +269,7 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         let first_unavailable_pod = replicas
             .iter()
             .chain(condemned.iter().rev())
-            .find(|p| is_unavailable(p, min_ready, now))
+            .find(|p| is_unavailable(p, self.health_min_ready(set), now))
             .map(|p| p.metadata.name.clone());
 
         if set.metadata.deletion_timestamp.is_some() {
@@ -340,7 +356,7 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         pass: &Pass,
         mut status: StatefulSetStatus,
     ) -> StepResult {
-        let (set, min_ready, now) = (pass.set, pass.set.spec.min_ready_seconds, self.now);
+        let (set, min_ready, now) = (pass.set, self.health_min_ready(pass.set), self.now);
         let mut target = pass.replicas.len() as i64 - 1;
         while target >= pass.update_min() {
             let pod = &pass.replicas[target as usize];
@@ -379,7 +395,7 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         mut status: StatefulSetStatus,
     ) -> StepResult {
         let set = pass.set;
-        let (min_ready, now) = (set.spec.min_ready_seconds, self.now);
+        let (min_ready, now) = (self.health_min_ready(set), self.now);
         let max_unavailable = match &set.spec.update_strategy.rolling_update {
             None => 1,
             // A value stored while the gate was off is honoured once it is on.
@@ -391,6 +407,11 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
                 }
             }
         };
+        let needs_update =
+            |p: &Pod| get_pod_revision(p) != pass.update_revision && !is_terminating(p);
+        if self.config.parallel_max_unavailable_fix && !pass.monotonic {
+            return self.update_parallel_two_phase(pass, status, max_unavailable);
+        }
         let unavailable_pods = pass
             .replicas
             .iter()
@@ -409,7 +430,7 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         let mut target = pass.replicas.len() as i64 - 1;
         while target >= pass.update_min() && deleted_pods < pods_to_delete {
             let pod = &pass.replicas[target as usize];
-            if get_pod_revision(pod) != pass.update_revision && !is_terminating(pod) {
+            if needs_update(pod) {
                 if let Err(e) = self.pod_control.delete_stateful_pod(set, pod)
                     && !e.is_not_found()
                 {
@@ -419,6 +440,62 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
                 status.current_replicas -= 1;
             }
             target -= 1;
+        }
+        (Some(status), Vec::new())
+    }
+
+    // The v1.37 Parallel path of upstream `updateStatefulSetAfterInvariantEstablished`
+    // (PR #137666, fixing issue #137409; step 6), reconstructed from the PR text and
+    // review: phase 1 deletes old-revision pods that are already unavailable, highest
+    // first, at most `maxUnavailable` per pass, whatever the budget (replacing them does not
+    // make availability worse); phase 2 deletes available old-revision pods within the
+    // budget left, where old unavailable pods do not count against it but the phase-1
+    // deletions of this pass do.
+    fn update_parallel_two_phase(
+        &mut self,
+        pass: &Pass,
+        mut status: StatefulSetStatus,
+        max_unavailable: usize,
+    ) -> StepResult {
+        let set = pass.set;
+        let (min_ready, now) = (self.health_min_ready(set), self.now);
+        let needs_update =
+            |p: &Pod| get_pod_revision(p) != pass.update_revision && !is_terminating(p);
+        let counted = pass
+            .replicas
+            .iter()
+            .filter(|p| is_unavailable(p, min_ready, now) && !needs_update(p))
+            .count();
+        let update_min = pass.update_min().max(0) as usize;
+        let mut deleted = 0;
+        for unavailable_phase in [true, false] {
+            let budget = if unavailable_phase {
+                max_unavailable
+            } else {
+                max_unavailable.saturating_sub(counted + deleted)
+            };
+            let mut deleted_here = 0;
+            for pod in pass.replicas.iter().skip(update_min).rev() {
+                if deleted_here >= budget {
+                    break;
+                }
+                if !needs_update(pod) || is_unavailable(pod, min_ready, now) != unavailable_phase {
+                    continue;
+                }
+                if let Err(e) = self.pod_control.delete_stateful_pod(set, pod)
+                    && !e.is_not_found()
+                {
+                    return (Some(status), vec![e.to_string()]);
+                }
+                deleted_here += 1;
+                status.current_replicas -= 1;
+            }
+            deleted += deleted_here;
+        }
+        if deleted == 0 && pass.pending_update(pass.replicas.len()).is_some() {
+            self.wait(format!(
+                "rolling update waiting: {counted} pods unavailable, maxUnavailable is {max_unavailable}"
+            ));
         }
         (Some(status), Vec::new())
     }

@@ -40,12 +40,43 @@ use utils::{CONTROLLER_KIND, aggregate, is_member_of, label_selector_as_selector
 /// The `source` of the controller's timeline notes, and its Event component.
 const COMPONENT: &str = "statefulset-controller";
 
-/// Version- and gate-dependent behaviour of the controller.
-#[derive(Clone, Debug, Default)]
+/// Version- and gate-dependent behaviour of the controller. `Default` is Kubernetes 1.36
+/// with its default gates.
+#[derive(Clone, Debug)]
 pub struct StatefulSetConfig {
     /// Feature gate `MaxUnavailableStatefulSet` (off by default in 1.36): rolling updates
     /// honour `rollingUpdate.maxUnavailable` instead of one pod at a time.
     pub max_unavailable_statefulset: bool,
+    /// v1.37 (PR #137666, issue #137409): with Parallel pod management and the gate on,
+    /// old-revision pods that are already unavailable are replaced without waiting for the
+    /// maxUnavailable budget (R-11.3 step 6).
+    pub parallel_max_unavailable_fix: bool,
+    /// v1.37 (PR #136833, issues #73492/#106055): `completeRollingUpdate` no longer requires
+    /// the RollingUpdate strategy, so an OnDelete set's `currentRevision` advances once every
+    /// pod runs the update revision.
+    pub on_delete_completes_update: bool,
+    /// v1.34 (PR #130909): the rolling update, maxUnavailable and the choice of the first
+    /// unavailable pod wait for *available* pods (minReadySeconds), not only Running and
+    /// Ready ones.
+    pub update_waits_for_availability: bool,
+}
+
+impl Default for StatefulSetConfig {
+    fn default() -> Self {
+        StatefulSetConfig::for_version(36, false)
+    }
+}
+
+impl StatefulSetConfig {
+    /// The behaviour of Kubernetes 1.`minor` with the gate as given.
+    pub fn for_version(minor: u32, max_unavailable_statefulset: bool) -> Self {
+        StatefulSetConfig {
+            max_unavailable_statefulset,
+            parallel_max_unavailable_fix: minor >= 37,
+            on_delete_completes_update: minor >= 37,
+            update_waits_for_availability: minor >= 34,
+        }
+    }
 }
 
 pub struct StatefulSetController {

@@ -95,9 +95,15 @@ pub fn update_status(
 
 // Port of upstream `completeRollingUpdate`: only RollingUpdate, and only when every
 // replica is updated, ready and counted; availability is not looked at (issue #136831).
-pub fn complete_rolling_update(set: &StatefulSet, status: &mut StatefulSetStatus) {
+// From v1.37 (PR #136833) the strategy condition is gone and OnDelete sets complete too
+// (`on_delete_too`).
+pub fn complete_rolling_update(
+    set: &StatefulSet,
+    status: &mut StatefulSetStatus,
+    on_delete_too: bool,
+) {
     let replicas = set.replicas();
-    if set.spec.update_strategy.type_ == names::ROLLING_UPDATE
+    if (on_delete_too || set.spec.update_strategy.type_ == names::ROLLING_UPDATE)
         && status.updated_replicas == replicas
         && status.ready_replicas == replicas
         && status.replicas == replicas
@@ -128,8 +134,9 @@ pub fn update_stateful_set_status(
     client: &mut ApiClient<'_>,
     set: &StatefulSet,
     status: &mut StatefulSetStatus,
+    on_delete_completes_update: bool,
 ) -> Result<(), String> {
-    complete_rolling_update(set, status);
+    complete_rolling_update(set, status, on_delete_completes_update);
     if !inconsistent_status(set, status) {
         return Ok(());
     }
@@ -277,9 +284,14 @@ mod tests {
         for (i, (strategy, replicas, ready, updated, completes)) in cases.into_iter().enumerate() {
             set.spec.update_strategy.type_ = strategy.into();
             let mut s = status(replicas, ready, updated);
-            complete_rolling_update(&set, &mut s);
+            complete_rolling_update(&set, &mut s, false);
             assert_eq!(s.current_revision == "r2", completes, "case {i}");
             assert_eq!(s.current_replicas == updated, completes, "case {i}");
+            // v1.37 (PR #136833): the strategy no longer matters.
+            let mut s = status(replicas, ready, updated);
+            complete_rolling_update(&set, &mut s, true);
+            let v137 = replicas == 3 && ready == 3 && updated == 3;
+            assert_eq!(s.current_revision == "r2", v137, "case {i}, v1.37");
         }
     }
 

@@ -134,6 +134,19 @@ impl Harness {
         Rc::clone(&self.api.objects().stateful_sets[&key()])
     }
 
+    /// Deletes a claim no scheduled pod uses; the PVC protection controller would release
+    /// it at once, so its protection finalizer is removed here too.
+    fn delete_unused_claim(&mut self, name: &str) {
+        self.client()
+            .delete::<PersistentVolumeClaim>(&pod_key(name), &DeleteOptions::default())
+            .unwrap();
+        if let Some(pvc) = self.api.get::<PersistentVolumeClaim>(&pod_key(name)) {
+            let mut released = (**pvc).clone();
+            released.metadata.finalizers.clear();
+            self.client().update(released).unwrap();
+        }
+    }
+
     fn edit_set(&mut self, f: impl FnOnce(&mut StatefulSet)) {
         let mut s = (*self.set()).clone();
         f(&mut s);
@@ -920,6 +933,7 @@ fn test_rolling_update_with_max_unavailable() {
         });
         let mut h = Harness::new(StatefulSetConfig {
             max_unavailable_statefulset: gate,
+            ..Default::default()
         });
         h.client().create(s).unwrap();
         h.run_to_ready();
@@ -977,9 +991,7 @@ fn test_stale_owner_ref_on_scaleup() {
         h.notes().last(),
         Some(&"not creating web-1: claim www-web-1 still belongs to a previous web-1")
     );
-    h.client()
-        .delete::<PersistentVolumeClaim>(&pod_key("www-web-1"), &DeleteOptions::default())
-        .unwrap();
+    h.delete_unused_claim("www-web-1");
     h.step();
     assert_eq!(h.pod_writes(), ["create Pod web-1"]);
 }
@@ -1019,9 +1031,7 @@ fn test_scale_down_sets_claim_owner_refs_when_scaled_delete() {
 fn test_stateful_set_control_recreates_pvc_for_pending_pod() {
     let mut h = Harness::with(web(1));
     h.step();
-    h.client()
-        .delete::<PersistentVolumeClaim>(&pod_key("www-web-0"), &DeleteOptions::default())
-        .unwrap();
+    h.delete_unused_claim("www-web-0");
     h.log();
     h.step();
     assert_eq!(h.log()[0], "create PersistentVolumeClaim www-web-0");

@@ -18,6 +18,7 @@ mod backoff;
 mod container;
 mod events;
 mod images;
+mod live;
 mod node_kubelet;
 mod node_status;
 mod pod_worker;
@@ -33,9 +34,10 @@ mod testkit;
 #[cfg(test)]
 mod tests;
 
+pub use live::{LiveChange, LiveInstance};
 pub use prober::ProbeKind;
 
-use crate::api::AnyObject;
+use crate::api::{AnyObject, ObjectKey};
 use crate::apiserver::{ApiServer, Informer};
 use crate::component::Ctx;
 use crate::rng::RngStreams;
@@ -110,6 +112,10 @@ pub struct NodeAgents {
     /// Pods are left alone (tests drive pod phases themselves, as upstream's controller
     /// tests do); nodes are still registered.
     manual_pods: bool,
+    /// Per node: the pod instances (by uid) with a live container process (`live.rs`).
+    live: Vec<BTreeMap<String, ObjectKey>>,
+    /// Changes of `live` not yet drained by the engine.
+    live_changes: Vec<LiveChange>,
 }
 
 impl NodeAgents {
@@ -134,9 +140,11 @@ impl NodeAgents {
             .collect();
         NodeAgents {
             informer,
+            live: vec![BTreeMap::new(); kubelets.len()],
             kubelets,
             by_name,
             manual_pods: false,
+            live_changes: Vec::new(),
         }
     }
 
@@ -171,6 +179,7 @@ impl NodeAgents {
                         if let Some(&i) = self.by_name.get(&pod.spec.node_name) {
                             let cache = &self.informer.cache;
                             self.kubelets[i as usize].on_pod(pod, ev.removed, cache, ctx);
+                            self.sync_liveness(i, &pod.metadata.uid);
                         }
                     }
                     AnyObject::PersistentVolumeClaim(_) => {
@@ -185,8 +194,20 @@ impl NodeAgents {
     }
 
     pub fn on_timer(&mut self, timer: KubeletTimer, ctx: &mut Ctx<'_, KubeletTimer>) {
-        if let Some(k) = self.kubelets.get_mut(timer.node() as usize) {
+        let node = timer.node();
+        // A container process appears or disappears only on these timers (`live.rs`); the
+        // others move containers to `Starting` at most, or stop nothing.
+        let uid = match &timer {
+            KubeletTimer::ContainerStarted(c)
+            | KubeletTimer::ContainerExited(c)
+            | KubeletTimer::ContainerStopped(c) => Some(c.pod.uid.clone()),
+            _ => None,
+        };
+        if let Some(k) = self.kubelets.get_mut(node as usize) {
             k.on_timer(timer, ctx);
+            if let Some(uid) = uid {
+                self.sync_liveness(node, &uid);
+            }
         }
     }
 

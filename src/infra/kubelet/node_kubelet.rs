@@ -55,7 +55,7 @@ impl NodeEnv {
 pub struct Kubelet {
     pub env: NodeEnv,
     /// Pod workers by pod uid (a recreated StatefulSet pod has a new uid and a new worker).
-    pods: BTreeMap<String, PodWorker>,
+    pub(super) pods: BTreeMap<String, PodWorker>,
 }
 
 impl Kubelet {

@@ -192,6 +192,13 @@ impl World {
         self.run_until(self.now + d);
     }
 
+    /// [`NodeAgents::fail_container`] now.
+    pub fn fail(&mut self, key: &ObjectKey) -> bool {
+        let mut failed = false;
+        self.with_ctx(|a, ctx| failed = a.fail_container(key, ctx));
+        failed
+    }
+
     fn client<'a>(api: &'a mut ApiServer, actor: &'a Actor, now: SimTime) -> ApiClient<'a> {
         ApiClient::new(api, actor, now)
     }

@@ -4,6 +4,7 @@
 mod api_fields;
 mod decode;
 mod fixtures;
+mod kubectl_actions;
 mod load;
 mod mangled;
 
