@@ -25,7 +25,9 @@ pub use scalar::{IntOrString, Quantity};
 pub use selector::LabelSelector;
 pub use service::{PodDisruptionBudget, Service};
 pub use statefulset::{ControllerRevision, StatefulSet};
-pub use storage::{PersistentVolume, PersistentVolumeClaim, StorageClass};
+pub use storage::{
+    CSINode, PersistentVolume, PersistentVolumeClaim, StorageClass, VolumeAttachment,
+};
 
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -44,9 +46,26 @@ pub enum Kind {
     ControllerRevision,
     Service,
     PodDisruptionBudget,
+    VolumeAttachment,
+    CSINode,
 }
 
 impl Kind {
+    /// Every stored kind, in a fixed order.
+    pub const ALL: [Kind; 11] = [
+        Kind::Node,
+        Kind::Pod,
+        Kind::PersistentVolumeClaim,
+        Kind::PersistentVolume,
+        Kind::StorageClass,
+        Kind::StatefulSet,
+        Kind::ControllerRevision,
+        Kind::Service,
+        Kind::PodDisruptionBudget,
+        Kind::VolumeAttachment,
+        Kind::CSINode,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Node => "Node",
@@ -58,6 +77,8 @@ impl Kind {
             Kind::ControllerRevision => "ControllerRevision",
             Kind::Service => "Service",
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
+            Kind::VolumeAttachment => "VolumeAttachment",
+            Kind::CSINode => "CSINode",
         }
     }
     /// The group-qualified plural resource, as API errors name it (`statefulsets.apps`).
@@ -72,6 +93,8 @@ impl Kind {
             Kind::ControllerRevision => "controllerrevisions.apps",
             Kind::Service => "services",
             Kind::PodDisruptionBudget => "poddisruptionbudgets.policy",
+            Kind::VolumeAttachment => "volumeattachments.storage.k8s.io",
+            Kind::CSINode => "csinodes.storage.k8s.io",
         }
     }
     /// The short lower-case name kubectl prints before a slash (`statefulset/web`).
@@ -86,12 +109,14 @@ impl Kind {
             Kind::ControllerRevision => "controllerrevision",
             Kind::Service => "service",
             Kind::PodDisruptionBudget => "poddisruptionbudget",
+            Kind::VolumeAttachment => "volumeattachment",
+            Kind::CSINode => "csinode",
         }
     }
     pub fn api_version(self) -> &'static str {
         match self {
             Kind::StatefulSet | Kind::ControllerRevision => "apps/v1",
-            Kind::StorageClass => "storage.k8s.io/v1",
+            Kind::StorageClass | Kind::VolumeAttachment | Kind::CSINode => "storage.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
             _ => "v1",
         }
@@ -99,7 +124,11 @@ impl Kind {
     pub fn is_cluster_scoped(self) -> bool {
         matches!(
             self,
-            Kind::Node | Kind::PersistentVolume | Kind::StorageClass
+            Kind::Node
+                | Kind::PersistentVolume
+                | Kind::StorageClass
+                | Kind::VolumeAttachment
+                | Kind::CSINode
         )
     }
 }
@@ -159,6 +188,8 @@ pub struct Tables {
     pub controller_revisions: Table<ControllerRevision>,
     pub services: Table<Service>,
     pub pdbs: Table<PodDisruptionBudget>,
+    pub volume_attachments: Table<VolumeAttachment>,
+    pub csi_nodes: Table<CSINode>,
 }
 
 impl Tables {
@@ -202,8 +233,64 @@ impl Tables {
             AnyObject::ControllerRevision(o) => put!(o),
             AnyObject::Service(o) => put!(o),
             AnyObject::PodDisruptionBudget(o) => put!(o),
+            AnyObject::VolumeAttachment(o) => put!(o),
+            AnyObject::CSINode(o) => put!(o),
         }
     }
+}
+
+/// Runs `$body` with the type alias `$T` bound to the Rust type of the stored kind `$kind`,
+/// for code that is generic over kinds but receives a `Kind` value.
+#[macro_export]
+macro_rules! with_kind {
+    ($kind:expr, $T:ident => $body:expr) => {
+        match $kind {
+            $crate::api::Kind::Node => {
+                type $T = $crate::api::Node;
+                $body
+            }
+            $crate::api::Kind::Pod => {
+                type $T = $crate::api::Pod;
+                $body
+            }
+            $crate::api::Kind::PersistentVolumeClaim => {
+                type $T = $crate::api::PersistentVolumeClaim;
+                $body
+            }
+            $crate::api::Kind::PersistentVolume => {
+                type $T = $crate::api::PersistentVolume;
+                $body
+            }
+            $crate::api::Kind::StorageClass => {
+                type $T = $crate::api::StorageClass;
+                $body
+            }
+            $crate::api::Kind::StatefulSet => {
+                type $T = $crate::api::StatefulSet;
+                $body
+            }
+            $crate::api::Kind::ControllerRevision => {
+                type $T = $crate::api::ControllerRevision;
+                $body
+            }
+            $crate::api::Kind::Service => {
+                type $T = $crate::api::Service;
+                $body
+            }
+            $crate::api::Kind::PodDisruptionBudget => {
+                type $T = $crate::api::PodDisruptionBudget;
+                $body
+            }
+            $crate::api::Kind::VolumeAttachment => {
+                type $T = $crate::api::VolumeAttachment;
+                $body
+            }
+            $crate::api::Kind::CSINode => {
+                type $T = $crate::api::CSINode;
+                $body
+            }
+        }
+    };
 }
 
 /// Any stored object, shared.
@@ -218,6 +305,8 @@ pub enum AnyObject {
     ControllerRevision(Rc<ControllerRevision>),
     Service(Rc<Service>),
     PodDisruptionBudget(Rc<PodDisruptionBudget>),
+    VolumeAttachment(Rc<VolumeAttachment>),
+    CSINode(Rc<CSINode>),
 }
 
 macro_rules! any_dispatch {
@@ -232,6 +321,8 @@ macro_rules! any_dispatch {
             AnyObject::ControllerRevision($o) => $e,
             AnyObject::Service($o) => $e,
             AnyObject::PodDisruptionBudget($o) => $e,
+            AnyObject::VolumeAttachment($o) => $e,
+            AnyObject::CSINode($o) => $e,
         }
     };
 }
@@ -301,3 +392,5 @@ resource!(StatefulSet, StatefulSet, stateful_sets, spec: spec; status: status);
 resource!(ControllerRevision, ControllerRevision, controller_revisions, spec: data, revision; status: );
 resource!(Service, Service, services, spec: spec; status: );
 resource!(PodDisruptionBudget, PodDisruptionBudget, pdbs, spec: spec; status: status);
+resource!(VolumeAttachment, VolumeAttachment, volume_attachments, spec: spec; status: status);
+resource!(CSINode, CSINode, csi_nodes, spec: spec; status: );

@@ -206,3 +206,108 @@ impl StorageClass {
             .is_some_and(|v| v == "true")
     }
 }
+
+/// VolumeAttachment (`storage.k8s.io/v1`): the attach/detach controller's request that a
+/// CSI driver's attacher attach one PersistentVolume to one node.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeAttachment {
+    #[serde(default = "storage_v1")]
+    pub api_version: String,
+    #[serde(default = "va_kind")]
+    pub kind: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: VolumeAttachmentSpec,
+    #[serde(default)]
+    pub status: VolumeAttachmentStatus,
+}
+
+fn va_kind() -> String {
+    "VolumeAttachment".into()
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeAttachmentSpec {
+    /// The CSI driver name that must handle this attachment.
+    pub attacher: String,
+    pub source: VolumeAttachmentSource,
+    pub node_name: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeAttachmentSource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persistent_volume_name: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeAttachmentStatus {
+    #[serde(default)]
+    pub attached: bool,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attachment_metadata: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attach_error: Option<VolumeError>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detach_error: Option<VolumeError>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeError {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<super::meta::Timestamp>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+}
+
+/// CSINode (`storage.k8s.io/v1`): what the CSI drivers on a node report — their node id,
+/// topology keys and how many volumes the node can take (`allocatable.count`, read by the
+/// scheduler's NodeVolumeLimits plugin).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CSINode {
+    #[serde(default = "storage_v1")]
+    pub api_version: String,
+    #[serde(default = "csinode_kind")]
+    pub kind: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: CSINodeSpec,
+}
+
+fn csinode_kind() -> String {
+    "CSINode".into()
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CSINodeSpec {
+    #[serde(default)]
+    pub drivers: Vec<CSINodeDriver>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CSINodeDriver {
+    pub name: String,
+    #[serde(rename = "nodeID")]
+    pub node_id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topology_keys: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocatable: Option<VolumeNodeResources>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeNodeResources {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i32>,
+}

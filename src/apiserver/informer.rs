@@ -73,6 +73,10 @@ impl Informer {
                 AnyObject::ControllerRevision(c.controller_revisions.get(&key)?.clone())
             }
             AnyObject::Service(_) => AnyObject::Service(c.services.get(&key)?.clone()),
+            AnyObject::VolumeAttachment(_) => {
+                AnyObject::VolumeAttachment(c.volume_attachments.get(&key)?.clone())
+            }
+            AnyObject::CSINode(_) => AnyObject::CSINode(c.csi_nodes.get(&key)?.clone()),
             AnyObject::PodDisruptionBudget(_) => {
                 AnyObject::PodDisruptionBudget(c.pdbs.get(&key)?.clone())
             }

@@ -105,6 +105,7 @@ impl ApiServer {
     ) -> Result<Rc<T>, ApiError> {
         self.take_injected(actor, Verb::Update, T::KIND)?;
         let old = self.current_for_write(&obj)?;
+        obj.apply_defaults();
         obj.validate_update(&old)
             .map_err(|message| ApiError::Invalid {
                 kind: T::KIND,

@@ -21,6 +21,10 @@ pub trait Strategy: Resource {
     fn validate_update(&self, _old: &Self) -> Result<(), String> {
         Ok(())
     }
+    /// Defaulting that the API server applies to every write, not only creates (a real API
+    /// server defaults each decoded object, so a patch that drops a defaulted field gets
+    /// the default back).
+    fn apply_defaults(&mut self) {}
 }
 
 impl Strategy for Pod {
@@ -81,6 +85,10 @@ impl Strategy for Pod {
 }
 
 impl Strategy for StatefulSet {
+    fn apply_defaults(&mut self) {
+        defaults::stateful_set(self);
+    }
+
     fn prepare_for_create(&mut self) {
         defaults::stateful_set(self);
         self.status = Default::default();
@@ -155,3 +163,6 @@ impl Strategy for PodDisruptionBudget {
         self.status = Default::default();
     }
 }
+
+impl Strategy for crate::api::VolumeAttachment {}
+impl Strategy for crate::api::CSINode {}

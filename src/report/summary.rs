@@ -14,7 +14,7 @@ pub fn render(r: &RunResult, wall: Option<Duration>) -> String {
     let _ = writeln!(s, "  stopped: {} at {}", r.stop.describe(), r.simulated);
     let _ = writeln!(
         s,
-        "  {} events; {} API writes ({} create, {} update, {} status, {} delete); {} Kubernetes Events ({} warnings); {} actions",
+        "  {} events; {} API writes ({} create, {} update, {} status, {} delete); {} Kubernetes Events ({} warnings); {} actions; {} faults",
         c.events,
         c.api_writes,
         c.creates,
@@ -23,7 +23,8 @@ pub fn render(r: &RunResult, wall: Option<Duration>) -> String {
         c.deletes,
         c.k8s_events,
         c.warnings,
-        c.actions
+        c.actions,
+        c.faults
     );
     for set in &r.final_state.stateful_sets {
         let _ = writeln!(

@@ -5,7 +5,7 @@
 use super::de::{index, join};
 use super::error::{Diagnostic, ScenarioError, Source};
 use super::located::Loc;
-use super::model::{ImageBehavior, ImageSpec, KubeVersion, Scenario, Timing};
+use super::model::{ImageBehavior, ImageSpec, KubeVersion, Scenario, StorageSpec, Timing};
 use super::raw::{RawAction, RawBehavior, RawImage, RawSpecKeys, RawTop};
 use super::report::Reporter;
 use super::values::{GoDuration, KubeVersionInput};
@@ -150,6 +150,8 @@ impl Loader<'_> {
             manifests: imported.manifests,
             not_simulated: imported.not_simulated,
             actions,
+            storage: StorageSpec::default(),
+            faults: Vec::new(),
         }))
     }
 

@@ -8,6 +8,8 @@
 //! them together.
 
 pub mod model;
+mod model_faults;
+mod model_storage;
 pub use model::*;
 
 mod actions;

@@ -1,6 +1,8 @@
 //! The validated scenario: everything a run needs, ids resolved and every default explicit.
 //! `scenario::load` turns a YAML file into this; the engine reads only this.
 
+pub use super::model_faults::{Fault, TimedFault};
+pub use super::model_storage::{CsiDriverProfile, StorageSpec, VolumeTopology};
 use crate::api::scheduling::Taint;
 use crate::api::{
     PersistentVolume, PersistentVolumeClaim, Pod, PodDisruptionBudget, Service, StatefulSet,
@@ -43,6 +45,10 @@ pub struct Scenario {
     /// Fields of real Kubernetes manifests that the simulator reads but does not model.
     pub not_simulated: Vec<NotSimulated>,
     pub actions: Vec<TimedAction>,
+    /// CSI drivers and their profiles (`spec.storage`).
+    pub storage: StorageSpec,
+    /// Timed faults (`spec.faults`), in time order.
+    pub faults: Vec<TimedFault>,
 }
 
 /// `major.minor` of the Kubernetes release whose defaults apply.

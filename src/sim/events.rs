@@ -33,4 +33,6 @@ pub enum SimEvent {
     Kubelet(KubeletTimer),
     /// Operator action number `i` of the scenario.
     Action(usize),
+    /// Fault number `index` of the scenario starts (`start`) or ends.
+    Fault { index: usize, start: bool },
 }

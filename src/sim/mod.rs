@@ -72,6 +72,8 @@ pub struct Simulation {
     nodes_rng: SimRng,
     kubectl: Actor,
     kubectl_rng: SimRng,
+    /// Faults in force now.
+    faults: crate::infra::faults::ActiveFaults,
     /// Per reader: whether a delivery event is already queued.
     delivery_pending: [bool; Reader::COUNT],
     /// Per controller: whether a work event is already queued.
@@ -271,6 +273,7 @@ impl Simulation {
                 self.nodes.on_timer(t, &mut ctx);
             }
             SimEvent::Action(i) => self.run_action(now, i),
+            SimEvent::Fault { index, start } => self.run_fault(now, index, start),
         }
         for (at, t) in control_timers {
             self.queue.schedule(at, SimEvent::Control(t));
@@ -349,6 +352,31 @@ impl Simulation {
             Reader::ControllerManager => self.manager.informer.delay,
             Reader::Scheduler => self.scheduler.informer.delay,
             Reader::NodeAgents => self.nodes.informer.delay,
+        }
+    }
+
+    fn run_fault(&mut self, now: SimTime, index: usize, start: bool) {
+        let fault = self.scenario.faults[index].clone();
+        if start {
+            self.faults.start(index, fault.fault.clone());
+        } else {
+            self.faults.end(index);
+        }
+        self.counts.faults += u64::from(start);
+        self.trace
+            .fault(now, fault.fault.kind_name(), start, &fault.text);
+        if let Some(tl) = self.timeline.as_mut() {
+            tl.push(TimelineLine {
+                at: now,
+                type_: "Fault".into(),
+                reason: fault.fault.kind_name().into(),
+                object: String::new(),
+                message: if start {
+                    format!("{} begins", fault.text)
+                } else {
+                    format!("{} ends", fault.text)
+                },
+            });
         }
     }
 

@@ -41,6 +41,7 @@ pub struct RunSummaryCounts {
     pub k8s_events: u64,
     pub warnings: u64,
     pub actions: u64,
+    pub faults: u64,
 }
 
 impl RunSummaryCounts {

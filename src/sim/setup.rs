@@ -75,6 +75,7 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         nodes_rng: rngs.stream("node-agents"),
         kubectl: crate::operator::actor(),
         kubectl_rng: rngs.stream("kubectl"),
+        faults: Default::default(),
         delivery_pending: [false; super::Reader::COUNT],
         work_pending,
         seen: 0,
@@ -150,6 +151,24 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
                 object: m.origin.to_string(),
                 message: format!("apply failed: {e}"),
             });
+        }
+    }
+    for (i, f) in scenario.faults.iter().enumerate() {
+        sim.queue.schedule(
+            SimTime::ZERO + f.at,
+            SimEvent::Fault {
+                index: i,
+                start: true,
+            },
+        );
+        if let Some(d) = f.duration {
+            sim.queue.schedule(
+                SimTime::ZERO + f.at + d,
+                SimEvent::Fault {
+                    index: i,
+                    start: false,
+                },
+            );
         }
     }
     for (i, a) in scenario.actions.iter().enumerate() {

@@ -70,6 +70,18 @@ struct ActionLine<'a> {
 }
 
 #[derive(Serialize)]
+struct FaultLine<'a> {
+    seq: u64,
+    t_us: u64,
+    #[serde(rename = "type")]
+    type_: &'static str,
+    fault: &'a str,
+    /// `start` or `end`.
+    phase: &'static str,
+    description: &'a str,
+}
+
+#[derive(Serialize)]
 struct NoteLine<'a> {
     seq: u64,
     t_us: u64,
@@ -171,6 +183,19 @@ impl TraceWriter {
             command,
             ok,
             output,
+        };
+        self.emit(&line);
+    }
+
+    pub fn fault(&mut self, at: SimTime, fault: &str, start: bool, description: &str) {
+        let phase = if start { "start" } else { "end" };
+        let line = FaultLine {
+            seq: self.seq,
+            t_us: micros(at),
+            type_: "fault",
+            fault,
+            phase,
+            description,
         };
         self.emit(&line);
     }

@@ -78,6 +78,7 @@ fn trace_lines_follow_the_contract() {
             ),
             "action" => assert_eq!(keys, ["seq", "t_us", "type", "command", "ok", "output"]),
             "note" => assert_eq!(keys, ["seq", "t_us", "type", "source", "object", "message"]),
+            "fault" => assert_eq!(keys, ["seq", "t_us", "type", "fault", "phase", "description"]),
             other => panic!("unexpected line type {other}"),
         }
     }

@@ -3,68 +3,11 @@
 //! finalizers), for whichever stored kind an identity names.
 
 use super::graph::Identity;
-use crate::api::{
-    AnyObject, ControllerRevision, Kind, Node, ObjectKey, ObjectMeta, PersistentVolume,
-    PersistentVolumeClaim, Pod, PodDisruptionBudget, Service, StatefulSet, StorageClass,
-};
+use crate::api::{AnyObject, Kind, ObjectKey, ObjectMeta};
 use crate::apiserver::{ApiClient, ApiError, DeleteOptions, Propagation};
 
 /// Every kind the API server stores (the GC's "deletable resources").
-const STORED_KINDS: [Kind; 9] = [
-    Kind::Node,
-    Kind::Pod,
-    Kind::PersistentVolumeClaim,
-    Kind::PersistentVolume,
-    Kind::StorageClass,
-    Kind::StatefulSet,
-    Kind::ControllerRevision,
-    Kind::Service,
-    Kind::PodDisruptionBudget,
-];
-
-/// Runs `$body` with `$T` bound to the Rust type of `$kind`.
-macro_rules! with_kind {
-    ($kind:expr, $T:ident => $body:expr) => {
-        match $kind {
-            Kind::Node => {
-                type $T = Node;
-                $body
-            }
-            Kind::Pod => {
-                type $T = Pod;
-                $body
-            }
-            Kind::PersistentVolumeClaim => {
-                type $T = PersistentVolumeClaim;
-                $body
-            }
-            Kind::PersistentVolume => {
-                type $T = PersistentVolume;
-                $body
-            }
-            Kind::StorageClass => {
-                type $T = StorageClass;
-                $body
-            }
-            Kind::StatefulSet => {
-                type $T = StatefulSet;
-                $body
-            }
-            Kind::ControllerRevision => {
-                type $T = ControllerRevision;
-                $body
-            }
-            Kind::Service => {
-                type $T = Service;
-                $body
-            }
-            Kind::PodDisruptionBudget => {
-                type $T = PodDisruptionBudget;
-                $body
-            }
-        }
-    };
-}
+const STORED_KINDS: [Kind; Kind::ALL.len()] = Kind::ALL;
 
 /// The API group of an apiVersion (`apps/v1` → `apps`, `v1` → ``).
 pub(super) fn group(api_version: &str) -> &str {
@@ -88,7 +31,7 @@ pub(super) enum Live {
 
 /// A live (uncached) read of one stored object.
 pub(super) fn live_get(client: &ApiClient<'_>, kind: Kind, key: &ObjectKey) -> Option<AnyObject> {
-    with_kind!(kind, T => client.get::<T>(key).map(<T as crate::api::Resource>::wrap))
+    crate::with_kind!(kind, T => client.get::<T>(key).map(<T as crate::api::Resource>::wrap))
 }
 
 // Port of `GarbageCollector.getObject`.
@@ -114,7 +57,7 @@ pub(super) fn delete_object(
         precondition_uid: Some(identity.uid.clone()),
         propagation: Some(policy),
     };
-    with_kind!(kind, T => client.delete::<T>(&key, &opts).map(|_| ()))
+    crate::with_kind!(kind, T => client.delete::<T>(&key, &opts).map(|_| ()))
 }
 
 /// The effect of the GC's metadata patches: a live read of the object with this uid, `f`
@@ -132,7 +75,7 @@ pub(super) fn patch_meta(
         kind,
         name: identity.name.clone(),
     };
-    with_kind!(kind, T => {
+    crate::with_kind!(kind, T => {
         let live = client.get::<T>(&key).ok_or_else(not_found)?;
         let mut next = (*live).clone();
         let meta = crate::api::Resource::meta_mut(&mut next);
