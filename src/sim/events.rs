@@ -10,14 +10,17 @@ pub enum Reader {
     ControllerManager = 0,
     Scheduler = 1,
     NodeAgents = 2,
+    /// The CSI drivers' sidecars (external-provisioner, external-attacher).
+    Csi = 3,
 }
 
 impl Reader {
-    pub const COUNT: usize = 3;
+    pub const COUNT: usize = 4;
     pub const ALL: [Reader; Reader::COUNT] = [
         Reader::ControllerManager,
         Reader::Scheduler,
         Reader::NodeAgents,
+        Reader::Csi,
     ];
 }
 
@@ -31,6 +34,8 @@ pub enum SimEvent {
     Control(ControlTimer),
     /// A kubelet timer.
     Kubelet(KubeletTimer),
+    /// A CSI sidecar timer.
+    Csi(crate::infra::csi::CsiTimer),
     /// Operator action number `i` of the scenario.
     Action(usize),
     /// Fault number `index` of the scenario starts (`start`) or ends.

@@ -14,6 +14,7 @@ use crate::component::{Ctx, Note};
 use crate::control::ControlTimer;
 use crate::control::manager::ControllerManager;
 use crate::control::scheduler::Scheduler;
+use crate::infra::csi::{CsiDrivers, CsiTimer};
 use crate::infra::kubelet::{KubeletTimer, NodeAgents};
 use crate::queue::EventQueue;
 use crate::report::timeline::TimelineLine;
@@ -70,6 +71,8 @@ pub struct Simulation {
     scheduler_rng: SimRng,
     nodes: NodeAgents,
     nodes_rng: SimRng,
+    csi: CsiDrivers,
+    csi_rng: SimRng,
     kubectl: Actor,
     kubectl_rng: SimRng,
     /// Faults in force now.
@@ -207,6 +210,7 @@ impl Simulation {
     fn dispatch(&mut self, now: SimTime, ev: SimEvent) {
         let mut control_timers: Vec<(SimTime, ControlTimer)> = Vec::new();
         let mut kubelet_timers: Vec<(SimTime, KubeletTimer)> = Vec::new();
+        let mut csi_timers: Vec<(SimTime, CsiTimer)> = Vec::new();
         match ev {
             SimEvent::Deliver(Reader::ControllerManager) => {
                 self.delivery_pending[Reader::ControllerManager as usize] = false;
@@ -237,6 +241,28 @@ impl Simulation {
                 );
                 let next = self.nodes.deliver(&mut ctx);
                 self.redeliver(Reader::NodeAgents, next);
+            }
+            SimEvent::Deliver(Reader::Csi) => {
+                self.delivery_pending[Reader::Csi as usize] = false;
+                let mut ctx = Ctx::new(
+                    now,
+                    &mut self.api,
+                    &mut self.csi_rng,
+                    &mut csi_timers,
+                    &mut self.notes,
+                );
+                let next = self.csi.deliver(&mut ctx, &self.faults);
+                self.redeliver(Reader::Csi, next);
+            }
+            SimEvent::Csi(t) => {
+                let mut ctx = Ctx::new(
+                    now,
+                    &mut self.api,
+                    &mut self.csi_rng,
+                    &mut csi_timers,
+                    &mut self.notes,
+                );
+                self.csi.on_timer(t, &mut ctx, &self.faults);
             }
             SimEvent::ControllerWork(i) => {
                 self.work_pending[i] = false;
@@ -273,13 +299,27 @@ impl Simulation {
                 self.nodes.on_timer(t, &mut ctx);
             }
             SimEvent::Action(i) => self.run_action(now, i),
-            SimEvent::Fault { index, start } => self.run_fault(now, index, start),
+            SimEvent::Fault { index, start } => {
+                self.run_fault(now, index, start);
+                let fault = self.scenario.faults[index].fault.clone();
+                let mut ctx = Ctx::new(
+                    now,
+                    &mut self.api,
+                    &mut self.csi_rng,
+                    &mut csi_timers,
+                    &mut self.notes,
+                );
+                self.csi.on_fault(&fault, start, &mut ctx, &self.faults);
+            }
         }
         for (at, t) in control_timers {
             self.queue.schedule(at, SimEvent::Control(t));
         }
         for (at, t) in kubelet_timers {
             self.queue.schedule(at, SimEvent::Kubelet(t));
+        }
+        for (at, t) in csi_timers {
+            self.queue.schedule(at, SimEvent::Csi(t));
         }
         for i in self.manager.busy().collect::<Vec<_>>() {
             if !self.work_pending[i] {
@@ -324,11 +364,12 @@ impl Simulation {
                 self.manager.informer.cursor(),
                 self.scheduler.informer.cursor(),
                 self.nodes.informer.cursor(),
+                self.csi.informer.cursor(),
                 self.seen,
             ]
             .into_iter()
             .min()
-            .expect("four cursors");
+            .expect("five cursors");
             self.api.compact_journal(min_cursor);
         }
         let live_changes = self.nodes.drain_live_changes();
@@ -352,6 +393,7 @@ impl Simulation {
             Reader::ControllerManager => self.manager.informer.delay,
             Reader::Scheduler => self.scheduler.informer.delay,
             Reader::NodeAgents => self.nodes.informer.delay,
+            Reader::Csi => self.csi.informer.delay,
         }
     }
 

@@ -73,6 +73,8 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         scheduler_rng: rngs.stream("scheduler"),
         nodes,
         nodes_rng: rngs.stream("node-agents"),
+        csi: crate::infra::csi::CsiDrivers::new(Informer::new(delay), scenario, &rngs),
+        csi_rng: rngs.stream("csi"),
         kubectl: crate::operator::actor(),
         kubectl_rng: rngs.stream("kubectl"),
         faults: Default::default(),

@@ -78,7 +78,10 @@ fn trace_lines_follow_the_contract() {
             ),
             "action" => assert_eq!(keys, ["seq", "t_us", "type", "command", "ok", "output"]),
             "note" => assert_eq!(keys, ["seq", "t_us", "type", "source", "object", "message"]),
-            "fault" => assert_eq!(keys, ["seq", "t_us", "type", "fault", "phase", "description"]),
+            "fault" => assert_eq!(
+                keys,
+                ["seq", "t_us", "type", "fault", "phase", "description"]
+            ),
             other => panic!("unexpected line type {other}"),
         }
     }
