@@ -152,6 +152,49 @@ pub struct ObjectReference {
     pub resource_version: String,
 }
 
+/// `metav1.Condition`: the standard status condition of newer APIs (PodDisruptionBudget).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub observed_generation: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<Timestamp>,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+impl Condition {
+    /// `apimeta.SetStatusCondition`: replaces the condition of the same type, keeping its
+    /// lastTransitionTime unless the status changes; `now` stamps a new transition.
+    pub fn set(conditions: &mut Vec<Condition>, mut new: Condition, now: Timestamp) {
+        match conditions.iter_mut().find(|c| c.type_ == new.type_) {
+            None => {
+                new.last_transition_time.get_or_insert(now);
+                conditions.push(new);
+            }
+            Some(c) => {
+                if c.status != new.status {
+                    c.status = new.status;
+                    c.last_transition_time = new.last_transition_time.or(Some(now));
+                }
+                c.reason = new.reason;
+                c.message = new.message;
+                c.observed_generation = new.observed_generation;
+            }
+        }
+    }
+    /// `apimeta.FindStatusCondition`.
+    pub fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
+        conditions.iter().find(|c| c.type_ == type_)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

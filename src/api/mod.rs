@@ -4,6 +4,7 @@
 //! Objects are shared as `Rc<T>`: the API server, the watch log and every informer cache
 //! hold the same allocation until a write replaces it.
 
+pub mod discovery;
 pub mod event;
 pub mod meta;
 pub mod node;
@@ -16,7 +17,9 @@ pub mod selector;
 pub mod service;
 pub mod statefulset;
 pub mod storage;
+pub mod volume;
 
+pub use discovery::EndpointSlice;
 pub use event::K8sEvent;
 pub use meta::{ObjectMeta, ObjectReference, OwnerReference, Timestamp};
 pub use node::Node;
@@ -48,11 +51,12 @@ pub enum Kind {
     PodDisruptionBudget,
     VolumeAttachment,
     CSINode,
+    EndpointSlice,
 }
 
 impl Kind {
     /// Every stored kind, in a fixed order.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Node,
         Kind::Pod,
         Kind::PersistentVolumeClaim,
@@ -64,6 +68,7 @@ impl Kind {
         Kind::PodDisruptionBudget,
         Kind::VolumeAttachment,
         Kind::CSINode,
+        Kind::EndpointSlice,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +84,7 @@ impl Kind {
             Kind::PodDisruptionBudget => "PodDisruptionBudget",
             Kind::VolumeAttachment => "VolumeAttachment",
             Kind::CSINode => "CSINode",
+            Kind::EndpointSlice => "EndpointSlice",
         }
     }
     /// The group-qualified plural resource, as API errors name it (`statefulsets.apps`).
@@ -95,6 +101,7 @@ impl Kind {
             Kind::PodDisruptionBudget => "poddisruptionbudgets.policy",
             Kind::VolumeAttachment => "volumeattachments.storage.k8s.io",
             Kind::CSINode => "csinodes.storage.k8s.io",
+            Kind::EndpointSlice => "endpointslices.discovery.k8s.io",
         }
     }
     /// The short lower-case name kubectl prints before a slash (`statefulset/web`).
@@ -111,6 +118,7 @@ impl Kind {
             Kind::PodDisruptionBudget => "poddisruptionbudget",
             Kind::VolumeAttachment => "volumeattachment",
             Kind::CSINode => "csinode",
+            Kind::EndpointSlice => "endpointslice",
         }
     }
     pub fn api_version(self) -> &'static str {
@@ -118,6 +126,7 @@ impl Kind {
             Kind::StatefulSet | Kind::ControllerRevision => "apps/v1",
             Kind::StorageClass | Kind::VolumeAttachment | Kind::CSINode => "storage.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
+            Kind::EndpointSlice => "discovery.k8s.io/v1",
             _ => "v1",
         }
     }
@@ -190,6 +199,7 @@ pub struct Tables {
     pub pdbs: Table<PodDisruptionBudget>,
     pub volume_attachments: Table<VolumeAttachment>,
     pub csi_nodes: Table<CSINode>,
+    pub endpoint_slices: Table<EndpointSlice>,
 }
 
 impl Tables {
@@ -235,6 +245,7 @@ impl Tables {
             AnyObject::PodDisruptionBudget(o) => put!(o),
             AnyObject::VolumeAttachment(o) => put!(o),
             AnyObject::CSINode(o) => put!(o),
+            AnyObject::EndpointSlice(o) => put!(o),
         }
     }
 }
@@ -289,6 +300,10 @@ macro_rules! with_kind {
                 type $T = $crate::api::CSINode;
                 $body
             }
+            $crate::api::Kind::EndpointSlice => {
+                type $T = $crate::api::EndpointSlice;
+                $body
+            }
         }
     };
 }
@@ -307,6 +322,7 @@ pub enum AnyObject {
     PodDisruptionBudget(Rc<PodDisruptionBudget>),
     VolumeAttachment(Rc<VolumeAttachment>),
     CSINode(Rc<CSINode>),
+    EndpointSlice(Rc<EndpointSlice>),
 }
 
 macro_rules! any_dispatch {
@@ -323,6 +339,7 @@ macro_rules! any_dispatch {
             AnyObject::PodDisruptionBudget($o) => $e,
             AnyObject::VolumeAttachment($o) => $e,
             AnyObject::CSINode($o) => $e,
+            AnyObject::EndpointSlice($o) => $e,
         }
     };
 }
@@ -394,3 +411,4 @@ resource!(Service, Service, services, spec: spec; status: );
 resource!(PodDisruptionBudget, PodDisruptionBudget, pdbs, spec: spec; status: status);
 resource!(VolumeAttachment, VolumeAttachment, volume_attachments, spec: spec; status: status);
 resource!(CSINode, CSINode, csi_nodes, spec: spec; status: );
+resource!(EndpointSlice, EndpointSlice, endpoint_slices, spec: address_type, endpoints, ports; status: );

@@ -46,6 +46,25 @@ pub struct NodeStatus {
     pub allocatable: BTreeMap<String, Quantity>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<NodeCondition>,
+    /// Attachable volumes the kubelet's volume manager wants or still has mounted (unique
+    /// volume names, sorted); written by the kubelet, read by the attach/detach controller.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes_in_use: Vec<String>,
+    /// Volumes the attach/detach controller has attached to the node; the kubelet mounts
+    /// an attachable volume only once it is listed here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes_attached: Vec<AttachedVolume>,
+}
+
+/// `v1.AttachedVolume`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachedVolume {
+    /// The unique volume name, e.g. `kubernetes.io/csi/ebs.csi.aws.com^vol-0123`.
+    pub name: String,
+    /// Empty for CSI volumes (the CSI attacher returns no device path).
+    #[serde(default)]
+    pub device_path: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -73,6 +92,10 @@ pub mod well_known {
     pub const TAINT_NOT_READY: &str = "node.kubernetes.io/not-ready";
     pub const TAINT_UNREACHABLE: &str = "node.kubernetes.io/unreachable";
     pub const TAINT_OUT_OF_SERVICE: &str = "node.kubernetes.io/out-of-service";
+    /// `volumeutil.ControllerManagedAttachAnnotation`: the kubelet leaves attach and detach
+    /// of this node's volumes to the attach/detach controller.
+    pub const ANNOTATION_CONTROLLER_MANAGED_ATTACH: &str =
+        "volumes.kubernetes.io/controller-managed-attach-detach";
 }
 
 impl Node {
@@ -87,6 +110,10 @@ impl Node {
             .conditions
             .iter()
             .any(|c| c.type_ == "Ready" && c.status == "True")
+    }
+    /// `taints.TaintKeyExists`: a taint with this key, whatever its value and effect.
+    pub fn has_taint(&self, key: &str) -> bool {
+        self.spec.taints.iter().any(|t| t.key == key)
     }
     pub fn allocatable_milli(&self, resource: &str) -> i128 {
         self.status

@@ -1,7 +1,7 @@
 //! Service (`v1`) and PodDisruptionBudget (`policy/v1`): the objects that group pods by
 //! selector for clients and for voluntary disruptions.
 
-use super::meta::ObjectMeta;
+use super::meta::{Condition, ObjectMeta, Timestamp};
 use super::scalar::IntOrString;
 use super::selector::LabelSelector;
 use serde::{Deserialize, Serialize};
@@ -102,6 +102,10 @@ pub struct PodDisruptionBudgetSpec {
 pub struct PodDisruptionBudgetStatus {
     #[serde(default, skip_serializing_if = "is_zero_i64")]
     pub observed_generation: i64,
+    /// Pods the eviction subresource let go, with when, that the disruption controller has
+    /// not yet seen deleted (it drops an entry after `DeletionTimeout`, 2 min).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub disrupted_pods: BTreeMap<String, Timestamp>,
     #[serde(default)]
     pub disruptions_allowed: i32,
     #[serde(default)]
@@ -110,8 +114,73 @@ pub struct PodDisruptionBudgetStatus {
     pub desired_healthy: i32,
     #[serde(default)]
     pub expected_pods: i32,
+    /// `DisruptionAllowed` (reasons `SufficientPods`, `InsufficientPods`, `SyncFailed`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
 }
 
 fn is_zero_i64(v: &i64) -> bool {
     *v == 0
+}
+
+/// PodDisruptionBudget condition and reason names (`policy/v1`).
+pub mod pdb {
+    /// `DisruptionAllowedCondition`.
+    pub const DISRUPTION_ALLOWED: &str = "DisruptionAllowed";
+    /// `SufficientPodsReason`.
+    pub const SUFFICIENT_PODS: &str = "SufficientPods";
+    /// `InsufficientPodsReason`.
+    pub const INSUFFICIENT_PODS: &str = "InsufficientPods";
+    /// `SyncFailedReason`.
+    pub const SYNC_FAILED: &str = "SyncFailed";
+    /// `unhealthyPodEvictionPolicy` values.
+    pub const IF_HEALTHY_BUDGET: &str = "IfHealthyBudget";
+    pub const ALWAYS_ALLOW: &str = "AlwaysAllow";
+}
+
+impl PodDisruptionBudget {
+    /// Whether the budget selects a pod with these labels. A missing selector selects nothing
+    /// and an empty one everything (policy/v1, `LabelSelectorAsSelector`).
+    pub fn selects(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.spec
+            .selector
+            .as_ref()
+            .is_some_and(|s| s.matches(labels))
+    }
+
+    // Port of component-helpers `poddisruptionbudget.UpdateDisruptionAllowedCondition`.
+    /// Sets `DisruptionAllowed` from `disruptionsAllowed`.
+    pub fn update_disruption_allowed_condition(&mut self, now: Timestamp) {
+        let allowed = self.status.disruptions_allowed > 0;
+        let condition = Condition {
+            type_: pdb::DISRUPTION_ALLOWED.into(),
+            status: if allowed { "True" } else { "False" }.into(),
+            observed_generation: self.status.observed_generation,
+            last_transition_time: None,
+            reason: if allowed {
+                pdb::SUFFICIENT_PODS
+            } else {
+                pdb::INSUFFICIENT_PODS
+            }
+            .into(),
+            message: String::new(),
+        };
+        Condition::set(&mut self.status.conditions, condition, now);
+    }
+
+    // Port of component-helpers `poddisruptionbudget.ConditionsAreUpToDate`.
+    /// Whether the status is of this generation and its condition agrees with it.
+    pub fn conditions_are_up_to_date(&self) -> bool {
+        let Some(c) = Condition::find(&self.status.conditions, pdb::DISRUPTION_ALLOWED) else {
+            return false;
+        };
+        if self.status.observed_generation != self.metadata.generation {
+            return false;
+        }
+        if self.status.disruptions_allowed > 0 {
+            c.status == "True" && c.reason == pdb::SUFFICIENT_PODS
+        } else {
+            c.status == "False" && c.reason == pdb::INSUFFICIENT_PODS
+        }
+    }
 }

@@ -311,3 +311,29 @@ pub struct VolumeNodeResources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
 }
+
+/// `csi.CSIPluginName`: the in-tree volume plugin that drives every CSI volume.
+pub const CSI_PLUGIN_NAME: &str = "kubernetes.io/csi";
+
+impl PersistentVolume {
+    /// The unique volume name the attach/detach controller and the kubelet use for a CSI
+    /// volume (`GetUniqueVolumeNameFromSpec`: plugin name, `/`, then `csiPlugin.GetVolumeName`
+    /// = `<driver>^<volumeHandle>`), as it appears in `node.status.volumesInUse` and
+    /// `volumesAttached`. `None` for volumes without a CSI source.
+    pub fn csi_unique_volume_name(&self) -> Option<String> {
+        let csi = self.spec.csi.as_ref()?;
+        Some(format!(
+            "{CSI_PLUGIN_NAME}/{}^{}",
+            csi.driver, csi.volume_handle
+        ))
+    }
+
+    /// `util.IsMultiAttachAllowed` for a PV: only ReadWriteMany or ReadOnlyMany volumes may
+    /// be attached to several nodes; no access mode at all counts as not allowed.
+    pub fn is_multi_attach_allowed(&self) -> bool {
+        self.spec
+            .access_modes
+            .iter()
+            .any(|m| m == "ReadWriteMany" || m == "ReadOnlyMany")
+    }
+}

@@ -57,6 +57,10 @@ impl<'a> ApiClient<'a> {
             .cloned()
             .collect()
     }
+    /// A live (quorum) list of every object of a kind, all namespaces, in key order.
+    pub fn list<T: Resource>(&self) -> Vec<Rc<T>> {
+        self.api.objects().list::<T>().cloned().collect()
+    }
     pub fn create<T: Strategy>(&mut self, obj: T) -> Result<Rc<T>, ApiError> {
         self.api.create(self.now, &self.actor.name, obj)
     }
@@ -72,6 +76,10 @@ impl<'a> ApiClient<'a> {
         opts: &DeleteOptions,
     ) -> Result<(Rc<T>, bool), ApiError> {
         self.api.delete::<T>(self.now, &self.actor.name, key, opts)
+    }
+    /// Evicts a pod through the eviction subresource (PodDisruptionBudgets apply).
+    pub fn evict(&mut self, key: &ObjectKey, opts: &DeleteOptions) -> Result<(), ApiError> {
+        self.api.evict(self.now, &self.actor.name, key, opts)
     }
     /// Arms a one-shot request failure (see [`super::InjectedFailure`]).
     pub fn inject_failure(&mut self, failure: super::InjectedFailure) {

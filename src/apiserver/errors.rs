@@ -24,6 +24,12 @@ pub enum ApiError {
     TooManyRequests,
     #[error("{message}")]
     Unavailable { message: String },
+    /// 403, e.g. the eviction subresource refusing a budget in a bad state.
+    #[error("{message}")]
+    Forbidden { message: String },
+    /// 500, e.g. an eviction of a pod that several PodDisruptionBudgets select.
+    #[error("{message}")]
+    InternalError { message: String },
 }
 
 impl ApiError {

@@ -77,6 +77,9 @@ impl Informer {
                 AnyObject::VolumeAttachment(c.volume_attachments.get(&key)?.clone())
             }
             AnyObject::CSINode(_) => AnyObject::CSINode(c.csi_nodes.get(&key)?.clone()),
+            AnyObject::EndpointSlice(_) => {
+                AnyObject::EndpointSlice(c.endpoint_slices.get(&key)?.clone())
+            }
             AnyObject::PodDisruptionBudget(_) => {
                 AnyObject::PodDisruptionBudget(c.pdbs.get(&key)?.clone())
             }

@@ -5,10 +5,12 @@
 //! gets the next resourceVersion and one journal entry; readers (informers, the trace)
 //! keep their own cursor into the journal.
 
+mod admission;
 mod client;
 mod defaults;
 mod errors;
 mod events;
+mod eviction;
 mod faults;
 mod informer;
 mod store;
@@ -17,6 +19,7 @@ mod strategy;
 pub use client::{Actor, ApiClient};
 pub use errors::ApiError;
 pub use events::EventType;
+pub use eviction::{MAX_DISRUPTED_POD_SIZE, MULTIPLE_PDBS};
 pub use faults::InjectedFailure;
 pub use informer::Informer;
 pub use store::{

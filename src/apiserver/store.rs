@@ -82,6 +82,7 @@ impl ApiServer {
                 name: key.name,
             });
         }
+        obj.admit_create(&self.objects);
         obj.prepare_for_create();
         let uid = self.next_uid();
         self.resource_version += 1;
@@ -112,6 +113,7 @@ impl ApiServer {
                 name: obj.meta().name.clone(),
                 message,
             })?;
+        obj.admit_update(&old, &self.objects)?;
         obj.take_status_from(&old);
         let spec_changed = !obj.same_spec(&old);
         let meta = obj.meta_mut();

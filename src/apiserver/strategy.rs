@@ -6,7 +6,7 @@ use crate::api::pod::phase;
 use crate::api::storage::{PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER};
 use crate::api::{
     ControllerRevision, Node, ObjectMeta, PersistentVolume, PersistentVolumeClaim, Pod,
-    PodDisruptionBudget, Resource, Service, StatefulSet, StorageClass,
+    PodDisruptionBudget, Resource, Service, StatefulSet, StorageClass, Tables,
 };
 
 pub trait Strategy: Resource {
@@ -25,6 +25,13 @@ pub trait Strategy: Resource {
     /// server defaults each decoded object, so a patch that drops a defaulted field gets
     /// the default back).
     fn apply_defaults(&mut self) {}
+    /// Admission plugins that read other objects (`objects` is the store before the
+    /// write), on create.
+    fn admit_create(&mut self, _objects: &Tables) {}
+    /// The same on update, after validation; an `Err` refuses the write.
+    fn admit_update(&self, _old: &Self, _objects: &Tables) -> Result<(), super::ApiError> {
+        Ok(())
+    }
 }
 
 impl Strategy for Pod {
@@ -113,6 +120,18 @@ impl Strategy for StatefulSet {
 }
 
 impl Strategy for PersistentVolumeClaim {
+    fn admit_create(&mut self, objects: &Tables) {
+        super::admission::default_storage_class(self, objects);
+    }
+
+    fn validate_update(&self, old: &Self) -> Result<(), String> {
+        super::admission::validate_claim_update(self, old)
+    }
+
+    fn admit_update(&self, old: &Self, objects: &Tables) -> Result<(), super::ApiError> {
+        super::admission::claim_resize(self, old, objects)
+    }
+
     fn prepare_for_create(&mut self) {
         storage_object_in_use_protection(&mut self.metadata, PVC_PROTECTION_FINALIZER);
         self.status = Default::default();
@@ -166,3 +185,4 @@ impl Strategy for PodDisruptionBudget {
 
 impl Strategy for crate::api::VolumeAttachment {}
 impl Strategy for crate::api::CSINode {}
+impl Strategy for crate::api::EndpointSlice {}

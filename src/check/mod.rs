@@ -6,13 +6,18 @@
 //! `live_instances` (at most one live instance per pod identity, from the kubelets' change
 //! log), `claims` (a StatefulSet pod mounts only its own claims, on pod writes), `ordering`
 //! (OrderedReady creates a pod only after its predecessors are Running and Ready, on pod
-//! creates) and `status` (a quiet StatefulSet's status counts agree with its pods, at the
-//! set's quiet points and at the end of the run).
+//! creates), `status` (a quiet StatefulSet's status counts agree with its pods, at the
+//! set's quiet points and at the end of the run), `attachments` (no read-write-once
+//! volume on two nodes; no detach under a running pod, on the cloud's attachment changes)
+//! and `storage` (no retained volume deleted, no data of a wanted claim destroyed, on PV
+//! writes and the cloud's lost disks).
 
+mod attachments;
 mod claims;
 mod live_instances;
 mod ordering;
 mod status;
+mod storage;
 
 #[cfg(test)]
 mod testkit;
@@ -50,6 +55,8 @@ pub struct Checks {
     claims: claims::Claims,
     ordering: ordering::Ordering,
     status: status::StatusCounts,
+    attachments: attachments::Attachments,
+    storage: storage::StorageSafety,
     findings: Vec<Finding>,
 }
 
@@ -62,6 +69,8 @@ impl Checks {
             claims: Default::default(),
             ordering: ordering::Ordering::new(watch_delay),
             status: status::StatusCounts::new(watch_delay),
+            attachments: Default::default(),
+            storage: Default::default(),
             findings: Vec::new(),
         }
     }
@@ -82,6 +91,9 @@ impl Checks {
             crate::api::AnyObject::StatefulSet(set) => {
                 self.status.on_set_write(w.at, set, w.removed);
             }
+            crate::api::AnyObject::PersistentVolume(pv) => {
+                self.storage.on_volume_write(w, pv, out);
+            }
             _ => {}
         }
     }
@@ -98,6 +110,32 @@ impl Checks {
             self.live.on_change(now, change, &mut self.findings);
         }
         self.status.check_due(now, api, &mut self.findings);
+    }
+
+    /// Attachments the cloud gained or lost in the event at `now` (`attachments.rs`).
+    pub fn on_attachments(
+        &mut self,
+        now: SimTime,
+        changes: &[crate::infra::csi::attacher::AttachmentChange],
+        cloud: &crate::infra::csi::cloud::Cloud,
+        nodes: &crate::infra::kubelet::NodeAgents,
+    ) {
+        for c in changes {
+            self.attachments
+                .on_change(now, c, cloud, nodes, &mut self.findings);
+        }
+    }
+
+    /// Disks whose data went in the event at `now` (`storage.rs`).
+    pub fn on_disks_gone(
+        &mut self,
+        now: SimTime,
+        gone: &[crate::infra::csi::cloud::DiskGone],
+        api: &ApiServer,
+    ) {
+        for g in gone {
+            self.storage.on_disk_gone(now, g, api, &mut self.findings);
+        }
     }
 
     /// The end of the run at `now`: sets quiet by then are checked (a set written too

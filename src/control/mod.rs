@@ -2,9 +2,14 @@
 //! the cluster only through their informer caches and act only through the API client,
 //! exactly as in a real cluster; they never read the physical world (`infra`).
 
+pub mod attach_detach;
+pub mod disruption;
+pub mod dns;
+pub mod endpointslice;
 pub mod garbage_collector;
 pub mod manager;
-pub mod pv_binder;
+pub mod pv_controller;
+pub mod pv_protection;
 pub mod pvc_protection;
 pub mod scheduler;
 pub mod statefulset;

@@ -51,7 +51,7 @@ impl Failure {
 
     // kubectl's `CheckErr` wording: `Error from server (Reason): ...` for API errors, `The
     // Kind "name" is invalid: ...` for validation errors, `error: ...` for its own.
-    fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         let reason = |r: &str, e: &ApiError| format!("Error from server ({r}): {e}");
         match self {
             Failure::Client(s) => format!("error: {s}"),
@@ -64,6 +64,7 @@ impl Failure {
             Failure::Api(e @ ApiError::AlreadyExists { .. }) => reason("AlreadyExists", e),
             Failure::Api(e @ ApiError::Conflict { .. }) => reason("Conflict", e),
             Failure::Api(e @ ApiError::TooManyRequests) => reason("TooManyRequests", e),
+            Failure::Api(e @ ApiError::Forbidden { .. }) => reason("Forbidden", e),
             Failure::Api(e) => format!("Error from server: {e}"),
         }
     }
@@ -156,6 +157,27 @@ fn run(client: &mut ApiClient<'_>, action: &Action) -> Result<String, Failure> {
         } => patch_set(client, namespace, name, *patch_type, patch),
         Action::Cordon { node } => set_unschedulable(client, node, true),
         Action::Uncordon { node } => set_unschedulable(client, node, false),
+        Action::CordonSelected {
+            selector,
+            unschedulable,
+        } => super::nodes::cordon(client, selector, *unschedulable),
+        Action::Taint {
+            target,
+            changes,
+            overwrite,
+        } => super::nodes::taint(client, target, changes, *overwrite),
+        Action::DeleteNode { node } => super::nodes::delete_node(client, node),
+        Action::DeletePv { name } => super::storage::delete_pv(client, name),
+        Action::PatchPvc {
+            namespace,
+            name,
+            patch_type,
+            patch,
+        } => super::storage::patch_pvc(client, namespace, name, *patch_type, patch),
+        // A drain runs for a while: `Operator::start` drives it.
+        Action::Drain { .. } => Err(Failure::Client(
+            "drain runs on the operator's timers (Operator::start)".into(),
+        )),
     }
 }
 
@@ -251,7 +273,7 @@ pub(super) fn patched(
         .map_err(|e| bad_request(format!("error decoding the patched StatefulSet: {e}")))
 }
 
-fn set_unschedulable(
+pub(super) fn set_unschedulable(
     client: &mut ApiClient<'_>,
     node: &str,
     unschedulable: bool,

@@ -4,7 +4,7 @@
 use super::de::{index, join};
 use super::error::{Diagnostic, Source};
 use super::kubectl;
-use super::model::{Action, ClusterSpec, TimedAction};
+use super::model::{ClusterSpec, TimedAction};
 use super::raw::RawAction;
 use super::suggest::did_you_mean;
 use crate::time::SimDuration;
@@ -41,9 +41,8 @@ pub fn build(
                 continue;
             }
         };
-        if let (Action::Cordon { node } | Action::Uncordon { node }, Some(nodes)) =
-            (&action, &nodes)
-            && !nodes.contains(&node.as_str())
+        if let (Some(node), Some(nodes)) = (super::kubectl_nodes::named_node(&action), &nodes)
+            && !nodes.contains(&node)
         {
             let hint = did_you_mean(node, nodes.iter().copied()).or_else(|| {
                 nodes

@@ -332,5 +332,9 @@ fn timing(raw: RawKubernetes) -> Timing {
             .kubelet
             .shutdown_time
             .map_or(d.default_shutdown, |v| v.0),
+        disable_force_detach_on_timeout: raw
+            .controller_manager
+            .disable_force_detach_on_timeout
+            .unwrap_or(d.disable_force_detach_on_timeout),
     }
 }

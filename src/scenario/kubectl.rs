@@ -10,11 +10,13 @@ use crate::apiserver::Propagation;
 /// The commands stsim understands, for error messages.
 pub const SUPPORTED: &str = "scale statefulset NAME --replicas=N, set image statefulset/NAME CONTAINER=IMAGE..., \
 delete pod NAME [--grace-period=N] [--force], delete statefulset NAME [--cascade=background|foreground|orphan], \
-delete pvc NAME, rollout undo statefulset/NAME [--to-revision=N], rollout restart statefulset/NAME, \
-patch statefulset NAME -p PATCH [--type=strategic|merge|json], cordon NODE, uncordon NODE";
+delete pvc NAME, delete pv NAME, rollout undo statefulset/NAME [--to-revision=N], rollout restart statefulset/NAME, \
+patch statefulset|pvc NAME -p PATCH [--type=strategic|merge|json], cordon NODE|-l SELECTOR, \
+uncordon NODE|-l SELECTOR, drain NODE|-l SELECTOR [flags], taint nodes NODE|-l SELECTOR KEY[=VALUE]:EFFECT[-]..., \
+delete node NAME";
 
 const VERBS: &[&str] = &[
-    "scale", "set", "delete", "rollout", "patch", "cordon", "uncordon",
+    "scale", "set", "delete", "rollout", "patch", "cordon", "uncordon", "drain", "taint",
 ];
 
 /// A parse failure: what is wrong, and what might fix it.
@@ -74,8 +76,10 @@ pub fn parse(line: &str) -> Result<Action, KubectlError> {
         "delete" => delete(namespace, rest),
         "rollout" => rollout(namespace, rest),
         "patch" => patch(namespace, rest),
-        "cordon" => node(rest, "cordon").map(|node| Action::Cordon { node }),
-        "uncordon" => node(rest, "uncordon").map(|node| Action::Uncordon { node }),
+        "cordon" => super::kubectl_nodes::cordon(rest, true),
+        "uncordon" => super::kubectl_nodes::cordon(rest, false),
+        "drain" => super::kubectl_nodes::drain(rest),
+        "taint" => super::kubectl_nodes::taint(rest),
         other => {
             let error = KubectlError::new(format!(
                 "unsupported kubectl command `{other}`; stsim runs: {SUPPORTED}"
@@ -129,7 +133,7 @@ fn is_pod(resource: &str) -> bool {
 }
 
 /// Reads `TYPE NAME` or `TYPE/NAME` from the front of `args`: (type, name, the rest).
-fn resource<'a>(
+pub(super) fn resource<'a>(
     args: &[&'a str],
     usage: &str,
 ) -> Result<(&'a str, &'a str, Vec<&'a str>), KubectlError> {
@@ -286,7 +290,7 @@ fn set_image(namespace: String, args: &[&str]) -> Result<Action, KubectlError> {
     })
 }
 
-fn is_pvc(resource: &str) -> bool {
+pub(super) fn is_pvc(resource: &str) -> bool {
     matches!(
         resource,
         "pvc" | "pvcs" | "persistentvolumeclaim" | "persistentvolumeclaims"
@@ -296,7 +300,11 @@ fn is_pvc(resource: &str) -> bool {
 fn delete(namespace: String, args: &[&str]) -> Result<Action, KubectlError> {
     const USAGE: &str = "delete pod|statefulset|pvc NAME [flags]";
     let (kind, _, _) = resource(args, USAGE)?;
-    if is_pod(kind) {
+    if super::kubectl_nodes::is_node_resource(kind) {
+        super::kubectl_nodes::delete_node(args)
+    } else if super::kubectl_storage::is_pv(kind) {
+        super::kubectl_storage::delete_pv(args)
+    } else if is_pod(kind) {
         delete_pod(namespace, args)
     } else if is_statefulset(kind) || is_pvc(kind) {
         delete_with_cascade(namespace, args, is_statefulset(kind))
@@ -455,6 +463,9 @@ fn patch(namespace: String, args: &[&str]) -> Result<Action, KubectlError> {
         i += 1;
     }
     let (kind, name, extra) = resource(&positional, USAGE)?;
+    if is_pvc(kind) {
+        return super::kubectl_storage::patch_pvc(namespace, name, &extra, text, patch_type);
+    }
     if !is_statefulset(kind) {
         let msg = format!("stsim can only patch statefulsets, not {kind:?}");
         return Err(KubectlError::new(msg).hint(format!("usage: {USAGE}")));
@@ -524,33 +535,14 @@ fn delete_pod(namespace: String, args: &[&str]) -> Result<Action, KubectlError> 
     })
 }
 
-fn node(args: &[&str], verb: &str) -> Result<String, KubectlError> {
-    let usage = format!("{verb} NODE");
-    match args {
-        [name] if !name.starts_with('-') => {
-            let name = name
-                .strip_prefix("node/")
-                .or_else(|| name.strip_prefix("nodes/"))
-                .unwrap_or(name);
-            check_name(name, &usage)?;
-            Ok(name.to_string())
-        }
-        [] => {
-            Err(KubectlError::new(format!("{verb} needs a node name"))
-                .hint(format!("usage: {usage}")))
-        }
-        [_, extra, ..] | [extra] => Err(unexpected(extra, &usage)),
-    }
-}
-
-fn check_name(name: &str, usage: &str) -> Result<(), KubectlError> {
+pub(super) fn check_name(name: &str, usage: &str) -> Result<(), KubectlError> {
     if name.is_empty() {
         return Err(KubectlError::new("missing the name").hint(format!("usage: {usage}")));
     }
     Ok(())
 }
 
-fn unexpected(token: &str, usage: &str) -> KubectlError {
+pub(super) fn unexpected(token: &str, usage: &str) -> KubectlError {
     KubectlError::new(format!("unexpected argument {token:?}")).hint(format!("usage: {usage}"))
 }
 

@@ -5,12 +5,14 @@
 use super::de::{index, join};
 use super::error::{Diagnostic, ScenarioError, Source};
 use super::located::Loc;
-use super::model::{ImageBehavior, ImageSpec, KubeVersion, Scenario, StorageSpec, Timing};
+use super::model::{
+    ImageBehavior, ImageSpec, KubeVersion, Manifest, ManifestObject, Scenario, Timing,
+};
 use super::raw::{RawAction, RawBehavior, RawImage, RawSpecKeys, RawTop};
 use super::report::Reporter;
 use super::values::{GoDuration, KubeVersionInput};
 use super::yaml::{Node, Pos, Value, parse_documents};
-use super::{actions, cluster, manifests};
+use super::{actions, cluster, faults, manifests, storage};
 use std::path::Path;
 
 pub const API_VERSION: &str = "stsim/v1alpha1";
@@ -119,18 +121,32 @@ impl Loader<'_> {
             .as_ref()
             .map_or_else(Timing::default, |c| c.timing.clone());
         let images = self.images(spec, &timing);
+        let declared = storage::declared(spec, &mut self.r);
+        let drivers = storage::known_names(&declared);
         let imported = match spec.get("manifests") {
-            Some(list) => {
-                manifests::import(list, "spec.manifests", self.r.src, base_dir, self.r.diags)?
-            }
+            Some(list) => manifests::import(
+                list,
+                "spec.manifests",
+                self.r.src,
+                base_dir,
+                self.r.diags,
+                &drivers,
+            )?,
             None => manifests::Imported::default(),
         };
+        let storage = storage::complete(declared, &imported.manifests);
         let raw_actions: Vec<(usize, RawAction)> = self.r.list(spec, "actions", "spec");
         let nodes = cluster.as_ref().filter(|c| c.complete).map(|c| &c.spec);
         let actions = actions::build(raw_actions, duration, nodes, self.r.src, self.r.diags);
-        for section in ["faults", "slos"] {
-            self.not_yet(spec, section);
-        }
+        let classes = storage_class_names(&imported.manifests);
+        let fault_ctx = faults::Context {
+            duration,
+            cluster: nodes,
+            classes: &classes,
+            drivers: &drivers,
+        };
+        let faults = faults::build(spec, &fault_ctx, self.r.src, self.r.diags);
+        self.not_yet(spec, "slos");
         let (Some((name, description)), Some(duration), Some(cluster)) =
             (metadata, duration, cluster)
         else {
@@ -150,8 +166,8 @@ impl Loader<'_> {
             manifests: imported.manifests,
             not_simulated: imported.not_simulated,
             actions,
-            storage: StorageSpec::default(),
-            faults: Vec::new(),
+            storage,
+            faults,
         }))
     }
 
@@ -276,7 +292,7 @@ impl Loader<'_> {
         out
     }
 
-    /// `faults` and `slos` are reserved: empty or absent for now.
+    /// `slos` is reserved: empty or absent for now.
     fn not_yet(&mut self, spec: &Node, section: &str) {
         let Some(node) = spec.get(section) else {
             return;
@@ -299,4 +315,21 @@ impl Loader<'_> {
             ),
         }
     }
+}
+
+/// The StorageClasses the cluster will have: the manifests' own, and the default
+/// `standard` unless the manifests bring a default class (see `sim::setup`).
+fn storage_class_names(manifests: &[Manifest]) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut brings_default = false;
+    for m in manifests {
+        if let ManifestObject::StorageClass(c) = &m.object {
+            names.push(c.metadata.name.clone());
+            brings_default |= c.is_default();
+        }
+    }
+    if !brings_default && !names.iter().any(|n| n == "standard") {
+        names.push("standard".to_string());
+    }
+    names
 }

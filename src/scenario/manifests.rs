@@ -22,6 +22,8 @@ pub struct Imported {
     pub not_simulated: Vec<NotSimulated>,
     /// `(kind, namespace, name)` → where it was first defined, to refuse duplicates.
     seen: BTreeMap<(String, String, String), SourceLocation>,
+    /// The CSI drivers a StorageClass may name (see `validate`).
+    drivers: Vec<String>,
 }
 
 /// Reads `spec.manifests` (the node at `path` of the scenario `src`). Manifest files are
@@ -33,8 +35,12 @@ pub fn import(
     src: &Source,
     base_dir: &Path,
     diags: &mut Vec<Diagnostic>,
+    drivers: &[String],
 ) -> Result<Imported, ScenarioError> {
-    let mut out = Imported::default();
+    let mut out = Imported {
+        drivers: drivers.to_vec(),
+        ..Default::default()
+    };
     let items = match &list.value {
         Value::Seq(items) => items.as_slice(),
         Value::Null => &[],
@@ -203,7 +209,7 @@ fn import_object(
     };
     let object = match object {
         Ok(mut object) => {
-            problems.extend(validate(&object, node));
+            problems.extend(validate(&object, node, &out.drivers));
             default_namespace(&mut object);
             Some(object)
         }

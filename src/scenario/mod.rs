@@ -9,6 +9,7 @@
 
 pub mod model;
 mod model_faults;
+mod model_operator;
 mod model_storage;
 pub use model::*;
 
@@ -16,8 +17,11 @@ mod actions;
 mod cluster;
 mod de;
 mod error;
+mod faults;
 mod fields;
 mod kubectl;
+mod kubectl_nodes;
+mod kubectl_storage;
 mod load;
 mod located;
 mod manifests;
@@ -26,6 +30,7 @@ mod raw;
 mod report;
 mod shell;
 mod simulated;
+mod storage;
 mod suggest;
 mod validate;
 mod values;
@@ -36,6 +41,7 @@ mod tests;
 
 pub use cluster::FEATURE_GATES;
 pub use error::{Diagnostic, ScenarioError};
+pub use faults::FAULT_KINDS;
 pub use patch::pointer_segments;
 
 use std::path::Path;

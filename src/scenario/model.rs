@@ -2,6 +2,7 @@
 //! `scenario::load` turns a YAML file into this; the engine reads only this.
 
 pub use super::model_faults::{Fault, TimedFault};
+pub use super::model_operator::{DrainOptions, NodeTarget, TaintChange};
 pub use super::model_storage::{CsiDriverProfile, StorageSpec, VolumeTopology};
 use crate::api::scheduling::Taint;
 use crate::api::{
@@ -117,6 +118,9 @@ pub struct Timing {
     pub container_start: Latency,
     /// Time a container takes to exit after SIGTERM (capped by the grace period).
     pub default_shutdown: Latency,
+    /// kube-controller-manager `--disable-force-detach-on-timeout` (false): never
+    /// force-detach a volume after the six-minute unmount wait.
+    pub disable_force_detach_on_timeout: bool,
 }
 
 impl Default for Timing {
@@ -135,6 +139,7 @@ impl Default for Timing {
                 sigma: 0.3,
             },
             default_shutdown: Latency::Fixed(SimDuration::from_millis(500)),
+            disable_force_detach_on_timeout: false,
         }
     }
 }
@@ -228,6 +233,25 @@ pub enum Action {
     Cordon { node: String },
     /// `kubectl uncordon NODE`
     Uncordon { node: String },
+    /// `kubectl cordon|uncordon -l SELECTOR`: every matching node, in name order.
+    CordonSelected {
+        selector: NodeTarget,
+        unschedulable: bool,
+    },
+    /// `kubectl drain NODE|-l SELECTOR [flags]`: cordon, then evict every pod through the
+    /// eviction API, retrying refusals every 5 s.
+    Drain {
+        target: NodeTarget,
+        options: DrainOptions,
+    },
+    /// `kubectl taint nodes NODE|-l SELECTOR KEY[=VALUE]:EFFECT[-]... [--overwrite]`
+    Taint {
+        target: NodeTarget,
+        changes: Vec<TaintChange>,
+        overwrite: bool,
+    },
+    /// `kubectl delete node NODE`
+    DeleteNode { node: String },
     /// `kubectl delete statefulset NAME [--cascade=background|foreground|orphan]`
     DeleteStatefulSet {
         namespace: String,
@@ -251,6 +275,15 @@ pub enum Action {
     /// `kubectl patch statefulset NAME -p PATCH [--type=strategic|merge|json]`, the patch
     /// checked against the fields stsim models.
     Patch {
+        namespace: String,
+        name: String,
+        patch_type: PatchType,
+        patch: serde_json::Value,
+    },
+    /// `kubectl delete pv NAME`
+    DeletePv { name: String },
+    /// `kubectl patch pvc NAME -p PATCH [--type=...]` (a claim's storage request: expansion)
+    PatchPvc {
         namespace: String,
         name: String,
         patch_type: PatchType,

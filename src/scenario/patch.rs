@@ -40,7 +40,16 @@ pub fn parse(text: &str) -> Result<Value, PatchError> {
 
 /// Checks `patch` (of type `patch_type`) against the StatefulSet's API fields.
 pub fn validate(patch_type: PatchType, patch: &Value) -> Result<(), PatchError> {
-    let modelled = modelled_paths(PATCH_KIND).expect("StatefulSet is simulated");
+    validate_kind(PATCH_KIND, patch_type, patch)
+}
+
+/// Checks `patch` against the API fields of `kind` (a simulated kind) that stsim models.
+pub fn validate_kind(
+    kind: &'static str,
+    patch_type: PatchType,
+    patch: &Value,
+) -> Result<(), PatchError> {
+    let modelled = modelled_paths(kind).expect("a simulated kind");
     let walker = Walker {
         strategic: patch_type == PatchType::Strategic,
         modelled: &modelled,
@@ -53,7 +62,7 @@ pub fn validate(patch_type: PatchType, patch: &Value) -> Result<(), PatchError> 
                     "a strategic-merge or merge patch is a JSON object".into(),
                 ));
             }
-            walker.value(patch, Ty::Obj(PATCH_KIND), &Here::root())
+            walker.value(patch, Ty::Obj(kind), &Here::root())
         }
     }
 }

@@ -44,6 +44,7 @@ pub struct RawSpecKeys {
     pub actions: Option<IgnoredAny>,
     pub faults: Option<IgnoredAny>,
     pub slos: Option<IgnoredAny>,
+    pub storage: Option<IgnoredAny>,
 }
 
 /// The keys of `spec.cluster`, for the unknown-field check only; each section is decoded
@@ -111,6 +112,15 @@ pub struct RawKubernetes {
     pub scheduler: RawScheduler,
     #[serde(default)]
     pub kubelet: RawKubelet,
+    #[serde(default)]
+    pub controller_manager: RawControllerManager,
+}
+
+/// `spec.cluster.kubernetes.controllerManager`: kube-controller-manager flags.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawControllerManager {
+    pub disable_force_detach_on_timeout: Option<bool>,
 }
 
 #[derive(Default, Deserialize)]
@@ -154,4 +164,102 @@ pub enum RawBehavior {
 pub struct RawAction {
     pub at: Loc<GoDuration>,
     pub kubectl: Loc<String>,
+}
+
+/// `spec.storage`.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStorage {
+    #[serde(default)]
+    pub drivers: Vec<Loc<RawDriver>>,
+}
+
+/// One entry of `spec.storage.drivers`: a CSI driver, its built-in profile and overrides.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawDriver {
+    pub name: Loc<String>,
+    pub profile: Option<Loc<String>>,
+    pub topology: Option<RawTopology>,
+    pub topology_key: Option<Loc<String>>,
+    pub attach_required: Option<bool>,
+    pub provision_time: Option<LatencyInput>,
+    pub delete_time: Option<LatencyInput>,
+    pub attach_time: Option<LatencyInput>,
+    pub detach_time: Option<LatencyInput>,
+    pub mount_time: Option<LatencyInput>,
+    pub unmount_time: Option<LatencyInput>,
+    pub provision_failure_ratio: Option<Loc<f64>>,
+    pub attach_failure_ratio: Option<Loc<f64>>,
+    pub max_volumes_per_node: Option<Loc<i64>>,
+    pub attach_workers: Option<Loc<i64>>,
+    pub provision_workers: Option<Loc<i64>>,
+    pub cloud_attach_concurrency: Option<Loc<i64>>,
+    pub allow_volume_expansion: Option<bool>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum RawTopology {
+    Zonal,
+    Regional,
+    NodeLocal,
+    Any,
+}
+
+/// One entry of `spec.faults`: when, for how long, and exactly one fault kind.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawFault {
+    pub at: Loc<GoDuration>,
+    pub duration: Option<Loc<GoDuration>>,
+    pub provisioning_failure: Option<Loc<RawProvisioningFailure>>,
+    pub zone_capacity_exhausted: Option<Loc<RawZoneCapacityExhausted>>,
+    pub attach_latency: Option<Loc<RawAttachLatency>>,
+    pub attach_failure: Option<Loc<RawAttachFailure>>,
+    pub stuck_detach: Option<Loc<RawStuckDetach>>,
+    pub disk_loss: Option<Loc<RawDiskLoss>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawProvisioningFailure {
+    pub storage_class: Option<Loc<String>>,
+    pub zone: Option<Loc<String>>,
+    pub message: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawZoneCapacityExhausted {
+    pub zone: Loc<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAttachLatency {
+    pub driver: Option<Loc<String>>,
+    pub multiplier: Loc<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAttachFailure {
+    pub driver: Option<Loc<String>>,
+    pub ratio: Loc<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStuckDetach {
+    pub driver: Option<Loc<String>>,
+    pub node: Option<Loc<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawDiskLoss {
+    pub persistent_volume: Option<Loc<String>>,
+    pub persistent_volume_claim: Option<Loc<String>>,
+    pub namespace: Option<String>,
 }

@@ -11,8 +11,12 @@ use crate::api::quantity::parse_quantity_milli;
 use crate::api::{Quantity, StatefulSet};
 use std::collections::BTreeMap;
 
-/// Checks one decoded object; `root` is its YAML tree, for positions.
-pub fn validate(object: &ManifestObject, root: &Node) -> Vec<Problem> {
+/// The provisioner of StorageClasses for statically provisioned volumes only.
+pub const NO_PROVISIONER: &str = "kubernetes.io/no-provisioner";
+
+/// Checks one decoded object; `root` is its YAML tree, for positions; `drivers` are the
+/// CSI drivers a StorageClass may name.
+pub fn validate(object: &ManifestObject, root: &Node, drivers: &[String]) -> Vec<Problem> {
     let mut v = Checker {
         root,
         problems: Vec::new(),
@@ -50,6 +54,18 @@ pub fn validate(object: &ManifestObject, root: &Node) -> Vec<Problem> {
                     "a StorageClass needs a provisioner".to_string(),
                     None,
                 );
+            } else {
+                v.provisioner(&sc.provisioner, drivers);
+            }
+            if let Some(mode) = &sc.volume_binding_mode {
+                v.one_of(
+                    "volumeBindingMode",
+                    mode,
+                    &["Immediate", "WaitForFirstConsumer"],
+                );
+            }
+            if let Some(policy) = &sc.reclaim_policy {
+                v.one_of("reclaimPolicy", policy, &["Delete", "Retain"]);
             }
         }
     }
@@ -86,6 +102,26 @@ impl Checker<'_> {
                 hint,
             );
         }
+    }
+
+    /// A StorageClass provisioner must be a CSI driver the cluster runs (or may run: the
+    /// built-ins), or `kubernetes.io/no-provisioner` (static volumes only).
+    fn provisioner(&mut self, provisioner: &str, drivers: &[String]) {
+        if provisioner == NO_PROVISIONER || drivers.iter().any(|d| d == provisioner) {
+            return;
+        }
+        let names = || drivers.iter().map(String::as_str);
+        let hint = super::suggest::did_you_mean(provisioner, names()).or_else(|| {
+            Some(format!(
+                "known drivers: {} (declare others under spec.storage.drivers)",
+                names().collect::<Vec<_>>().join(", ")
+            ))
+        });
+        self.problem(
+            "provisioner",
+            format!("unknown provisioner {provisioner:?}: no CSI driver of that name"),
+            hint,
+        );
     }
 
     fn stateful_set(&mut self, s: &StatefulSet) {

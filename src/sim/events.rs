@@ -38,6 +38,8 @@ pub enum SimEvent {
     Csi(crate::infra::csi::CsiTimer),
     /// Operator action number `i` of the scenario.
     Action(usize),
+    /// A running operator command (a drain) wants its next step.
+    Operator(crate::operator::OperatorTimer),
     /// Fault number `index` of the scenario starts (`start`) or ends.
     Fault { index: usize, start: bool },
 }

@@ -75,6 +75,8 @@ pub struct Simulation {
     csi_rng: SimRng,
     kubectl: Actor,
     kubectl_rng: SimRng,
+    /// Operator commands still running (drains).
+    operator: crate::operator::Operator,
     /// Faults in force now.
     faults: crate::infra::faults::ActiveFaults,
     /// Per reader: whether a delivery event is already queued.
@@ -299,6 +301,7 @@ impl Simulation {
                 self.nodes.on_timer(t, &mut ctx);
             }
             SimEvent::Action(i) => self.run_action(now, i),
+            SimEvent::Operator(t) => self.run_operator(now, t),
             SimEvent::Fault { index, start } => {
                 self.run_fault(now, index, start);
                 let fault = self.scenario.faults[index].fault.clone();
@@ -372,6 +375,15 @@ impl Simulation {
             .expect("five cursors");
             self.api.compact_journal(min_cursor);
         }
+        let gone = self.csi.cloud.drain_gone();
+        if !gone.is_empty() {
+            self.checks.on_disks_gone(now, &gone, &self.api);
+        }
+        let attachment_changes = self.csi.attacher.drain_changes();
+        if !attachment_changes.is_empty() {
+            self.checks
+                .on_attachments(now, &attachment_changes, &self.csi.cloud, &self.nodes);
+        }
         let live_changes = self.nodes.drain_live_changes();
         self.checks.after_event(now, &self.api, live_changes);
         for note in self.notes.drain(..) {
@@ -422,9 +434,9 @@ impl Simulation {
         }
     }
 
-    fn run_action(&mut self, now: SimTime, i: usize) {
-        let action = self.scenario.actions[i].clone();
-        let mut timers: Vec<(SimTime, ())> = Vec::new();
+    /// A step of a running operator command (a drain's eviction retry or deletion poll).
+    fn run_operator(&mut self, now: SimTime, t: crate::operator::OperatorTimer) {
+        let mut timers: Vec<(SimTime, crate::operator::OperatorTimer)> = Vec::new();
         let mut ctx = Ctx::new(
             now,
             &mut self.api,
@@ -432,20 +444,58 @@ impl Simulation {
             &mut timers,
             &mut self.notes,
         );
-        let mut client = ctx.client(&self.kubectl);
-        let outcome = crate::operator::execute(&mut client, &action.action);
+        self.operator.on_timer(t, &self.kubectl, &mut ctx);
+        for (at, t) in timers {
+            self.queue.schedule(at, SimEvent::Operator(t));
+        }
+    }
+
+    fn run_action(&mut self, now: SimTime, i: usize) {
+        let action = self.scenario.actions[i].clone();
+        self.start_action(now, &action.text, &action.action);
+    }
+
+    /// Runs a kubectl command line now, as a scenario action runs (traced as an action; a
+    /// drain goes on on the simulated clock). Errors are the line's parse errors.
+    pub fn kubectl(&mut self, line: &str) -> Result<crate::operator::ActionOutcome, String> {
+        let action = crate::scenario::parse_kubectl(line)?;
+        let now = self.clock;
+        let outcome = self.start_action(now, line.trim(), &action);
+        self.after_event(now);
+        Ok(outcome)
+    }
+
+    fn start_action(
+        &mut self,
+        now: SimTime,
+        text: &str,
+        action: &crate::scenario::Action,
+    ) -> crate::operator::ActionOutcome {
+        let mut timers: Vec<(SimTime, crate::operator::OperatorTimer)> = Vec::new();
+        let mut ctx = Ctx::new(
+            now,
+            &mut self.api,
+            &mut self.kubectl_rng,
+            &mut timers,
+            &mut self.notes,
+        );
+        let outcome = self.operator.start(action, &self.kubectl, &mut ctx);
+        for (at, t) in timers {
+            self.queue.schedule(at, SimEvent::Operator(t));
+        }
         self.counts.actions += 1;
         self.trace
-            .action(now, &action.text, outcome.is_ok(), outcome.text());
+            .action(now, text, outcome.is_ok(), outcome.text());
         if let Some(tl) = self.timeline.as_mut() {
             tl.push(TimelineLine {
                 at: now,
                 type_: "Action".into(),
                 reason: "kubectl".into(),
                 object: String::new(),
-                message: format!("kubectl {}  →  {}", action.text, outcome.text()),
+                message: format!("kubectl {text}  →  {}", outcome.text()),
             });
         }
+        outcome
     }
 
     fn finish(mut self, stop: StopReason, simulated: SimTime) -> RunResult {

@@ -7,9 +7,11 @@ use crate::api::{ObjectMeta, StorageClass};
 use crate::apiserver::{Actor, ApiClient, ApiServer, ApiServerConfig, Informer};
 use crate::component::Ctx;
 use crate::control::Controller;
+use crate::control::attach_detach::{AttachDetachConfig, AttachDetachController};
 use crate::control::garbage_collector::GarbageCollector;
 use crate::control::manager::ControllerManager;
-use crate::control::pv_binder::PvBinder;
+use crate::control::pv_controller::PersistentVolumeController;
+use crate::control::pv_protection::PvProtectionController;
 use crate::control::pvc_protection::PvcProtectionController;
 use crate::control::scheduler::{Scheduler, SchedulerConfig};
 use crate::control::statefulset::{StatefulSetConfig, StatefulSetController};
@@ -35,9 +37,24 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
     );
     let controllers: Vec<Box<dyn Controller>> = vec![
         Box::new(StatefulSetController::new(sts_config)),
-        Box::new(PvBinder::default()),
+        Box::new(PersistentVolumeController::default()),
         Box::new(GarbageCollector::default()),
         Box::new(PvcProtectionController::default()),
+        Box::new(crate::control::disruption::DisruptionController::default()),
+        Box::new(crate::control::endpointslice::EndpointSliceController::default()),
+        Box::new(PvProtectionController::default()),
+        Box::new(AttachDetachController::new(
+            AttachDetachConfig {
+                disable_force_detach_on_timeout: t.disable_force_detach_on_timeout,
+                attach_required: scenario
+                    .storage
+                    .drivers
+                    .iter()
+                    .map(|d| (d.name.clone(), d.attach_required))
+                    .collect(),
+            },
+            rngs.stream("attachdetach-controller"),
+        )),
     ];
     let controller_count = controllers.len();
     let manager = ControllerManager::new(Informer::new(delay), controllers);
@@ -77,6 +94,7 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         csi_rng: rngs.stream("csi"),
         kubectl: crate::operator::actor(),
         kubectl_rng: rngs.stream("kubectl"),
+        operator: Default::default(),
         faults: Default::default(),
         delivery_pending: [false; super::Reader::COUNT],
         work_pending,
@@ -92,6 +110,8 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         checks: crate::check::Checks::new(delay),
     };
     sim.nodes.set_manual_pods(opts.manual_kubelets);
+    sim.nodes.set_csi_drivers(&scenario.storage.drivers);
+    sim.nodes.set_storage(&scenario.storage);
     let now = SimTime::ZERO;
     {
         let mut timers = Vec::new();
@@ -125,7 +145,7 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
                 .collect(),
                 ..Default::default()
             },
-            provisioner: "stsim.io/instant".into(),
+            provisioner: crate::api::volume::INSTANT_PROVISIONER.into(),
             ..Default::default()
         };
         client

@@ -3,13 +3,17 @@
 mod actions;
 mod cli;
 mod determinism;
+mod disruption_and_scheduling;
 mod gc_and_actions;
 mod harness;
 mod hygiene;
 mod invariants;
 mod props;
+mod rollout_scenarios;
 mod scenario_errors;
 mod scenarios;
 mod statefulset_cases;
 mod statefulset_upstream;
+mod storage_attach;
+mod storage_provisioning;
 mod sts_harness;

@@ -79,21 +79,24 @@ struct PodState {
     assumed: bool,
 }
 
-/// `cacheImpl`, keyed by node name and pod uid.
+/// `cacheImpl`, keyed by node name and pod uid. NodeInfos are shared copy-on-write, so a
+/// cycle's snapshot ([`Cache::shared_snapshot`]) costs one `Rc` per node, as upstream's
+/// generation-based `UpdateSnapshot` copies only what changed.
 #[derive(Default)]
 pub struct Cache {
-    nodes: BTreeMap<String, NodeInfo>,
+    nodes: BTreeMap<String, Rc<NodeInfo>>,
     pods: BTreeMap<String, PodState>,
 }
 
 impl Cache {
     fn node_info(&mut self, name: &str) -> &mut NodeInfo {
-        self.nodes
-            .entry(name.to_string())
-            .or_insert_with(|| NodeInfo {
+        let info = self.nodes.entry(name.to_string()).or_insert_with(|| {
+            Rc::new(NodeInfo {
                 name: name.to_string(),
                 ..Default::default()
             })
+        });
+        Rc::make_mut(info)
     }
 
     /// `AddNode` / `UpdateNode`.
@@ -108,6 +111,7 @@ impl Cache {
             if info.pods.is_empty() {
                 self.nodes.remove(name);
             } else {
+                let info = Rc::make_mut(info);
                 info.node = None;
                 info.allocatable = Resource::default();
             }
@@ -122,6 +126,7 @@ impl Cache {
     fn remove_from_node(&mut self, pod: &Pod) {
         let name = &pod.spec.node_name;
         if let Some(info) = self.nodes.get_mut(name) {
+            let info = Rc::make_mut(info);
             info.remove_pod(&pod.metadata.uid);
             if info.pods.is_empty() && info.node.is_none() {
                 self.nodes.remove(name);
@@ -180,11 +185,26 @@ impl Cache {
 
     /// `UpdateSnapshot` + `NodeInfos().List()`: the nodes that exist, in name order.
     pub fn snapshot(&self) -> Vec<&NodeInfo> {
-        self.nodes.values().filter(|n| n.has_node()).collect()
+        self.nodes
+            .values()
+            .filter(|n| n.has_node())
+            .map(|n| &**n)
+            .collect()
+    }
+
+    /// The same nodes, shared, for plugins that look at every node ([`ClusterView`]).
+    ///
+    /// [`ClusterView`]: super::framework::ClusterView
+    pub fn shared_snapshot(&self) -> Vec<Rc<NodeInfo>> {
+        self.nodes
+            .values()
+            .filter(|n| n.has_node())
+            .map(Rc::clone)
+            .collect()
     }
 
     pub fn get(&self, node: &str) -> Option<&NodeInfo> {
-        self.nodes.get(node)
+        self.nodes.get(node).map(|n| &**n)
     }
 }
 

@@ -56,6 +56,8 @@ fn filtered(change: &PodChange, filter: fn(&Pod) -> bool) -> Option<PodChange> {
 impl Scheduler {
     /// Applies one watch event (`old` is the informer's copy before it).
     pub(super) fn handle_watch(&mut self, old: Option<AnyObject>, ev: &WatchEvent, now: SimTime) {
+        // The volume binder's view of storage objects (`volume_binder.rs`).
+        std::rc::Rc::make_mut(&mut self.storage).on_watch(&ev.obj, ev.removed);
         match &ev.obj {
             AnyObject::Node(node) => {
                 let old = match old {
@@ -97,6 +99,10 @@ impl Scheduler {
             }
             AnyObject::StorageClass(_) => {
                 self.on_other(EventResource::StorageClass, old.as_ref(), ev, now)
+            }
+            AnyObject::CSINode(_) => self.on_other(EventResource::CSINode, old.as_ref(), ev, now),
+            AnyObject::VolumeAttachment(_) => {
+                self.on_other(EventResource::VolumeAttachment, old.as_ref(), ev, now)
             }
             _ => {}
         }

@@ -22,6 +22,8 @@ pub enum EventResource {
     PersistentVolume,
     PersistentVolumeClaim,
     StorageClass,
+    CSINode,
+    VolumeAttachment,
     WildCard,
 }
 

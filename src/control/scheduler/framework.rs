@@ -6,8 +6,11 @@ use super::cache::NodeInfo;
 use super::events::ClusterEvent;
 use super::queue::QueuedPodInfo;
 use super::resources::{NonMissing, Resource, pod_requests};
-use crate::api::{AnyObject, Pod};
-use std::collections::BTreeSet;
+use crate::api::{AnyObject, Pod, Service, StatefulSet};
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 
 /// `fwk.MaxNodeScore`.
 pub const MAX_NODE_SCORE: i64 = 100;
@@ -68,6 +71,17 @@ pub enum QueueingHint {
     QueueSkip,
 }
 
+/// What a plugin may read beyond the node it filters, as upstream plugins read it through
+/// their framework handle (`SnapshotSharedLister`, informer listers): every node of this
+/// cycle's snapshot with its pods, and the Services and StatefulSets of the pod's namespace
+/// (for PodTopologySpread's default constraints).
+#[derive(Clone, Default)]
+pub struct ClusterView {
+    pub nodes: Vec<Rc<NodeInfo>>,
+    pub services: Vec<Rc<Service>>,
+    pub stateful_sets: Vec<Rc<StatefulSet>>,
+}
+
 /// Data about the pod computed once per scheduling cycle and read by several plugins
 /// (upstream keeps these in `CycleState` / `PodInfo`).
 pub struct CycleState {
@@ -75,6 +89,11 @@ pub struct CycleState {
     pub requests: Resource,
     /// The same with the non-zero CPU/memory defaults, for the LeastAllocated score.
     pub non_zero_requests: Resource,
+    /// The cluster as this cycle sees it (empty unless the caller sets it).
+    pub cluster: ClusterView,
+    /// What plugins compute at PreFilter and read back at Filter (`CycleState.Write` /
+    /// `Read`), by state key.
+    data: RefCell<BTreeMap<&'static str, Rc<dyn Any>>>,
 }
 
 impl CycleState {
@@ -82,7 +101,23 @@ impl CycleState {
         CycleState {
             requests: pod_requests(pod, NonMissing::default()),
             non_zero_requests: pod_requests(pod, NonMissing::DEFAULTS),
+            cluster: ClusterView::default(),
+            data: RefCell::default(),
         }
+    }
+    /// The same state, seeing `cluster`.
+    pub fn with_cluster(mut self, cluster: ClusterView) -> Self {
+        self.cluster = cluster;
+        self
+    }
+    /// `CycleState.Write`.
+    pub fn write<T: Any>(&self, key: &'static str, value: T) {
+        self.data.borrow_mut().insert(key, Rc::new(value));
+    }
+    /// `CycleState.Read`: what was written under `key`, if it has type `T`.
+    pub fn read<T: Any>(&self, key: &'static str) -> Option<Rc<T>> {
+        let v = Rc::clone(self.data.borrow().get(key)?);
+        v.downcast::<T>().ok()
     }
 }
 

@@ -16,6 +16,7 @@
 //! - [`plugins`]: one file per plugin, and the default profile.
 
 pub mod binder;
+mod binding_cycle;
 pub mod cache;
 pub mod diagnosis;
 pub mod event_handlers;
@@ -26,6 +27,7 @@ pub mod plugins;
 pub mod queue;
 pub mod resources;
 pub mod schedule_one;
+pub mod volume_binder;
 
 #[cfg(test)]
 mod tests;
@@ -56,6 +58,10 @@ pub struct Scheduler {
     next_start_node_index: usize,
     /// The earliest `ControlTimer::Scheduler` asked for that has not fired yet.
     wake_requested: Option<SimTime>,
+    /// Storage objects and the volume binder's assumptions (`volume_binder.rs`).
+    storage: std::rc::Rc<volume_binder::StorageIndex>,
+    /// Pods in their binding cycle, waiting at PreBind for their volumes, by uid.
+    waiting_binds: std::collections::BTreeMap<String, binding_cycle::Waiting>,
 }
 
 impl Scheduler {
@@ -75,6 +81,8 @@ impl Scheduler {
             queue,
             next_start_node_index: 0,
             wake_requested: None,
+            storage: Default::default(),
+            waiting_binds: Default::default(),
         }
     }
 
@@ -110,6 +118,8 @@ impl Scheduler {
         if self.wake_requested.is_some_and(|t| t <= now) {
             self.wake_requested = None;
         }
+        // Pods waiting at PreBind for their volumes whose poll is due.
+        self.poll_waiting_binds(ctx);
         // The queue's periodic flushes, as their last tick at or before now ran them.
         self.queue.flush_backoff_q_completed(now);
         self.queue
@@ -117,7 +127,11 @@ impl Scheduler {
         while let Some(info) = self.queue.pop() {
             self.schedule_one(info, ctx);
         }
-        if let Some(at) = self.queue.next_wakeup()
+        let next = match (self.queue.next_wakeup(), self.next_bind_poll()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(at) = next
             && self.wake_requested.is_none_or(|w| at < w)
         {
             ctx.at(at, ControlTimer::Scheduler);

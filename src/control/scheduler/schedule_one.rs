@@ -7,7 +7,7 @@ use super::binder;
 use super::cache::NodeInfo;
 use super::diagnosis::{Diagnosis, FitError, NO_NODES_AVAILABLE, truncate_message};
 use super::events::ClusterEvent;
-use super::framework::{CycleState, Profile};
+use super::framework::{ClusterView, CycleState, Profile};
 use super::queue::QueuedPodInfo;
 use crate::api::{AnyObject, Pod};
 use crate::apiserver::EventType;
@@ -142,6 +142,21 @@ pub fn select_host(nodes: &[&NodeInfo], scores: &[i64], rng: &mut SimRng) -> Str
 }
 
 impl Scheduler {
+    /// What the plugins may look at this cycle: the cache's nodes, and the Services and
+    /// StatefulSets of the pod's namespace from the informer.
+    fn cluster_view(&self, pod: &Pod) -> ClusterView {
+        let ns = &pod.metadata.namespace;
+        let cache = &self.informer.cache;
+        ClusterView {
+            nodes: self.cache.shared_snapshot(),
+            services: cache.list_in::<crate::api::Service>(ns).cloned().collect(),
+            stateful_sets: cache
+                .list_in::<crate::api::StatefulSet>(ns)
+                .cloned()
+                .collect(),
+        }
+    }
+
     /// `schedulePod`: the chosen node, or why there is none.
     fn schedule_pod(
         &mut self,
@@ -190,16 +205,25 @@ impl Scheduler {
         if self.cache.is_assumed(&pod.metadata.uid) {
             return;
         }
-        let state = CycleState::new(&pod);
+        let state = CycleState::new(&pod).with_cluster(self.cluster_view(&pod));
+        state.write(
+            super::volume_binder::STORAGE_STATE_KEY,
+            Rc::clone(&self.storage),
+        );
         let host = match self.schedule_pod(&state, &pod, ctx.rng) {
             Ok(host) => host,
             Err(failure) => return self.handle_scheduling_failure(info, failure, ctx),
         };
+        drop(state);
         // `assume`: count the pod on its node before the binding is seen back.
         let mut assumed = (*pod).clone();
         assumed.spec.node_name = host.clone();
         let assumed = Rc::new(assumed);
         self.cache.assume_pod(Rc::clone(&assumed));
+        // Reserve and PreBind of VolumeBinding: the pod may have to wait for its volumes.
+        if !self.volume_binding_reserve_and_pre_bind(&info, &assumed, &host, ctx) {
+            return;
+        }
         let bound = binder::bind(&mut ctx.client(&self.actor), &pod, &host);
         match bound {
             Ok(()) => {
@@ -232,7 +256,7 @@ impl Scheduler {
     /// `handleSchedulingFailure`: requeue the pod (as the informer now has it, unless it is
     /// gone or bound meanwhile), record a FailedScheduling Event and set
     /// `PodScheduled=False`.
-    fn handle_scheduling_failure(
+    pub(super) fn handle_scheduling_failure(
         &mut self,
         mut info: QueuedPodInfo,
         failure: Failure,

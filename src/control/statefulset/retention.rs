@@ -37,8 +37,12 @@ enum Retention {
 }
 
 fn retention(set: &StatefulSet) -> Retention {
-    let policy = get_persistent_volume_claim_retention_policy(set);
-    match (policy.when_scaled.as_str(), policy.when_deleted.as_str()) {
+    // Read in place: this runs for every claim of every pod each pass.
+    let policy = set.spec.persistent_volume_claim_retention_policy.as_ref();
+    let when = |f: fn(&StatefulSetPersistentVolumeClaimRetentionPolicy) -> &str| {
+        policy.map_or(names::RETAIN, f)
+    };
+    match (when(|p| &p.when_scaled), when(|p| &p.when_deleted)) {
         (names::RETAIN, names::RETAIN) => Retention::RetainRetain,
         (names::RETAIN, names::DELETE) => Retention::RetainDelete,
         (names::DELETE, names::RETAIN) => Retention::DeleteRetain,

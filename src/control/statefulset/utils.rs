@@ -50,14 +50,22 @@ pub fn get_parent_name_and_ordinal(pod: &Pod) -> (&str, i32) {
 
 /// [`get_parent_name_and_ordinal`] on a bare name.
 pub fn parse_parent_name_and_ordinal(name: &str) -> (&str, i32) {
-    let Some(dash) = name.rfind('-') else {
-        return ("", -1);
-    };
-    let digits = &name[dash + 1..];
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    // The trailing digits, then the dash before them: the same as splitting at the last
+    // dash and requiring digits after it, in one short backward scan (this runs several
+    // times per pod per pass).
+    let bytes = name.as_bytes();
+    let first_digit = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_digit())
+        .map_or(0, |i| i + 1);
+    if first_digit == bytes.len() || first_digit == 0 || bytes[first_digit - 1] != b'-' {
         return ("", -1);
     }
-    (&name[..dash], digits.parse::<i32>().unwrap_or(-1))
+    let digits = &name[first_digit..];
+    (
+        &name[..first_digit - 1],
+        digits.parse::<i32>().unwrap_or(-1),
+    )
 }
 
 // Port of upstream `getParentName`.
@@ -100,6 +108,45 @@ pub fn get_persistent_volume_claim_name(
     format!("{}-{}-{}", claim.metadata.name, set.metadata.name, ordinal)
 }
 
+/// Whether `name` is `parts` and `ordinal` joined by dashes, exactly as `format!` spells
+/// it (`getPodName`, `getPersistentVolumeClaimName`), without building the string: every
+/// pass compares a name per pod, and the allocation showed in the benchmarks.
+pub fn is_dashed_name(name: &str, parts: &[&str], ordinal: i32) -> bool {
+    parse_dashed_name(name, parts) == Some(ordinal)
+}
+
+/// The ordinal whose name is `parts` and it joined by dashes (as `format!` spells it), if
+/// `name` is such a name.
+pub fn parse_dashed_name(name: &str, parts: &[&str]) -> Option<i32> {
+    let mut rest = name;
+    for part in parts {
+        rest = rest.strip_prefix(part)?.strip_prefix('-')?;
+    }
+    let n = rest.parse::<i32>().ok()?;
+    let mut buf = [0u8; 12];
+    // Only the canonical spelling: `007` or `+7` is no ordinal's name.
+    (rest.as_bytes() == decimal(n, &mut buf)).then_some(n)
+}
+
+/// The decimal text of `n` (as `Display` writes it), in `buf`.
+fn decimal(n: i32, buf: &mut [u8; 12]) -> &[u8] {
+    let mut i = buf.len();
+    let mut v = i64::from(n).unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    &buf[i..]
+}
+
 // Port of upstream `isMemberOf`.
 pub fn is_member_of(set: &StatefulSet, pod: &Pod) -> bool {
     get_parent_name(pod) == set.metadata.name
@@ -111,7 +158,7 @@ pub fn identity_matches(set: &StatefulSet, pod: &Pod) -> bool {
     let (parent, ordinal) = get_parent_name_and_ordinal(pod);
     ordinal >= 0
         && set.metadata.name == parent
-        && pod.metadata.name == get_pod_name(set, ordinal)
+        && is_dashed_name(&pod.metadata.name, &[&set.metadata.name], ordinal)
         && pod.metadata.namespace == set.metadata.namespace
         && pod.metadata.labels.get(STATEFUL_SET_POD_NAME_LABEL) == Some(&pod.metadata.name)
 }
@@ -122,19 +169,17 @@ pub fn storage_matches(set: &StatefulSet, pod: &Pod) -> bool {
     if ordinal < 0 {
         return false;
     }
-    // Upstream builds a name → volume map; a later volume with the same name wins.
-    let volumes: BTreeMap<&str, &Volume> = pod
-        .spec
-        .volumes
-        .iter()
-        .map(|v| (v.name.as_str(), v))
-        .collect();
+    // Upstream builds a name → volume map, so a later volume with the same name wins.
     set.spec.volume_claim_templates.iter().all(|claim| {
-        volumes
-            .get(claim.metadata.name.as_str())
+        let name = claim.metadata.name.as_str();
+        pod.spec
+            .volumes
+            .iter()
+            .rev()
+            .find(|v| v.name == name)
             .and_then(|v| v.persistent_volume_claim.as_ref())
             .is_some_and(|src| {
-                src.claim_name == get_persistent_volume_claim_name(set, claim, ordinal)
+                is_dashed_name(&src.claim_name, &[name, &set.metadata.name], ordinal)
             })
     })
 }
@@ -449,6 +494,10 @@ mod tests {
             ("web-99999999999", "web", -1),
             ("web-2147483647", "web", i32::MAX),
             ("-5", "", 5),
+            ("5", "", -1),
+            ("web-1a", "", -1),
+            ("web-b5", "", -1),
+            ("wéb-3", "wéb", 3),
         ];
         for (name, parent, ordinal) in cases {
             assert_eq!(
@@ -456,6 +505,30 @@ mod tests {
                 (parent, ordinal),
                 "{name}"
             );
+        }
+    }
+
+    #[test]
+    fn dashed_names_match_what_format_would_build() {
+        let cases = [
+            ("web-3", &["web"][..], Some(3)),
+            ("www-web-12", &["www", "web"][..], Some(12)),
+            ("www-my-web-0", &["www", "my-web"][..], Some(0)),
+            ("web--1", &["web"][..], Some(-1)),
+            ("web-2147483647", &["web"][..], Some(i32::MAX)),
+            ("web-01", &["web"][..], None),
+            ("web-+1", &["web"][..], None),
+            ("web-", &["web"][..], None),
+            ("web-99999999999", &["web"][..], None),
+            ("webx-1", &["web"][..], None),
+            ("www-web-1", &["web"][..], None),
+        ];
+        for (name, parts, ordinal) in cases {
+            assert_eq!(parse_dashed_name(name, parts), ordinal, "{name}");
+            for n in [-1, 0, 1, 3, 12, i32::MAX] {
+                let built = format!("{}-{n}", parts.join("-"));
+                assert_eq!(is_dashed_name(name, parts, n), built == name, "{name} {n}");
+            }
         }
     }
 

@@ -7,6 +7,7 @@
 
 pub mod attacher;
 pub mod cloud;
+pub mod profiles;
 pub mod provisioner;
 
 use crate::apiserver::{Informer, WatchEvent};

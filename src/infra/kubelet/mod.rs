@@ -16,6 +16,7 @@
 
 mod backoff;
 mod container;
+mod csi_node;
 mod events;
 mod images;
 mod live;
@@ -88,6 +89,8 @@ pub enum KubeletTimer {
     },
     /// The node's image puller finished its current pull.
     PullDone { node: u32 },
+    /// The volume manager's, or a pod's volume wait (`volumes.rs`).
+    Volume(volumes::VolumeTimer),
 }
 
 impl KubeletTimer {
@@ -101,6 +104,7 @@ impl KubeletTimer {
             | KubeletTimer::ContainerExited(c)
             | KubeletTimer::ContainerStopped(c) => c.pod.node,
             KubeletTimer::PullDone { node } => *node,
+            KubeletTimer::Volume(v) => v.node(),
         }
     }
 }
@@ -116,6 +120,8 @@ pub struct NodeAgents {
     live: Vec<BTreeMap<String, ObjectKey>>,
     /// Changes of `live` not yet drained by the engine.
     live_changes: Vec<LiveChange>,
+    /// The CSI drivers whose node plugins run on every node (`csi_node.rs`).
+    csi_drivers: Vec<crate::scenario::CsiDriverProfile>,
 }
 
 impl NodeAgents {
@@ -145,7 +151,14 @@ impl NodeAgents {
             by_name,
             manual_pods: false,
             live_changes: Vec::new(),
+            csi_drivers: Vec::new(),
         }
+    }
+
+    /// The CSI drivers that register on every node at registration (CSINode objects and
+    /// topology labels).
+    pub fn set_csi_drivers(&mut self, drivers: &[crate::scenario::CsiDriverProfile]) {
+        self.csi_drivers = drivers.to_vec();
     }
 
     /// Leaves pods to the caller: the kubelets neither start nor stop them.
@@ -157,6 +170,7 @@ impl NodeAgents {
     pub fn register_all(&mut self, ctx: &mut Ctx<'_, KubeletTimer>) {
         for k in &mut self.kubelets {
             k.register(ctx);
+            csi_node::register(&k.env.spec, &self.csi_drivers, &k.env.actor, ctx);
         }
     }
 
@@ -182,9 +196,25 @@ impl NodeAgents {
                             self.sync_liveness(i, &pod.metadata.uid);
                         }
                     }
-                    AnyObject::PersistentVolumeClaim(_) => {
+                    AnyObject::PersistentVolumeClaim(pvc) => {
+                        let key = ObjectKey::of(&pvc.metadata);
                         for k in &mut self.kubelets {
-                            k.on_claims_changed(&self.informer.cache, ctx);
+                            k.on_claim_changed(&key, &self.informer.cache, ctx);
+                        }
+                    }
+                    AnyObject::PersistentVolume(pv) => {
+                        let Some(r) = &pv.spec.claim_ref else {
+                            continue;
+                        };
+                        let key = ObjectKey::new(&r.namespace, &r.name);
+                        for k in &mut self.kubelets {
+                            k.on_claim_changed(&key, &self.informer.cache, ctx);
+                        }
+                    }
+                    AnyObject::Node(node) => {
+                        if let Some(&i) = self.by_name.get(&node.metadata.name) {
+                            let cache = &self.informer.cache;
+                            self.kubelets[i as usize].on_node_changed(node, cache, ctx);
                         }
                     }
                     _ => {}
@@ -203,6 +233,12 @@ impl NodeAgents {
             | KubeletTimer::ContainerStopped(c) => Some(c.pod.uid.clone()),
             _ => None,
         };
+        if let KubeletTimer::Volume(t) = timer {
+            if let Some(k) = self.kubelets.get_mut(node as usize) {
+                k.on_volume_timer(t, &self.informer.cache, ctx);
+            }
+            return;
+        }
         if let Some(k) = self.kubelets.get_mut(node as usize) {
             k.on_timer(timer, ctx);
             if let Some(uid) = uid {

@@ -31,6 +31,8 @@ pub struct NodeEnv {
     /// `Kubelet.crashLoopBackOff`, keyed by the container's stable key.
     pub crash_backoff: Backoff,
     pub container_start: Latency,
+    /// The volume manager (`volumes.rs`).
+    pub volumes: super::volumes::VolumeManager,
     next_pod_ip: u32,
 }
 
@@ -76,6 +78,7 @@ impl Kubelet {
                 images: ImageManager::new(images, timing),
                 crash_backoff: Backoff::kubelet(),
                 container_start: timing.container_start,
+                volumes: super::volumes::VolumeManager::new(&spec.name, rngs),
                 next_pod_ip: 0,
             },
             pods: BTreeMap::new(),
@@ -143,15 +146,6 @@ impl Kubelet {
         self.pods.insert(uid, w);
     }
 
-    /// A claim changed: pods waiting for their volumes look again.
-    pub fn on_claims_changed(&mut self, cache: &Tables, ctx: &mut KCtx<'_>) {
-        for w in self.pods.values_mut() {
-            if w.stage == Stage::WaitingForVolumes {
-                w.check_volumes(&mut self.env, cache, ctx);
-            }
-        }
-    }
-
     pub fn on_timer(&mut self, timer: KubeletTimer, ctx: &mut KCtx<'_>) {
         let env = &mut self.env;
         match timer {
@@ -206,6 +200,8 @@ impl Kubelet {
                     w.on_probe(container as usize, kind, env, ctx);
                 }
             }
+            // Routed with the informer cache by `NodeAgents::on_timer`.
+            KubeletTimer::Volume(_) => {}
         }
     }
 }

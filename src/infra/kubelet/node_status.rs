@@ -38,6 +38,14 @@ pub fn initial_node(spec: &NodeSpecInput, now: SimTime) -> Node {
         metadata: ObjectMeta {
             name: spec.name.clone(),
             labels,
+            // `initialNode` with `enableControllerAttachDetach` (the default): attach and
+            // detach are the attach/detach controller's.
+            annotations: [(
+                well_known::ANNOTATION_CONTROLLER_MANAGED_ATTACH.to_string(),
+                "true".to_string(),
+            )]
+            .into_iter()
+            .collect(),
             ..Default::default()
         },
         spec: NodeSpec {
@@ -48,6 +56,7 @@ pub fn initial_node(spec: &NodeSpecInput, now: SimTime) -> Node {
             allocatable: capacity.clone(),
             capacity,
             conditions: healthy_conditions(Timestamp::at(now)),
+            ..Default::default()
         },
     }
 }

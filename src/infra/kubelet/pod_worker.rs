@@ -16,7 +16,7 @@ use super::events::{self, record};
 use super::images::{PullOutcome, PullRequest, image_size_bytes};
 use super::node_kubelet::NodeEnv;
 use super::prober::ProbeWorker;
-use super::volumes::volumes_ready;
+use super::volumes::VolumeWait;
 use super::{ContainerTimer, KCtx, KubeletTimer, PodTimer};
 use crate::api::{ObjectKey, Pod, Tables};
 use crate::apiserver::EventType;
@@ -80,7 +80,9 @@ pub struct PodWorker {
     pending_syncs: BTreeSet<SimTime>,
     /// When the periodic resync is due (re-armed by every completed sync).
     resync_at: Option<SimTime>,
-    waiting_note: Option<String>,
+    pub(super) waiting_note: Option<String>,
+    /// `WaitForAttachAndMount` (`volumes.rs`).
+    pub(super) volume_wait: VolumeWait,
 }
 
 impl PodWorker {
@@ -108,6 +110,7 @@ impl PodWorker {
             pending_syncs: BTreeSet::new(),
             resync_at: None,
             waiting_note: None,
+            volume_wait: VolumeWait::Idle,
         }
     }
 
@@ -136,29 +139,16 @@ impl PodWorker {
         self.check_volumes(env, cache, ctx);
     }
 
-    /// `WaitForAttachAndMount`, re-run on admission and whenever a claim changes. The first
-    /// status (Pending, `ContainerCreating`) is written before the wait, as `SyncPod` does.
+    /// `WaitForAttachAndMount` (`volumes.rs`), re-run on admission, whenever a claim, volume
+    /// or the node's attached volumes change, and on the wait's own timers. The first status
+    /// (Pending, `ContainerCreating`) is written before the wait, as `SyncPod` does.
     pub fn check_volumes(&mut self, env: &mut NodeEnv, cache: &Tables, ctx: &mut KCtx<'_>) {
         if self.stage != Stage::WaitingForVolumes {
             return;
         }
-        match volumes_ready(&self.pod, cache) {
-            Err(why) => {
-                let line = why.describe();
-                if self.waiting_note.as_ref() != Some(&line) {
-                    ctx.note(
-                        env.actor.name.as_ref(),
-                        format!("Pod {}", self.key),
-                        line.clone(),
-                    );
-                    self.waiting_note = Some(line);
-                }
-                self.publish_status(env, ctx);
-            }
-            Ok(()) => {
-                self.create_sandbox(env, ctx);
-                self.sync(env, ctx);
-            }
+        if self.wait_for_attach_and_mount(env, cache, ctx) {
+            self.create_sandbox(env, ctx);
+            self.sync(env, ctx);
         }
     }
 

@@ -150,8 +150,10 @@ impl PodWorker {
     /// `SyncTerminatedPod` / `TerminatePod`: the last status, with every container
     /// terminated and a terminal phase (Succeeded if all exited 0, else Failed), then the
     /// final delete if the pod is being deleted. Nothing is written for a gone object.
-    pub fn finish_termination(&mut self, env: &NodeEnv, ctx: &mut KCtx<'_>) {
+    pub fn finish_termination(&mut self, env: &mut NodeEnv, ctx: &mut KCtx<'_>) {
         self.retire_timers();
+        // The volume manager unmounts the pod's volumes now that nothing runs.
+        self.release_volumes(env, ctx);
         self.stage = Stage::Terminated;
         self.sandbox_ready = false;
         for c in &mut self.containers {
@@ -171,6 +173,11 @@ impl PodWorker {
     pub fn final_delete(&mut self, env: &NodeEnv, ctx: &mut KCtx<'_>) {
         let terminal = [phase::SUCCEEDED, phase::FAILED].contains(&self.pod.status.phase.as_str());
         if self.gone || !self.pod.is_terminating() || !terminal {
+            return;
+        }
+        // `canBeDeleted` waits for the volumes to be cleaned up (`volumes.rs` calls this
+        // again when the last one is unmounted).
+        if env.volumes.pod_has_volumes(&self.uid) {
             return;
         }
         let opts = DeleteOptions {

@@ -1,24 +1,154 @@
-//! The volume manager's gate before containers start (`volumeManager.WaitForAttachAndMount`,
-//! `pkg/kubelet/volumemanager/volume_manager.go`). Today a pod's volumes are ready as soon
-//! as every PersistentVolumeClaim it mounts exists and is Bound (the desired-state
-//! populator refuses unbound claims); other volume sources need nothing. The kubelet
-//! re-checks waiting pods whenever its informer delivers a claim change.
+//! The kubelet's volume manager (`pkg/kubelet/volumemanager`): for each node, which pod
+//! volumes are wanted (the desired-state populator), which are attached according to the
+//! Node status, which are mounted (the reconciler's MountVolume / UnmountVolume), the
+//! `volumesInUse` list it reports in the Node status — and, per pod, the gate before
+//! containers start (`WaitForAttachAndMount`).
 //!
-//! Later issues slot in here: attach (VolumeAttachment `attached`), mount latency, the
-//! 2m3s timeout with its `FailedMount` Event, and the retry on the next pod sync.
+//! A claim volume is wanted once its claim is Bound to a PersistentVolume the kubelet
+//! sees. An attachable volume (a CSI driver whose profile needs attach; a driver without
+//! a profile needs it too, as without a CSIDriver object) is mounted only when both hold:
+//! the Node status lists it in `volumesInUse` (reported by this kubelet at its next node
+//! status sync, every 10 s — `nodeStatusUpdateFrequency`: "it may take as much as 10
+//! seconds before this clears") and in `volumesAttached` (written by the attach/detach
+//! controller). Since 1.24 neither wait burns the operation backoff, so the mount starts
+//! as soon as both are seen. Mount (MountDevice + SetUp) and unmount take the driver
+//! profile's latencies; volumes without a profile (or other sources) take no time.
+//!
+//! `WaitForAttachAndMount` polls every 300 ms (the first poll at once) for up to 2m3s.
+//! On timeout the sync fails and the pod worker retries after `backOffPeriod` (10 s,
+//! jittered by up to half). Since kubelet 1.28 (kubernetes#117412) `SyncPod` records no
+//! `FailedMount` Event for that timeout: the error wraps `context.DeadlineExceeded`, which
+//! `wait.Interrupted` filters out with the cancellations it was meant for (the omission is
+//! kubernetes#127004). The simulator writes the error as a timeline note instead.
+//!
+//! On termination the pod's volumes stop being wanted once its containers have stopped;
+//! they are unmounted, and the status manager deletes the pod object only after that
+//! (`canBeDeleted` waits for the volumes to be cleaned up). `volumesInUse` keeps a volume
+//! until it is unmounted, so the attach/detach controller detaches only after that.
+//!
+//! A failed mount is retried after an exponential backoff (500 ms doubling to 2m2s,
+//! `nestedpendingoperations`); mounts fail only on a device the test hook
+//! [`NodeAgents::set_device_broken`] breaks.
 
-use crate::api::{ObjectKey, Pod, Tables};
+use super::node_kubelet::{Kubelet, NodeEnv};
+use super::pod_worker::{PodWorker, Stage};
+use super::{KCtx, KubeletTimer, NodeAgents, PodTimer};
+use crate::api::{Node, ObjectKey, PersistentVolume, Pod, Tables};
+use crate::rng::{Latency, RngStreams, SimRng};
+use crate::scenario::StorageSpec;
+use crate::time::{SimDuration, SimTime};
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Why the pod's volumes are not ready: the claims not yet usable, in spec order.
+/// `podAttachAndMountTimeout`: 2 min 3 s.
+pub const POD_ATTACH_AND_MOUNT_TIMEOUT: SimDuration = SimDuration::from_secs(123);
+/// `podAttachAndMountRetryInterval`.
+pub const POD_ATTACH_AND_MOUNT_RETRY_INTERVAL: SimDuration = SimDuration::from_millis(300);
+/// `nodeStatusUpdateFrequency` (kubelet config default 10 s).
+pub const NODE_STATUS_UPDATE_FREQUENCY: SimDuration = SimDuration::from_secs(10);
+/// `backOffPeriod`: a pod worker whose sync failed syncs again after this, ...
+pub const BACK_OFF_PERIOD: SimDuration = SimDuration::from_secs(10);
+/// ... stretched by up to half (`workerBackOffPeriodJitterFactor`).
+const BACK_OFF_JITTER: f64 = 0.5;
+/// `exponentialbackoff` for failed volume operations: 500 ms doubling to 2m2s.
+const MOUNT_BACKOFF_INITIAL: SimDuration = SimDuration::from_millis(500);
+const MOUNT_BACKOFF_MAX: SimDuration = SimDuration::from_secs(122);
+
+/// A timer of the volume manager or of a pod's wait.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VolumesNotReady {
-    /// Claims that do not exist (yet).
-    pub missing: Vec<String>,
-    /// Claims that exist but are not Bound.
-    pub unbound: Vec<String>,
+pub enum VolumeTimer {
+    /// MountDevice + SetUp of a pod's volume finished (`token` names the operation).
+    MountDone {
+        node: u32,
+        uid: String,
+        pv: String,
+        token: u64,
+    },
+    /// TearDown + UnmountDevice finished.
+    UnmountDone {
+        node: u32,
+        uid: String,
+        pv: String,
+        token: u64,
+    },
+    /// A failed mount's backoff is over.
+    MountRetry { node: u32, uid: String, pv: String },
+    /// The node status sync that reports `volumesInUse`.
+    StatusSync { node: u32 },
+    /// A `WaitForAttachAndMount` poll that will find every volume mounted.
+    WaitPoll { pod: PodTimer, wait: u64 },
+    /// `WaitForAttachAndMount` times out.
+    WaitTimeout { pod: PodTimer, wait: u64 },
+    /// The pod worker's sync after a failed one (`backOffPeriod`).
+    SyncRetry { pod: PodTimer, wait: u64 },
 }
 
-impl VolumesNotReady {
+impl VolumeTimer {
+    pub fn node(&self) -> u32 {
+        match self {
+            VolumeTimer::MountDone { node, .. }
+            | VolumeTimer::UnmountDone { node, .. }
+            | VolumeTimer::MountRetry { node, .. }
+            | VolumeTimer::StatusSync { node } => *node,
+            VolumeTimer::WaitPoll { pod, .. }
+            | VolumeTimer::WaitTimeout { pod, .. }
+            | VolumeTimer::SyncRetry { pod, .. } => pod.node,
+        }
+    }
+}
+
+/// What a driver's profile says about mounting.
+#[derive(Clone, Debug)]
+struct DriverTiming {
+    attach_required: bool,
+    mount: Latency,
+    unmount: Latency,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MountState {
+    /// Wanted, not mounted yet (waiting for attach, for the in-use report, or a backoff).
+    Waiting,
+    Mounting {
+        token: u64,
+    },
+    Mounted,
+    Unmounting {
+        token: u64,
+    },
+}
+
+/// One volume of one pod on the node.
+#[derive(Clone, Debug)]
+struct PodVolume {
+    /// The attachable volume's unique name (`kubernetes.io/csi/<driver>^<handle>`).
+    unique: Option<String>,
+    timing: Option<DriverTiming>,
+    state: MountState,
+    wanted: bool,
+    /// Failed mounts: (last failure, current backoff).
+    backoff: Option<(SimTime, SimDuration)>,
+}
+
+/// Why a pod's volumes are not all mounted, in upstream's words.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PodVolumes {
+    /// Claims that do not exist (yet).
+    pub missing: Vec<String>,
+    /// Claims that exist but are not Bound (or whose volume the kubelet does not see).
+    pub unbound: Vec<String>,
+    /// Pod volume names not mounted yet (`getUnmountedVolumes`), sorted.
+    pub unmounted: Vec<String>,
+    /// Attachable ones not attached yet (`getUnattachedVolumes`), sorted.
+    pub unattached: Vec<String>,
+    /// Pod volume names that are not in the desired state (`getVolumesNotInDSW`), sorted.
+    pub not_in_dsw: Vec<String>,
+}
+
+impl PodVolumes {
+    pub fn all_mounted(&self) -> bool {
+        self.unmounted.is_empty()
+    }
+
     /// One line for the timeline: why the pod waits.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
@@ -34,25 +164,870 @@ impl VolumesNotReady {
                 self.unbound.join(", ")
             ));
         }
+        if !self.unattached.is_empty() {
+            parts.push(format!(
+                "volume {} not attached",
+                self.unattached.join(", ")
+            ));
+        }
+        let mounting: Vec<&str> = self
+            .unmounted
+            .iter()
+            .filter(|v| !self.unattached.contains(v) && !self.not_in_dsw.contains(v))
+            .map(String::as_str)
+            .collect();
+        if !mounting.is_empty() {
+            parts.push(format!("volume {} not mounted", mounting.join(", ")));
+        }
         format!("waiting for volumes: {}", parts.join("; "))
+    }
+
+    /// The error `WaitForAttachAndMount` returns on timeout.
+    pub fn timeout_error(&self) -> String {
+        format!(
+            "unmounted volumes={}, unattached volumes={}, failed to process volumes={}: context deadline exceeded",
+            go_list(&self.unmounted),
+            go_list(&self.unattached),
+            go_list(&self.not_in_dsw)
+        )
     }
 }
 
-/// Whether the pod's volumes are ready to be used, judged from the kubelet's informer.
-pub fn volumes_ready(pod: &Pod, cache: &Tables) -> Result<(), VolumesNotReady> {
-    let mut missing = Vec::new();
-    let mut unbound = Vec::new();
-    for claim in pod.claim_names() {
-        let key = ObjectKey::new(&pod.metadata.namespace, claim);
-        match cache.pvcs.get(&key) {
-            None => missing.push(claim.to_string()),
-            Some(pvc) if !pvc.is_bound() => unbound.push(claim.to_string()),
-            Some(_) => {}
+/// Go's `%v` of a `[]string`: `[a b]`.
+fn go_list(v: &[String]) -> String {
+    format!("[{}]", v.join(" "))
+}
+
+/// A pod worker's `WaitForAttachAndMount`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum VolumeWait {
+    /// No wait running (none started yet, or the last one ended).
+    #[default]
+    Idle,
+    /// Waiting since `started`; `id` tells this wait's timers from older ones.
+    Waiting { started: SimTime, id: u64 },
+    /// The last wait timed out; the worker syncs again on its retry timer.
+    BackingOff { id: u64 },
+}
+
+/// One node's volume manager.
+pub struct VolumeManager {
+    drivers: BTreeMap<String, DriverTiming>,
+    /// `kubelet-volumes/<node>`: mount latencies and retry jitter, apart from the
+    /// kubelet's own stream so that storage never moves pull or start times.
+    rng: SimRng,
+    /// Per pod uid, per PersistentVolume name.
+    pods: BTreeMap<String, BTreeMap<String, PodVolume>>,
+    /// `volumesInUse` as last reported (`MarkVolumesAsReportedInUse`).
+    reported_in_use: BTreeSet<String>,
+    /// `volumesAttached` of the Node, as the informer last delivered it.
+    attached: BTreeSet<String>,
+    /// Devices that fail to mount (test hook; see [`NodeAgents::set_device_broken`]).
+    broken: BTreeSet<String>,
+    /// The node status loop's phase within its 10 s period.
+    status_phase: SimDuration,
+    /// The status sync armed, if any.
+    status_sync_at: Option<SimTime>,
+    next_token: u64,
+    next_wait: u64,
+}
+
+impl VolumeManager {
+    pub fn new(node: &str, rngs: &RngStreams) -> Self {
+        let mut rng = rngs.stream(&format!("kubelet-volumes/{node}"));
+        let phase = rng.below(NODE_STATUS_UPDATE_FREQUENCY.as_millis());
+        VolumeManager {
+            drivers: BTreeMap::new(),
+            rng,
+            pods: BTreeMap::new(),
+            reported_in_use: BTreeSet::new(),
+            attached: BTreeSet::new(),
+            broken: BTreeSet::new(),
+            status_phase: SimDuration::from_millis(phase),
+            status_sync_at: None,
+            next_token: 0,
+            next_wait: 0,
         }
     }
-    if missing.is_empty() && unbound.is_empty() {
-        Ok(())
-    } else {
-        Err(VolumesNotReady { missing, unbound })
+
+    /// The CSI drivers of the cluster (their mount latencies and whether they attach).
+    pub fn set_storage(&mut self, storage: &StorageSpec) {
+        self.drivers = storage
+            .drivers
+            .iter()
+            .map(|d| {
+                let t = DriverTiming {
+                    attach_required: d.attach_required,
+                    mount: d.mount,
+                    unmount: d.unmount,
+                };
+                (d.name.clone(), t)
+            })
+            .collect();
+    }
+
+    /// Whether any volume of pod `uid` is still mounted (or being mounted or unmounted).
+    pub fn pod_has_volumes(&self, uid: &str) -> bool {
+        self.pods.get(uid).is_some_and(|v| !v.is_empty())
+    }
+
+    /// `GetVolumesInUse`: attachable volumes wanted or still mounted, sorted.
+    fn volumes_in_use(&self) -> Vec<String> {
+        let set: BTreeSet<&String> = self
+            .pods
+            .values()
+            .flat_map(|v| v.values())
+            .filter_map(|v| v.unique.as_ref())
+            .collect();
+        set.into_iter().cloned().collect()
+    }
+
+    /// Mounted volumes per PersistentVolume name, with the pods that mount them.
+    pub fn mounted(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pods.iter().flat_map(|(uid, vols)| {
+            vols.iter()
+                .filter(|(_, v)| !matches!(v.state, MountState::Waiting))
+                .map(move |(pv, _)| (pv.as_str(), uid.as_str()))
+        })
+    }
+
+    /// The driver profile of a PV: its CSI driver, else the provisioner that made it.
+    fn timing_of(&self, pv: &PersistentVolume) -> Option<DriverTiming> {
+        let driver = pv
+            .spec
+            .csi
+            .as_ref()
+            .map(|c| c.driver.as_str())
+            .or_else(|| {
+                pv.metadata
+                    .annotations
+                    .get("pv.kubernetes.io/provisioned-by")
+                    .map(String::as_str)
+            })?;
+        self.drivers.get(driver).cloned()
+    }
+
+    /// Whether the PV is attachable (a CSI volume whose driver needs attach).
+    fn is_attachable(&self, pv: &PersistentVolume) -> bool {
+        let Some(csi) = &pv.spec.csi else {
+            return false;
+        };
+        self.drivers
+            .get(&csi.driver)
+            .is_none_or(|d| d.attach_required)
+    }
+}
+
+impl Kubelet {
+    /// A claim (or the volume bound to it) changed: pods waiting for their volumes that
+    /// use it look again (the desired-state populator would find it on its next pass).
+    pub fn on_claim_changed(&mut self, claim: &ObjectKey, cache: &Tables, ctx: &mut KCtx<'_>) {
+        let users: Vec<String> = self
+            .pods
+            .values()
+            .filter(|w| {
+                w.stage == Stage::WaitingForVolumes
+                    && w.key.namespace == claim.namespace
+                    && w.pod.claim_names().any(|c| c == claim.name)
+            })
+            .map(|w| w.uid.clone())
+            .collect();
+        for uid in users {
+            self.wake_waiting_pods(Some(&uid), cache, ctx);
+        }
+    }
+
+    /// The Node changed: `volumesAttached` may list new volumes.
+    pub fn on_node_changed(&mut self, node: &Node, cache: &Tables, ctx: &mut KCtx<'_>) {
+        let attached: BTreeSet<String> = node
+            .status
+            .volumes_attached
+            .iter()
+            .map(|v| v.name.clone())
+            .collect();
+        if attached == self.env.volumes.attached {
+            return;
+        }
+        self.env.volumes.attached = attached;
+        self.reconcile_volumes(cache, ctx);
+    }
+
+    /// The volume manager's reconciler pass: start what can start, then let waiting pods
+    /// look again.
+    fn reconcile_volumes(&mut self, cache: &Tables, ctx: &mut KCtx<'_>) {
+        let keys: Vec<(String, String)> = self
+            .env
+            .volumes
+            .pods
+            .iter()
+            .flat_map(|(uid, v)| v.keys().map(move |pv| (uid.clone(), pv.clone())))
+            .collect();
+        for (uid, pv) in keys {
+            reconcile_one(&mut self.env, &uid, &pv, ctx);
+        }
+        self.env.arm_status_sync(ctx);
+        self.wake_waiting_pods(None, cache, ctx);
+    }
+
+    /// Pods waiting for their volumes (all, or one) look again.
+    fn wake_waiting_pods(&mut self, only: Option<&str>, cache: &Tables, ctx: &mut KCtx<'_>) {
+        let uids: Vec<String> = match only {
+            Some(u) => vec![u.to_string()],
+            None => self.pods.keys().cloned().collect(),
+        };
+        for uid in uids {
+            if let Some(w) = self.pods.get_mut(&uid)
+                && w.stage == Stage::WaitingForVolumes
+            {
+                w.check_volumes(&mut self.env, cache, ctx);
+            }
+        }
+    }
+
+    pub fn on_volume_timer(&mut self, t: VolumeTimer, cache: &Tables, ctx: &mut KCtx<'_>) {
+        match t {
+            VolumeTimer::MountDone { uid, pv, token, .. } => {
+                let Some(v) = self.env.volumes.volume_mut(&uid, &pv) else {
+                    return;
+                };
+                if v.state != (MountState::Mounting { token }) {
+                    return;
+                }
+                let failed = self.env.volumes.broken.contains(&pv);
+                let v = self.env.volumes.volume_mut(&uid, &pv).expect("seen above");
+                if failed {
+                    // MountVolume.MountDevice failed: back off before the next try.
+                    let next = v.backoff.map_or(MOUNT_BACKOFF_INITIAL, |(_, d)| {
+                        d.saturating_mul(2).min(MOUNT_BACKOFF_MAX)
+                    });
+                    v.backoff = Some((ctx.now, next));
+                    v.state = MountState::Waiting;
+                    ctx.at(
+                        ctx.now + next + SimDuration::from_nanos(1),
+                        KubeletTimer::Volume(VolumeTimer::MountRetry {
+                            node: self.env.index,
+                            uid: uid.clone(),
+                            pv: pv.clone(),
+                        }),
+                    );
+                    let message = format!(
+                        "MountVolume.MountDevice failed for volume {pv:?} : rpc error: code = Internal desc = could not format and mount the device: device not found; no retries permitted for {next}"
+                    );
+                    ctx.note(
+                        self.env.actor.name.as_ref(),
+                        format!("Pod uid {uid}"),
+                        message,
+                    );
+                    return;
+                }
+                v.backoff = None;
+                v.state = MountState::Mounted;
+                reconcile_one(&mut self.env, &uid, &pv, ctx);
+                self.env.arm_status_sync(ctx);
+                self.wake_waiting_pods(Some(&uid), cache, ctx);
+            }
+            VolumeTimer::MountRetry { uid, pv, .. } => {
+                reconcile_one(&mut self.env, &uid, &pv, ctx);
+                self.wake_waiting_pods(Some(&uid), cache, ctx);
+            }
+            VolumeTimer::UnmountDone { uid, pv, token, .. } => {
+                let Some(v) = self.env.volumes.volume_mut(&uid, &pv) else {
+                    return;
+                };
+                if v.state != (MountState::Unmounting { token }) {
+                    return;
+                }
+                self.env.volumes.remove(&uid, &pv);
+                self.env.arm_status_sync(ctx);
+                self.volumes_cleaned_up(&uid, ctx);
+            }
+            VolumeTimer::StatusSync { .. } => {
+                if self.env.volumes.status_sync_at != Some(ctx.now) {
+                    return;
+                }
+                self.env.volumes.status_sync_at = None;
+                self.sync_node_status(ctx);
+                self.reconcile_volumes(cache, ctx);
+            }
+            VolumeTimer::WaitPoll { pod, wait } => {
+                if let Some(w) = worker_at(&mut self.pods, &pod)
+                    && matches!(w.volume_wait, VolumeWait::Waiting { id, .. } if id == wait)
+                {
+                    w.check_volumes(&mut self.env, cache, ctx);
+                }
+            }
+            VolumeTimer::WaitTimeout { pod, wait } => {
+                if let Some(w) = worker_at(&mut self.pods, &pod)
+                    && w.stage == Stage::WaitingForVolumes
+                    && matches!(w.volume_wait, VolumeWait::Waiting { id, .. } if id == wait)
+                {
+                    w.wait_timed_out(&mut self.env, cache, ctx);
+                }
+            }
+            VolumeTimer::SyncRetry { pod, wait } => {
+                if let Some(w) = worker_at(&mut self.pods, &pod)
+                    && w.volume_wait == (VolumeWait::BackingOff { id: wait })
+                {
+                    w.volume_wait = VolumeWait::Idle;
+                    w.check_volumes(&mut self.env, cache, ctx);
+                }
+            }
+        }
+    }
+
+    /// The last volume of pod `uid` is unmounted: a terminated pod may now be deleted.
+    fn volumes_cleaned_up(&mut self, uid: &str, ctx: &mut KCtx<'_>) {
+        if self.env.volumes.pod_has_volumes(uid) {
+            return;
+        }
+        if let Some(w) = self.pods.get_mut(uid)
+            && w.stage == Stage::Terminated
+        {
+            w.final_delete(&self.env, ctx);
+        }
+    }
+
+    /// The node status sync's `volumesInUse` part (`setters.VolumesInUse`): writes the list
+    /// if it changed, then marks what the Node now lists as reported in use.
+    fn sync_node_status(&mut self, ctx: &mut KCtx<'_>) {
+        let in_use = self.env.volumes.volumes_in_use();
+        let key = ObjectKey::cluster(&self.env.spec.name);
+        let mut client = ctx.client(&self.env.actor);
+        let Some(live) = client.get::<Node>(&key) else {
+            return;
+        };
+        let listed = if live.status.volumes_in_use == in_use {
+            in_use
+        } else {
+            let mut next = (*live).clone();
+            next.status.volumes_in_use = in_use;
+            next.metadata.resource_version.clear();
+            match client.update_status(&next) {
+                Ok(n) => n.status.volumes_in_use.clone(),
+                Err(_) => live.status.volumes_in_use.clone(),
+            }
+        };
+        self.env.volumes.reported_in_use = listed.into_iter().collect();
+    }
+}
+
+/// The worker a timer was set by, if it is still at the timer's generation.
+fn worker_at<'a>(
+    pods: &'a mut BTreeMap<String, PodWorker>,
+    t: &PodTimer,
+) -> Option<&'a mut PodWorker> {
+    pods.get_mut(&t.uid)
+        .filter(|w| w.generation == t.generation)
+}
+
+impl NodeEnv {
+    /// Arms the next node status sync if `volumesInUse` must change.
+    fn arm_status_sync(&mut self, ctx: &mut KCtx<'_>) {
+        let vm = &mut self.volumes;
+        let in_use: BTreeSet<String> = vm.volumes_in_use().into_iter().collect();
+        if in_use == vm.reported_in_use || vm.status_sync_at.is_some() {
+            return;
+        }
+        let period = NODE_STATUS_UPDATE_FREQUENCY.as_nanos();
+        let phase = vm.status_phase.as_nanos();
+        let now = ctx.now.as_nanos();
+        // The first tick phase + k·period strictly after now.
+        let k = (now + period - phase) / period;
+        let at = SimTime(phase + k * period);
+        let at = if at.as_nanos() <= now {
+            SimTime(at.as_nanos() + period)
+        } else {
+            at
+        };
+        vm.status_sync_at = Some(at);
+        ctx.at(
+            at,
+            KubeletTimer::Volume(VolumeTimer::StatusSync { node: self.index }),
+        );
+    }
+}
+
+impl VolumeManager {
+    fn volume_mut(&mut self, uid: &str, pv: &str) -> Option<&mut PodVolume> {
+        self.pods.get_mut(uid)?.get_mut(pv)
+    }
+
+    fn remove(&mut self, uid: &str, pv: &str) {
+        if let Some(v) = self.pods.get_mut(uid) {
+            v.remove(pv);
+            if v.is_empty() {
+                self.pods.remove(uid);
+            }
+        }
+    }
+
+    fn token(&mut self) -> u64 {
+        self.next_token += 1;
+        self.next_token
+    }
+
+    /// The desired-state populator for one pod (`processPodVolumes`): its claim volumes
+    /// whose PersistentVolume the kubelet sees are wanted. Returns the pod's volumes'
+    /// state in `WaitForAttachAndMount`'s terms.
+    fn populate_pod(&mut self, pod: &Pod, cache: &Tables) -> PodVolumes {
+        let uid = &pod.metadata.uid;
+        let mut out = PodVolumes::default();
+        for vol in &pod.spec.volumes {
+            let Some(src) = &vol.persistent_volume_claim else {
+                // Other sources (configMap, emptyDir, ...) are set up at once.
+                continue;
+            };
+            let claim = &src.claim_name;
+            let key = ObjectKey::new(&pod.metadata.namespace, claim);
+            let pvc = match cache.pvcs.get(&key) {
+                None => {
+                    out.missing.push(claim.clone());
+                    out.not_in_dsw.push(vol.name.clone());
+                    out.unmounted.push(vol.name.clone());
+                    continue;
+                }
+                Some(pvc) => pvc,
+            };
+            if !pvc.is_bound() {
+                out.unbound.push(claim.clone());
+                out.not_in_dsw.push(vol.name.clone());
+                out.unmounted.push(vol.name.clone());
+                continue;
+            }
+            if pvc.spec.volume_name.is_empty() {
+                // Bound with no volume named: nothing the kubelet could mount (only test
+                // harnesses bind claims this way); counted as set up at once.
+                continue;
+            }
+            let Some(pv) = cache.pvs.get(&ObjectKey::cluster(&pvc.spec.volume_name)) else {
+                out.unbound.push(claim.clone());
+                out.not_in_dsw.push(vol.name.clone());
+                out.unmounted.push(vol.name.clone());
+                continue;
+            };
+            let pv_name = pv.metadata.name.clone();
+            let attachable = self.is_attachable(pv);
+            let timing = self.timing_of(pv);
+            let entry = self
+                .pods
+                .entry(uid.clone())
+                .or_default()
+                .entry(pv_name)
+                .or_insert_with(|| PodVolume {
+                    unique: if attachable {
+                        pv.csi_unique_volume_name()
+                    } else {
+                        None
+                    },
+                    timing,
+                    state: MountState::Waiting,
+                    wanted: true,
+                    backoff: None,
+                });
+            entry.wanted = true;
+            if entry.state != MountState::Mounted {
+                out.unmounted.push(vol.name.clone());
+                let attached = entry
+                    .unique
+                    .as_ref()
+                    .is_none_or(|u| self.attached.contains(u) && self.reported_in_use.contains(u));
+                if !attached {
+                    out.unattached.push(vol.name.clone());
+                }
+            }
+        }
+        out.unmounted.sort();
+        out.unattached.sort();
+        out.not_in_dsw.sort();
+        out
+    }
+
+    /// The pod's volumes are no longer wanted (its containers have stopped).
+    fn release_pod(&mut self, uid: &str) -> Vec<String> {
+        match self.pods.get_mut(uid) {
+            Some(vols) => vols
+                .iter_mut()
+                .map(|(pv, v)| {
+                    v.wanted = false;
+                    pv.clone()
+                })
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+}
+
+/// The volume manager reconciler for one pod volume: mount what is wanted and may be
+/// mounted, unmount what is mounted and no longer wanted, forget what is neither.
+fn reconcile_one(env: &mut NodeEnv, uid: &str, pv: &str, ctx: &mut KCtx<'_>) {
+    let now = ctx.now;
+    let node = env.index;
+    let vm = &mut env.volumes;
+    let Some(v) = vm.volume_mut(uid, pv) else {
+        return;
+    };
+    match (v.wanted, v.state) {
+        (true, MountState::Waiting) => {
+            if v.backoff.is_some_and(|(t, d)| now.saturating_since(t) <= d) {
+                return;
+            }
+            let ready = v
+                .unique
+                .clone()
+                .is_none_or(|u| vm.attached.contains(&u) && vm.reported_in_use.contains(&u));
+            if !ready {
+                return;
+            }
+            let latency = match vm.volume_mut(uid, pv).and_then(|v| v.timing.clone()) {
+                Some(t) => vm.rng.duration(&t.mount),
+                None => SimDuration::ZERO,
+            };
+            let broken = vm.broken.contains(pv);
+            let token = vm.token();
+            let v = vm.volume_mut(uid, pv).expect("present");
+            if latency == SimDuration::ZERO && !broken {
+                v.state = MountState::Mounted;
+                return;
+            }
+            v.state = MountState::Mounting { token };
+            ctx.after(
+                latency,
+                KubeletTimer::Volume(VolumeTimer::MountDone {
+                    node,
+                    uid: uid.to_string(),
+                    pv: pv.to_string(),
+                    token,
+                }),
+            );
+        }
+        (false, MountState::Waiting) => vm.remove(uid, pv),
+        (false, MountState::Mounted) => {
+            let latency = match &v.timing {
+                Some(t) => {
+                    let t = t.unmount;
+                    vm.rng.duration(&t)
+                }
+                None => SimDuration::ZERO,
+            };
+            if latency == SimDuration::ZERO {
+                vm.remove(uid, pv);
+                return;
+            }
+            let token = vm.token();
+            let v = vm.volume_mut(uid, pv).expect("present");
+            v.state = MountState::Unmounting { token };
+            ctx.after(
+                latency,
+                KubeletTimer::Volume(VolumeTimer::UnmountDone {
+                    node,
+                    uid: uid.to_string(),
+                    pv: pv.to_string(),
+                    token,
+                }),
+            );
+        }
+        // In flight: decided again when it completes.
+        (_, MountState::Mounting { .. } | MountState::Unmounting { .. }) => {}
+        (true, MountState::Mounted) => {}
+    }
+}
+
+impl PodWorker {
+    /// `WaitForAttachAndMount` as the pod's sync runs it: populates the pod's volumes,
+    /// starts a wait if none runs, and returns true once a poll of the wait finds every
+    /// volume mounted (the first poll at the wait's start, then every 300 ms).
+    pub fn wait_for_attach_and_mount(
+        &mut self,
+        env: &mut NodeEnv,
+        cache: &Tables,
+        ctx: &mut KCtx<'_>,
+    ) -> bool {
+        if matches!(self.volume_wait, VolumeWait::BackingOff { .. }) {
+            return false;
+        }
+        let now = ctx.now;
+        let view = env.volumes.populate_pod(&self.pod, cache);
+        let pvs: Vec<String> = env
+            .volumes
+            .pods
+            .get(&self.uid)
+            .map_or_else(Vec::new, |v| v.keys().cloned().collect());
+        for pv in &pvs {
+            reconcile_one(env, &self.uid, pv, ctx);
+        }
+        env.arm_status_sync(ctx);
+        // Mounting may have finished at once.
+        let view = if pvs.is_empty() {
+            view
+        } else {
+            env.volumes.populate_pod(&self.pod, cache)
+        };
+        let (started, id) = match self.volume_wait {
+            VolumeWait::Waiting { started, id } => (started, id),
+            _ => {
+                env.volumes.next_wait += 1;
+                let id = env.volumes.next_wait;
+                self.volume_wait = VolumeWait::Waiting { started: now, id };
+                if !view.all_mounted() {
+                    let t = VolumeTimer::WaitTimeout {
+                        pod: self.timer(env),
+                        wait: id,
+                    };
+                    ctx.at(now + POD_ATTACH_AND_MOUNT_TIMEOUT, KubeletTimer::Volume(t));
+                }
+                (now, id)
+            }
+        };
+        if view.all_mounted() {
+            let step = POD_ATTACH_AND_MOUNT_RETRY_INTERVAL.as_nanos();
+            let k = now.saturating_since(started).as_nanos().div_ceil(step);
+            let poll = started + SimDuration::from_nanos(k * step);
+            if poll == now {
+                self.volume_wait = VolumeWait::Idle;
+                return true;
+            }
+            if poll < started + POD_ATTACH_AND_MOUNT_TIMEOUT {
+                let t = VolumeTimer::WaitPoll {
+                    pod: self.timer(env),
+                    wait: id,
+                };
+                ctx.at(poll, KubeletTimer::Volume(t));
+            }
+            return false;
+        }
+        let line = view.describe();
+        if self.waiting_note.as_ref() != Some(&line) {
+            ctx.note(
+                env.actor.name.as_ref(),
+                format!("Pod {}", self.key),
+                line.clone(),
+            );
+            self.waiting_note = Some(line);
+        }
+        self.publish_status(env, ctx);
+        false
+    }
+
+    /// The wait timed out: the sync fails ("Unable to attach or mount volumes: ...", not
+    /// recorded as an Event since 1.28, see the module notes) and the pod worker syncs again
+    /// after `backOffPeriod`.
+    fn wait_timed_out(&mut self, env: &mut NodeEnv, cache: &Tables, ctx: &mut KCtx<'_>) {
+        let VolumeWait::Waiting { id, .. } = self.volume_wait else {
+            return;
+        };
+        let view = env.volumes.populate_pod(&self.pod, cache);
+        if view.all_mounted() {
+            // The last poll (within the timeout) finds them mounted.
+            self.volume_wait = VolumeWait::Idle;
+            self.check_volumes(env, cache, ctx);
+            return;
+        }
+        ctx.note(
+            env.actor.name.as_ref(),
+            format!("Pod {}", self.key),
+            format!(
+                "Unable to attach or mount volumes: {}; skipping pod",
+                view.timeout_error()
+            ),
+        );
+        self.waiting_note = None;
+        self.volume_wait = VolumeWait::BackingOff { id };
+        let jitter = env.volumes.rng.unit_f64() * BACK_OFF_JITTER;
+        let delay =
+            SimDuration::from_nanos((BACK_OFF_PERIOD.as_nanos() as f64 * (1.0 + jitter)) as u64);
+        let t = VolumeTimer::SyncRetry {
+            pod: self.timer(env),
+            wait: id,
+        };
+        ctx.after(delay, KubeletTimer::Volume(t));
+    }
+
+    /// `SyncTerminatedPod`: the containers have stopped, so the volume manager unmounts the
+    /// pod's volumes (the deletion waits for that).
+    pub fn release_volumes(&mut self, env: &mut NodeEnv, ctx: &mut KCtx<'_>) {
+        self.volume_wait = VolumeWait::Idle;
+        for pv in env.volumes.release_pod(&self.uid) {
+            reconcile_one(env, &self.uid, &pv, ctx);
+        }
+        env.arm_status_sync(ctx);
+    }
+}
+
+impl NodeAgents {
+    /// The CSI drivers of the cluster, for every kubelet's volume manager.
+    pub fn set_storage(&mut self, storage: &StorageSpec) {
+        for k in &mut self.kubelets {
+            k.env.volumes.set_storage(storage);
+        }
+    }
+
+    /// Live pod instances on `node` that have PersistentVolume `pv` mounted (or mounting,
+    /// or unmounting): who may still be writing to it.
+    pub fn volume_writers(&self, node: &str, pv: &str) -> Vec<(ObjectKey, String)> {
+        let Some(&i) = self.by_name.get(node) else {
+            return Vec::new();
+        };
+        let k = &self.kubelets[i as usize];
+        k.env
+            .volumes
+            .mounted()
+            .filter(|(p, _)| *p == pv)
+            .filter_map(|(_, uid)| {
+                let w = k.pods.get(uid)?;
+                w.is_live().then(|| (w.key.clone(), uid.to_string()))
+            })
+            .collect()
+    }
+
+    /// Test hook: the device of PersistentVolume `pv` is broken on every node, so mounting
+    /// it fails (and is retried under the operation backoff) until it is repaired.
+    pub fn set_device_broken(&mut self, pv: &str, broken: bool) {
+        for k in &mut self.kubelets {
+            if broken {
+                k.env.volumes.broken.insert(pv.to_string());
+            } else {
+                k.env.volumes.broken.remove(pv);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::*;
+    use crate::api::storage::{CsiPersistentVolumeSource, PersistentVolumeSpec};
+    use crate::api::{ObjectMeta, PersistentVolumeClaim};
+    use crate::apiserver::{Actor, ApiClient};
+
+    const NODE: &str = "node-a";
+
+    /// A claim `data` Bound to PV `pv-data` (a CSI volume of driver `d` if `csi`).
+    fn bound_claim(w: &mut World, csi: bool) {
+        let actor = Actor::new("persistentvolume-controller");
+        let mut c = ApiClient::new(&mut w.api, &actor, w.now);
+        let pv = PersistentVolume {
+            metadata: ObjectMeta {
+                name: "pv-data".into(),
+                ..Default::default()
+            },
+            spec: PersistentVolumeSpec {
+                access_modes: vec!["ReadWriteOnce".into()],
+                csi: csi.then(|| CsiPersistentVolumeSource {
+                    driver: "d".into(),
+                    volume_handle: "vol-1".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        c.create(pv).unwrap();
+        let mut pvc = PersistentVolumeClaim {
+            metadata: ObjectMeta::named("default", "data"),
+            ..Default::default()
+        };
+        pvc.spec.volume_name = "pv-data".into();
+        let pvc = c.create(pvc).unwrap();
+        let mut bound = (*pvc).clone();
+        bound.status.phase = "Bound".into();
+        c.update_status(&bound).unwrap();
+    }
+
+    fn node(w: &World) -> std::rc::Rc<Node> {
+        w.api
+            .get::<Node>(&ObjectKey::cluster(NODE))
+            .cloned()
+            .unwrap()
+    }
+
+    #[test]
+    fn an_attachable_volume_waits_for_the_in_use_report_and_the_attach() {
+        let mut w = World::new(&[NODE], vec![], fixed_timing());
+        bound_claim(&mut w, true);
+        w.create_pod(with_claim(
+            pod("web-0", NODE, vec![container("db", "db:1")]),
+            "www",
+            "data",
+        ));
+        w.run_for(secs(20));
+        // Reported in use at the node's status sync (its phase within 10 s), not mounted:
+        // nothing attached yet.
+        let n = node(&w);
+        assert_eq!(n.status.volumes_in_use, ["kubernetes.io/csi/d^vol-1"]);
+        assert!(w.events("web-0").is_empty());
+        assert!(
+            w.notes
+                .iter()
+                .any(|n| n.message.contains("volume www not attached")),
+            "{:?}",
+            w.notes
+        );
+        // The attach/detach controller's part, played here: the node lists it attached.
+        let attached_at = w.now;
+        let actor = Actor::new("attachdetach-controller");
+        let mut next = (*n).clone();
+        next.status.volumes_attached = vec![crate::api::node::AttachedVolume {
+            name: "kubernetes.io/csi/d^vol-1".into(),
+            device_path: String::new(),
+        }];
+        next.metadata.resource_version.clear();
+        ApiClient::new(&mut w.api, &actor, w.now)
+            .update_status(&next)
+            .unwrap();
+        w.run_for(secs(10));
+        // Seen 10 ms later, mounted at once (no profile), found by the wait's next 300 ms
+        // poll (the wait started when the pod was admitted, at 10 ms).
+        let pulling = w.events_with("web-0", "Pulling")[0].at;
+        let seen = attached_at + ms(10);
+        assert!(pulling >= seen && pulling < seen + ms(300), "{pulling}");
+        let since_start = pulling.saturating_since(SimTime::ZERO + ms(10));
+        assert_eq!(since_start.as_nanos() % ms(300).as_nanos(), 0);
+    }
+
+    #[test]
+    fn a_failed_mount_backs_off_from_500ms_doubling() {
+        let mut w = World::new(&[NODE], vec![], fixed_timing());
+        w.agents.set_device_broken("pv-data", true);
+        bound_claim(&mut w, false);
+        w.create_pod(with_claim(
+            pod("web-0", NODE, vec![container("db", "db:1")]),
+            "www",
+            "data",
+        ));
+        w.run_for(secs(40));
+        let failures: Vec<SimTime> = w
+            .notes
+            .iter()
+            .filter(|n| n.message.starts_with("MountVolume.MountDevice failed"))
+            .map(|n| n.at)
+            .collect();
+        let gaps: Vec<u64> = failures
+            .windows(2)
+            .map(|p| p[1].saturating_since(p[0]).as_millis())
+            .collect();
+        assert_eq!(
+            &gaps[..6],
+            [500, 1_000, 2_000, 4_000, 8_000, 16_000],
+            "{failures:?}"
+        );
+        assert!(w.events("web-0").is_empty(), "not started");
+        // Repaired: the next retry mounts it and the pod starts.
+        w.agents.set_device_broken("pv-data", false);
+        w.run_for(secs(60));
+        assert!(!w.events_with("web-0", "Pulling").is_empty());
+    }
+
+    #[test]
+    fn timeout_error_lists_like_go() {
+        let v = PodVolumes {
+            unmounted: vec!["a".into(), "www".into()],
+            unattached: vec!["www".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            v.timeout_error(),
+            "unmounted volumes=[a www], unattached volumes=[www], failed to process volumes=[]: context deadline exceeded"
+        );
     }
 }

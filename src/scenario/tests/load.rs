@@ -209,7 +209,8 @@ const MISTAKES: &[Mistake] = &[
     ("kubernetesVersion: \"1.35\"", "kubernetesVersion: \"1.20\"", &["unsupported Kubernetes version \"1.20\"", "1.28 to 1.37"], Some(("\"1.20\"", 0))),
     ("apiVersion: stsim/v1alpha1", "apiVersion: stsim/v1", &["apiVersion: unsupported apiVersion \"stsim/v1\"", "hint: write apiVersion: stsim/v1alpha1"], Some(("stsim/v1", 0))),
     ("kind: Scenario", "kind: StatefulSet", &["unsupported kind \"StatefulSet\"", "spec.manifests"], Some(("StatefulSet", 0))),
-    ("  faults: []", "  faults: [ { crash: node } ]", &["spec.faults: faults are not supported yet"], Some(("[ { crash", 0))),
+    ("  faults: []", "  faults: [ { at: 1m, crash: node } ]", &["spec.faults[0].crash: unknown fault kind `crash`", "fault kinds: provisioningFailure"], Some(("crash", 0))),
+    ("  faults: []", "  faults: [ { at: 1m, duration: 5m, zoneCapacityExhuasted: { zone: a } } ]", &["unknown fault kind `zoneCapacityExhuasted`", "did you mean \"zoneCapacityExhausted\"?"], Some(("zoneCapacityExhuasted", 0))),
     ("  faults: []", "  slos: [ x ]", &["spec.slos: slos are not supported yet"], Some(("[ x", 0))),
     ("      kind: Service", "      kind: Servce", &["spec.manifests[0].kind: unknown kind \"Servce\"", "did you mean \"Service\"?"], Some(("Servce", 0))),
     ("apiVersion: apps/v1", "apiVersion: apps/v1beta1", &["unknown apiVersion \"apps/v1beta1\" for kind StatefulSet", "did you mean apiVersion: apps/v1?"], Some(("apps/v1beta1", 0))),
@@ -328,7 +329,7 @@ items:
   - apiVersion: storage.k8s.io/v1
     kind: StorageClass
     metadata: { name: fast }
-    provisioner: csi.example.com
+    provisioner: pd.csi.storage.gke.io
     volumeBindingMode: WaitForFirstConsumer
 ---
 apiVersion: v1

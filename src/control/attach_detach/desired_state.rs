@@ -1,0 +1,254 @@
+//! The desired state of the world (`cache/desired_state_of_world.go`): for every node the
+//! controller manages, the attachable volumes that pods scheduled there need, with those
+//! pods; filled by the informer handlers through `util.ProcessPodVolumes`.
+//!
+//! A pod adds its volumes while it is scheduled and not terminated (`DetermineVolumeAction`
+//! with `IsPodTerminated`: terminal phase, or being deleted with no container running),
+//! and removes them when it terminates or goes. Only bound claims whose volume is an
+//! attachable CSI volume count.
+
+use super::{AttachDetachConfig, VolumeSpec};
+use crate::api::pod::phase;
+use crate::api::{ObjectKey, PersistentVolumeClaim, Pod, Tables};
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+/// One volume that should be attached to one node.
+#[derive(Clone, Debug)]
+pub struct VolumeToAttach {
+    pub spec: VolumeSpec,
+    /// The pods on the node that need it, by uid (`ScheduledPods`).
+    pub scheduled_pods: BTreeMap<String, Rc<Pod>>,
+    /// The Multi-Attach error was reported for this volume and node (once only).
+    pub multi_attach_error_reported: bool,
+}
+
+#[derive(Default)]
+pub struct DesiredState {
+    /// Managed nodes (`nodesManaged`) and the volumes to attach to each, by unique name.
+    nodes: BTreeMap<String, BTreeMap<String, VolumeToAttach>>,
+    /// Per pod uid: the (volume, node) entries it holds.
+    pods: BTreeMap<String, BTreeSet<(String, String)>>,
+}
+
+impl DesiredState {
+    /// `AddNode`: the node's volumes are the controller's to attach.
+    pub fn add_node(&mut self, node: &str) {
+        self.nodes.entry(node.to_string()).or_default();
+    }
+
+    /// `DeleteNode`: refused while volumes are still desired there.
+    pub fn delete_node(&mut self, node: &str) {
+        if self.nodes.get(node).is_some_and(BTreeMap::is_empty) {
+            self.nodes.remove(node);
+        }
+    }
+
+    /// `VolumeExists`.
+    pub fn volume_exists(&self, volume: &str, node: &str) -> bool {
+        self.nodes.get(node).is_some_and(|v| v.contains_key(volume))
+    }
+
+    /// `GetVolumesToAttach` restricted to the entries `keep` selects (node, volume, entry);
+    /// only those are cloned.
+    pub fn volumes_to_attach_where(
+        &self,
+        mut keep: impl FnMut(&str, &str, &VolumeToAttach) -> bool,
+    ) -> Vec<(String, String, VolumeToAttach)> {
+        let mut out = Vec::new();
+        for (node, vols) in &self.nodes {
+            for (v, e) in vols {
+                if keep(node, v, e) {
+                    out.push((node.clone(), v.clone(), e.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// `SetMultiAttachError`.
+    pub fn set_multi_attach_error(&mut self, volume: &str, node: &str) {
+        if let Some(e) = self.nodes.get_mut(node).and_then(|v| v.get_mut(volume)) {
+            e.multi_attach_error_reported = true;
+        }
+    }
+
+    /// `GetVolumePodsOnNodes`: pods on `nodes` that need `volume`.
+    pub fn volume_pods_on_nodes(&self, nodes: &[String], volume: &str) -> Vec<Rc<Pod>> {
+        nodes
+            .iter()
+            .filter_map(|n| self.nodes.get(n)?.get(volume))
+            .flat_map(|e| e.scheduled_pods.values().cloned())
+            .collect()
+    }
+
+    /// `podAdd` / `podUpdate` / `podDelete`. Returns whether the desired state changed.
+    pub fn on_pod(
+        &mut self,
+        pod: &Rc<Pod>,
+        removed: bool,
+        cache: &Tables,
+        config: &AttachDetachConfig,
+    ) -> bool {
+        if pod.spec.node_name.is_empty() {
+            // Not scheduled: not ours yet.
+            return false;
+        }
+        let add = !removed && !is_pod_terminated(pod);
+        self.process_pod_volumes(pod, add, cache, config)
+    }
+
+    /// The PVC worker (`syncPVCByKey`): a claim became bound, so pods that use it may now
+    /// have an attachable volume.
+    pub fn on_claim_bound(
+        &mut self,
+        pvc: &PersistentVolumeClaim,
+        cache: &Tables,
+        config: &AttachDetachConfig,
+    ) -> bool {
+        let ns = &pvc.metadata.namespace;
+        let name = &pvc.metadata.name;
+        let users: Vec<Rc<Pod>> = cache
+            .list_in::<Pod>(ns)
+            .filter(|p| p.claim_names().any(|c| c == name))
+            .cloned()
+            .collect();
+        let mut changed = false;
+        for pod in users {
+            changed |= self.on_pod(&pod, false, cache, config);
+        }
+        changed
+    }
+
+    // Port of `util.ProcessPodVolumes`: adds or removes the pod's attachable volumes.
+    fn process_pod_volumes(
+        &mut self,
+        pod: &Rc<Pod>,
+        add: bool,
+        cache: &Tables,
+        config: &AttachDetachConfig,
+    ) -> bool {
+        let uid = &pod.metadata.uid;
+        let node = &pod.spec.node_name;
+        if !add {
+            // Removal by what the pod was added with (upstream resolves the specs again;
+            // its periodic populator sweep removes what that misses).
+            let Some(entries) = self.pods.remove(uid) else {
+                return false;
+            };
+            for (volume, node) in entries {
+                self.delete_pod(uid, &volume, &node);
+            }
+            return true;
+        }
+        if !self.nodes.contains_key(node) {
+            // The node is not (yet) managed by the controller: ignore the pod.
+            return false;
+        }
+        let mut changed = false;
+        for claim in pod.claim_names() {
+            let Some(spec) = volume_spec(&pod.metadata.namespace, claim, cache, config) else {
+                continue;
+            };
+            let unique = unique_name(&spec);
+            changed |= self.add_pod(uid, pod, spec, &unique, node);
+        }
+        changed
+    }
+
+    /// `AddPod`. Returns whether anything new was recorded.
+    fn add_pod(
+        &mut self,
+        uid: &str,
+        pod: &Rc<Pod>,
+        spec: VolumeSpec,
+        volume: &str,
+        node: &str,
+    ) -> bool {
+        let vols = self.nodes.get_mut(node).expect("checked by the caller");
+        let entry = vols
+            .entry(volume.to_string())
+            .or_insert_with(|| VolumeToAttach {
+                spec,
+                scheduled_pods: BTreeMap::new(),
+                multi_attach_error_reported: false,
+            });
+        let new = entry
+            .scheduled_pods
+            .insert(uid.to_string(), Rc::clone(pod))
+            .is_none();
+        self.pods
+            .entry(uid.to_string())
+            .or_default()
+            .insert((volume.to_string(), node.to_string()));
+        new
+    }
+
+    /// `DeletePod`: the volume stays desired on the node while another pod there needs it.
+    fn delete_pod(&mut self, uid: &str, volume: &str, node: &str) {
+        let Some(vols) = self.nodes.get_mut(node) else {
+            return;
+        };
+        if let Some(e) = vols.get_mut(volume) {
+            e.scheduled_pods.remove(uid);
+            if e.scheduled_pods.is_empty() {
+                vols.remove(volume);
+            }
+        }
+    }
+}
+
+/// The unique volume name of an attachable CSI volume.
+pub fn unique_name(spec: &VolumeSpec) -> String {
+    format!(
+        "{}/{}^{}",
+        crate::api::storage::CSI_PLUGIN_NAME,
+        spec.driver,
+        spec.handle
+    )
+}
+
+/// `CreateVolumeSpec` + `FindAttachablePluginBySpec` for a claim volume: the bound PV's CSI
+/// source, if its driver needs attach. An unbound claim, a missing PV or a PV bound to
+/// another claim is skipped (upstream logs "PVC is not bound" and the like).
+fn volume_spec(
+    namespace: &str,
+    claim: &str,
+    cache: &Tables,
+    config: &AttachDetachConfig,
+) -> Option<VolumeSpec> {
+    let pvc = cache.pvcs.get(&ObjectKey::new(namespace, claim))?;
+    if !pvc.is_bound() || pvc.spec.volume_name.is_empty() {
+        return None;
+    }
+    let pv = cache.pvs.get(&ObjectKey::cluster(&pvc.spec.volume_name))?;
+    let bound_here = pv
+        .spec
+        .claim_ref
+        .as_ref()
+        .is_some_and(|r| r.uid.is_empty() || r.uid == pvc.metadata.uid);
+    if !bound_here {
+        return None;
+    }
+    let csi = pv.spec.csi.as_ref()?;
+    if !config.attach_required(&csi.driver) {
+        return None;
+    }
+    Some(VolumeSpec {
+        pv_name: pv.metadata.name.clone(),
+        driver: csi.driver.clone(),
+        handle: csi.volume_handle.clone(),
+        multi_attach_allowed: pv.is_multi_attach_allowed(),
+    })
+}
+
+/// `util.IsPodTerminated`: a terminal phase, or being deleted with no container running.
+pub fn is_pod_terminated(pod: &Pod) -> bool {
+    let s = &pod.status;
+    s.phase == phase::FAILED
+        || s.phase == phase::SUCCEEDED
+        || (pod.metadata.deletion_timestamp.is_some()
+            && s.container_statuses
+                .iter()
+                .all(|c| c.state.terminated.is_some() || c.state.waiting.is_some()))
+}

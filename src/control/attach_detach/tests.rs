@@ -1,0 +1,1 @@
+//! Tests of the attach/detach controller (filled below).

@@ -1,0 +1,518 @@
+//! PodTopologySpread (`plugins/podtopologyspread`): `whenUnsatisfiable: DoNotSchedule`
+//! constraints filter nodes whose domain would exceed `maxSkew` (PreFilter counts the
+//! matching pods per domain over every node, Filter compares); `ScheduleAnyway` constraints
+//! — the pod's own, or the system defaults for pods of a Service or StatefulSet (hostname
+//! maxSkew 3, zone maxSkew 5) — score nodes with fewer matching pods higher.
+//!
+//! Defaults as the API leaves them unset: `minDomains` 1, `nodeAffinityPolicy` Honor,
+//! `nodeTaintsPolicy` Ignore (so a zone whose nodes are all tainted still counts as a domain
+//! with its pods). Terminating pods are not counted (`countPodsMatchSelector`).
+
+use super::taint_toleration::find_untolerated_taint;
+use crate::api::node::well_known::{LABEL_HOSTNAME, LABEL_ZONE};
+use crate::api::scheduling::TopologySpreadConstraint;
+use crate::api::selector::LabelSelectorRequirement;
+use crate::api::{AnyObject, LabelSelector, Node, Pod};
+use crate::control::scheduler::cache::NodeInfo;
+use crate::control::scheduler::events::{ActionType, ClusterEvent, EventResource};
+use crate::control::scheduler::framework::{
+    ClusterView, CycleState, MAX_NODE_SCORE, Plugin, PreFilterResult, QueueingHint, Rejection,
+};
+use crate::control::scheduler::node_selector::RequiredNodeAffinity;
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+
+pub const NAME: &str = "PodTopologySpread";
+/// `ErrReasonConstraintsNotMatch`.
+pub const ERR_REASON_CONSTRAINTS_NOT_MATCH: &str =
+    "node(s) didn't match pod topology spread constraints";
+/// `ErrReasonNodeLabelNotMatch`.
+pub const ERR_REASON_NODE_LABEL_NOT_MATCH: &str =
+    "node(s) didn't match pod topology spread constraints (missing required label)";
+
+const DO_NOT_SCHEDULE: &str = "DoNotSchedule";
+const SCHEDULE_ANYWAY: &str = "ScheduleAnyway";
+const PRE_FILTER_STATE_KEY: &str = "PreFilterPodTopologySpread";
+
+/// `systemDefaultConstraints` (`defaultingType: System`).
+const SYSTEM_DEFAULT_CONSTRAINTS: [(&str, i32); 2] = [(LABEL_HOSTNAME, 3), (LABEL_ZONE, 5)];
+
+/// The plugin with the system default constraints (`systemDefaulted`), as kube-scheduler
+/// runs it.
+pub struct PodTopologySpread;
+
+/// `topologySpreadConstraint`: the internal form, selector parsed and defaults applied.
+#[derive(Clone, Debug, PartialEq)]
+struct Constraint {
+    max_skew: i32,
+    topology_key: String,
+    /// `None` matches nothing (`LabelSelectorAsSelector(nil)`).
+    selector: Option<LabelSelector>,
+    min_domains: i32,
+    node_affinity_honor: bool,
+    node_taints_honor: bool,
+}
+
+impl Constraint {
+    fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.selector.as_ref().is_some_and(|s| s.matches(labels))
+    }
+
+    // `matchNodeInclusionPolicies`.
+    fn match_node_inclusion_policies(
+        &self,
+        pod: &Pod,
+        node: &Node,
+        required: &RequiredNodeAffinity<'_>,
+    ) -> bool {
+        if self.node_affinity_honor && !required.matches(node) {
+            return false;
+        }
+        if self.node_taints_honor && find_untolerated_taint(node, pod).is_some() {
+            return false;
+        }
+        true
+    }
+}
+
+// `filterTopologySpreadConstraints`: the constraints of one `whenUnsatisfiable` kind, with
+// `matchLabelKeys` merged into the selector (`mergeLabelSetWithSelector`).
+fn filter_topology_spread_constraints(
+    constraints: &[TopologySpreadConstraint],
+    pod_labels: &BTreeMap<String, String>,
+    action: &str,
+) -> Vec<Constraint> {
+    constraints
+        .iter()
+        .filter(|c| c.when_unsatisfiable == action)
+        .map(|c| {
+            let mut selector = c.label_selector.clone();
+            let extra: Vec<LabelSelectorRequirement> = c
+                .match_label_keys
+                .iter()
+                .filter_map(|k| {
+                    pod_labels.get(k).map(|v| LabelSelectorRequirement {
+                        key: k.clone(),
+                        operator: "In".into(),
+                        values: vec![v.clone()],
+                    })
+                })
+                .collect();
+            if !extra.is_empty() {
+                let mut merged = selector.unwrap_or_default();
+                merged.match_expressions.extend(extra);
+                selector = Some(merged);
+            }
+            Constraint {
+                max_skew: c.max_skew,
+                topology_key: c.topology_key.clone(),
+                selector,
+                min_domains: c.min_domains.unwrap_or(1),
+                node_affinity_honor: c.node_affinity_policy.as_deref() != Some("Ignore"),
+                node_taints_honor: c.node_taints_policy.as_deref() == Some("Honor"),
+            }
+        })
+        .collect()
+}
+
+/// `helper.DefaultSelector`: the selectors of the Services and StatefulSets that select the
+/// pod, ANDed. Empty when nothing selects it.
+pub fn default_selector(pod: &Pod, cluster: &ClusterView) -> LabelSelector {
+    let labels = &pod.metadata.labels;
+    let mut sel = LabelSelector::default();
+    for svc in &cluster.services {
+        let s = &svc.spec.selector;
+        if svc.metadata.namespace == pod.metadata.namespace
+            && !s.is_empty()
+            && s.iter().all(|(k, v)| labels.get(k) == Some(v))
+        {
+            sel.match_labels
+                .extend(s.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
+    for set in &cluster.stateful_sets {
+        let s = &set.spec.selector;
+        if set.metadata.namespace != pod.metadata.namespace || s.is_empty() || !s.matches(labels) {
+            continue;
+        }
+        // `selector.Add(requirements...)`: matchLabels become `In` requirements.
+        for (k, v) in &s.match_labels {
+            sel.match_expressions.push(LabelSelectorRequirement {
+                key: k.clone(),
+                operator: "In".into(),
+                values: vec![v.clone()],
+            });
+        }
+        sel.match_expressions
+            .extend(s.match_expressions.iter().cloned());
+    }
+    sel
+}
+
+// `getConstraints` / `buildDefaultConstraints`: the pod's own constraints of `action`, or,
+// for a pod with none, the system defaults with the default selector.
+fn get_constraints(pod: &Pod, cluster: &ClusterView, action: &str) -> Vec<Constraint> {
+    if !pod.spec.topology_spread_constraints.is_empty() {
+        return filter_topology_spread_constraints(
+            &pod.spec.topology_spread_constraints,
+            &pod.metadata.labels,
+            action,
+        );
+    }
+    if action != SCHEDULE_ANYWAY {
+        return Vec::new();
+    }
+    let selector = default_selector(pod, cluster);
+    if selector.is_empty() {
+        return Vec::new();
+    }
+    SYSTEM_DEFAULT_CONSTRAINTS
+        .iter()
+        .map(|&(key, max_skew)| Constraint {
+            max_skew,
+            topology_key: key.into(),
+            selector: Some(selector.clone()),
+            min_domains: 1,
+            node_affinity_honor: true,
+            node_taints_honor: false,
+        })
+        .collect()
+}
+
+/// `nodeLabelsMatchSpreadConstraints`: the node has every topology key.
+fn node_labels_match_spread_constraints(
+    labels: &BTreeMap<String, String>,
+    constraints: &[Constraint],
+) -> bool {
+    constraints
+        .iter()
+        .all(|c| labels.contains_key(&c.topology_key))
+}
+
+/// `countPodsMatchSelector`: terminating pods and other namespaces do not count.
+fn count_pods_match_selector(node: &NodeInfo, c: &Constraint, namespace: &str) -> i64 {
+    node.pods
+        .values()
+        .filter(|p| {
+            p.metadata.deletion_timestamp.is_none()
+                && p.metadata.namespace == namespace
+                && c.matches(&p.metadata.labels)
+        })
+        .count() as i64
+}
+
+/// `preFilterState`: per constraint, the matching pods per topology value. (Upstream also
+/// keeps two "critical paths" for preemption; only their minimum is read here.)
+struct PreFilterState {
+    constraints: Vec<Constraint>,
+    tp_value_to_match_num: Vec<BTreeMap<String, i64>>,
+}
+
+impl PreFilterState {
+    /// `minMatchNum`: the global minimum, or 0 while fewer than `minDomains` domains exist.
+    fn min_match_num(&self, i: usize) -> i64 {
+        let counts = &self.tp_value_to_match_num[i];
+        if (counts.len() as i64) < i64::from(self.constraints[i].min_domains) {
+            return 0;
+        }
+        counts.values().copied().min().unwrap_or(0)
+    }
+}
+
+// `calPreFilterState`.
+fn cal_pre_filter_state(pod: &Pod, cluster: &ClusterView) -> PreFilterState {
+    let constraints = get_constraints(pod, cluster, DO_NOT_SCHEDULE);
+    if constraints.is_empty() {
+        return PreFilterState {
+            constraints,
+            tp_value_to_match_num: Vec::new(),
+        };
+    }
+    let mut counts = vec![BTreeMap::new(); constraints.len()];
+    let required = RequiredNodeAffinity::of(&pod.spec);
+    for info in &cluster.nodes {
+        let node = info.node();
+        if !node_labels_match_spread_constraints(&node.metadata.labels, &constraints) {
+            continue;
+        }
+        for (i, c) in constraints.iter().enumerate() {
+            if !c.match_node_inclusion_policies(pod, node, &required) {
+                continue;
+            }
+            let value = node.metadata.labels[&c.topology_key].clone();
+            let n = count_pods_match_selector(info, c, &pod.metadata.namespace);
+            *counts[i].entry(value).or_insert(0) += n;
+        }
+    }
+    PreFilterState {
+        constraints,
+        tp_value_to_match_num: counts,
+    }
+}
+
+const EVENTS: &[ClusterEvent] = &[
+    ClusterEvent::new(EventResource::Pod, ActionType::ALL),
+    ClusterEvent::new(
+        EventResource::Node,
+        ActionType::ADD
+            .or(ActionType::DELETE)
+            .or(ActionType::UPDATE_NODE_LABEL)
+            .or(ActionType::UPDATE_NODE_TAINT),
+    ),
+];
+
+impl Plugin for PodTopologySpread {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    // `PodTopologySpread.PreFilter`.
+    fn pre_filter(&self, state: &CycleState, pod: &Pod) -> PreFilterResult {
+        let s = cal_pre_filter_state(pod, &state.cluster);
+        if s.constraints.is_empty() {
+            return PreFilterResult::Skip;
+        }
+        state.write(PRE_FILTER_STATE_KEY, s);
+        PreFilterResult::AllNodes
+    }
+
+    // `PodTopologySpread.Filter`: `matchNum + selfMatch - minMatchNum <= maxSkew` for every
+    // hard constraint.
+    fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
+        let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE_KEY) else {
+            return Ok(());
+        };
+        let labels = &node.node().metadata.labels;
+        for (i, c) in s.constraints.iter().enumerate() {
+            let Some(value) = labels.get(&c.topology_key) else {
+                return Err(Rejection::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH));
+            };
+            let min = s.min_match_num(i);
+            let self_match = i64::from(c.matches(&pod.metadata.labels));
+            let match_num = s.tp_value_to_match_num[i].get(value).copied().unwrap_or(0);
+            if match_num + self_match - min > i64::from(c.max_skew) {
+                return Err(Rejection::unschedulable(vec![
+                    ERR_REASON_CONSTRAINTS_NOT_MATCH.into(),
+                ]));
+            }
+        }
+        Ok(())
+    }
+
+    // `PreScore` + `Score` + `NormalizeScore` over the soft constraints.
+    fn score(&self, state: &CycleState, pod: &Pod, nodes: &[&NodeInfo]) -> Option<Vec<i64>> {
+        let all_nodes = &state.cluster.nodes;
+        if all_nodes.is_empty() {
+            return None;
+        }
+        // Only the pod's own constraints require every topology label (system defaults let
+        // nodes without a zone label still spread by hostname).
+        let require_all = !pod.spec.topology_spread_constraints.is_empty();
+        let constraints = get_constraints(pod, &state.cluster, SCHEDULE_ANYWAY);
+        if constraints.is_empty() {
+            return None;
+        }
+        let ns = &pod.metadata.namespace;
+        let label = |n: &Node, key: &str| {
+            n.metadata
+                .labels
+                .get(key)
+                .map_or(String::new(), String::clone)
+        };
+        // `initPreScoreState`.
+        let mut ignored: BTreeSet<&str> = BTreeSet::new();
+        let mut counts: Vec<BTreeMap<String, i64>> = vec![BTreeMap::new(); constraints.len()];
+        for n in nodes {
+            let node = n.node();
+            if require_all
+                && !node_labels_match_spread_constraints(&node.metadata.labels, &constraints)
+            {
+                ignored.insert(&n.name);
+                continue;
+            }
+            for (i, c) in constraints.iter().enumerate() {
+                if c.topology_key != LABEL_HOSTNAME {
+                    counts[i].entry(label(node, &c.topology_key)).or_insert(0);
+                }
+            }
+        }
+        let weights: Vec<f64> = constraints
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let size = if c.topology_key == LABEL_HOSTNAME {
+                    nodes.len() - ignored.len()
+                } else {
+                    counts[i].len()
+                };
+                topology_normalizing_weight(size)
+            })
+            .collect();
+        // `PreScore`: matching pods per domain, over every node.
+        let required = RequiredNodeAffinity::of(&pod.spec);
+        for info in all_nodes {
+            let node = info.node();
+            if require_all
+                && !node_labels_match_spread_constraints(&node.metadata.labels, &constraints)
+            {
+                continue;
+            }
+            for (i, c) in constraints.iter().enumerate() {
+                if !c.match_node_inclusion_policies(pod, node, &required) {
+                    continue;
+                }
+                if let Some(n) = counts[i].get_mut(&label(node, &c.topology_key)) {
+                    *n += count_pods_match_selector(info, c, ns);
+                }
+            }
+        }
+        // `Score`.
+        let raw: Vec<Option<i64>> = nodes
+            .iter()
+            .map(|n| {
+                if ignored.contains(n.name.as_str()) {
+                    return None;
+                }
+                let labels = &n.node().metadata.labels;
+                let mut score = 0.0;
+                for (i, c) in constraints.iter().enumerate() {
+                    let Some(value) = labels.get(&c.topology_key) else {
+                        continue;
+                    };
+                    let cnt = if c.topology_key == LABEL_HOSTNAME {
+                        count_pods_match_selector(n, c, ns)
+                    } else {
+                        counts[i].get(value).copied().unwrap_or(0)
+                    };
+                    score += score_for_count(cnt, c.max_skew, weights[i]);
+                }
+                Some(score.round() as i64)
+            })
+            .collect();
+        // `NormalizeScore`: the fewer matching pods, the higher the score.
+        let valid = raw.iter().flatten();
+        let min = valid.clone().copied().min().unwrap_or(i64::MAX);
+        let max = valid.copied().max().unwrap_or(0).max(0);
+        Some(
+            raw.into_iter()
+                .map(|s| match s {
+                    None => 0,
+                    Some(_) if max == 0 => MAX_NODE_SCORE,
+                    Some(s) => MAX_NODE_SCORE * (max + min - s) / max,
+                })
+                .collect(),
+        )
+    }
+
+    fn events_to_register(&self) -> &'static [ClusterEvent] {
+        EVENTS
+    }
+
+    // `isSchedulableAfterPodChange` / `isSchedulableAfterNodeChange`. The hints read only the
+    // pod's own hard constraints (system defaults are soft and never reject).
+    fn queueing_hint(
+        &self,
+        pod: &Pod,
+        _: &ClusterEvent,
+        old: Option<&AnyObject>,
+        new: Option<&AnyObject>,
+    ) -> QueueingHint {
+        let constraints = get_constraints(pod, &ClusterView::default(), DO_NOT_SCHEDULE);
+        let queue = match (old, new) {
+            (Some(AnyObject::Node(_)), _) | (_, Some(AnyObject::Node(_))) => {
+                node_change_hint(&constraints, as_node(old), as_node(new))
+            }
+            _ => pod_change_hint(pod, &constraints, as_pod(old), as_pod(new)),
+        };
+        if queue {
+            QueueingHint::Queue
+        } else {
+            QueueingHint::QueueSkip
+        }
+    }
+}
+
+fn as_node(o: Option<&AnyObject>) -> Option<&Rc<Node>> {
+    match o {
+        Some(AnyObject::Node(n)) => Some(n),
+        _ => None,
+    }
+}
+
+fn as_pod(o: Option<&AnyObject>) -> Option<&Rc<Pod>> {
+    match o {
+        Some(AnyObject::Pod(p)) => Some(p),
+        _ => None,
+    }
+}
+
+/// `involvedInTopologySpreading`.
+fn involved(changed: &Pod, pod: &Pod) -> bool {
+    changed.metadata.uid == pod.metadata.uid
+        || (!changed.spec.node_name.is_empty()
+            && changed.metadata.namespace == pod.metadata.namespace)
+}
+
+// `isSchedulableAfterPodChange`.
+fn pod_change_hint(
+    pod: &Pod,
+    constraints: &[Constraint],
+    old: Option<&Rc<Pod>>,
+    new: Option<&Rc<Pod>>,
+) -> bool {
+    if new.is_some_and(|p| !involved(p, pod)) || old.is_some_and(|p| !involved(p, pod)) {
+        return false;
+    }
+    match (old, new) {
+        (Some(o), Some(n)) => {
+            if o.metadata.deletion_timestamp.is_none() && n.metadata.deletion_timestamp.is_some() {
+                return true;
+            }
+            constraints
+                .iter()
+                .any(|c| c.matches(&o.metadata.labels) != c.matches(&n.metadata.labels))
+        }
+        (Some(p), None) | (None, Some(p)) => {
+            constraints.iter().any(|c| c.matches(&p.metadata.labels))
+        }
+        (None, None) => true,
+    }
+}
+
+// `isSchedulableAfterNodeChange`.
+fn node_change_hint(
+    constraints: &[Constraint],
+    old: Option<&Rc<Node>>,
+    new: Option<&Rc<Node>>,
+) -> bool {
+    let matching = |n: &Node| node_labels_match_spread_constraints(&n.metadata.labels, constraints);
+    match (old, new) {
+        (Some(o), Some(n)) => {
+            let (om, nm) = (matching(o), matching(n));
+            if om != nm {
+                return true;
+            }
+            let labels_changed = constraints.iter().any(|c| {
+                o.metadata.labels.get(&c.topology_key) != n.metadata.labels.get(&c.topology_key)
+            });
+            nm && (labels_changed || o.spec.taints != n.spec.taints)
+        }
+        (None, Some(n)) => matching(n),
+        (Some(o), None) => matching(o),
+        (None, None) => true,
+    }
+}
+
+/// `topologyNormalizingWeight`: `ln(size + 2)`, computed with `libm` so that every
+/// platform rounds alike.
+fn topology_normalizing_weight(size: usize) -> f64 {
+    libm::log(size as f64 + 2.0)
+}
+
+/// `scoreForCount`.
+fn score_for_count(cnt: i64, max_skew: i32, weight: f64) -> f64 {
+    cnt as f64 * weight + f64::from(max_skew - 1)
+}
+
+#[cfg(test)]
+mod tests;

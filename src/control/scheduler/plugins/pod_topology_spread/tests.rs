@@ -1,0 +1,340 @@
+//! PodTopologySpread table tests, after upstream's `filtering_test.go` and `scoring_test.go`.
+
+use super::*;
+use crate::api::{Service, StatefulSet};
+use crate::control::scheduler::plugins::testing::{info, node, pod, taint};
+
+fn zoned(name: &str, zone: &str) -> Node {
+    let mut n = node(name, "4", "8Gi");
+    n.metadata.labels.insert(LABEL_ZONE.into(), zone.into());
+    n
+}
+
+fn web(name: &str) -> Pod {
+    let mut p = pod(name, &[]);
+    p.metadata.labels.insert("app".into(), "web".into());
+    p
+}
+
+fn spread(key: &str, max_skew: i32, when: &str) -> TopologySpreadConstraint {
+    TopologySpreadConstraint {
+        max_skew,
+        topology_key: key.into(),
+        when_unsatisfiable: when.into(),
+        label_selector: Some(LabelSelector {
+            match_labels: [("app".to_string(), "web".to_string())].into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn with_constraints(name: &str, c: Vec<TopologySpreadConstraint>) -> Pod {
+    let mut p = web(name);
+    p.spec.topology_spread_constraints = c;
+    p
+}
+
+/// A cycle state over `nodes` (each with the pods given), after PreFilter ran.
+fn prepared(p: &Pod, nodes: Vec<(Node, Vec<Pod>)>) -> (CycleState, Vec<NodeInfo>, PreFilterResult) {
+    let infos: Vec<NodeInfo> = nodes.into_iter().map(|(n, pods)| info(n, &pods)).collect();
+    let state = CycleState::new(p).with_cluster(ClusterView {
+        nodes: infos.iter().cloned().map(Rc::new).collect(),
+        ..Default::default()
+    });
+    let pre = PodTopologySpread.pre_filter(&state, p);
+    (state, infos, pre)
+}
+
+fn verdicts(state: &CycleState, p: &Pod, infos: &[NodeInfo]) -> Vec<Result<(), String>> {
+    infos
+        .iter()
+        .map(|n| {
+            PodTopologySpread
+                .filter(state, p, n)
+                .map_err(|r| r.message())
+        })
+        .collect()
+}
+
+const NOT_MATCH: &str = "node(s) didn't match pod topology spread constraints";
+
+#[test]
+fn max_skew_one_across_zones_keeps_domains_even() {
+    let p = with_constraints("p", vec![spread(LABEL_ZONE, 1, "DoNotSchedule")]);
+    let (state, infos, pre) = prepared(
+        &p,
+        vec![
+            (zoned("a1", "a"), vec![web("w0")]),
+            (zoned("b1", "b"), vec![web("w1")]),
+            (zoned("c1", "c"), vec![]),
+        ],
+    );
+    assert_eq!(pre, PreFilterResult::AllNodes);
+    assert_eq!(
+        verdicts(&state, &p, &infos),
+        vec![Err(NOT_MATCH.into()), Err(NOT_MATCH.into()), Ok(())]
+    );
+}
+
+#[test]
+fn tainted_zone_still_counts_as_a_domain_unless_taints_are_honored() {
+    let mut c1 = zoned("c1", "c");
+    c1.spec.taints = vec![taint("node.kubernetes.io/unreachable", "", "NoSchedule")];
+    let nodes = || {
+        vec![
+            (zoned("a1", "a"), vec![web("w0")]),
+            (zoned("b1", "b"), vec![web("w1")]),
+            (c1.clone(), vec![]),
+        ]
+    };
+    // nodeTaintsPolicy Ignore (the default): zone c is a domain with 0 pods, so a third
+    // replica may not go to a or b. (TaintToleration is what keeps it off c1.)
+    let p = with_constraints("p", vec![spread(LABEL_ZONE, 1, "DoNotSchedule")]);
+    let (state, infos, _) = prepared(&p, nodes());
+    let v = verdicts(&state, &p, &infos);
+    assert_eq!(v[..2], [Err(NOT_MATCH.into()), Err(NOT_MATCH.into())]);
+    // Honor: zone c is no domain, the minimum is 1, a and b may take it.
+    let mut honor = spread(LABEL_ZONE, 1, "DoNotSchedule");
+    honor.node_taints_policy = Some("Honor".into());
+    let p = with_constraints("p", vec![honor]);
+    let (state, infos, _) = prepared(&p, nodes());
+    assert_eq!(verdicts(&state, &p, &infos)[..2], [Ok(()), Ok(())]);
+}
+
+#[test]
+fn node_affinity_policy_honor_leaves_unselected_nodes_out_of_the_domains() {
+    let mut p = with_constraints("p", vec![spread(LABEL_ZONE, 1, "DoNotSchedule")]);
+    p.spec.node_selector.insert("disk".into(), "ssd".into());
+    let mut a1 = zoned("a1", "a");
+    a1.metadata.labels.insert("disk".into(), "ssd".into());
+    let mut b1 = zoned("b1", "b");
+    b1.metadata.labels.insert("disk".into(), "ssd".into());
+    // c1 lacks the label: with Honor its zone is no domain, so the minimum is 1.
+    let nodes = vec![
+        (a1, vec![web("w0"), web("w1")]),
+        (b1, vec![web("w2")]),
+        (zoned("c1", "c"), vec![]),
+    ];
+    let (state, infos, _) = prepared(&p, nodes.clone());
+    assert_eq!(
+        verdicts(&state, &p, &infos)[..2],
+        [Err(NOT_MATCH.into()), Ok(())]
+    );
+    let mut ignore = spread(LABEL_ZONE, 1, "DoNotSchedule");
+    ignore.node_affinity_policy = Some("Ignore".into());
+    p.spec.topology_spread_constraints = vec![ignore];
+    let (state, infos, _) = prepared(&p, nodes);
+    assert_eq!(
+        verdicts(&state, &p, &infos)[..2],
+        [Err(NOT_MATCH.into()), Err(NOT_MATCH.into())]
+    );
+}
+
+#[test]
+fn missing_topology_label_is_unresolvable() {
+    let p = with_constraints("p", vec![spread(LABEL_ZONE, 1, "DoNotSchedule")]);
+    let (state, infos, _) = prepared(
+        &p,
+        vec![(zoned("a1", "a"), vec![]), (node("x1", "4", "8Gi"), vec![])],
+    );
+    let err = PodTopologySpread.filter(&state, &p, &infos[1]).unwrap_err();
+    assert_eq!(
+        err.code,
+        crate::control::scheduler::framework::Code::UnschedulableAndUnresolvable
+    );
+    assert_eq!(
+        err.reasons,
+        vec!["node(s) didn't match pod topology spread constraints (missing required label)"]
+    );
+}
+
+#[test]
+fn min_domains_treats_the_global_minimum_as_zero() {
+    let mut c = spread(LABEL_ZONE, 1, "DoNotSchedule");
+    c.min_domains = Some(3);
+    let p = with_constraints("p", vec![c]);
+    // Two domains with one pod each: without minDomains the minimum is 1 and both fit.
+    let (state, infos, _) = prepared(
+        &p,
+        vec![
+            (zoned("a1", "a"), vec![web("w0")]),
+            (zoned("b1", "b"), vec![web("w1")]),
+        ],
+    );
+    assert_eq!(
+        verdicts(&state, &p, &infos),
+        vec![Err(NOT_MATCH.into()), Err(NOT_MATCH.into())]
+    );
+}
+
+#[test]
+fn terminating_pods_and_other_namespaces_are_not_counted() {
+    let p = with_constraints("p", vec![spread(LABEL_ZONE, 1, "DoNotSchedule")]);
+    let mut leaving = web("w0");
+    leaving.metadata.deletion_timestamp = Some(crate::api::Timestamp::default());
+    let mut elsewhere = web("w1");
+    elsewhere.metadata.namespace = "other".into();
+    let (state, infos, _) = prepared(
+        &p,
+        vec![
+            (zoned("a1", "a"), vec![leaving, elsewhere]),
+            (zoned("b1", "b"), vec![]),
+        ],
+    );
+    assert_eq!(verdicts(&state, &p, &infos), vec![Ok(()), Ok(())]);
+}
+
+#[test]
+fn match_label_keys_narrow_the_selector_to_the_pods_revision() {
+    let mut c = spread(LABEL_ZONE, 1, "DoNotSchedule");
+    c.match_label_keys = vec!["controller-revision-hash".into()];
+    let mut p = with_constraints("p", vec![c]);
+    p.metadata
+        .labels
+        .insert("controller-revision-hash".into(), "v2".into());
+    let mut old = web("w0");
+    old.metadata
+        .labels
+        .insert("controller-revision-hash".into(), "v1".into());
+    // The old revision's pod in zone a does not count against the new one.
+    let (state, infos, _) = prepared(
+        &p,
+        vec![(zoned("a1", "a"), vec![old]), (zoned("b1", "b"), vec![])],
+    );
+    assert_eq!(verdicts(&state, &p, &infos), vec![Ok(()), Ok(())]);
+}
+
+#[test]
+fn pods_without_hard_constraints_skip_the_filter() {
+    let p = web("p");
+    let (_, _, pre) = prepared(&p, vec![(zoned("a1", "a"), vec![])]);
+    assert_eq!(pre, PreFilterResult::Skip);
+    let soft = with_constraints("p", vec![spread(LABEL_ZONE, 1, "ScheduleAnyway")]);
+    let (_, _, pre) = prepared(&soft, vec![(zoned("a1", "a"), vec![])]);
+    assert_eq!(pre, PreFilterResult::Skip);
+}
+
+fn stateful_set_pod(name: &str) -> Pod {
+    let mut p = web(name);
+    p.metadata
+        .owner_references
+        .push(crate::api::OwnerReference {
+            api_version: "apps/v1".into(),
+            kind: "StatefulSet".into(),
+            name: "web".into(),
+            uid: "set-uid".into(),
+            controller: Some(true),
+            block_owner_deletion: Some(true),
+        });
+    p
+}
+
+fn web_set() -> Rc<StatefulSet> {
+    let mut set = StatefulSet::default();
+    set.metadata.namespace = "default".into();
+    set.metadata.name = "web".into();
+    set.spec.selector.match_labels = [("app".to_string(), "web".to_string())].into();
+    Rc::new(set)
+}
+
+#[test]
+fn system_default_spread_is_soft_and_prefers_emptier_nodes() {
+    let p = stateful_set_pod("web-1");
+    let infos = [
+        info(zoned("a1", "a"), &[stateful_set_pod("web-0")]),
+        info(zoned("a2", "a"), &[]),
+    ];
+    let cluster = ClusterView {
+        nodes: infos.iter().cloned().map(Rc::new).collect(),
+        services: vec![],
+        stateful_sets: vec![web_set()],
+    };
+    let state = CycleState::new(&p).with_cluster(cluster);
+    // Soft: nothing to filter.
+    assert_eq!(
+        PodTopologySpread.pre_filter(&state, &p),
+        PreFilterResult::Skip
+    );
+    // hostname (maxSkew 3, weight ln 4) + zone (maxSkew 5, weight ln 3): a1 scores
+    // round(1·1.386 + 2 + 1·1.099 + 4) = 8, a2 round(0 + 2 + 1.099 + 4) = 7; normalised
+    // 100·(8+7-8)/8 = 87 and 100.
+    let scores = PodTopologySpread.score(&state, &p, &[&infos[0], &infos[1]]);
+    assert_eq!(scores, Some(vec![87, 100]));
+    // A pod that no Service or StatefulSet selects gets no default constraints.
+    let lone = web("lone");
+    let empty = CycleState::new(&lone).with_cluster(ClusterView {
+        nodes: state.cluster.nodes.clone(),
+        ..Default::default()
+    });
+    assert_eq!(PodTopologySpread.score(&empty, &lone, &[&infos[0]]), None);
+}
+
+#[test]
+fn default_selector_ands_services_and_stateful_sets() {
+    let p = stateful_set_pod("web-0");
+    let mut svc = Service::default();
+    svc.metadata.namespace = "default".into();
+    svc.spec.selector = [("app".to_string(), "web".to_string())].into();
+    let mut other = Service::default();
+    other.metadata.namespace = "default".into();
+    other.spec.selector = [("app".to_string(), "db".to_string())].into();
+    let cluster = ClusterView {
+        nodes: vec![],
+        services: vec![Rc::new(svc), Rc::new(other)],
+        stateful_sets: vec![web_set()],
+    };
+    let sel = default_selector(&p, &cluster);
+    assert_eq!(sel.match_labels.len(), 1);
+    assert_eq!(sel.match_expressions.len(), 1);
+    assert!(sel.matches(&p.metadata.labels));
+}
+
+#[test]
+fn soft_zone_spread_scores_the_empty_zone_highest() {
+    let p = with_constraints("p", vec![spread(LABEL_ZONE, 1, "ScheduleAnyway")]);
+    let infos = [
+        info(zoned("a1", "a"), &[web("w0"), web("w1")]),
+        info(zoned("b1", "b"), &[web("w2")]),
+        info(zoned("c1", "c"), &[]),
+    ];
+    let state = CycleState::new(&p).with_cluster(ClusterView {
+        nodes: infos.iter().cloned().map(Rc::new).collect(),
+        ..Default::default()
+    });
+    // weight ln 5 = 1.609: raw 3, 2, 0 → 100·(3+0-s)/3.
+    let scores = PodTopologySpread
+        .score(&state, &p, &[&infos[0], &infos[1], &infos[2]])
+        .unwrap();
+    assert_eq!(scores, vec![0, 33, 100]);
+}
+
+#[test]
+fn requeue_on_matching_pod_changes_and_relevant_node_changes() {
+    let p = with_constraints("p", vec![spread(LABEL_ZONE, 1, "DoNotSchedule")]);
+    let mut assigned = web("w0");
+    assigned.spec.node_name = "a1".into();
+    let ev = ClusterEvent::ASSIGNED_POD_DELETE;
+    let gone = AnyObject::Pod(Rc::new(assigned.clone()));
+    assert_eq!(
+        PodTopologySpread.queueing_hint(&p, &ev, Some(&gone), None),
+        QueueingHint::Queue
+    );
+    let mut stranger = pod("x", &[]);
+    stranger.spec.node_name = "a1".into();
+    let stranger = AnyObject::Pod(Rc::new(stranger));
+    assert_eq!(
+        PodTopologySpread.queueing_hint(&p, &ev, Some(&stranger), None),
+        QueueingHint::QueueSkip
+    );
+    let added = AnyObject::Node(Rc::new(zoned("d1", "d")));
+    let unlabelled = AnyObject::Node(Rc::new(node("x1", "1", "1Gi")));
+    assert_eq!(
+        PodTopologySpread.queueing_hint(&p, &ClusterEvent::NODE_ADD, None, Some(&added)),
+        QueueingHint::Queue
+    );
+    assert_eq!(
+        PodTopologySpread.queueing_hint(&p, &ClusterEvent::NODE_ADD, None, Some(&unlabelled)),
+        QueueingHint::QueueSkip
+    );
+}
