@@ -196,11 +196,9 @@ impl Cache {
     ///
     /// [`ClusterView`]: super::framework::ClusterView
     pub fn shared_snapshot(&self) -> Vec<Rc<NodeInfo>> {
-        self.nodes
-            .values()
-            .filter(|n| n.has_node())
-            .map(Rc::clone)
-            .collect()
+        let mut out = Vec::with_capacity(self.nodes.len());
+        out.extend(self.nodes.values().filter(|n| n.has_node()).map(Rc::clone));
+        out
     }
 
     pub fn get(&self, node: &str) -> Option<&NodeInfo> {

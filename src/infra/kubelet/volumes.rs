@@ -348,25 +348,44 @@ impl Kubelet {
         if attached == self.env.volumes.attached {
             return;
         }
-        self.env.volumes.attached = attached;
-        self.reconcile_volumes(cache, ctx);
+        let old = std::mem::replace(&mut self.env.volumes.attached, attached);
+        let changed: BTreeSet<String> = old
+            .symmetric_difference(&self.env.volumes.attached)
+            .cloned()
+            .collect();
+        self.reconcile_volumes(&changed, cache, ctx);
     }
 
-    /// The volume manager's reconciler pass: start what can start, then let waiting pods
-    /// look again.
-    fn reconcile_volumes(&mut self, cache: &Tables, ctx: &mut KCtx<'_>) {
+    /// The volume manager's reconciler pass over the pod volumes whose attachable volume is
+    /// in `changed`: start what can start, then let the pods waiting for them look again.
+    fn reconcile_volumes(
+        &mut self,
+        changed: &BTreeSet<String>,
+        cache: &Tables,
+        ctx: &mut KCtx<'_>,
+    ) {
+        if changed.is_empty() {
+            return;
+        }
         let keys: Vec<(String, String)> = self
             .env
             .volumes
             .pods
             .iter()
-            .flat_map(|(uid, v)| v.keys().map(move |pv| (uid.clone(), pv.clone())))
+            .flat_map(|(uid, v)| {
+                v.iter()
+                    .filter(|(_, pv)| pv.unique.as_ref().is_some_and(|u| changed.contains(u)))
+                    .map(move |(pv, _)| (uid.clone(), pv.clone()))
+            })
             .collect();
-        for (uid, pv) in keys {
-            reconcile_one(&mut self.env, &uid, &pv, ctx);
+        for (uid, pv) in &keys {
+            reconcile_one(&mut self.env, uid, pv, ctx);
         }
         self.env.arm_status_sync(ctx);
-        self.wake_waiting_pods(None, cache, ctx);
+        let uids: BTreeSet<String> = keys.into_iter().map(|(uid, _)| uid).collect();
+        for uid in uids {
+            self.wake_waiting_pods(Some(&uid), cache, ctx);
+        }
     }
 
     /// Pods waiting for their volumes (all, or one) look again.
@@ -446,8 +465,15 @@ impl Kubelet {
                     return;
                 }
                 self.env.volumes.status_sync_at = None;
+                let before = self.env.volumes.reported_in_use.clone();
                 self.sync_node_status(ctx);
-                self.reconcile_volumes(cache, ctx);
+                let changed: BTreeSet<String> = before
+                    .symmetric_difference(&self.env.volumes.reported_in_use)
+                    .cloned()
+                    .collect();
+                self.reconcile_volumes(&changed, cache, ctx);
+                // The in-use list may have to change again (volumes added meanwhile).
+                self.env.arm_status_sync(ctx);
             }
             VolumeTimer::WaitPoll { pod, wait } => {
                 if let Some(w) = worker_at(&mut self.pods, &pod)
@@ -803,8 +829,10 @@ impl PodWorker {
                 line.clone(),
             );
             self.waiting_note = Some(line);
+            // The status `SyncPod` writes before it waits (Pending, `ContainerCreating`);
+            // it does not change while the pod waits.
+            self.publish_status(env, ctx);
         }
-        self.publish_status(env, ctx);
         false
     }
 

@@ -258,7 +258,12 @@ impl Plugin for InterPodAffinity {
                 if has_required_anti_affinity(existing) {
                     for t in required_anti_affinity_terms(existing) {
                         if t.matches(pod) {
-                            add(&mut s.existing_anti_affinity_counts, node, t.topology_key(), 1);
+                            add(
+                                &mut s.existing_anti_affinity_counts,
+                                node,
+                                t.topology_key(),
+                                1,
+                            );
                         }
                     }
                 }

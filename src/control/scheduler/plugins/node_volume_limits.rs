@@ -148,7 +148,10 @@ impl Plugin for NodeVolumeLimits {
         if let Some(vas) = index.attachments_of(node_name) {
             for pv_name in vas.keys() {
                 if let Some(csi) = index.volume(pv_name).and_then(|v| v.spec.csi.as_ref()) {
-                    attached.insert((csi.driver.as_str(), Cow::Borrowed(csi.volume_handle.as_str())));
+                    attached.insert((
+                        csi.driver.as_str(),
+                        Cow::Borrowed(csi.volume_handle.as_str()),
+                    ));
                 }
             }
         }

@@ -1,8 +1,8 @@
 //! InterPodAffinity table tests, after upstream's `filtering_test.go` and `scoring_test.go`.
 
 use super::*;
-use crate::api::node::well_known::{LABEL_HOSTNAME, LABEL_ZONE};
 use crate::api::LabelSelector;
+use crate::api::node::well_known::{LABEL_HOSTNAME, LABEL_ZONE};
 use crate::api::scheduling::{Affinity, WeightedPodAffinityTerm};
 use crate::control::scheduler::framework::{ClusterView, Code};
 use crate::control::scheduler::plugins::testing::{info, node, pod};
