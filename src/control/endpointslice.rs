@@ -98,7 +98,12 @@ impl Controller for EndpointSliceController {
             }
             AnyObject::EndpointSlice(slice) if ev.removed && managed_by_us(slice) => {
                 if let Some(svc) = slice.service_name() {
-                    q.add(ObjectKey::new(&slice.metadata.namespace, svc));
+                    let key = ObjectKey::new(&slice.metadata.namespace, svc);
+                    // A slice deleted by someone else no longer awaits our write's echo.
+                    if let Some(tracked) = self.tracker.get_mut(&key) {
+                        tracked.remove(&slice.metadata.name);
+                    }
+                    q.add(key);
                 }
             }
             _ => {}

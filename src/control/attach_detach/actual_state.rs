@@ -50,6 +50,8 @@ struct NodeToUpdate {
 pub struct ActualState {
     volumes: BTreeMap<String, AttachedVolume>,
     nodes_to_update: BTreeMap<String, NodeToUpdate>,
+    /// Volumes whose entries were added, changed or removed since the reconciler looked.
+    pub(super) changed: BTreeSet<String>,
 }
 
 impl ActualState {
@@ -64,6 +66,7 @@ impl ActualState {
     }
 
     fn add_volume_node(&mut self, volume: &str, spec: &VolumeSpec, node: &str, attached: bool) {
+        self.changed.insert(volume.to_string());
         let v = self
             .volumes
             .entry(volume.to_string())
@@ -87,6 +90,7 @@ impl ActualState {
 
     /// `MarkVolumeAsDetached` (`DeleteVolumeNode`).
     pub fn mark_detached(&mut self, volume: &str, node: &str) {
+        self.changed.insert(volume.to_string());
         if let Some(v) = self.volumes.get_mut(volume) {
             v.nodes.remove(node);
             if v.nodes.is_empty() {
@@ -118,26 +122,17 @@ impl ActualState {
             .collect()
     }
 
-    /// `GetAttachedVolumes` restricted to the (volume, node) entries `keep` selects; only
-    /// those are cloned (a pass looks at every entry and acts on few).
-    pub fn attached_volumes_where(
-        &self,
-        mut keep: impl FnMut(&str, &str) -> bool,
-    ) -> Vec<(String, String, VolumeSpec, NodeAttachedTo)> {
-        let mut out = Vec::new();
-        for (v, a) in &self.volumes {
-            for (n, s) in &a.nodes {
-                if keep(v, n) {
-                    out.push((v.clone(), n.clone(), a.spec.clone(), s.clone()));
-                }
-            }
-        }
-        out
+    /// The entry of `volume` on `node`, with the volume's spec.
+    pub fn get(&self, volume: &str, node: &str) -> Option<(&VolumeSpec, &NodeAttachedTo)> {
+        let v = self.volumes.get(volume)?;
+        Some((&v.spec, v.nodes.get(node)?))
     }
 
-    /// When the reconciler first saw the entry undesired, if it has.
-    pub fn detach_requested(&self, volume: &str, node: &str) -> Option<SimTime> {
-        self.volumes.get(volume)?.nodes.get(node)?.detach_requested
+    /// Nodes `volume` is (possibly) attached to.
+    pub fn nodes_of(&self, volume: &str) -> Vec<String> {
+        self.volumes
+            .get(volume)
+            .map_or_else(Vec::new, |v| v.nodes.keys().cloned().collect())
     }
 
     /// `GetNodesForAttachedVolume`: nodes the volume is confirmed attached to.

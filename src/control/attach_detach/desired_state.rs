@@ -29,6 +29,10 @@ pub struct DesiredState {
     nodes: BTreeMap<String, BTreeMap<String, VolumeToAttach>>,
     /// Per pod uid: the (volume, node) entries it holds.
     pods: BTreeMap<String, BTreeSet<(String, String)>>,
+    /// (node, volume) entries added or given a new pod since the reconciler last looked.
+    pub(super) added: BTreeSet<(String, String)>,
+    /// (volume, node) entries removed since the reconciler last looked.
+    pub(super) removed: BTreeSet<(String, String)>,
 }
 
 impl DesiredState {
@@ -49,21 +53,18 @@ impl DesiredState {
         self.nodes.get(node).is_some_and(|v| v.contains_key(volume))
     }
 
-    /// `GetVolumesToAttach` restricted to the entries `keep` selects (node, volume, entry);
-    /// only those are cloned.
-    pub fn volumes_to_attach_where(
-        &self,
-        mut keep: impl FnMut(&str, &str, &VolumeToAttach) -> bool,
-    ) -> Vec<(String, String, VolumeToAttach)> {
-        let mut out = Vec::new();
-        for (node, vols) in &self.nodes {
-            for (v, e) in vols {
-                if keep(node, v, e) {
-                    out.push((node.clone(), v.clone(), e.clone()));
-                }
-            }
-        }
-        out
+    /// The entry of `volume` on `node`.
+    pub fn get(&self, node: &str, volume: &str) -> Option<&VolumeToAttach> {
+        self.nodes.get(node)?.get(volume)
+    }
+
+    /// Nodes where `volume` is desired.
+    pub fn nodes_wanting(&self, volume: &str) -> Vec<String> {
+        self.nodes
+            .iter()
+            .filter(|(_, v)| v.contains_key(volume))
+            .map(|(n, _)| n.clone())
+            .collect()
     }
 
     /// `SetMultiAttachError`.
@@ -177,6 +178,9 @@ impl DesiredState {
             .scheduled_pods
             .insert(uid.to_string(), Rc::clone(pod))
             .is_none();
+        if new {
+            self.added.insert((node.to_string(), volume.to_string()));
+        }
         self.pods
             .entry(uid.to_string())
             .or_default()
@@ -193,6 +197,7 @@ impl DesiredState {
             e.scheduled_pods.remove(uid);
             if e.scheduled_pods.is_empty() {
                 vols.remove(volume);
+                self.removed.insert((volume.to_string(), node.to_string()));
             }
         }
     }

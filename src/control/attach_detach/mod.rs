@@ -99,6 +99,10 @@ pub struct AttachDetachController {
     dirty: bool,
     /// The earliest grid tick a time-based condition of the last pass needs.
     timed_wake: Option<SimTime>,
+    /// Desired (node, volume) entries the attach loop must look at (the rest are attached).
+    attention: std::collections::BTreeSet<(String, String)>,
+    /// Actual (volume, node) entries the detach loop must look at (the rest are desired).
+    detach_attention: std::collections::BTreeSet<(String, String)>,
 }
 
 impl AttachDetachController {
@@ -112,6 +116,8 @@ impl AttachDetachController {
             ops: Operations::default(),
             dirty: false,
             timed_wake: None,
+            attention: Default::default(),
+            detach_attention: Default::default(),
         }
     }
 }

@@ -210,14 +210,6 @@ impl Operations {
         self.entry(key).is_some_and(|e| e.pending)
     }
 
-    /// `IsOperationPending` without building a key.
-    pub fn pending_for(&self, volume: &str, node: &str, multi_attach_allowed: bool) -> bool {
-        let node = if multi_attach_allowed { node } else { "" };
-        self.find(volume, node)
-            .and_then(|k| self.entries.get(volume)?.get(k))
-            .is_some_and(|e| e.pending)
-    }
-
     /// `IsOperationSafeToRetry`.
     pub fn is_safe_to_retry(&self, key: &OpKey, name: OpName, now: SimTime) -> bool {
         let Some(e) = self.entry(key) else {

@@ -32,20 +32,32 @@ impl AttachDetachController {
     ) -> Option<SimTime> {
         let now = ctx.now;
         let mut wake = None;
-        let dsw = &self.dsw;
-        let undesired = self
-            .asw
-            .attached_volumes_where(|v, n| !dsw.volume_exists(v, n));
-        for (volume, node, spec, state) in undesired {
+        self.gather_attention();
+        let candidates: Vec<(String, String)> = self.detach_attention.iter().cloned().collect();
+        for (volume, node) in candidates {
+            let Some((spec, state)) = self.asw.get(&volume, &node) else {
+                self.detach_attention.remove(&(volume, node));
+                continue;
+            };
+            if self.dsw.volume_exists(&volume, &node) {
+                self.detach_attention.remove(&(volume, node));
+                continue;
+            }
+            let (spec, state) = (spec.clone(), state.clone());
             // No operation may be running or backing off for this volume (and node).
             let key = OpKey::new(&volume, &node, spec.multi_attach_allowed);
             if !self.ops.is_safe_to_retry(&key, OpName::Detach, now) {
-                if let Some(t) = self.ops.retry_after(&key) {
-                    wake = min_time(wake, Some(tick_after(t)));
+                match self.ops.retry_after(&key) {
+                    Some(t) => wake = min_time(wake, Some(tick_after(t))),
+                    // Running: its end changes the actual state, which brings it back.
+                    None => {
+                        self.detach_attention.remove(&(volume, node));
+                    }
                 }
                 continue;
             }
             if self.asw.attach_state(&volume, &node) == AttachState::Detached {
+                self.detach_attention.remove(&(volume, node));
                 continue;
             }
             let elapsed = self.asw.set_detach_request_time(&volume, &node, now);
@@ -106,10 +118,31 @@ impl AttachDetachController {
                 Ok(()) => {}
                 Err(_) => self.asw.add_volume_to_report_as_attached(&volume, &node),
             }
+            // Started (or refused): looked at again when the actual state changes.
+            self.detach_attention.remove(&(volume, node));
         }
         self.attach_desired_volumes(cache, ctx, &mut wake);
         self.asw.update_node_statuses(&self.actor, ctx);
         wake
+    }
+
+    /// Entries whose state may have changed since the last pass: the desired state's new
+    /// and removed entries, and every entry of a volume whose actual state changed.
+    fn gather_attention(&mut self) {
+        for (node, volume) in std::mem::take(&mut self.dsw.added) {
+            self.attention.insert((node, volume));
+        }
+        for (volume, node) in std::mem::take(&mut self.dsw.removed) {
+            self.detach_attention.insert((volume, node));
+        }
+        for volume in std::mem::take(&mut self.asw.changed) {
+            for node in self.dsw.nodes_wanting(&volume) {
+                self.attention.insert((node, volume.clone()));
+            }
+            for node in self.asw.nodes_of(&volume) {
+                self.detach_attention.insert((volume.clone(), node));
+            }
+        }
     }
 
     // Port of `attachDesiredVolumes`.
@@ -119,25 +152,25 @@ impl AttachDetachController {
         ctx: &mut Ctx<'_, ControlTimer>,
         wake: &mut Option<SimTime>,
     ) {
-        // Entries attached and not waiting to be detached need nothing: only the others
-        // are looked at below, exactly as the full loop would.
-        let (asw, ops) = (&self.asw, &self.ops);
-        let candidates = self.dsw.volumes_to_attach_where(|node, volume, e| {
-            if ops.pending_for(volume, node, e.spec.multi_attach_allowed) {
-                return false;
-            }
-            asw.attach_state(volume, node) != AttachState::Attached
-                || asw.detach_requested(volume, node).is_some()
-        });
-        for (node, volume, to_attach) in candidates {
+        // Only entries that may need work are looked at: new ones, those whose volume's
+        // actual state changed, and those blocked by a backoff. The others are attached and
+        // need nothing, as the full loop would find.
+        let candidates: Vec<(String, String)> = self.attention.iter().cloned().collect();
+        for (node, volume) in candidates {
+            let Some(to_attach) = self.dsw.get(&node, &volume).cloned() else {
+                self.attention.remove(&(node, volume));
+                continue;
+            };
             let multi = to_attach.spec.multi_attach_allowed;
             let key = OpKey::new(&volume, &node, multi);
             if self.ops.is_operation_pending(&key) {
+                self.attention.remove(&(node, volume));
                 continue;
             }
             if self.asw.attach_state(&volume, &node) == AttachState::Attached {
                 // Attached: wanted again, so any unmount wait starts over.
                 self.asw.reset_detach_request_time(&volume, &node);
+                self.attention.remove(&(node, volume));
                 continue;
             }
             if !multi {
@@ -147,6 +180,8 @@ impl AttachDetachController {
                         self.report_multi_attach_error(&volume, &node, &to_attach, &nodes, ctx);
                         self.dsw.set_multi_attach_error(&volume, &node);
                     }
+                    // Waits for the other node's detach (a change of this volume).
+                    self.attention.remove(&(node, volume));
                     continue;
                 }
             }
@@ -166,10 +201,15 @@ impl AttachDetachController {
                 ctx,
                 &self.actor,
             );
-            if let Err(NotStarted::Backoff) = started
-                && let Some(t) = self.ops.retry_after(&key)
-            {
-                *wake = min_time(*wake, Some(tick_after(t)));
+            match started {
+                Err(NotStarted::Backoff) => {
+                    if let Some(t) = self.ops.retry_after(&key) {
+                        *wake = min_time(*wake, Some(tick_after(t)));
+                    }
+                }
+                _ => {
+                    self.attention.remove(&(node, volume));
+                }
             }
         }
     }

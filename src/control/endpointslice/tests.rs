@@ -285,3 +285,26 @@ fn generated_names_are_stable_and_distinct() {
     assert!(generate_name("web", 1).starts_with("web-"));
     assert_eq!(generate_name("web", 1).len(), "web-".len() + 5);
 }
+
+#[test]
+fn the_tracker_waits_for_the_informer_to_show_its_own_writes() {
+    let mut c = EndpointSliceController::default();
+    let svc = ObjectKey::new("default", "nginx");
+    let slice = |name: &str, rv: u64| {
+        let mut s = EndpointSlice::default();
+        s.metadata.name = name.into();
+        s.metadata.resource_version = rv.to_string();
+        Rc::new(s)
+    };
+    c.tracker.insert(
+        svc.clone(),
+        [("a".to_string(), Some(5)), ("b".to_string(), None)].into(),
+    );
+    // The cache still has the old "a" and the deleted "b".
+    assert!(c.stale(&svc, &[slice("a", 4), slice("b", 3)]));
+    // "a" caught up; "b" still there.
+    assert!(c.stale(&svc, &[slice("a", 5), slice("b", 3)]));
+    // Both caught up: fresh, and the expectations are gone.
+    assert!(!c.stale(&svc, &[slice("a", 6)]));
+    assert!(!c.tracker.contains_key(&svc));
+}

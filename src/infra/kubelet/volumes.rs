@@ -220,6 +220,8 @@ pub struct VolumeManager {
     pods: BTreeMap<String, BTreeMap<String, PodVolume>>,
     /// `volumesInUse` as last reported (`MarkVolumesAsReportedInUse`).
     reported_in_use: BTreeSet<String>,
+    /// Attachable volumes wanted or mounted, with how many pod volumes hold each.
+    in_use: BTreeMap<String, u32>,
     /// `volumesAttached` of the Node, as the informer last delivered it.
     attached: BTreeSet<String>,
     /// Devices that fail to mount (test hook; see [`NodeAgents::set_device_broken`]).
@@ -241,6 +243,7 @@ impl VolumeManager {
             rng,
             pods: BTreeMap::new(),
             reported_in_use: BTreeSet::new(),
+            in_use: BTreeMap::new(),
             attached: BTreeSet::new(),
             broken: BTreeSet::new(),
             status_phase: SimDuration::from_millis(phase),
@@ -273,13 +276,7 @@ impl VolumeManager {
 
     /// `GetVolumesInUse`: attachable volumes wanted or still mounted, sorted.
     fn volumes_in_use(&self) -> Vec<String> {
-        let set: BTreeSet<&String> = self
-            .pods
-            .values()
-            .flat_map(|v| v.values())
-            .filter_map(|v| v.unique.as_ref())
-            .collect();
-        set.into_iter().cloned().collect()
+        self.in_use.keys().cloned().collect()
     }
 
     /// Mounted volumes per PersistentVolume name, with the pods that mount them.
@@ -292,7 +289,7 @@ impl VolumeManager {
     }
 
     /// The driver profile of a PV: its CSI driver, else the provisioner that made it.
-    fn timing_of(&self, pv: &PersistentVolume) -> Option<DriverTiming> {
+    fn drivers_timing(&self, pv: &PersistentVolume) -> Option<DriverTiming> {
         let driver = pv
             .spec
             .csi
@@ -550,8 +547,7 @@ impl NodeEnv {
     /// Arms the next node status sync if `volumesInUse` must change.
     fn arm_status_sync(&mut self, ctx: &mut KCtx<'_>) {
         let vm = &mut self.volumes;
-        let in_use: BTreeSet<String> = vm.volumes_in_use().into_iter().collect();
-        if in_use == vm.reported_in_use || vm.status_sync_at.is_some() {
+        if vm.status_sync_at.is_some() || vm.in_use.keys().eq(vm.reported_in_use.iter()) {
             return;
         }
         let period = NODE_STATUS_UPDATE_FREQUENCY.as_nanos();
@@ -579,12 +575,30 @@ impl VolumeManager {
     }
 
     fn remove(&mut self, uid: &str, pv: &str) {
-        if let Some(v) = self.pods.get_mut(uid) {
-            v.remove(pv);
-            if v.is_empty() {
-                self.pods.remove(uid);
+        let Some(v) = self.pods.get_mut(uid) else {
+            return;
+        };
+        if let Some(gone) = v.remove(pv)
+            && let Some(u) = gone.unique
+            && let Some(n) = self.in_use.get_mut(&u)
+        {
+            *n -= 1;
+            if *n == 0 {
+                self.in_use.remove(&u);
             }
         }
+        if v.is_empty() {
+            self.pods.remove(uid);
+        }
+    }
+
+    /// How many of pod `uid`'s volumes are mounted.
+    fn mounted_count(&self, uid: &str) -> usize {
+        self.pods.get(uid).map_or(0, |v| {
+            v.values()
+                .filter(|x| x.state == MountState::Mounted)
+                .count()
+        })
     }
 
     fn token(&mut self) -> u64 {
@@ -633,23 +647,33 @@ impl VolumeManager {
             };
             let pv_name = pv.metadata.name.clone();
             let attachable = self.is_attachable(pv);
-            let timing = self.timing_of(pv);
+            let vols = self.pods.entry(uid.clone()).or_default();
+            if !vols.contains_key(&pv_name) {
+                let unique = if attachable {
+                    pv.csi_unique_volume_name()
+                } else {
+                    None
+                };
+                if let Some(u) = &unique {
+                    *self.in_use.entry(u.clone()).or_insert(0) += 1;
+                }
+                let timing = self.drivers_timing(pv);
+                self.pods.get_mut(uid).expect("just made").insert(
+                    pv_name.clone(),
+                    PodVolume {
+                        unique,
+                        timing,
+                        state: MountState::Waiting,
+                        wanted: true,
+                        backoff: None,
+                    },
+                );
+            }
             let entry = self
                 .pods
-                .entry(uid.clone())
-                .or_default()
-                .entry(pv_name)
-                .or_insert_with(|| PodVolume {
-                    unique: if attachable {
-                        pv.csi_unique_volume_name()
-                    } else {
-                        None
-                    },
-                    timing,
-                    state: MountState::Waiting,
-                    wanted: true,
-                    backoff: None,
-                });
+                .get_mut(uid)
+                .and_then(|v| v.get_mut(&pv_name))
+                .expect("present");
             entry.wanted = true;
             if entry.state != MountState::Mounted {
                 out.unmounted.push(vol.name.clone());
@@ -778,12 +802,13 @@ impl PodWorker {
             .pods
             .get(&self.uid)
             .map_or_else(Vec::new, |v| v.keys().cloned().collect());
+        let before = env.volumes.mounted_count(&self.uid);
         for pv in &pvs {
             reconcile_one(env, &self.uid, pv, ctx);
         }
         env.arm_status_sync(ctx);
         // Mounting may have finished at once.
-        let view = if pvs.is_empty() {
+        let view = if env.volumes.mounted_count(&self.uid) == before {
             view
         } else {
             env.volumes.populate_pod(&self.pod, cache)
