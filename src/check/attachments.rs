@@ -78,3 +78,132 @@ impl Attachments {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apiserver::Informer;
+    use crate::infra::csi::cloud::{CreateDisk, Placement};
+    use crate::rng::RngStreams;
+    use crate::time::SimDuration;
+
+    fn world() -> (Cloud, NodeAgents) {
+        let text = "apiVersion: stsim/v1alpha1
+kind: Scenario
+metadata: { name: t }
+spec:
+  duration: 1m
+  cluster:
+    zones:
+      - name: a
+        nodePools: [ { name: w, count: 2, capacity: { cpu: \"4\", memory: 8Gi } } ]
+";
+        let s = crate::scenario::load_str(text, std::path::Path::new("t.yaml")).unwrap();
+        let nodes: Vec<_> = s
+            .cluster
+            .zones
+            .iter()
+            .flat_map(|z| z.nodes.iter().cloned())
+            .collect();
+        let agents = NodeAgents::new(
+            Informer::new(SimDuration::from_millis(10)),
+            &nodes,
+            &[],
+            &s.timing,
+            &RngStreams::new(1),
+        );
+        (Cloud::new(&s), agents)
+    }
+
+    fn change(handle: &str, node: &str, attached: bool, multi: bool) -> AttachmentChange {
+        AttachmentChange {
+            driver: "d".into(),
+            handle: handle.into(),
+            pv: "pvc-1".into(),
+            node: node.into(),
+            attached,
+            multi_attach_allowed: multi,
+        }
+    }
+
+    fn at(s: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_secs(s)
+    }
+
+    #[test]
+    fn a_read_write_once_disk_on_two_nodes_is_one_finding_per_episode() {
+        let (mut cloud, nodes) = world();
+        let h = cloud
+            .create_disk(
+                CreateDisk {
+                    driver: "d".into(),
+                    name: "pvc-1".into(),
+                    size_bytes: 1,
+                    placement: Placement::Anywhere,
+                    claim: None,
+                },
+                at(0),
+            )
+            .unwrap()
+            .handle
+            .clone();
+        let mut check = Attachments::default();
+        let mut out = Vec::new();
+        for n in ["w-a-1", "w-a-2"] {
+            cloud.attach_begin(&h, n, at(1)).unwrap();
+            cloud.attach_end(&h, n, at(2)).unwrap();
+            check.on_change(at(2), &change(&h, n, true, false), &cloud, &nodes, &mut out);
+        }
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].invariant, RWO_MULTI_ATTACH);
+        assert_eq!(
+            out[0].message,
+            format!(
+                "volume pvc-1 (disk {h}) is attached read-write to nodes w-a-1 and w-a-2 at once"
+            )
+        );
+        // Down to one node, then two again: a new episode.
+        cloud.detach_end(&h, "w-a-2").unwrap();
+        check.on_change(
+            at(3),
+            &change(&h, "w-a-2", false, false),
+            &cloud,
+            &nodes,
+            &mut out,
+        );
+        cloud.attach_begin(&h, "w-a-2", at(4)).unwrap();
+        cloud.attach_end(&h, "w-a-2", at(5)).unwrap();
+        check.on_change(
+            at(5),
+            &change(&h, "w-a-2", true, false),
+            &cloud,
+            &nodes,
+            &mut out,
+        );
+        assert_eq!(out.len(), 2);
+        // A multi-attachable volume may be on both.
+        let mut fine = Vec::new();
+        Attachments::default().on_change(
+            at(5),
+            &change(&h, "w-a-2", true, true),
+            &cloud,
+            &nodes,
+            &mut fine,
+        );
+        assert!(fine.is_empty());
+    }
+
+    #[test]
+    fn a_detach_under_no_running_pod_is_fine() {
+        let (cloud, nodes) = world();
+        let mut out = Vec::new();
+        Attachments::default().on_change(
+            at(1),
+            &change("h", "w-a-1", false, false),
+            &cloud,
+            &nodes,
+            &mut out,
+        );
+        assert!(out.is_empty());
+    }
+}

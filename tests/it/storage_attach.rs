@@ -1041,3 +1041,28 @@ fn attach_latency_grows_with_load_when_the_cloud_throttles() {
         "15 rounds of 2 s: {max}"
     );
 }
+
+#[test]
+fn attach_and_detach_runs_are_deterministic() {
+    let s = one_pod(
+        "        attachTime: { median: 2s, sigma: 0.5 }\n        attachFailureRatio: 0.3\n",
+        "",
+        &format!(
+            "    - {{ at: 30s, duration: 1m, attachLatency: {{ driver: {DRIVER}, multiplier: 2 }} }}\n"
+        ),
+        "db",
+    );
+    let run = || {
+        let mut r = Run::start(&s);
+        r.until(secs(60));
+        r.act("kubectl", |c| {
+            c.delete::<Pod>(&ObjectKey::new("default", "p1"), &DeleteOptions::default())
+                .unwrap();
+        });
+        r.until(secs(300));
+        r.trace.0.borrow().clone()
+    };
+    let (a, b) = (run(), run());
+    assert!(!a.is_empty());
+    assert!(a == b, "same scenario and seed, same trace bytes");
+}

@@ -704,7 +704,7 @@ fn storage_runs_are_deterministic() {
     let b = Run::start(&s).finish_after("5m").1;
     assert_eq!(a, b);
     assert!(
-        times_of(&a, "ProvisioningFailed").len() > 0,
+        !times_of(&a, "ProvisioningFailed").is_empty(),
         "the ratio made failures"
     );
 }

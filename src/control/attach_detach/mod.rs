@@ -143,7 +143,7 @@ impl Controller for AttachDetachController {
     // in-flight operations poll.
     fn on_watch(
         &mut self,
-        _old: Option<&AnyObject>,
+        old: Option<&AnyObject>,
         ev: &WatchEvent,
         cache: &Tables,
         q: &mut Enqueue,
@@ -151,7 +151,27 @@ impl Controller for AttachDetachController {
         let relevant = match &ev.obj {
             AnyObject::Pod(pod) => self.dsw.on_pod(pod, ev.removed, cache, &self.config),
             AnyObject::PersistentVolumeClaim(pvc) if !ev.removed && pvc.is_bound() => {
-                self.dsw.on_claim_bound(pvc, cache, &self.config)
+                // `pvcUpdate` queues the claim when it changes; only binding can add
+                // volumes (a claim's volume never changes once bound).
+                let was_bound = matches!(old, Some(AnyObject::PersistentVolumeClaim(o))
+                    if o.is_bound() && o.spec.volume_name == pvc.spec.volume_name);
+                !was_bound && self.dsw.on_claim_bound(pvc, cache, &self.config)
+            }
+            // A volume that appears after its claim was bound (the populator's periodic
+            // pass, `findAndAddActivePods`, would find the pods later).
+            AnyObject::PersistentVolume(pv) if !ev.removed && old.is_none() => {
+                match pv
+                    .spec
+                    .claim_ref
+                    .as_ref()
+                    .and_then(|r| cache.pvcs.get(&ObjectKey::new(&r.namespace, &r.name)))
+                {
+                    Some(pvc) if pvc.is_bound() => {
+                        let pvc = std::rc::Rc::clone(pvc);
+                        self.dsw.on_claim_bound(&pvc, cache, &self.config)
+                    }
+                    _ => false,
+                }
             }
             AnyObject::Node(node) => {
                 let name = &node.metadata.name;
@@ -193,7 +213,9 @@ impl Controller for AttachDetachController {
             .ops
             .run_due(now, cache, &mut self.asw, &mut self.rng, ctx, &self.actor);
         self.dirty |= finished;
-        let on_grid = now.as_nanos() % RECONCILER_LOOP_PERIOD.as_nanos() == 0;
+        let on_grid = now
+            .as_nanos()
+            .is_multiple_of(RECONCILER_LOOP_PERIOD.as_nanos());
         let timed_due = self.timed_wake.is_some_and(|w| w <= now);
         if on_grid && (self.dirty || timed_due) {
             self.dirty = false;

@@ -29,6 +29,10 @@
 //! A failed mount is retried after an exponential backoff (500 ms doubling to 2m2s,
 //! `nestedpendingoperations`); mounts fail only on a device the test hook
 //! [`NodeAgents::set_device_broken`] breaks.
+//!
+//! Files: this one (the node's volume manager) and `wait` (a pod's wait for its volumes).
+
+mod wait;
 
 use super::node_kubelet::{Kubelet, NodeEnv};
 use super::pod_worker::{PodWorker, Stage};
@@ -38,17 +42,10 @@ use crate::rng::{Latency, RngStreams, SimRng};
 use crate::scenario::StorageSpec;
 use crate::time::{SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet};
+pub use wait::{PodVolumes, VolumeWait};
 
-/// `podAttachAndMountTimeout`: 2 min 3 s.
-pub const POD_ATTACH_AND_MOUNT_TIMEOUT: SimDuration = SimDuration::from_secs(123);
-/// `podAttachAndMountRetryInterval`.
-pub const POD_ATTACH_AND_MOUNT_RETRY_INTERVAL: SimDuration = SimDuration::from_millis(300);
 /// `nodeStatusUpdateFrequency` (kubelet config default 10 s).
 pub const NODE_STATUS_UPDATE_FREQUENCY: SimDuration = SimDuration::from_secs(10);
-/// `backOffPeriod`: a pod worker whose sync failed syncs again after this, ...
-pub const BACK_OFF_PERIOD: SimDuration = SimDuration::from_secs(10);
-/// ... stretched by up to half (`workerBackOffPeriodJitterFactor`).
-const BACK_OFF_JITTER: f64 = 0.5;
 /// `exponentialbackoff` for failed volume operations: 500 ms doubling to 2m2s.
 const MOUNT_BACKOFF_INITIAL: SimDuration = SimDuration::from_millis(500);
 const MOUNT_BACKOFF_MAX: SimDuration = SimDuration::from_secs(122);
@@ -129,87 +126,6 @@ struct PodVolume {
     backoff: Option<(SimTime, SimDuration)>,
 }
 
-/// Why a pod's volumes are not all mounted, in upstream's words.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PodVolumes {
-    /// Claims that do not exist (yet).
-    pub missing: Vec<String>,
-    /// Claims that exist but are not Bound (or whose volume the kubelet does not see).
-    pub unbound: Vec<String>,
-    /// Pod volume names not mounted yet (`getUnmountedVolumes`), sorted.
-    pub unmounted: Vec<String>,
-    /// Attachable ones not attached yet (`getUnattachedVolumes`), sorted.
-    pub unattached: Vec<String>,
-    /// Pod volume names that are not in the desired state (`getVolumesNotInDSW`), sorted.
-    pub not_in_dsw: Vec<String>,
-}
-
-impl PodVolumes {
-    pub fn all_mounted(&self) -> bool {
-        self.unmounted.is_empty()
-    }
-
-    /// One line for the timeline: why the pod waits.
-    pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        if !self.missing.is_empty() {
-            parts.push(format!(
-                "persistentvolumeclaim {} not found",
-                self.missing.join(", ")
-            ));
-        }
-        if !self.unbound.is_empty() {
-            parts.push(format!(
-                "persistentvolumeclaim {} not bound",
-                self.unbound.join(", ")
-            ));
-        }
-        if !self.unattached.is_empty() {
-            parts.push(format!(
-                "volume {} not attached",
-                self.unattached.join(", ")
-            ));
-        }
-        let mounting: Vec<&str> = self
-            .unmounted
-            .iter()
-            .filter(|v| !self.unattached.contains(v) && !self.not_in_dsw.contains(v))
-            .map(String::as_str)
-            .collect();
-        if !mounting.is_empty() {
-            parts.push(format!("volume {} not mounted", mounting.join(", ")));
-        }
-        format!("waiting for volumes: {}", parts.join("; "))
-    }
-
-    /// The error `WaitForAttachAndMount` returns on timeout.
-    pub fn timeout_error(&self) -> String {
-        format!(
-            "unmounted volumes={}, unattached volumes={}, failed to process volumes={}: context deadline exceeded",
-            go_list(&self.unmounted),
-            go_list(&self.unattached),
-            go_list(&self.not_in_dsw)
-        )
-    }
-}
-
-/// Go's `%v` of a `[]string`: `[a b]`.
-fn go_list(v: &[String]) -> String {
-    format!("[{}]", v.join(" "))
-}
-
-/// A pod worker's `WaitForAttachAndMount`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum VolumeWait {
-    /// No wait running (none started yet, or the last one ended).
-    #[default]
-    Idle,
-    /// Waiting since `started`; `id` tells this wait's timers from older ones.
-    Waiting { started: SimTime, id: u64 },
-    /// The last wait timed out; the worker syncs again on its retry timer.
-    BackingOff { id: u64 },
-}
-
 /// One node's volume manager.
 pub struct VolumeManager {
     drivers: BTreeMap<String, DriverTiming>,
@@ -222,6 +138,11 @@ pub struct VolumeManager {
     reported_in_use: BTreeSet<String>,
     /// Attachable volumes wanted or mounted, with how many pod volumes hold each.
     in_use: BTreeMap<String, u32>,
+    /// Pods (uids) whose volumes wait on each claim, and the claims of each such pod.
+    claim_users: BTreeMap<ObjectKey, BTreeSet<String>>,
+    pod_claims: BTreeMap<String, Vec<ObjectKey>>,
+    /// Pods whose every claim resolved to a volume the kubelet sees.
+    resolved: BTreeSet<String>,
     /// `volumesAttached` of the Node, as the informer last delivered it.
     attached: BTreeSet<String>,
     /// Devices that fail to mount (test hook; see [`NodeAgents::set_device_broken`]).
@@ -244,6 +165,9 @@ impl VolumeManager {
             pods: BTreeMap::new(),
             reported_in_use: BTreeSet::new(),
             in_use: BTreeMap::new(),
+            claim_users: BTreeMap::new(),
+            pod_claims: BTreeMap::new(),
+            resolved: BTreeSet::new(),
             attached: BTreeSet::new(),
             broken: BTreeSet::new(),
             status_phase: SimDuration::from_millis(phase),
@@ -319,15 +243,15 @@ impl Kubelet {
     /// A claim (or the volume bound to it) changed: pods waiting for their volumes that
     /// use it look again (the desired-state populator would find it on its next pass).
     pub fn on_claim_changed(&mut self, claim: &ObjectKey, cache: &Tables, ctx: &mut KCtx<'_>) {
-        let users: Vec<String> = self
-            .pods
-            .values()
-            .filter(|w| {
-                w.stage == Stage::WaitingForVolumes
-                    && w.key.namespace == claim.namespace
-                    && w.pod.claim_names().any(|c| c == claim.name)
-            })
-            .map(|w| w.uid.clone())
+        let Some(users) = self.env.volumes.claim_users.get(claim) else {
+            return;
+        };
+        // Pods whose claims all resolved already wait on the node, not on claims.
+        let resolved = &self.env.volumes.resolved;
+        let users: Vec<String> = users
+            .iter()
+            .filter(|u| !resolved.contains(*u))
+            .cloned()
             .collect();
         for uid in users {
             self.wake_waiting_pods(Some(&uid), cache, ctx);
@@ -612,6 +536,19 @@ impl VolumeManager {
     fn populate_pod(&mut self, pod: &Pod, cache: &Tables) -> PodVolumes {
         let uid = &pod.metadata.uid;
         let mut out = PodVolumes::default();
+        if !self.pod_claims.contains_key(uid) {
+            let claims: Vec<ObjectKey> = pod
+                .claim_names()
+                .map(|c| ObjectKey::new(&pod.metadata.namespace, c))
+                .collect();
+            for c in &claims {
+                self.claim_users
+                    .entry(c.clone())
+                    .or_default()
+                    .insert(uid.clone());
+            }
+            self.pod_claims.insert(uid.clone(), claims);
+        }
         for vol in &pod.spec.volumes {
             let Some(src) = &vol.persistent_volume_claim else {
                 // Other sources (configMap, emptyDir, ...) are set up at once.
@@ -689,11 +626,23 @@ impl VolumeManager {
         out.unmounted.sort();
         out.unattached.sort();
         out.not_in_dsw.sort();
+        if out.not_in_dsw.is_empty() {
+            self.resolved.insert(uid.clone());
+        }
         out
     }
 
     /// The pod's volumes are no longer wanted (its containers have stopped).
     fn release_pod(&mut self, uid: &str) -> Vec<String> {
+        self.resolved.remove(uid);
+        for c in self.pod_claims.remove(uid).unwrap_or_default() {
+            if let Some(users) = self.claim_users.get_mut(&c) {
+                users.remove(uid);
+                if users.is_empty() {
+                    self.claim_users.remove(&c);
+                }
+            }
+        }
         match self.pods.get_mut(uid) {
             Some(vols) => vols
                 .iter_mut()
@@ -779,130 +728,6 @@ fn reconcile_one(env: &mut NodeEnv, uid: &str, pv: &str, ctx: &mut KCtx<'_>) {
         // In flight: decided again when it completes.
         (_, MountState::Mounting { .. } | MountState::Unmounting { .. }) => {}
         (true, MountState::Mounted) => {}
-    }
-}
-
-impl PodWorker {
-    /// `WaitForAttachAndMount` as the pod's sync runs it: populates the pod's volumes,
-    /// starts a wait if none runs, and returns true once a poll of the wait finds every
-    /// volume mounted (the first poll at the wait's start, then every 300 ms).
-    pub fn wait_for_attach_and_mount(
-        &mut self,
-        env: &mut NodeEnv,
-        cache: &Tables,
-        ctx: &mut KCtx<'_>,
-    ) -> bool {
-        if matches!(self.volume_wait, VolumeWait::BackingOff { .. }) {
-            return false;
-        }
-        let now = ctx.now;
-        let view = env.volumes.populate_pod(&self.pod, cache);
-        let pvs: Vec<String> = env
-            .volumes
-            .pods
-            .get(&self.uid)
-            .map_or_else(Vec::new, |v| v.keys().cloned().collect());
-        let before = env.volumes.mounted_count(&self.uid);
-        for pv in &pvs {
-            reconcile_one(env, &self.uid, pv, ctx);
-        }
-        env.arm_status_sync(ctx);
-        // Mounting may have finished at once.
-        let view = if env.volumes.mounted_count(&self.uid) == before {
-            view
-        } else {
-            env.volumes.populate_pod(&self.pod, cache)
-        };
-        let (started, id) = match self.volume_wait {
-            VolumeWait::Waiting { started, id } => (started, id),
-            _ => {
-                env.volumes.next_wait += 1;
-                let id = env.volumes.next_wait;
-                self.volume_wait = VolumeWait::Waiting { started: now, id };
-                if !view.all_mounted() {
-                    let t = VolumeTimer::WaitTimeout {
-                        pod: self.timer(env),
-                        wait: id,
-                    };
-                    ctx.at(now + POD_ATTACH_AND_MOUNT_TIMEOUT, KubeletTimer::Volume(t));
-                }
-                (now, id)
-            }
-        };
-        if view.all_mounted() {
-            let step = POD_ATTACH_AND_MOUNT_RETRY_INTERVAL.as_nanos();
-            let k = now.saturating_since(started).as_nanos().div_ceil(step);
-            let poll = started + SimDuration::from_nanos(k * step);
-            if poll == now {
-                self.volume_wait = VolumeWait::Idle;
-                return true;
-            }
-            if poll < started + POD_ATTACH_AND_MOUNT_TIMEOUT {
-                let t = VolumeTimer::WaitPoll {
-                    pod: self.timer(env),
-                    wait: id,
-                };
-                ctx.at(poll, KubeletTimer::Volume(t));
-            }
-            return false;
-        }
-        let line = view.describe();
-        if self.waiting_note.as_ref() != Some(&line) {
-            ctx.note(
-                env.actor.name.as_ref(),
-                format!("Pod {}", self.key),
-                line.clone(),
-            );
-            self.waiting_note = Some(line);
-            // The status `SyncPod` writes before it waits (Pending, `ContainerCreating`);
-            // it does not change while the pod waits.
-            self.publish_status(env, ctx);
-        }
-        false
-    }
-
-    /// The wait timed out: the sync fails ("Unable to attach or mount volumes: ...", not
-    /// recorded as an Event since 1.28, see the module notes) and the pod worker syncs again
-    /// after `backOffPeriod`.
-    fn wait_timed_out(&mut self, env: &mut NodeEnv, cache: &Tables, ctx: &mut KCtx<'_>) {
-        let VolumeWait::Waiting { id, .. } = self.volume_wait else {
-            return;
-        };
-        let view = env.volumes.populate_pod(&self.pod, cache);
-        if view.all_mounted() {
-            // The last poll (within the timeout) finds them mounted.
-            self.volume_wait = VolumeWait::Idle;
-            self.check_volumes(env, cache, ctx);
-            return;
-        }
-        ctx.note(
-            env.actor.name.as_ref(),
-            format!("Pod {}", self.key),
-            format!(
-                "Unable to attach or mount volumes: {}; skipping pod",
-                view.timeout_error()
-            ),
-        );
-        self.waiting_note = None;
-        self.volume_wait = VolumeWait::BackingOff { id };
-        let jitter = env.volumes.rng.unit_f64() * BACK_OFF_JITTER;
-        let delay =
-            SimDuration::from_nanos((BACK_OFF_PERIOD.as_nanos() as f64 * (1.0 + jitter)) as u64);
-        let t = VolumeTimer::SyncRetry {
-            pod: self.timer(env),
-            wait: id,
-        };
-        ctx.after(delay, KubeletTimer::Volume(t));
-    }
-
-    /// `SyncTerminatedPod`: the containers have stopped, so the volume manager unmounts the
-    /// pod's volumes (the deletion waits for that).
-    pub fn release_volumes(&mut self, env: &mut NodeEnv, ctx: &mut KCtx<'_>) {
-        self.volume_wait = VolumeWait::Idle;
-        for pv in env.volumes.release_pod(&self.uid) {
-            reconcile_one(env, &self.uid, &pv, ctx);
-        }
-        env.arm_status_sync(ctx);
     }
 }
 
