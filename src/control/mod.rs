@@ -13,6 +13,8 @@ pub mod pv_protection;
 pub mod pvc_protection;
 pub mod scheduler;
 pub mod statefulset;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod workqueue;
 
 use crate::api::{AnyObject, ObjectKey, Tables};

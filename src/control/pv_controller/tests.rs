@@ -11,75 +11,39 @@ use crate::api::volume::{
 use crate::api::{
     K8sEvent, ObjectKey, ObjectMeta, PersistentVolume, PersistentVolumeClaim, Quantity,
 };
-use crate::apiserver::{
-    Actor, ApiClient, ApiServer, DeleteOptions, Informer, JournalEntry, Strategy,
-};
-use crate::component::{Ctx, Note};
-use crate::control::manager::ControllerManager;
+use crate::apiserver::{DeleteOptions, JournalEntry, Strategy};
 use crate::control::pv_protection::PvProtectionController;
-use crate::control::{ControlTimer, Controller};
-use crate::rng::{RngStreams, SimRng};
-use crate::time::{SimDuration, SimTime};
+use crate::control::testkit::ControlHarness;
 use std::rc::Rc;
 
-struct Cluster {
-    api: ApiServer,
-    manager: ControllerManager,
-    rng: SimRng,
-    notes: Vec<Note>,
-    now: SimTime,
-    user: Actor,
+struct Cluster(ControlHarness);
+
+impl std::ops::Deref for Cluster {
+    type Target = ControlHarness;
+    fn deref(&self) -> &ControlHarness {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Cluster {
+    fn deref_mut(&mut self) -> &mut ControlHarness {
+        &mut self.0
+    }
 }
 
 impl Cluster {
     fn new() -> Self {
-        let controllers: Vec<Box<dyn Controller>> = vec![
+        Cluster(ControlHarness::new(vec![
             Box::new(PersistentVolumeController::default()),
             Box::new(PvProtectionController::default()),
-        ];
-        Cluster {
-            api: ApiServer::new(Default::default()),
-            manager: ControllerManager::new(Informer::new(SimDuration::ZERO), controllers),
-            rng: RngStreams::new(1).stream("t"),
-            notes: Vec::new(),
-            now: SimTime::ZERO + SimDuration::from_secs(1),
-            user: Actor::new("kubectl"),
-        }
-    }
-
-    fn client(&mut self) -> ApiClient<'_> {
-        ApiClient::new(&mut self.api, &self.user, self.now)
+        ]))
     }
 
     /// Delivers every write and runs every queued key until nothing is left (the 15 s
     /// resync tick is not run: `resync()` does that by hand).
     fn settle(&mut self) {
-        for _ in 0..1_000 {
-            let mut timers = Vec::new();
-            self.manager.deliver(&self.api, self.now, &mut timers);
-            let busy: Vec<usize> = self.manager.busy().collect();
-            if busy.is_empty() && !self.manager.informer.is_behind(&self.api) {
-                return;
-            }
-            for i in busy {
-                let mut ctx = Ctx::new(
-                    self.now,
-                    &mut self.api,
-                    &mut self.rng,
-                    &mut timers,
-                    &mut self.notes,
-                );
-                self.manager.work(i, &mut ctx);
-            }
-            for (_, t) in timers {
-                if let ControlTimer::Requeue { controller, key } = t
-                    && key != ObjectKey::default()
-                {
-                    self.manager.requeue(controller, key);
-                }
-            }
-        }
-        panic!("the controllers never settled");
+        self.0
+            .settle_with(1_000, |key| *key != ObjectKey::default());
     }
 
     /// The periodic resync, then settle.
