@@ -4,6 +4,7 @@
 //! Objects are shared as `Rc<T>`: the API server, the watch log and every informer cache
 //! hold the same allocation until a write replaces it.
 
+pub mod coordination;
 pub mod discovery;
 pub mod event;
 pub mod meta;
@@ -19,6 +20,7 @@ pub mod statefulset;
 pub mod storage;
 pub mod volume;
 
+pub use coordination::Lease;
 pub use discovery::EndpointSlice;
 pub use event::K8sEvent;
 pub use meta::{ObjectMeta, ObjectReference, OwnerReference, Timestamp};
@@ -52,11 +54,12 @@ pub enum Kind {
     VolumeAttachment,
     CSINode,
     EndpointSlice,
+    Lease,
 }
 
 impl Kind {
     /// Every stored kind, in a fixed order.
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Node,
         Kind::Pod,
         Kind::PersistentVolumeClaim,
@@ -69,6 +72,7 @@ impl Kind {
         Kind::VolumeAttachment,
         Kind::CSINode,
         Kind::EndpointSlice,
+        Kind::Lease,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +89,7 @@ impl Kind {
             Kind::VolumeAttachment => "VolumeAttachment",
             Kind::CSINode => "CSINode",
             Kind::EndpointSlice => "EndpointSlice",
+            Kind::Lease => "Lease",
         }
     }
     /// The group-qualified plural resource, as API errors name it (`statefulsets.apps`).
@@ -102,6 +107,7 @@ impl Kind {
             Kind::VolumeAttachment => "volumeattachments.storage.k8s.io",
             Kind::CSINode => "csinodes.storage.k8s.io",
             Kind::EndpointSlice => "endpointslices.discovery.k8s.io",
+            Kind::Lease => "leases.coordination.k8s.io",
         }
     }
     /// The short lower-case name kubectl prints before a slash (`statefulset/web`).
@@ -119,6 +125,7 @@ impl Kind {
             Kind::VolumeAttachment => "volumeattachment",
             Kind::CSINode => "csinode",
             Kind::EndpointSlice => "endpointslice",
+            Kind::Lease => "lease",
         }
     }
     pub fn api_version(self) -> &'static str {
@@ -127,6 +134,7 @@ impl Kind {
             Kind::StorageClass | Kind::VolumeAttachment | Kind::CSINode => "storage.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
             Kind::EndpointSlice => "discovery.k8s.io/v1",
+            Kind::Lease => "coordination.k8s.io/v1",
             _ => "v1",
         }
     }
@@ -200,6 +208,7 @@ pub struct Tables {
     pub volume_attachments: Table<VolumeAttachment>,
     pub csi_nodes: Table<CSINode>,
     pub endpoint_slices: Table<EndpointSlice>,
+    pub leases: Table<Lease>,
 }
 
 impl Tables {
@@ -246,6 +255,7 @@ impl Tables {
             AnyObject::VolumeAttachment(o) => put!(o),
             AnyObject::CSINode(o) => put!(o),
             AnyObject::EndpointSlice(o) => put!(o),
+            AnyObject::Lease(o) => put!(o),
         }
     }
 }
@@ -304,6 +314,10 @@ macro_rules! with_kind {
                 type $T = $crate::api::EndpointSlice;
                 $body
             }
+            $crate::api::Kind::Lease => {
+                type $T = $crate::api::Lease;
+                $body
+            }
         }
     };
 }
@@ -323,6 +337,7 @@ pub enum AnyObject {
     VolumeAttachment(Rc<VolumeAttachment>),
     CSINode(Rc<CSINode>),
     EndpointSlice(Rc<EndpointSlice>),
+    Lease(Rc<Lease>),
 }
 
 macro_rules! any_dispatch {
@@ -340,6 +355,7 @@ macro_rules! any_dispatch {
             AnyObject::VolumeAttachment($o) => $e,
             AnyObject::CSINode($o) => $e,
             AnyObject::EndpointSlice($o) => $e,
+            AnyObject::Lease($o) => $e,
         }
     };
 }
@@ -412,3 +428,4 @@ resource!(PodDisruptionBudget, PodDisruptionBudget, pdbs, spec: spec; status: st
 resource!(VolumeAttachment, VolumeAttachment, volume_attachments, spec: spec; status: status);
 resource!(CSINode, CSINode, csi_nodes, spec: spec; status: );
 resource!(EndpointSlice, EndpointSlice, endpoint_slices, spec: address_type, endpoints, ports; status: );
+resource!(Lease, Lease, leases, spec: spec; status: );

@@ -80,6 +80,7 @@ impl Informer {
             AnyObject::EndpointSlice(_) => {
                 AnyObject::EndpointSlice(c.endpoint_slices.get(&key)?.clone())
             }
+            AnyObject::Lease(_) => AnyObject::Lease(c.leases.get(&key)?.clone()),
             AnyObject::PodDisruptionBudget(_) => {
                 AnyObject::PodDisruptionBudget(c.pdbs.get(&key)?.clone())
             }

@@ -186,3 +186,4 @@ impl Strategy for PodDisruptionBudget {
 impl Strategy for crate::api::VolumeAttachment {}
 impl Strategy for crate::api::CSINode {}
 impl Strategy for crate::api::EndpointSlice {}
+impl Strategy for crate::api::Lease {}
