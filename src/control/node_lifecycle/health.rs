@@ -1,0 +1,187 @@
+//! `tryUpdateNodeHealth`: whether the node's kubelet is still heard from.
+//!
+//! The controller never trusts the kubelet's clock. It keeps, per node, a private
+//! `probeTimestamp`: its *own* time of the pass in which it first saw a new Ready
+//! `lastHeartbeatTime` or a new Lease `renewTime`. Once its clock passes probeTimestamp +
+//! grace period (`nodeMonitorGracePeriod`, or `nodeStartupGracePeriod` for a node that
+//! never posted a Ready condition), it writes Ready, MemoryPressure, DiskPressure and
+//! PIDPressure to Unknown ("Kubelet stopped posting node status.").
+
+use super::NodeLifecycleController;
+use super::controller_utils::{get_node_condition, lease_key};
+use crate::api::node::NodeCondition;
+use crate::api::{Lease, Node, Tables, Timestamp};
+use crate::apiserver::{ApiClient, ApiError};
+use crate::time::SimTime;
+use std::rc::Rc;
+
+/// `nodeHealthData`.
+#[derive(Clone, Debug)]
+pub struct NodeHealthData {
+    pub probe_timestamp: SimTime,
+    pub ready_transition_timestamp: SimTime,
+    /// The Ready condition of the status last taken in (`status`; only Ready is read).
+    pub ready: Option<NodeCondition>,
+    /// The Lease last seen renewed.
+    pub lease: Option<Rc<Lease>>,
+}
+
+/// What `tryUpdateNodeHealth` returns (bar the grace period, which its caller ignores):
+/// the Ready condition as observed at the start of the pass, the one after it (Unknown if
+/// the controller just wrote it), and the node as it now stands.
+pub struct HealthOutcome {
+    pub observed_ready: NodeCondition,
+    pub current_ready: Option<NodeCondition>,
+    pub node: Rc<Node>,
+}
+
+/// The conditions the controller turns Unknown (`NetworkUnavailable` is the control
+/// plane's, left alone).
+const CONDITIONS_SET_UNKNOWN: [&str; 4] =
+    ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
+
+fn creation_time(node: &Node) -> SimTime {
+    node.metadata
+        .creation_timestamp
+        .map_or(SimTime::ZERO, Timestamp::time)
+}
+
+/// `metav1.MicroTime.Before` on pointers: false if either is unset.
+fn renewed_after(saved: &Lease, observed: &Lease) -> bool {
+    match (saved.spec.renew_time, observed.spec.renew_time) {
+        (Some(a), Some(b)) => a < b,
+        _ => false,
+    }
+}
+
+impl NodeLifecycleController {
+    // Port of `tryUpdateNodeHealth`. The health entry is stored back whatever happens (the
+    // deferred `set` upstream), including when the status write fails.
+    pub(super) fn try_update_node_health(
+        &mut self,
+        node: &Rc<Node>,
+        cache: &Tables,
+        client: &mut ApiClient<'_>,
+    ) -> Result<HealthOutcome, ApiError> {
+        let now = client.now();
+        let name = node.metadata.name.clone();
+        let mut health = self.health.get(&name).cloned();
+        let current = get_node_condition(node, "Ready").cloned();
+        let observed_ready;
+        let grace_period;
+        match &current {
+            None => {
+                // The kubelet never posted a status: a made-up Unknown condition dated at
+                // the node's creation, and the startup grace period.
+                let created = node.metadata.creation_timestamp;
+                observed_ready = NodeCondition {
+                    type_: "Ready".into(),
+                    status: "Unknown".into(),
+                    last_heartbeat_time: created,
+                    last_transition_time: created,
+                    ..Default::default()
+                };
+                grace_period = self.config.node_startup_grace_period;
+                match health.as_mut() {
+                    Some(h) => h.ready = None,
+                    None => {
+                        health = Some(NodeHealthData {
+                            probe_timestamp: creation_time(node),
+                            ready_transition_timestamp: creation_time(node),
+                            ready: None,
+                            lease: None,
+                        })
+                    }
+                }
+            }
+            Some(c) => {
+                observed_ready = c.clone();
+                grace_period = self.config.node_monitor_grace_period;
+            }
+        }
+        let saved_condition = health.as_ref().and_then(|h| h.ready.clone());
+        let saved_lease = health.as_ref().and_then(|h| h.lease.clone());
+        let fresh = |transition: SimTime| NodeHealthData {
+            probe_timestamp: now,
+            ready_transition_timestamp: transition,
+            ready: current.clone(),
+            lease: None,
+        };
+        let mut health = match (health, &saved_condition, &current) {
+            (None, _, _) => fresh(now),
+            (Some(_), None, Some(_)) | (Some(_), Some(_), None) => fresh(now),
+            (Some(h), Some(saved), Some(cur))
+                if saved.last_heartbeat_time != cur.last_heartbeat_time =>
+            {
+                // A new heartbeat; a new transition time too if Ready changed since.
+                let transition = if saved.last_transition_time != cur.last_transition_time {
+                    now
+                } else {
+                    h.ready_transition_timestamp
+                };
+                fresh(transition)
+            }
+            (Some(h), _, _) => h,
+        };
+        // A renewed Lease always counts (a kubelet that renews its Lease but never posts
+        // a status is taken as healthy).
+        let observed_lease = cache.leases.get(&lease_key(&name)).cloned();
+        if let Some(observed) = &observed_lease
+            && saved_lease
+                .as_ref()
+                .is_none_or(|saved| renewed_after(saved, observed))
+        {
+            health.lease = Some(Rc::clone(observed));
+            health.probe_timestamp = now;
+        }
+
+        let mut outcome = HealthOutcome {
+            observed_ready: observed_ready.clone(),
+            current_ready: current.clone(),
+            node: Rc::clone(node),
+        };
+        if now > health.probe_timestamp + grace_period {
+            let ts = Timestamp::at(now);
+            let mut next = (**node).clone();
+            for type_ in CONDITIONS_SET_UNKNOWN {
+                match next.status.conditions.iter_mut().find(|c| c.type_ == type_) {
+                    None => next.status.conditions.push(NodeCondition {
+                        type_: type_.into(),
+                        status: "Unknown".into(),
+                        reason: "NodeStatusNeverUpdated".into(),
+                        message: "Kubelet never posted node status.".into(),
+                        last_heartbeat_time: node.metadata.creation_timestamp,
+                        last_transition_time: Some(ts),
+                    }),
+                    Some(c) if c.status != "Unknown" => {
+                        c.status = "Unknown".into();
+                        c.reason = "NodeStatusUnknown".into();
+                        c.message = "Kubelet stopped posting node status.".into();
+                        c.last_transition_time = Some(ts);
+                    }
+                    Some(_) => {}
+                }
+            }
+            let now_ready = get_node_condition(&next, "Ready").cloned();
+            if now_ready.as_ref() != Some(&observed_ready) {
+                let written = match client.update_status(&next) {
+                    Ok(w) => w,
+                    Err(e) => {
+                        self.health.insert(name, health);
+                        return Err(e);
+                    }
+                };
+                health = NodeHealthData {
+                    probe_timestamp: health.probe_timestamp,
+                    ready_transition_timestamp: now,
+                    ready: now_ready.clone(),
+                    lease: observed_lease,
+                };
+                outcome.current_ready = now_ready;
+                outcome.node = written;
+            }
+        }
+        self.health.insert(name, health);
+        Ok(outcome)
+    }
+}
