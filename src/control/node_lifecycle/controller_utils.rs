@@ -5,7 +5,7 @@
 use crate::api::node::NodeCondition;
 use crate::api::pod::condition;
 use crate::api::scheduling::Taint;
-use crate::api::{Node, ObjectKey, Pod, Timestamp};
+use crate::api::{Node, Pod, Timestamp};
 use crate::apiserver::{ApiClient, ApiError, EventType};
 use crate::control::podutil::update_pod_condition;
 use crate::control::taints::{add_or_update_taint_on_node, remove_taint_off_node};
@@ -96,9 +96,4 @@ pub fn swap_node_controller_taint(
     }
     // The caller's copy predates the add; the short-circuit only looks for the removals.
     remove_taint_off_node(client, name, Some(node), to_remove).is_ok()
-}
-
-/// The key of a node's Lease in `kube-node-lease`.
-pub fn lease_key(node_name: &str) -> ObjectKey {
-    ObjectKey::new(crate::api::coordination::NAMESPACE_NODE_LEASE, node_name)
 }

@@ -8,9 +8,9 @@
 //! PIDPressure to Unknown ("Kubelet stopped posting node status.").
 
 use super::NodeLifecycleController;
-use super::controller_utils::{get_node_condition, lease_key};
+use super::controller_utils::get_node_condition;
 use crate::api::node::NodeCondition;
-use crate::api::{Lease, Node, Tables, Timestamp};
+use crate::api::{Lease, Node, Timestamp};
 use crate::apiserver::{ApiClient, ApiError};
 use crate::time::SimTime;
 use std::rc::Rc;
@@ -26,12 +26,34 @@ pub struct NodeHealthData {
     pub lease: Option<Rc<Lease>>,
 }
 
+/// A Ready condition's status, as the controller tests it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadyStatus {
+    True,
+    False,
+    Unknown,
+    /// Anything else the API would store.
+    Other,
+}
+
+impl ReadyStatus {
+    pub fn of(c: &NodeCondition) -> Self {
+        match c.status.as_str() {
+            "True" => ReadyStatus::True,
+            "False" => ReadyStatus::False,
+            "Unknown" => ReadyStatus::Unknown,
+            _ => ReadyStatus::Other,
+        }
+    }
+}
+
 /// What `tryUpdateNodeHealth` returns (bar the grace period, which its caller ignores):
-/// the Ready condition as observed at the start of the pass, the one after it (Unknown if
-/// the controller just wrote it), and the node as it now stands.
+/// the Ready status as observed at the start of the pass, the one after it (Unknown if
+/// the controller just wrote it; `None` without a Ready condition), and the node as it
+/// now stands.
 pub struct HealthOutcome {
-    pub observed_ready: NodeCondition,
-    pub current_ready: Option<NodeCondition>,
+    pub observed: ReadyStatus,
+    pub current: Option<ReadyStatus>,
     pub node: Rc<Node>,
 }
 
@@ -60,10 +82,12 @@ impl NodeLifecycleController {
     pub(super) fn try_update_node_health(
         &mut self,
         node: &Rc<Node>,
-        cache: &Tables,
         client: &mut ApiClient<'_>,
     ) -> Result<HealthOutcome, ApiError> {
         let now = client.now();
+        if let Some(outcome) = self.unchanged_node_health(node, now) {
+            return Ok(outcome);
+        }
         let name = node.metadata.name.clone();
         let mut health = self.health.get(&name).cloned();
         let current = get_node_condition(node, "Ready").cloned();
@@ -125,7 +149,7 @@ impl NodeLifecycleController {
         };
         // A renewed Lease always counts (a kubelet that renews its Lease but never posts
         // a status is taken as healthy).
-        let observed_lease = cache.leases.get(&lease_key(&name)).cloned();
+        let observed_lease = self.leases.get(&name).cloned();
         if let Some(observed) = &observed_lease
             && saved_lease
                 .as_ref()
@@ -136,11 +160,16 @@ impl NodeLifecycleController {
         }
 
         let mut outcome = HealthOutcome {
-            observed_ready: observed_ready.clone(),
-            current_ready: current.clone(),
+            observed: ReadyStatus::of(&observed_ready),
+            current: current.as_ref().map(ReadyStatus::of),
             node: Rc::clone(node),
         };
-        if now > health.probe_timestamp + grace_period {
+        let stale = CONDITIONS_SET_UNKNOWN
+            .iter()
+            .any(|t| get_node_condition(node, t).is_none_or(|c| c.status != "Unknown"));
+        // Past the grace period with every condition already Unknown, the rewrite below
+        // would change nothing: skip the copy.
+        if now > health.probe_timestamp + grace_period && stale {
             let ts = Timestamp::at(now);
             let mut next = (**node).clone();
             for type_ in CONDITIONS_SET_UNKNOWN {
@@ -171,17 +200,49 @@ impl NodeLifecycleController {
                         return Err(e);
                     }
                 };
+                outcome.current = now_ready.as_ref().map(ReadyStatus::of);
                 health = NodeHealthData {
                     probe_timestamp: health.probe_timestamp,
                     ready_transition_timestamp: now,
-                    ready: now_ready.clone(),
+                    ready: now_ready,
                     lease: observed_lease,
                 };
-                outcome.current_ready = now_ready;
                 outcome.node = written;
             }
         }
         self.health.insert(name, health);
         Ok(outcome)
+    }
+
+    /// The common case of `tryUpdateNodeHealth`, without copies: a node seen before whose
+    /// Ready heartbeat has not moved. Takes a renewed Lease in, and answers unless the
+    /// grace period has run out (then the general path does the rest, finding the Lease
+    /// already taken in).
+    fn unchanged_node_health(&mut self, node: &Rc<Node>, now: SimTime) -> Option<HealthOutcome> {
+        let current = get_node_condition(node, "Ready")?;
+        let name = node.metadata.name.as_str();
+        let health = self.health.get_mut(name)?;
+        let saved = health.ready.as_ref()?;
+        if saved.last_heartbeat_time != current.last_heartbeat_time {
+            return None;
+        }
+        if let Some(observed) = self.leases.get(name)
+            && health
+                .lease
+                .as_ref()
+                .is_none_or(|saved| renewed_after(saved, observed))
+        {
+            health.lease = Some(Rc::clone(observed));
+            health.probe_timestamp = now;
+        }
+        if now > health.probe_timestamp + self.config.node_monitor_grace_period {
+            return None;
+        }
+        let status = ReadyStatus::of(current);
+        Some(HealthOutcome {
+            observed: status,
+            current: Some(status),
+            node: Rc::clone(node),
+        })
     }
 }

@@ -32,9 +32,10 @@ pub(crate) mod tests;
 pub use monitor::is_node_ready;
 
 use super::{ControlTimer, Controller, Enqueue};
+use crate::api::coordination::NAMESPACE_NODE_LEASE;
 use crate::api::node::well_known::{TAINT_NOT_READY, TAINT_UNREACHABLE};
 use crate::api::scheduling::Taint;
-use crate::api::{AnyObject, Node, ObjectKey, Tables};
+use crate::api::{AnyObject, Lease, Node, ObjectKey, Tables};
 use crate::apiserver::{Actor, WatchEvent};
 use crate::component::Ctx;
 use crate::time::{SimDuration, SimTime};
@@ -130,6 +131,10 @@ pub struct NodeLifecycleController {
     zone_states: BTreeMap<String, ZoneState>,
     /// `nodesToRetry`: nodes whose pods could not all be marked not Ready.
     nodes_to_retry: BTreeSet<String>,
+    /// The Lease lister of `kube-node-lease`, by node name.
+    leases: BTreeMap<String, Rc<Lease>>,
+    /// Each node's zone key with the resourceVersion it was computed for.
+    zone_keys: BTreeMap<String, (String, Rc<str>)>,
     loops: Loops,
 }
 
@@ -143,6 +148,8 @@ impl NodeLifecycleController {
             zone_tainter: BTreeMap::new(),
             zone_states: BTreeMap::new(),
             nodes_to_retry: BTreeSet::new(),
+            leases: BTreeMap::new(),
+            zone_keys: BTreeMap::new(),
             loops: Loops::default(),
         }
     }
@@ -202,7 +209,8 @@ impl Controller for NodeLifecycleController {
 
     // The node informer's add/update handlers queue the node for the NoSchedule pass and
     // the delete handler forgets its retry; the pod informer's `podUpdated` queues pods
-    // newly bound to a node. Leases have no handler: the monitor pass reads the lister.
+    // newly bound to a node. Leases have no handler upstream: the monitor pass reads the
+    // lister, which is kept here from the same events.
     fn on_watch(
         &mut self,
         old: Option<&AnyObject>,
@@ -219,6 +227,14 @@ impl Controller for NodeLifecycleController {
                 self.nodes_to_retry.remove(&node.metadata.name);
             }
             AnyObject::Node(node) => q.add(ObjectKey::cluster(&node.metadata.name)),
+            AnyObject::Lease(lease) if lease.metadata.namespace == NAMESPACE_NODE_LEASE => {
+                let name = &lease.metadata.name;
+                if ev.removed {
+                    self.leases.remove(name);
+                } else {
+                    self.leases.insert(name.clone(), Rc::clone(lease));
+                }
+            }
             AnyObject::Pod(pod) if !ev.removed => {
                 let old_node = match old {
                     Some(AnyObject::Pod(o)) => Some(o.spec.node_name.as_str()),

@@ -9,9 +9,9 @@ use super::controller_utils::{
     get_node_condition, mark_pods_not_ready, record_node_event, record_node_status_change,
     swap_node_controller_taint,
 };
+use super::health::ReadyStatus;
 use super::zones::{get_zone_key, is_node_excluded_from_disruption_checks};
 use super::{NOT_READY_TAINT, UNREACHABLE_TAINT, taint_template};
-use crate::api::node::NodeCondition;
 use crate::api::{Node, ObjectKey, Pod, Tables};
 use crate::apiserver::{ApiError, EventType};
 use crate::component::Ctx;
@@ -90,8 +90,7 @@ impl NodeLifecycleController {
             self.known_nodes.remove(name);
         }
 
-        let mut zone_to_node_conditions: BTreeMap<String, Vec<Option<NodeCondition>>> =
-            BTreeMap::new();
+        let mut zone_to_node_conditions: BTreeMap<String, Vec<bool>> = BTreeMap::new();
         for node in &nodes {
             self.update_node(node, cache, ctx, &mut zone_to_node_conditions);
         }
@@ -104,14 +103,14 @@ impl NodeLifecycleController {
         node: &Rc<Node>,
         cache: &Tables,
         ctx: &mut Ctx<'_, ControlTimer>,
-        zone_to_node_conditions: &mut BTreeMap<String, Vec<Option<NodeCondition>>>,
+        zone_to_node_conditions: &mut BTreeMap<String, Vec<bool>>,
     ) {
         let mut node = Rc::clone(node);
         let mut outcome = None;
         for _ in 0..HEALTH_UPDATE_TRIES {
             let actor = self.actor.clone();
             let mut client = ctx.client(&actor);
-            match self.try_update_node_health(&node, cache, &mut client) {
+            match self.try_update_node_health(&node, &mut client) {
                 Ok(o) => {
                     outcome = Some(o);
                     break;
@@ -130,83 +129,75 @@ impl NodeLifecycleController {
             return;
         };
         let node = outcome.node;
-        let name = node.metadata.name.clone();
+        let name = node.metadata.name.as_str();
         if !is_node_excluded_from_disruption_checks(&node) {
-            zone_to_node_conditions
-                .entry(get_zone_key(&node))
-                .or_default()
-                .push(outcome.current_ready.clone());
+            // `ComputeZoneState` only asks whether each node's Ready condition is True.
+            let ready = outcome.current == Some(ReadyStatus::True);
+            let zone = self.zone_key(&node);
+            match zone_to_node_conditions.get_mut(&*zone) {
+                Some(v) => v.push(ready),
+                None => {
+                    zone_to_node_conditions.insert(zone.to_string(), vec![ready]);
+                }
+            }
         }
-        if let Some(current) = &outcome.current_ready {
-            let observed = &outcome.observed_ready;
+        if let Some(current) = outcome.current {
+            let observed = outcome.observed;
             self.process_taint_base_eviction(&node, observed, ctx);
-            let needs_retry = self.nodes_to_retry.contains(&name);
-            let became_not_ready = current.status != "True" && observed.status == "True";
-            if became_not_ready || (needs_retry && observed.status != "True") {
+            let needs_retry = self.nodes_to_retry.contains(name);
+            let became_not_ready = current != ReadyStatus::True && observed == ReadyStatus::True;
+            if became_not_ready || (needs_retry && observed != ReadyStatus::True) {
                 let mut client = ctx.client(&self.actor);
                 if became_not_ready {
                     // Reported once, when the status changes.
                     record_node_status_change(&mut client, &node, "NodeNotReady");
                 }
-                let pods = pods_assigned_to_node(cache, &name);
-                if mark_pods_not_ready(&mut client, &pods, &name).is_err() {
-                    self.nodes_to_retry.insert(name);
+                let pods = pods_assigned_to_node(cache, name);
+                if mark_pods_not_ready(&mut client, &pods, name).is_err() {
+                    self.nodes_to_retry.insert(name.to_string());
                     return;
                 }
             }
         }
-        self.nodes_to_retry.remove(&name);
+        if !self.nodes_to_retry.is_empty() {
+            self.nodes_to_retry.remove(name);
+        }
     }
 
     // Port of `processTaintBaseEviction`: a not-Ready node is queued for its NoExecute
     // taint (or has the opposite one swapped at once), a Ready one is cleared of both.
-    // `observed` is the Ready condition as the pass found it, before any Unknown write —
-    // so a node that goes Unknown in this pass is only queued in the next one.
+    // `observed` is the Ready status as the pass found it, before any Unknown write — so
+    // a node that goes Unknown in this pass is only queued in the next one.
     fn process_taint_base_eviction(
         &mut self,
         node: &Node,
-        observed: &NodeCondition,
+        observed: ReadyStatus,
         ctx: &mut Ctx<'_, ControlTimer>,
     ) {
-        let unreachable = taint_template(UNREACHABLE_TAINT);
-        let not_ready = taint_template(NOT_READY_TAINT);
-        let (status, has_opposite, add, remove) = match observed.status.as_str() {
-            "False" => (
-                "False",
-                taint_exists(&node.spec.taints, &unreachable),
-                not_ready,
-                unreachable,
-            ),
-            "Unknown" => (
-                "Unknown",
-                taint_exists(&node.spec.taints, &not_ready),
-                unreachable,
-                not_ready,
-            ),
-            "True" => {
+        let (add, opposite) = match observed {
+            ReadyStatus::False => (NOT_READY_TAINT, UNREACHABLE_TAINT),
+            ReadyStatus::Unknown => (UNREACHABLE_TAINT, NOT_READY_TAINT),
+            ReadyStatus::True => {
                 let _ = self.mark_node_as_reachable(node, ctx);
                 return;
             }
-            _ => return,
+            ReadyStatus::Other => return,
         };
-        if has_opposite {
+        let remove = taint_template(opposite);
+        if taint_exists(&node.spec.taints, &remove) {
             // "Failed to instantly swap …. Will try again in the next cycle" on failure.
             let mut client = ctx.client(&self.actor);
-            swap_node_controller_taint(&mut client, &[add], &[remove], node);
+            swap_node_controller_taint(&mut client, &[taint_template(add)], &[remove], node);
         } else {
-            self.mark_node_for_tainting(node, status, ctx);
+            self.mark_node_for_tainting(node, add, ctx);
         }
     }
 
-    // Port of `markNodeForTainting`: if the node lacks the taint for its status, it leaves
-    // the zone's set (so it can be queued again), then it is queued.
-    fn mark_node_for_tainting(&mut self, node: &Node, status: &str, ctx: &Ctx<'_, ControlTimer>) {
-        let zone = get_zone_key(node);
-        let key = if status == "False" {
-            NOT_READY_TAINT
-        } else {
-            UNREACHABLE_TAINT
-        };
+    // Port of `markNodeForTainting`: if the node lacks the taint it is queued for (`key`,
+    // by its status), it leaves the zone's set (so it can be queued again), then it is
+    // queued.
+    fn mark_node_for_tainting(&mut self, node: &Node, key: &str, ctx: &Ctx<'_, ControlTimer>) {
+        let zone = self.zone_key(node);
         let now = ctx.now;
         let tainter = self.tainter(&zone);
         if !taint_exists(&node.spec.taints, &taint_template(key)) {
@@ -223,21 +214,23 @@ impl NodeLifecycleController {
         node: &Node,
         ctx: &mut Ctx<'_, ControlTimer>,
     ) -> Result<bool, ApiError> {
-        let mut client = ctx.client(&self.actor);
         let name = &node.metadata.name;
-        remove_taint_off_node(
-            &mut client,
-            name,
-            Some(node),
-            &[taint_template(UNREACHABLE_TAINT)],
-        )?;
-        remove_taint_off_node(
-            &mut client,
-            name,
-            Some(node),
-            &[taint_template(NOT_READY_TAINT)],
-        )?;
-        let zone = get_zone_key(node);
+        // Both removals short-circuit on the caller's copy: only build the taints when the
+        // copy has one of them.
+        let has = |key: &str| {
+            node.spec
+                .taints
+                .iter()
+                .any(|t| t.key == key && t.effect == "NoExecute")
+        };
+        if has(UNREACHABLE_TAINT) || has(NOT_READY_TAINT) {
+            let mut client = ctx.client(&self.actor);
+            let unreachable = [taint_template(UNREACHABLE_TAINT)];
+            remove_taint_off_node(&mut client, name, Some(node), &unreachable)?;
+            let not_ready = [taint_template(NOT_READY_TAINT)];
+            remove_taint_off_node(&mut client, name, Some(node), &not_ready)?;
+        }
+        let zone = self.zone_key(node);
         Ok(self.tainter(&zone).remove(name))
     }
 

@@ -13,7 +13,6 @@
 use super::NodeLifecycleController;
 use super::rate_limited_queue::RateLimitedTimedQueue;
 use crate::api::Node;
-use crate::api::node::NodeCondition;
 use crate::component::Ctx;
 use crate::control::ControlTimer;
 use std::collections::BTreeMap;
@@ -80,17 +79,15 @@ pub fn is_node_excluded_from_disruption_checks(node: &Node) -> bool {
         .contains_key(LABEL_NODE_DISRUPTION_EXCLUSION)
 }
 
-// Port of `ComputeZoneState`: the number of not-Ready nodes and the state. The fraction
-// is computed in float32, as upstream compares it with a float32 threshold.
+// Port of `ComputeZoneState`, given for each node of the zone whether its Ready condition
+// is True: the number of not-Ready nodes and the state. The fraction is computed in
+// float32, as upstream compares it with a float32 threshold.
 pub fn compute_zone_state(
-    ready_conditions: &[Option<NodeCondition>],
+    ready_nodes: &[bool],
     unhealthy_zone_threshold: f32,
 ) -> (usize, ZoneState) {
-    let ready = ready_conditions
-        .iter()
-        .filter(|c| c.as_ref().is_some_and(|c| c.status == "True"))
-        .count();
-    let not_ready = ready_conditions.len() - ready;
+    let ready = ready_nodes.iter().filter(|r| **r).count();
+    let not_ready = ready_nodes.len() - ready;
     let state = if ready == 0 && not_ready > 0 {
         ZoneState::FullDisruption
     } else if not_ready > 2
@@ -133,10 +130,30 @@ impl NodeLifecycleController {
 
     /// The zone's tainting queue, created if a node's zone label changed under it.
     pub(super) fn tainter(&mut self, zone: &str) -> &mut RateLimitedTimedQueue {
-        let qps = self.config.eviction_limiter_qps;
-        self.zone_tainter
-            .entry(zone.to_string())
-            .or_insert_with(|| RateLimitedTimedQueue::new(qps))
+        if !self.zone_tainter.contains_key(zone) {
+            let qps = self.config.eviction_limiter_qps;
+            self.zone_tainter
+                .insert(zone.to_string(), RateLimitedTimedQueue::new(qps));
+        }
+        self.zone_tainter.get_mut(zone).expect("just made sure")
+    }
+
+    /// `GetZoneKey` of a node, remembered per stored version of it (a version's labels
+    /// never change): the monitor pass asks for every node every 5 s.
+    pub(super) fn zone_key(&mut self, node: &Node) -> Rc<str> {
+        let meta = &node.metadata;
+        if let Some((rv, key)) = self.zone_keys.get(meta.name.as_str())
+            && *rv == meta.resource_version
+            && !rv.is_empty()
+        {
+            return Rc::clone(key);
+        }
+        let key: Rc<str> = Rc::from(get_zone_key(node));
+        self.zone_keys.insert(
+            meta.name.clone(),
+            (meta.resource_version.clone(), Rc::clone(&key)),
+        );
+        key
     }
 
     /// `setLimiterInZone`.
@@ -166,7 +183,7 @@ impl NodeLifecycleController {
     // vanished zones are forgotten in a pass).
     pub(super) fn handle_disruption(
         &mut self,
-        zone_to_node_conditions: &BTreeMap<String, Vec<Option<NodeCondition>>>,
+        zone_to_node_conditions: &BTreeMap<String, Vec<bool>>,
         nodes: &[Rc<Node>],
         ctx: &mut Ctx<'_, ControlTimer>,
     ) {
@@ -284,16 +301,9 @@ impl NodeLifecycleController {
 mod tests {
     use super::*;
 
-    fn conds(ready: usize, not_ready: usize) -> Vec<Option<NodeCondition>> {
-        let c = |s: &str| {
-            Some(NodeCondition {
-                type_: "Ready".into(),
-                status: s.into(),
-                ..Default::default()
-            })
-        };
-        let mut v: Vec<_> = (0..ready).map(|_| c("True")).collect();
-        v.extend((0..not_ready).map(|i| if i % 2 == 0 { c("Unknown") } else { c("False") }));
+    fn conds(ready: usize, not_ready: usize) -> Vec<bool> {
+        let mut v = vec![true; ready];
+        v.extend(vec![false; not_ready]);
         v
     }
 
@@ -324,9 +334,8 @@ mod tests {
             compute_zone_state(&conds(45, 54), t),
             (54, ZoneState::Normal)
         );
-        // A node without a Ready condition counts as not Ready.
         assert_eq!(
-            compute_zone_state(&[None], t),
+            compute_zone_state(&[false], t),
             (1, ZoneState::FullDisruption)
         );
         assert_eq!(compute_zone_state(&[], t), (0, ZoneState::Normal));
