@@ -23,7 +23,7 @@ mod tests;
 use super::{ControlTimer, Controller, Enqueue};
 use crate::api::node::well_known::TAINT_OUT_OF_SERVICE;
 use crate::api::pod::{PodCondition, condition, phase};
-use crate::api::{AnyObject, Node, ObjectKey, Pod, Tables, Timestamp};
+use crate::api::{AnyObject, Node, ObjectKey, Pod, Table, Tables, Timestamp};
 use crate::apiserver::{Actor, ApiClient, ApiError, DeleteOptions, WatchEvent};
 use crate::component::Ctx;
 use crate::control::node_lifecycle::is_node_ready;
@@ -101,20 +101,22 @@ fn by_eviction_and_creation(a: &Rc<Pod>, b: &Rc<Pod>) -> std::cmp::Ordering {
 impl PodGcController {
     // Port of `gc`, on the informer's pods and nodes as one pass sees them.
     fn gc(&mut self, cache: &Tables, ctx: &mut Ctx<'_, ControlTimer>) {
-        let pods: Vec<Rc<Pod>> = cache.pods.values().cloned().collect();
+        // Upstream lists once for the four passes; the cache does not change during a
+        // pass (writes reach it through the watch), so each walks it directly.
+        let pods = &cache.pods;
         let actor = self.actor.clone();
         if self.terminated_pod_threshold > 0 {
-            self.gc_terminated(&pods, ctx, &actor);
+            self.gc_terminated(pods, ctx, &actor);
         }
-        gc_terminating(&pods, cache, ctx, &actor);
-        self.gc_orphaned(&pods, cache, ctx, &actor);
-        gc_unscheduled_terminating(&pods, ctx, &actor);
+        gc_terminating(pods, cache, ctx, &actor);
+        self.gc_orphaned(pods, cache, ctx, &actor);
+        gc_unscheduled_terminating(pods, ctx, &actor);
     }
 
     // Port of `gcTerminated`.
-    fn gc_terminated(&self, pods: &[Rc<Pod>], ctx: &mut Ctx<'_, ControlTimer>, actor: &Actor) {
+    fn gc_terminated(&self, pods: &Table<Pod>, ctx: &mut Ctx<'_, ControlTimer>, actor: &Actor) {
         let mut terminated: Vec<Rc<Pod>> = pods
-            .iter()
+            .values()
             .filter(|p| is_pod_terminated(p))
             .cloned()
             .collect();
@@ -131,7 +133,7 @@ impl PodGcController {
     // Port of `gcOrphaned` with `discoverDeletedNodes` and `checkIfNodeExists`.
     fn gc_orphaned(
         &mut self,
-        pods: &[Rc<Pod>],
+        pods: &Table<Pod>,
         cache: &Tables,
         ctx: &mut Ctx<'_, ControlTimer>,
         actor: &Actor,
@@ -142,7 +144,7 @@ impl PodGcController {
             .values()
             .map(|n| n.metadata.name.as_str())
             .collect();
-        for pod in pods {
+        for pod in pods.values() {
             let node = pod.spec.node_name.as_str();
             if !node.is_empty() && !existing.contains(node) {
                 // `AddAfter`: an earlier wait is kept.
@@ -168,7 +170,7 @@ impl PodGcController {
                 deleted_nodes.insert(node);
             }
         }
-        for pod in pods {
+        for pod in pods.values() {
             if !deleted_nodes.contains(&pod.spec.node_name) {
                 continue;
             }
@@ -197,13 +199,13 @@ impl PodGcController {
 // Port of `gcTerminating`: terminating pods on a not-Ready node with the out-of-service
 // taint, evicted first then oldest.
 fn gc_terminating(
-    pods: &[Rc<Pod>],
+    pods: &Table<Pod>,
     cache: &Tables,
     ctx: &mut Ctx<'_, ControlTimer>,
     actor: &Actor,
 ) {
     let mut terminating: Vec<Rc<Pod>> = pods
-        .iter()
+        .values()
         .filter(|p| p.metadata.deletion_timestamp.is_some())
         .filter(|p| {
             cache
@@ -225,8 +227,8 @@ fn gc_terminating(
 }
 
 // Port of `gcUnscheduledTerminating`.
-fn gc_unscheduled_terminating(pods: &[Rc<Pod>], ctx: &mut Ctx<'_, ControlTimer>, actor: &Actor) {
-    for pod in pods {
+fn gc_unscheduled_terminating(pods: &Table<Pod>, ctx: &mut Ctx<'_, ControlTimer>, actor: &Actor) {
+    for pod in pods.values() {
         if pod.metadata.deletion_timestamp.is_none() || !pod.spec.node_name.is_empty() {
             continue;
         }
