@@ -1,7 +1,7 @@
 //! The validated scenario: everything a run needs, ids resolved and every default explicit.
 //! `scenario::load` turns a YAML file into this; the engine reads only this.
 
-pub use super::model_faults::{Fault, TimedFault};
+pub use super::model_faults::{Fault, NetTarget, TimedFault, ZoneOutageFlavour};
 pub use super::model_operator::{DrainOptions, NodeTarget, TaintChange};
 pub use super::model_storage::{CsiDriverProfile, StorageSpec, VolumeTopology};
 use crate::api::scheduling::Taint;
