@@ -306,6 +306,7 @@ fn capacity(pool: &RawPool, r: &mut Reporter, pool_path: &str) -> Option<BTreeMa
 
 fn timing(raw: RawKubernetes) -> Timing {
     let d = Timing::default();
+    let kubelet = kubelet_timing(&raw.kubelet);
     Timing {
         watch_delay: raw.watch_delay.map_or(d.watch_delay, |v| v.0),
         scheduler_pod_initial_backoff: raw
@@ -336,5 +337,32 @@ fn timing(raw: RawKubernetes) -> Timing {
             .controller_manager
             .disable_force_detach_on_timeout
             .unwrap_or(d.disable_force_detach_on_timeout),
+        kubelet,
+    }
+}
+
+fn kubelet_timing(raw: &crate::scenario::raw::RawKubelet) -> crate::scenario::KubeletTiming {
+    let d = crate::scenario::KubeletTiming::default();
+    crate::scenario::KubeletTiming {
+        node_lease_duration_secs: raw
+            .node_lease_duration_seconds
+            .as_ref()
+            .map_or(d.node_lease_duration_secs, |v| v.value.max(1)),
+        node_status_update_frequency: raw
+            .node_status_update_frequency
+            .as_ref()
+            .map_or(d.node_status_update_frequency, |v| v.0),
+        node_status_report_frequency: raw
+            .node_status_report_frequency
+            .as_ref()
+            .map_or(d.node_status_report_frequency, |v| v.0),
+        shutdown_grace_period: raw
+            .shutdown_grace_period
+            .as_ref()
+            .map_or(d.shutdown_grace_period, |v| v.0),
+        shutdown_grace_period_critical_pods: raw
+            .shutdown_grace_period_critical_pods
+            .as_ref()
+            .map_or(d.shutdown_grace_period_critical_pods, |v| v.0),
     }
 }

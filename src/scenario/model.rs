@@ -121,6 +121,36 @@ pub struct Timing {
     /// kube-controller-manager `--disable-force-detach-on-timeout` (false): never
     /// force-detach a volume after the six-minute unmount wait.
     pub disable_force_detach_on_timeout: bool,
+    /// The kubelet's heartbeats and graceful node shutdown.
+    pub kubelet: KubeletTiming,
+}
+
+/// KubeletConfiguration fields stsim models, with the upstream defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KubeletTiming {
+    /// `nodeLeaseDurationSeconds` (40); the Lease is renewed every quarter of it
+    /// (`renewInterval` = 10 s), with 4 % jitter.
+    pub node_lease_duration_secs: u32,
+    /// `nodeStatusUpdateFrequency` (10 s): how often the kubelet computes the node status.
+    pub node_status_update_frequency: SimDuration,
+    /// `nodeStatusReportFrequency` (5 min): an unchanged status is still posted this often.
+    pub node_status_report_frequency: SimDuration,
+    /// `shutdownGracePeriod` (0 = graceful node shutdown off).
+    pub shutdown_grace_period: SimDuration,
+    /// `shutdownGracePeriodCriticalPods` (0).
+    pub shutdown_grace_period_critical_pods: SimDuration,
+}
+
+impl Default for KubeletTiming {
+    fn default() -> Self {
+        KubeletTiming {
+            node_lease_duration_secs: 40,
+            node_status_update_frequency: SimDuration::from_secs(10),
+            node_status_report_frequency: SimDuration::from_mins(5),
+            shutdown_grace_period: SimDuration::ZERO,
+            shutdown_grace_period_critical_pods: SimDuration::ZERO,
+        }
+    }
 }
 
 impl Default for Timing {
@@ -140,6 +170,7 @@ impl Default for Timing {
             },
             default_shutdown: Latency::Fixed(SimDuration::from_millis(500)),
             disable_force_detach_on_timeout: false,
+            kubelet: KubeletTiming::default(),
         }
     }
 }

@@ -137,6 +137,11 @@ pub struct RawKubelet {
     pub image_pull_time: Option<LatencyInput>,
     pub container_start_time: Option<LatencyInput>,
     pub shutdown_time: Option<LatencyInput>,
+    pub node_lease_duration_seconds: Option<Loc<u32>>,
+    pub node_status_update_frequency: Option<GoDuration>,
+    pub node_status_report_frequency: Option<GoDuration>,
+    pub shutdown_grace_period: Option<GoDuration>,
+    pub shutdown_grace_period_critical_pods: Option<GoDuration>,
 }
 
 #[derive(Deserialize)]
