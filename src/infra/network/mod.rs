@@ -56,7 +56,9 @@ pub struct Network {
     active: BTreeMap<usize, Effect>,
     epoch: u64,
     /// Shortest-path latencies (ns) from a source (dense index) to every endpoint.
-    paths: BTreeMap<usize, Vec<Option<u64>>>,
+    paths_from: BTreeMap<usize, Vec<Option<u64>>>,
+    /// Shortest-path latencies (ns) from every endpoint to a target (dense index).
+    paths_to: BTreeMap<usize, Vec<Option<u64>>>,
     /// One-way latency, `None` = unreachable.
     answers: BTreeMap<(Endpoint, Endpoint), Option<SimDuration>>,
     cut_from_control_plane: Option<Vec<u32>>,
@@ -73,7 +75,8 @@ impl Network {
             control_plane_off: 0,
             active: BTreeMap::new(),
             epoch: 0,
-            paths: BTreeMap::new(),
+            paths_from: BTreeMap::new(),
+            paths_to: BTreeMap::new(),
             answers: BTreeMap::new(),
             cut_from_control_plane: None,
             topo,
@@ -199,12 +202,19 @@ impl Network {
         }) {
             return None;
         }
-        let (topo, cuts) = (&self.topo, &self.link_cuts);
-        let dist = self
-            .paths
-            .entry(f)
-            .or_insert_with(|| topo.shortest_from(f, cuts));
-        dist[t].map(SimDuration::from_nanos)
+        // A search from the source, unless one towards the target is already there.
+        let nanos = match self.paths_to.get(&t) {
+            Some(to) if !self.paths_from.contains_key(&f) => to[f],
+            _ => {
+                let (topo, cuts) = (&self.topo, &self.link_cuts);
+                let from = self
+                    .paths_from
+                    .entry(f)
+                    .or_insert_with(|| topo.shortest_from(f, cuts));
+                from[t]
+            }
+        };
+        nanos.map(SimDuration::from_nanos)
     }
 
     fn up(&self, e: Endpoint) -> bool {
@@ -226,6 +236,15 @@ impl Network {
         if let Some(cut) = &self.cut_from_control_plane {
             return cut.clone();
         }
+        // Two searches (from and to the control plane) answer for every node.
+        let cp = self.topo.dense(Endpoint::ControlPlane);
+        let (topo, cuts) = (&self.topo, &self.link_cuts);
+        self.paths_from
+            .entry(cp)
+            .or_insert_with(|| topo.shortest_from(cp, cuts));
+        self.paths_to
+            .entry(cp)
+            .or_insert_with(|| topo.shortest_to(cp, cuts));
         let cut: Vec<u32> = (0..self.topo.nodes)
             .filter(|&n| !self.connected(Endpoint::Node(n), Endpoint::ControlPlane))
             .collect();
@@ -235,7 +254,8 @@ impl Network {
 
     fn changed(&mut self) {
         self.epoch += 1;
-        self.paths.clear();
+        self.paths_from.clear();
+        self.paths_to.clear();
         self.answers.clear();
         self.cut_from_control_plane = None;
     }

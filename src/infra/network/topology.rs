@@ -12,8 +12,8 @@
 
 use super::Endpoint;
 use crate::scenario::ClusterSpec;
-use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
-use petgraph::visit::{EdgeFiltered, EdgeRef};
+use petgraph::graph::{DiGraph, EdgeIndex, EdgeReference, NodeIndex};
+use petgraph::visit::{EdgeFiltered, EdgeRef, Reversed, ReversedEdgeReference};
 use std::collections::BTreeMap;
 
 /// What a vertex is; only routers forward traffic.
@@ -156,15 +156,37 @@ impl Topology {
     pub fn shortest_from(&self, source: usize, cuts: &[u32]) -> Vec<Option<u64>> {
         let start = NodeIndex::new(source);
         let graph = &self.graph;
-        let usable = EdgeFiltered::from_fn(graph, |e: petgraph::graph::EdgeReference<'_, u64>| {
+        let usable = EdgeFiltered::from_fn(graph, |e: EdgeReference<'_, u64>| {
             cuts[e.id().index()] == 0
                 && (e.source() == start || graph[e.source()] == Vertex::Router)
         });
-        // petgraph answers with a hash map; it is only read by key here, in index order,
-        // so nothing depends on its iteration order.
         let scores = petgraph::algo::dijkstra(&usable, start, None, |e| *e.weight());
+        self.scores(|v| scores.get(&v).copied())
+    }
+
+    /// One-way latency (ns) of the shortest path from every endpoint to `target` (the same
+    /// search on the reversed links), so that "who reaches the control plane" is one search.
+    pub fn shortest_to(&self, target: usize, cuts: &[u32]) -> Vec<Option<u64>> {
+        let end = NodeIndex::new(target);
+        let graph = &self.graph;
+        let reversed = Reversed(graph);
+        // A reversed edge leaves the vertex that would forward the packet last.
+        let usable = EdgeFiltered::from_fn(
+            reversed,
+            |e: ReversedEdgeReference<EdgeReference<'_, u64>>| {
+                cuts[e.id().index()] == 0
+                    && (e.source() == end || graph[e.source()] == Vertex::Router)
+            },
+        );
+        let scores = petgraph::algo::dijkstra(&usable, end, None, |e| *e.weight());
+        self.scores(|v| scores.get(&v).copied())
+    }
+
+    /// petgraph answers with a hash map; it is only read by key here, in index order, so
+    /// nothing depends on its iteration order.
+    fn scores(&self, get: impl Fn(NodeIndex) -> Option<u64>) -> Vec<Option<u64>> {
         (0..self.endpoints())
-            .map(|i| scores.get(&NodeIndex::new(i)).copied())
+            .map(|i| get(NodeIndex::new(i)))
             .collect()
     }
 }
