@@ -79,6 +79,32 @@ impl std::fmt::Display for KubeVersion {
 pub struct ClusterSpec {
     /// Zones in the order the file lists them.
     pub zones: Vec<ZoneSpec>,
+    /// `spec.cluster.controlPlane.zone`: the zone the API server and controllers run in;
+    /// `None` = regional (reachable from every zone, survives any single-zone outage).
+    pub control_plane_zone: Option<String>,
+    /// `spec.cluster.network`: link latencies.
+    pub network: NetworkSpec,
+}
+
+/// One-way latencies of the network's links (`spec.cluster.network`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetworkSpec {
+    /// A node (or the zone's clients) to its zone's router (200us).
+    pub intra_zone: SimDuration,
+    /// Between two zone routers (1ms).
+    pub inter_zone: SimDuration,
+    /// The control plane to its zone's router, or to every zone router when regional (1ms).
+    pub control_plane: SimDuration,
+}
+
+impl Default for NetworkSpec {
+    fn default() -> Self {
+        NetworkSpec {
+            intra_zone: SimDuration::from_micros_u64(200),
+            inter_zone: SimDuration::from_millis(1),
+            control_plane: SimDuration::from_millis(1),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -7,6 +7,7 @@ mod fixtures;
 mod kubectl_actions;
 mod load;
 mod mangled;
+mod node_faults;
 mod storage_faults;
 
 use super::{Scenario, ScenarioError, load_str};
