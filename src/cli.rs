@@ -57,6 +57,10 @@ enum Command {
         /// Print only the seed and the summary, not the timeline.
         #[arg(long)]
         quiet: bool,
+        /// Also trace heartbeat-level writes (node Lease renewals, unchanged node status
+        /// posts), left out of trace.jsonl by default.
+        #[arg(long)]
+        trace_heartbeats: bool,
     },
     /// Check scenario files and the manifests they reference; list fields that are not simulated.
     Validate {
@@ -86,7 +90,8 @@ pub fn main() -> i32 {
             until,
             out,
             quiet,
-        } => run(&scenario, seed, until, out, quiet),
+            trace_heartbeats,
+        } => run(&scenario, seed, until, out, quiet, trace_heartbeats),
         Command::Validate { scenarios } => validate(&scenarios),
     }
 }
@@ -104,6 +109,7 @@ fn run(
     until: Option<SimDuration>,
     out: Option<PathBuf>,
     quiet: bool,
+    trace_heartbeats: bool,
 ) -> i32 {
     let scenario = match load(path) {
         Ok(s) => s,
@@ -116,7 +122,15 @@ fn run(
             .join(&scenario.name)
             .join(format!("seed-{seed}"))
     });
-    match run_to(&scenario, path, seed, until, &out_dir, quiet) {
+    match run_to(
+        &scenario,
+        path,
+        seed,
+        until,
+        &out_dir,
+        quiet,
+        trace_heartbeats,
+    ) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -132,6 +146,7 @@ fn run_to(
     until: Option<SimDuration>,
     out_dir: &Path,
     quiet: bool,
+    trace_heartbeats: bool,
 ) -> Result<i32> {
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
@@ -158,6 +173,7 @@ fn run_to(
         ))),
         keep_timeline: true,
         manual_kubelets: false,
+        trace_heartbeats,
     };
     #[allow(clippy::disallowed_methods)] // the CLI measures wall time for the summary
     let started = Instant::now();

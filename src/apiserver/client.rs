@@ -62,12 +62,15 @@ impl<'a> ApiClient<'a> {
         self.api.objects().list::<T>().cloned().collect()
     }
     pub fn create<T: Strategy>(&mut self, obj: T) -> Result<Rc<T>, ApiError> {
+        self.reach("POST")?;
         self.api.create(self.now, &self.actor.name, obj)
     }
     pub fn update<T: Strategy>(&mut self, obj: T) -> Result<Rc<T>, ApiError> {
+        self.reach("PUT")?;
         self.api.update(self.now, &self.actor.name, obj)
     }
     pub fn update_status<T: Strategy>(&mut self, obj: &T) -> Result<Rc<T>, ApiError> {
+        self.reach("PUT")?;
         self.api.update_status(self.now, &self.actor.name, obj)
     }
     pub fn delete<T: Strategy>(
@@ -75,11 +78,25 @@ impl<'a> ApiClient<'a> {
         key: &ObjectKey,
         opts: &DeleteOptions,
     ) -> Result<(Rc<T>, bool), ApiError> {
+        self.reach("DELETE")?;
         self.api.delete::<T>(self.now, &self.actor.name, key, opts)
     }
     /// Evicts a pod through the eviction subresource (PodDisruptionBudgets apply).
     pub fn evict(&mut self, key: &ObjectKey, opts: &DeleteOptions) -> Result<(), ApiError> {
+        self.reach("POST")?;
         self.api.evict(self.now, &self.actor.name, key, opts)
+    }
+    /// Fails a request the network or an API server outage keeps from getting through.
+    fn reach(&self, verb: &str) -> Result<(), ApiError> {
+        if self.api.serves(self.actor) {
+            Ok(())
+        } else {
+            Err(self.api.unreachable(verb))
+        }
+    }
+    /// Whether this client's requests get through right now.
+    pub fn connected(&self) -> bool {
+        self.api.serves(self.actor)
     }
     /// Arms a one-shot request failure (see [`super::InjectedFailure`]).
     pub fn inject_failure(&mut self, failure: super::InjectedFailure) {
@@ -93,6 +110,11 @@ impl<'a> ApiClient<'a> {
         reason: &str,
         message: String,
     ) {
+        // An Event that cannot be posted is dropped, as the EventRecorder's broadcaster
+        // gives up on it after its retries.
+        if !self.api.serves(self.actor) {
+            return;
+        }
         self.api.record_event(
             self.now,
             involved,

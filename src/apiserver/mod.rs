@@ -14,6 +14,7 @@ mod events;
 mod eviction;
 mod faults;
 mod informer;
+mod reachability;
 mod store;
 mod strategy;
 
@@ -23,6 +24,7 @@ pub use events::EventType;
 pub use eviction::{MAX_DISRUPTED_POD_SIZE, MULTIPLE_PDBS};
 pub use faults::InjectedFailure;
 pub use informer::Informer;
+pub use reachability::Reachability;
 pub use store::{
     DeleteOptions, FINALIZER_DELETE_DEPENDENTS, FINALIZER_ORPHAN_DEPENDENTS, Propagation,
 };
@@ -112,6 +114,8 @@ pub struct ApiServer {
     event_counter: u64,
     /// Armed one-shot request failures (`faults.rs`).
     injected: Vec<InjectedFailure>,
+    /// Who can reach the API server (`reachability.rs`).
+    reach: Reachability,
     pub config: ApiServerConfig,
 }
 
@@ -126,6 +130,7 @@ impl ApiServer {
             event_index: BTreeMap::new(),
             event_counter: 0,
             injected: Vec::new(),
+            reach: Reachability::default(),
             config,
         }
     }

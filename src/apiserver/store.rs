@@ -123,8 +123,12 @@ impl ApiServer {
         meta.deletion_timestamp = old_meta.deletion_timestamp;
         meta.deletion_grace_period_seconds = old_meta.deletion_grace_period_seconds;
         meta.generation = old_meta.generation + i64::from(spec_changed);
-        if *old == obj.clone_with_rv(&old_meta.resource_version) {
-            return Ok(old); // A no-op update writes nothing, as in a real API server.
+        // A no-op update writes nothing, as in a real API server (compared with the stored
+        // resourceVersion put in place, rather than on a clone).
+        let old_rv = old_meta.resource_version.clone();
+        obj.meta_mut().resource_version = old_rv;
+        if *old == obj {
+            return Ok(old);
         }
         self.resource_version += 1;
         obj.meta_mut().resource_version = self.resource_version.to_string();
@@ -325,13 +329,3 @@ fn deletion_finalizers_for_garbage_collection(
     let as_set = |v: &[String]| v.iter().cloned().collect::<std::collections::BTreeSet<_>>();
     (as_set(&next) != as_set(&meta.finalizers)).then_some(next)
 }
-
-/// Compares objects ignoring resourceVersion (for no-op update detection).
-trait CloneWithRv: Resource {
-    fn clone_with_rv(&self, rv: &str) -> Self {
-        let mut c = self.clone();
-        c.meta_mut().resource_version = rv.to_string();
-        c
-    }
-}
-impl<T: Resource> CloneWithRv for T {}

@@ -4,3 +4,4 @@
 pub mod csi;
 pub mod faults;
 pub mod kubelet;
+pub mod network;

@@ -1,9 +1,12 @@
-//! `spec.cluster`: zones and node pools expanded into nodes, feature gates, and the timing
-//! knobs under `kubernetes`, with their checks.
+//! `spec.cluster`: zones and node pools expanded into nodes, feature gates, the timing
+//! knobs under `kubernetes`, the control plane's placement and the network's latencies,
+//! with their checks.
 
 use super::de::{index, join};
+use super::located::Loc;
+use super::model::NetworkSpec;
 use super::model::{ClusterSpec, KubeVersion, NodeSpecInput, Timing, ZoneSpec};
-use super::raw::{RawClusterKeys, RawKubernetes, RawPool, RawZone};
+use super::raw::{RawClusterKeys, RawControlPlane, RawKubernetes, RawNetwork, RawPool, RawZone};
 use super::report::Reporter;
 use super::suggest::did_you_mean;
 use super::yaml::{Node, Value};
@@ -114,8 +117,17 @@ pub fn build(node: &Node, version: KubeVersion, r: &mut Reporter, path: &str) ->
         }
     };
     let before = r.diags.len();
-    let spec = zones(&raw_zones, r, &zones_path);
+    let mut spec = zones(&raw_zones, r, &zones_path);
     let complete = complete && r.diags.len() == before;
+    spec.network = r
+        .optional::<RawNetwork>(node, "network", path)
+        .map_or_else(NetworkSpec::default, network);
+    let control_plane: Option<RawControlPlane> = r.optional(node, "controlPlane", path);
+    if let Some(zone) = control_plane.and_then(|c| c.zone) {
+        let cp_path = join(path, "controlPlane.zone");
+        control_plane_zone(&zone, &spec, r, &cp_path);
+        spec.control_plane_zone = Some(zone.value);
+    }
     Cluster {
         spec,
         feature_gates,
@@ -254,6 +266,35 @@ fn zones(raw: &[(usize, RawZone)], r: &mut Reporter, zones_path: &str) -> Cluste
     out
 }
 
+/// The control plane's zone must be one of the cluster's.
+fn control_plane_zone(zone: &Loc<String>, spec: &ClusterSpec, r: &mut Reporter, path: &str) {
+    let known: Vec<&str> = spec.zones.iter().map(|z| z.name.as_str()).collect();
+    if known.contains(&zone.value.as_str()) {
+        return;
+    }
+    let hint = did_you_mean(&zone.value, known.iter().copied()).or_else(|| {
+        Some(format!(
+            "known: {}; leave controlPlane out for a regional control plane",
+            known.join(", ")
+        ))
+    });
+    r.push(
+        zone.pos,
+        path,
+        format!("no zone named {:?}", zone.value),
+        hint,
+    );
+}
+
+fn network(raw: RawNetwork) -> NetworkSpec {
+    let d = NetworkSpec::default();
+    NetworkSpec {
+        intra_zone: raw.intra_zone_latency.map_or(d.intra_zone, |v| v.0),
+        inter_zone: raw.inter_zone_latency.map_or(d.inter_zone, |v| v.0),
+        control_plane: raw.control_plane_latency.map_or(d.control_plane, |v| v.0),
+    }
+}
+
 fn node(
     name: String,
     zone: &str,
@@ -317,6 +358,7 @@ fn capacity(pool: &RawPool, r: &mut Reporter, pool_path: &str) -> Option<BTreeMa
 
 fn timing(raw: RawKubernetes) -> Timing {
     let d = Timing::default();
+    let kubelet = kubelet_timing(&raw.kubelet);
     Timing {
         watch_delay: raw.watch_delay.map_or(d.watch_delay, |v| v.0),
         scheduler_pod_initial_backoff: raw
@@ -348,5 +390,32 @@ fn timing(raw: RawKubernetes) -> Timing {
             .disable_force_detach_on_timeout
             .unwrap_or(d.disable_force_detach_on_timeout),
         node_lifecycle: d.node_lifecycle,
+        kubelet,
+    }
+}
+
+fn kubelet_timing(raw: &crate::scenario::raw::RawKubelet) -> crate::scenario::KubeletTiming {
+    let d = crate::scenario::KubeletTiming::default();
+    crate::scenario::KubeletTiming {
+        node_lease_duration_secs: raw
+            .node_lease_duration_seconds
+            .as_ref()
+            .map_or(d.node_lease_duration_secs, |v| v.value.max(1)),
+        node_status_update_frequency: raw
+            .node_status_update_frequency
+            .as_ref()
+            .map_or(d.node_status_update_frequency, |v| v.0),
+        node_status_report_frequency: raw
+            .node_status_report_frequency
+            .as_ref()
+            .map_or(d.node_status_report_frequency, |v| v.0),
+        shutdown_grace_period: raw
+            .shutdown_grace_period
+            .as_ref()
+            .map_or(d.shutdown_grace_period, |v| v.0),
+        shutdown_grace_period_critical_pods: raw
+            .shutdown_grace_period_critical_pods
+            .as_ref()
+            .map_or(d.shutdown_grace_period_critical_pods, |v| v.0),
     }
 }

@@ -1,9 +1,11 @@
 //! `spec.faults`: timed faults, each item one fault kind with its start (`at`) and, for
 //! faults that last, a `duration`; checked against the run (times within it) and the
-//! cluster (zones, nodes, drivers, classes that exist), returned in time order.
+//! cluster (zones, nodes, drivers, classes that exist), returned in time order. Storage
+//! faults are built here; node, zone and network faults in `faults_net.rs`.
 
 use super::de::{index, join};
 use super::error::{Diagnostic, Source};
+use super::faults_net;
 use super::located::Loc;
 use super::model::{ClusterSpec, Fault, TimedFault};
 use super::raw::RawFault;
@@ -20,6 +22,13 @@ pub const FAULT_KINDS: &[&str] = &[
     "attachFailure",
     "stuckDetach",
     "diskLoss",
+    "nodeCrash",
+    "nodeReboot",
+    "kubeletStop",
+    "zoneOutage",
+    "netPartition",
+    "controlPlanePartition",
+    "apiServerOutage",
 ];
 
 /// What the faults are checked against.
@@ -61,7 +70,7 @@ pub fn build(
         let Some(raw) = r.decode::<RawFault>(item, &path) else {
             continue;
         };
-        if let Some(f) = fault(raw, item.pos, &path, ctx, &mut r) {
+        if let Some(f) = fault(raw, item, &path, ctx, &mut r) {
             out.push(f);
         }
     }
@@ -91,7 +100,7 @@ fn kinds_known(item: &Node, path: &str, r: &mut Reporter) -> bool {
 
 fn fault(
     raw: RawFault,
-    pos: Pos,
+    item: &Node,
     path: &str,
     ctx: &Context,
     r: &mut Reporter,
@@ -110,6 +119,18 @@ fn fault(
     seen!(raw.attach_failure, "attachFailure");
     seen!(raw.stuck_detach, "stuckDetach");
     seen!(raw.disk_loss, "diskLoss");
+    seen!(raw.node_crash, "nodeCrash");
+    seen!(raw.node_reboot, "nodeReboot");
+    seen!(raw.kubelet_stop, "kubeletStop");
+    seen!(raw.zone_outage, "zoneOutage");
+    seen!(raw.net_partition, "netPartition");
+    seen!(raw.control_plane_partition, "controlPlanePartition");
+    // `apiServerOutage:` takes no settings, so a bare key (null) counts as given too.
+    let api_server_outage = item.entries().iter().find(|e| e.key == "apiServerOutage");
+    if let Some(e) = api_server_outage {
+        kinds.push(("apiServerOutage", e.key_pos));
+    }
+    let pos = item.pos;
     match kinds.as_slice() {
         [] => {
             let hint = Some(format!("add one of: {}", FAULT_KINDS.join(", ")));
@@ -278,6 +299,26 @@ fn fault(
                 return None;
             }
         }
+    } else if let Some(f) = raw.node_crash {
+        let kpath = join(path, "nodeCrash");
+        faults_net::node_crash(f.value, &kpath, ctx, &mut words, r)
+    } else if let Some(f) = raw.node_reboot {
+        let duration = raw.duration.as_ref().map(|d| d.pos);
+        faults_net::node_reboot(f.value, duration, path, ctx, &mut words, r)
+    } else if let Some(f) = raw.kubelet_stop {
+        let kpath = join(path, "kubeletStop");
+        faults_net::kubelet_stop(f.value, &kpath, ctx, &mut words, r)
+    } else if let Some(f) = raw.zone_outage {
+        let kpath = join(path, "zoneOutage");
+        faults_net::zone_outage(f.value, &kpath, ctx, &mut words, r)
+    } else if let Some(f) = raw.net_partition {
+        let kpath = join(path, "netPartition");
+        faults_net::net_partition(f.value, f.pos, &kpath, ctx, &mut words, r)?
+    } else if let Some(f) = raw.control_plane_partition {
+        let kpath = join(path, "controlPlanePartition");
+        faults_net::control_plane_partition(f.value, f.pos, &kpath, ctx, &mut words, r)?
+    } else if api_server_outage.is_some() {
+        Fault::ApiServerOutage
     } else {
         unreachable!("exactly one kind was found above")
     };
@@ -306,7 +347,13 @@ fn check_zone(z: &Loc<String>, ctx: &Context, path: &str, r: &mut Reporter) {
 }
 
 /// `name` must be one of `known` (a `what`); else an error with a did-you-mean hint.
-fn check_name(name: &Loc<String>, what: &str, known: &[String], path: &str, r: &mut Reporter) {
+pub(super) fn check_name(
+    name: &Loc<String>,
+    what: &str,
+    known: &[String],
+    path: &str,
+    r: &mut Reporter,
+) {
     if known.contains(&name.value) {
         return;
     }

@@ -18,6 +18,7 @@ mod cluster;
 mod de;
 mod error;
 mod faults;
+mod faults_net;
 mod fields;
 mod kubectl;
 mod kubectl_nodes;

@@ -1,7 +1,7 @@
 //! The validated scenario: everything a run needs, ids resolved and every default explicit.
 //! `scenario::load` turns a YAML file into this; the engine reads only this.
 
-pub use super::model_faults::{Fault, TimedFault};
+pub use super::model_faults::{Fault, NetTarget, TimedFault, ZoneOutageFlavour};
 pub use super::model_operator::{DrainOptions, NodeTarget, TaintChange};
 pub use super::model_storage::{CsiDriverProfile, StorageSpec, VolumeTopology};
 use crate::api::scheduling::Taint;
@@ -79,6 +79,32 @@ impl std::fmt::Display for KubeVersion {
 pub struct ClusterSpec {
     /// Zones in the order the file lists them.
     pub zones: Vec<ZoneSpec>,
+    /// `spec.cluster.controlPlane.zone`: the zone the API server and controllers run in;
+    /// `None` = regional (reachable from every zone, survives any single-zone outage).
+    pub control_plane_zone: Option<String>,
+    /// `spec.cluster.network`: link latencies.
+    pub network: NetworkSpec,
+}
+
+/// One-way latencies of the network's links (`spec.cluster.network`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetworkSpec {
+    /// A node (or the zone's clients) to its zone's router (200us).
+    pub intra_zone: SimDuration,
+    /// Between two zone routers (1ms).
+    pub inter_zone: SimDuration,
+    /// The control plane to its zone's router, or to every zone router when regional (1ms).
+    pub control_plane: SimDuration,
+}
+
+impl Default for NetworkSpec {
+    fn default() -> Self {
+        NetworkSpec {
+            intra_zone: SimDuration::from_micros_u64(200),
+            inter_zone: SimDuration::from_millis(1),
+            control_plane: SimDuration::from_millis(1),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -123,6 +149,8 @@ pub struct Timing {
     pub disable_force_detach_on_timeout: bool,
     /// The node lifecycle controller's and pod GC's flags.
     pub node_lifecycle: NodeLifecycleTiming,
+    /// The kubelet's heartbeats and graceful node shutdown.
+    pub kubelet: KubeletTiming,
 }
 
 /// kube-controller-manager's node lifecycle and pod GC flags (upstream defaults).
@@ -162,6 +190,34 @@ impl Default for NodeLifecycleTiming {
     }
 }
 
+/// KubeletConfiguration fields stsim models, with the upstream defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KubeletTiming {
+    /// `nodeLeaseDurationSeconds` (40); the Lease is renewed every quarter of it
+    /// (`renewInterval` = 10 s), with 4 % jitter.
+    pub node_lease_duration_secs: u32,
+    /// `nodeStatusUpdateFrequency` (10 s): how often the kubelet computes the node status.
+    pub node_status_update_frequency: SimDuration,
+    /// `nodeStatusReportFrequency` (5 min): an unchanged status is still posted this often.
+    pub node_status_report_frequency: SimDuration,
+    /// `shutdownGracePeriod` (0 = graceful node shutdown off).
+    pub shutdown_grace_period: SimDuration,
+    /// `shutdownGracePeriodCriticalPods` (0).
+    pub shutdown_grace_period_critical_pods: SimDuration,
+}
+
+impl Default for KubeletTiming {
+    fn default() -> Self {
+        KubeletTiming {
+            node_lease_duration_secs: 40,
+            node_status_update_frequency: SimDuration::from_secs(10),
+            node_status_report_frequency: SimDuration::from_mins(5),
+            shutdown_grace_period: SimDuration::ZERO,
+            shutdown_grace_period_critical_pods: SimDuration::ZERO,
+        }
+    }
+}
+
 impl Default for Timing {
     fn default() -> Self {
         Timing {
@@ -180,6 +236,7 @@ impl Default for Timing {
             default_shutdown: Latency::Fixed(SimDuration::from_millis(500)),
             disable_force_detach_on_timeout: false,
             node_lifecycle: NodeLifecycleTiming::default(),
+            kubelet: KubeletTiming::default(),
         }
     }
 }

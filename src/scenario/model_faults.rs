@@ -16,7 +16,7 @@ pub struct TimedFault {
     pub fault: Fault,
 }
 
-/// What a fault does. Storage faults (issue 4); node, zone and network faults come next.
+/// What a fault does: storage faults (issue 4), then node, zone and network faults.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
     /// CreateVolume fails for claims of this class and/or in this zone (`None` = any).
@@ -45,6 +45,49 @@ pub enum Fault {
         volume: Option<String>,
         claim: Option<(String, String)>,
     },
+    /// The node loses power: its containers die, its kubelet stops, it reaches nothing. It
+    /// powers on again when the fault ends (its `duration`), else stays off.
+    NodeCrash { node: String },
+    /// A clean OS reboot (one-off): the kubelet's graceful node shutdown runs if
+    /// `shutdownGracePeriod` is set, then the node is down for `boot_time` and comes back.
+    NodeReboot {
+        node: String,
+        boot_time: SimDuration,
+    },
+    /// The kubelet process stops (containers keep running) until the fault ends.
+    KubeletStop { node: String },
+    /// A whole zone fails: `Power` = every node in it crashes (and its zonal disks are
+    /// unreachable); `Network` = the zone is cut off from everything outside it.
+    ZoneOutage {
+        zone: String,
+        flavour: ZoneOutageFlavour,
+    },
+    /// Traffic between the groups is dropped; with `one_way`, only from the first group to
+    /// the second (exactly two groups).
+    NetPartition {
+        groups: Vec<Vec<NetTarget>>,
+        one_way: bool,
+    },
+    /// The targets (zones or nodes) cannot reach the control plane, nor it them; they
+    /// still reach each other and the other zones.
+    ControlPlanePartition { targets: Vec<NetTarget> },
+    /// The API server answers no one.
+    ApiServerOutage,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ZoneOutageFlavour {
+    Power,
+    Network,
+}
+
+/// One side of a network fault.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NetTarget {
+    Zone(String),
+    Node(String),
+    /// The API server and the controllers.
+    ControlPlane,
 }
 
 impl Fault {
@@ -57,6 +100,13 @@ impl Fault {
             Fault::AttachFailure { .. } => "attachFailure",
             Fault::StuckDetach { .. } => "stuckDetach",
             Fault::DiskLoss { .. } => "diskLoss",
+            Fault::NodeCrash { .. } => "nodeCrash",
+            Fault::NodeReboot { .. } => "nodeReboot",
+            Fault::KubeletStop { .. } => "kubeletStop",
+            Fault::ZoneOutage { .. } => "zoneOutage",
+            Fault::NetPartition { .. } => "netPartition",
+            Fault::ControlPlanePartition { .. } => "controlPlanePartition",
+            Fault::ApiServerOutage => "apiServerOutage",
         }
     }
 }

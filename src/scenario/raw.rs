@@ -56,6 +56,25 @@ pub struct RawClusterKeys {
     pub feature_gates: Option<IgnoredAny>,
     pub zones: Option<IgnoredAny>,
     pub kubernetes: Option<IgnoredAny>,
+    pub control_plane: Option<IgnoredAny>,
+    pub network: Option<IgnoredAny>,
+}
+
+/// `spec.cluster.controlPlane`: where the API server and controllers run.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawControlPlane {
+    /// Absent: regional (reachable from every zone, survives any one zone's outage).
+    pub zone: Option<Loc<String>>,
+}
+
+/// `spec.cluster.network`: one-way link latencies.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawNetwork {
+    pub intra_zone_latency: Option<GoDuration>,
+    pub inter_zone_latency: Option<GoDuration>,
+    pub control_plane_latency: Option<GoDuration>,
 }
 
 #[derive(Deserialize)]
@@ -146,6 +165,11 @@ pub struct RawKubelet {
     pub image_pull_time: Option<LatencyInput>,
     pub container_start_time: Option<LatencyInput>,
     pub shutdown_time: Option<LatencyInput>,
+    pub node_lease_duration_seconds: Option<Loc<u32>>,
+    pub node_status_update_frequency: Option<GoDuration>,
+    pub node_status_report_frequency: Option<GoDuration>,
+    pub shutdown_grace_period: Option<GoDuration>,
+    pub shutdown_grace_period_critical_pods: Option<GoDuration>,
 }
 
 #[derive(Deserialize)]
@@ -228,6 +252,16 @@ pub struct RawFault {
     pub attach_failure: Option<Loc<RawAttachFailure>>,
     pub stuck_detach: Option<Loc<RawStuckDetach>>,
     pub disk_loss: Option<Loc<RawDiskLoss>>,
+    pub node_crash: Option<Loc<RawNodeFault>>,
+    pub node_reboot: Option<Loc<RawNodeReboot>>,
+    pub kubelet_stop: Option<Loc<RawNodeFault>>,
+    pub zone_outage: Option<Loc<RawZoneOutage>>,
+    pub net_partition: Option<Loc<RawNetPartition>>,
+    pub control_plane_partition: Option<Loc<RawControlPlanePartition>>,
+    /// `apiServerOutage: {}`, decoded for its check (no keys); whether it is given is read
+    /// from the tree, since a bare `apiServerOutage:` (null) counts too.
+    #[allow(dead_code)]
+    pub api_server_outage: Option<Loc<RawApiServerOutage>>,
 }
 
 #[derive(Deserialize)]
@@ -272,3 +306,56 @@ pub struct RawDiskLoss {
     pub persistent_volume_claim: Option<Loc<String>>,
     pub namespace: Option<String>,
 }
+
+/// `nodeCrash` and `kubeletStop`: the node it happens to.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNodeFault {
+    pub node: Loc<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawNodeReboot {
+    pub node: Loc<String>,
+    pub boot_time: Option<Loc<GoDuration>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawZoneOutage {
+    pub zone: Loc<String>,
+    pub kind: Option<RawZoneOutageKind>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum RawZoneOutageKind {
+    Power,
+    Network,
+}
+
+/// `netPartition`: `groups` (lists of zone, node names or `controlPlane`) or `isolate`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RawNetPartition {
+    pub groups: Option<Loc<Vec<RawGroup>>>,
+    pub isolate: Option<Loc<String>>,
+    pub one_way: Option<Loc<bool>>,
+}
+
+/// One partition group: zone names, node names or `controlPlane`.
+pub type RawGroup = Loc<Vec<Loc<String>>>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawControlPlanePartition {
+    #[serde(default)]
+    pub zones: Vec<Loc<String>>,
+    #[serde(default)]
+    pub nodes: Vec<Loc<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApiServerOutage {}

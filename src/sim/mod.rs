@@ -43,6 +43,9 @@ pub struct RunOptions {
     /// Kubelets leave pods alone: the caller drives pod phases through [`Simulation::act`]
     /// (the "manual kubelet" of upstream's controller tests). Nodes are still registered.
     pub manual_kubelets: bool,
+    /// Trace heartbeat-level writes too (node Lease renewals, node status posts that
+    /// change no condition); left out by default (see `trace::is_heartbeat`).
+    pub trace_heartbeats: bool,
 }
 
 impl RunOptions {
@@ -57,6 +60,7 @@ impl RunOptions {
             trace: None,
             keep_timeline: true,
             manual_kubelets: false,
+            trace_heartbeats: false,
         }
     }
 }
@@ -200,6 +204,18 @@ impl Simulation {
         }
         self.after_event(now);
         failed
+    }
+
+    /// Test hook: node `name`'s kubelet stops renewing its Lease and posting node status
+    /// (its pods keep running). Returns false if there is no such node.
+    pub fn stop_heartbeats(&mut self, name: &str) -> bool {
+        self.nodes.stop_heartbeats(name)
+    }
+
+    /// Test hook until the network faults drive it: these nodes cannot reach the API
+    /// server from now on (their requests fail, see `apiserver::Reachability`).
+    pub fn set_cut_hosts(&mut self, hosts: std::collections::BTreeSet<String>) {
+        self.api.set_cut_hosts(hosts);
     }
 
     /// Ends the run here and builds its result.
@@ -357,6 +373,17 @@ impl Simulation {
             }
             self.seen = end;
             for reader in Reader::ALL {
+                let api = &self.api;
+                let informer = match reader {
+                    Reader::ControllerManager => &mut self.manager.informer,
+                    Reader::Scheduler => &mut self.scheduler.informer,
+                    Reader::NodeAgents => &mut self.nodes.informer,
+                    Reader::Csi => &mut self.csi.informer,
+                };
+                informer.skip_ignored(api);
+                if !informer.is_behind(api) {
+                    continue;
+                }
                 if !self.delivery_pending[reader as usize] {
                     self.delivery_pending[reader as usize] = true;
                     let delay = self.reader_delay(reader);

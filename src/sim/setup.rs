@@ -58,8 +58,10 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
     ];
     let controller_count = controllers.len();
     let manager = ControllerManager::new(Informer::new(delay), controllers);
+    // Only the controller manager (node lifecycle, garbage collector) reads node Leases.
+    let no_leases = [crate::api::Kind::Lease];
     let scheduler = Scheduler::new(
-        Informer::new(delay),
+        Informer::new(delay).ignoring(&no_leases),
         SchedulerConfig {
             pod_initial_backoff: t.scheduler_pod_initial_backoff,
             pod_max_backoff: t.scheduler_pod_max_backoff,
@@ -73,7 +75,7 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         .flat_map(|z| z.nodes.iter().cloned())
         .collect();
     let nodes = NodeAgents::new(
-        Informer::new(delay),
+        Informer::new(delay).ignoring(&no_leases),
         &node_inputs,
         &scenario.images,
         t,
@@ -90,7 +92,11 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         scheduler_rng: rngs.stream("scheduler"),
         nodes,
         nodes_rng: rngs.stream("node-agents"),
-        csi: crate::infra::csi::CsiDrivers::new(Informer::new(delay), scenario, &rngs),
+        csi: crate::infra::csi::CsiDrivers::new(
+            Informer::new(delay).ignoring(&no_leases),
+            scenario,
+            &rngs,
+        ),
         csi_rng: rngs.stream("csi"),
         kubectl: crate::operator::actor(),
         kubectl_rng: rngs.stream("kubectl"),
@@ -99,7 +105,7 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         delivery_pending: [false; super::Reader::COUNT],
         work_pending,
         seen: 0,
-        trace: TraceWriter::new(opts.trace),
+        trace: TraceWriter::new(opts.trace).with_heartbeats(opts.trace_heartbeats),
         timeline: opts.keep_timeline.then(Vec::new),
         notes: Vec::new(),
         counts: Default::default(),

@@ -6,6 +6,7 @@ mod determinism;
 mod disruption_and_scheduling;
 mod gc_and_actions;
 mod harness;
+mod heartbeats;
 mod hygiene;
 mod invariants;
 mod props;

@@ -619,6 +619,8 @@ fn dead_node_run(kubernetes: &str, make_unready: bool) -> (Run, String, u64) {
     });
     r.until(secs(60));
     if make_unready {
+        // The kubelet goes silent (as a dead node's does) so that nothing posts Ready again.
+        assert!(r.sim.stop_heartbeats(NODE_A));
         r.set_ready(NODE_A, false);
     }
     r.force_delete("p1");

@@ -112,6 +112,19 @@ impl Graph {
         q: &mut Enqueue,
     ) {
         let meta = ev.obj.meta();
+        // Fast path for the common update that touches nothing the graph keeps (a status
+        // write, a lease renewal): same owners, no deletion or finalizer change. What
+        // follows would find no diff and no transition, so it is skipped.
+        if !ev.removed
+            && let (Some(old), Some(node)) = (old, self.nodes.get(&meta.uid))
+            && !node.virtual_
+            && node.owners == meta.owner_references
+            && node.being_deleted == meta.deletion_timestamp.is_some()
+            && old.meta().deletion_timestamp == meta.deletion_timestamp
+            && old.meta().finalizers == meta.finalizers
+        {
+            return;
+        }
         let uid = meta.uid.clone();
         let observed = Identity::of(&ev.obj);
         if let Some(node) = self.nodes.get_mut(&uid)

@@ -18,6 +18,7 @@ mod backoff;
 mod container;
 mod csi_node;
 mod events;
+mod heartbeat;
 mod images;
 mod live;
 mod node_kubelet;
@@ -91,6 +92,8 @@ pub enum KubeletTimer {
     PullDone { node: u32 },
     /// The volume manager's, or a pod's volume wait (`volumes.rs`).
     Volume(volumes::VolumeTimer),
+    /// The node's lease renewal and status check (`heartbeat.rs`), of kubelet run `epoch`.
+    Heartbeat { node: u32, epoch: u64 },
 }
 
 impl KubeletTimer {
@@ -103,7 +106,7 @@ impl KubeletTimer {
             KubeletTimer::ContainerStarted(c)
             | KubeletTimer::ContainerExited(c)
             | KubeletTimer::ContainerStopped(c) => c.pod.node,
-            KubeletTimer::PullDone { node } => *node,
+            KubeletTimer::PullDone { node } | KubeletTimer::Heartbeat { node, .. } => *node,
             KubeletTimer::Volume(v) => v.node(),
         }
     }
@@ -244,6 +247,20 @@ impl NodeAgents {
             if let Some(uid) = uid {
                 self.sync_liveness(node, &uid);
             }
+        }
+    }
+
+    /// Stops node `name`'s heartbeats (Lease renewals and node status posts) from now on,
+    /// leaving its pods running; returns false if there is no such node. A test hook for
+    /// now: the `kubeletStop` and `nodeCrash` faults, which also stop the pod workers, are
+    /// built on it.
+    pub fn stop_heartbeats(&mut self, name: &str) -> bool {
+        match self.by_name.get(name) {
+            Some(&i) => {
+                self.kubelets[i as usize].env.heartbeat.stop();
+                true
+            }
+            None => false,
         }
     }
 

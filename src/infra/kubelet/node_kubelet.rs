@@ -33,6 +33,8 @@ pub struct NodeEnv {
     pub container_start: Latency,
     /// The volume manager (`volumes.rs`).
     pub volumes: super::volumes::VolumeManager,
+    /// Lease renewal and node status posts (`heartbeat.rs`).
+    pub heartbeat: super::heartbeat::Heartbeat,
     next_pod_ip: u32,
 }
 
@@ -79,6 +81,11 @@ impl Kubelet {
                 crash_backoff: Backoff::kubelet(),
                 container_start: timing.container_start,
                 volumes: super::volumes::VolumeManager::new(&spec.name, rngs),
+                heartbeat: super::heartbeat::Heartbeat::new(
+                    &spec.name,
+                    &timing.kubelet,
+                    rngs.stream(&format!("kubelet/{}/lease", spec.name)),
+                ),
                 next_pod_ip: 0,
             },
             pods: BTreeMap::new(),
@@ -105,7 +112,12 @@ impl Kubelet {
         let mut with_status = (*created).clone();
         with_status.status = node.status;
         with_status.metadata.resource_version.clear();
-        let _ = client.update_status(&with_status);
+        let posted = client
+            .update_status(&with_status)
+            .is_ok()
+            .then_some(ctx.now);
+        let index = self.env.index;
+        self.env.heartbeat.start(index, posted, ctx);
     }
 
     /// A pod bound to this node was added, updated or removed in the informer.
@@ -199,6 +211,9 @@ impl Kubelet {
                 if let Some(w) = live_worker(&mut self.pods, &pod) {
                     w.on_probe(container as usize, kind, env, ctx);
                 }
+            }
+            KubeletTimer::Heartbeat { epoch, .. } => {
+                env.heartbeat.on_timer(env.index, epoch, &env.actor, ctx);
             }
             // Routed with the informer cache by `NodeAgents::on_timer`.
             KubeletTimer::Volume(_) => {}

@@ -61,43 +61,84 @@ pub fn initial_node(spec: &NodeSpecInput, now: SimTime) -> Node {
     }
 }
 
+/// The kubelet's view of a node with no pressure and a working runtime:
 /// `MemoryPressureCondition`, `DiskPressureCondition`, `PIDPressureCondition` and
-/// `ReadyCondition` for a node with no pressure and a working runtime, in that order.
+/// `ReadyCondition`, in that order, as (type, status, reason, message).
+const HEALTHY: [(&str, &str, &str, &str); 4] = [
+    (
+        "MemoryPressure",
+        "False",
+        "KubeletHasSufficientMemory",
+        "kubelet has sufficient memory available",
+    ),
+    (
+        "DiskPressure",
+        "False",
+        "KubeletHasNoDiskPressure",
+        "kubelet has no disk pressure",
+    ),
+    (
+        "PIDPressure",
+        "False",
+        "KubeletHasSufficientPID",
+        "kubelet has sufficient PID available",
+    ),
+    (
+        "Ready",
+        "True",
+        "KubeletReady",
+        "kubelet is posting ready status",
+    ),
+];
+
 fn healthy_conditions(now: Timestamp) -> Vec<NodeCondition> {
-    [
-        (
-            "MemoryPressure",
-            "False",
-            "KubeletHasSufficientMemory",
-            "kubelet has sufficient memory available",
-        ),
-        (
-            "DiskPressure",
-            "False",
-            "KubeletHasNoDiskPressure",
-            "kubelet has no disk pressure",
-        ),
-        (
-            "PIDPressure",
-            "False",
-            "KubeletHasSufficientPID",
-            "kubelet has sufficient PID available",
-        ),
-        (
-            "Ready",
-            "True",
-            "KubeletReady",
-            "kubelet is posting ready status",
-        ),
-    ]
-    .into_iter()
-    .map(|(type_, status, reason, message)| NodeCondition {
-        type_: type_.into(),
-        status: status.into(),
-        last_heartbeat_time: Some(now),
-        last_transition_time: Some(now),
-        reason: reason.into(),
-        message: message.into(),
-    })
-    .collect()
+    HEALTHY
+        .into_iter()
+        .map(|(type_, status, reason, message)| NodeCondition {
+            type_: type_.into(),
+            status: status.into(),
+            last_heartbeat_time: Some(now),
+            last_transition_time: Some(now),
+            reason: reason.into(),
+            message: message.into(),
+        })
+        .collect()
+}
+
+/// Whether the node's conditions differ from the kubelet's view in anything but their
+/// heartbeat and transition times (`nodeStatusHasChanged`); allocation-free, as it runs
+/// for every node every 10 s.
+pub fn status_changed(node: &Node) -> bool {
+    let conds = &node.status.conditions;
+    conds.len() != HEALTHY.len()
+        || HEALTHY.iter().any(|(type_, status, reason, message)| {
+            !conds.iter().any(|c| {
+                c.type_ == *type_
+                    && c.status == *status
+                    && c.reason == *reason
+                    && c.message == *message
+            })
+        })
+}
+
+/// The status the kubelet posts now over `node` (`setNodeStatus` with the condition
+/// setters): its own view of every condition, transition times kept where the condition
+/// did not change, heartbeat times set to now.
+pub fn refreshed_status(node: &Node, now: SimTime) -> Node {
+    let ts = Timestamp::at(now);
+    let mut out = node.clone();
+    let mut conditions = healthy_conditions(ts);
+    for c in &mut conditions {
+        if let Some(old) = node.status.conditions.iter().find(|o| {
+            o.type_ == c.type_
+                && o.status == c.status
+                && o.reason == c.reason
+                && o.message == c.message
+        }) {
+            c.last_transition_time = old.last_transition_time;
+        }
+    }
+    out.status.conditions = conditions;
+    out.metadata.resource_version.clear();
+    out
 }

@@ -7,6 +7,7 @@ mod fixtures;
 mod kubectl_actions;
 mod load;
 mod mangled;
+mod node_faults;
 mod node_lifecycle_knobs;
 mod storage_faults;
 

@@ -1,0 +1,248 @@
+//! The kubelet's two heartbeats, as the node lifecycle controller reads them:
+//!
+//! * the node Lease (`kube-node-lease/<node>`), renewed by the lease controller of
+//!   `k8s.io/component-helpers/apimachinery/lease` every `renewInterval` = a quarter of
+//!   `nodeLeaseDurationSeconds` (10 s), run by `wait.JitterUntil(sync, renewInterval, 0.04,
+//!   sliding)`: each wait is the interval plus up to 4 %;
+//! * the Node status (`kubelet_node_status.go` `syncNodeStatus`/`tryUpdateNodeStatus`):
+//!   computed every `nodeStatusUpdateFrequency` (10 s) and posted only when it changed
+//!   (e.g. the node lifecycle controller set Ready to Unknown) or when
+//!   `nodeStatusReportFrequency` (5 min) has passed since the last post.
+//!
+//! Both run on one timer per node (the status check rides on the lease tick, so it runs
+//! every 10–10.4 s rather than on a separate exact 10 s ticker: the posts it makes are the
+//! same, a fraction of a second apart). Requests that cannot reach the API server fail
+//! at once (a real client would wait for its timeout first).
+
+use super::node_status;
+use super::{KCtx, KubeletTimer};
+use crate::api::coordination::{LeaseSpec, MicroTime, NAMESPACE_NODE_LEASE};
+use crate::api::{Lease, Node, ObjectKey, ObjectMeta, OwnerReference};
+use crate::apiserver::Actor;
+use crate::rng::SimRng;
+use crate::scenario::KubeletTiming;
+use crate::time::{SimDuration, SimTime};
+use std::rc::Rc;
+
+/// `maxUpdateRetries`: immediate retries of a failed renewal.
+const MAX_UPDATE_RETRIES: u32 = 5;
+/// `backoffEnsureLease`: the first wait is twice this, doubling up to [`MAX_BACKOFF`].
+const ENSURE_INITIAL_SLEEP: SimDuration = SimDuration::from_millis(100);
+/// `maxBackoff` of the lease controller.
+const MAX_BACKOFF: SimDuration = SimDuration::from_secs(7);
+/// `wait.JitterUntil`'s jitter factor for the lease controller.
+const JITTER: f64 = 0.04;
+
+/// One node's heartbeat state.
+pub struct Heartbeat {
+    node: String,
+    timing: KubeletTiming,
+    /// The node's stream `kubelet/<node>/lease` (jitter only, so that heartbeats do not
+    /// shift the kubelet's other draws).
+    rng: SimRng,
+    /// `latestLease`: the lease as last written or read.
+    latest_lease: Option<Rc<Lease>>,
+    /// `backoffEnsureLease` in progress: the sleep before the next attempt.
+    ensure_sleep: Option<SimDuration>,
+    /// When the node status was last posted.
+    last_report: Option<SimTime>,
+    /// Bumped when the kubelet stops (crash, process stop): older timers are stale.
+    pub epoch: u64,
+}
+
+impl Heartbeat {
+    pub fn new(node: &str, timing: &KubeletTiming, rng: SimRng) -> Self {
+        Heartbeat {
+            node: node.to_string(),
+            timing: timing.clone(),
+            rng,
+            latest_lease: None,
+            ensure_sleep: None,
+            last_report: None,
+            epoch: 0,
+        }
+    }
+
+    /// `renewInterval`: a quarter of the lease duration (`NewNodeLeaseController` with
+    /// `renewIntervalFraction` 0.25).
+    pub fn renew_interval(&self) -> SimDuration {
+        SimDuration::from_millis(u64::from(self.timing.node_lease_duration_secs) * 250)
+    }
+
+    /// The kubelet (re)started: forget the lease in memory, as a new process would, and
+    /// run the first sync now (`JitterUntil` runs `f` before its first wait).
+    pub fn start(&mut self, node_index: u32, last_report: Option<SimTime>, ctx: &mut KCtx<'_>) {
+        self.epoch += 1;
+        self.latest_lease = None;
+        self.ensure_sleep = None;
+        self.last_report = last_report;
+        ctx.after(
+            SimDuration::ZERO,
+            KubeletTimer::Heartbeat {
+                node: node_index,
+                epoch: self.epoch,
+            },
+        );
+    }
+
+    /// The kubelet stopped: its pending heartbeat timers die with it.
+    pub fn stop(&mut self) {
+        self.epoch += 1;
+    }
+
+    /// The heartbeat timer fired.
+    pub fn on_timer(&mut self, node_index: u32, epoch: u64, actor: &Actor, ctx: &mut KCtx<'_>) {
+        if epoch != self.epoch {
+            return;
+        }
+        let next = match self.ensure_sleep {
+            // Inside `backoffEnsureLease`'s loop: try again to get (or create) the lease.
+            Some(sleep) => self.ensure_then_update(sleep, actor, ctx),
+            None => {
+                self.sync_node_status(actor, ctx);
+                self.sync_lease(actor, ctx)
+            }
+        };
+        ctx.after(
+            next,
+            KubeletTimer::Heartbeat {
+                node: node_index,
+                epoch: self.epoch,
+            },
+        );
+    }
+
+    /// The lease controller's `sync`; returns the wait before the next timer.
+    fn sync_lease(&mut self, actor: &Actor, ctx: &mut KCtx<'_>) -> SimDuration {
+        if let Some(latest) = self.latest_lease.clone()
+            && self.retry_update_lease(&latest, actor, ctx)
+        {
+            return self.jittered_interval();
+        }
+        self.ensure_then_update(ENSURE_INITIAL_SLEEP, actor, ctx)
+    }
+
+    /// One attempt of `backoffEnsureLease`; on success, the update `sync` does after it.
+    fn ensure_then_update(
+        &mut self,
+        sleep: SimDuration,
+        actor: &Actor,
+        ctx: &mut KCtx<'_>,
+    ) -> SimDuration {
+        match self.ensure_lease(actor, ctx) {
+            Some((lease, created)) => {
+                self.ensure_sleep = None;
+                self.latest_lease = Some(Rc::clone(&lease));
+                if !created {
+                    // A failed update waits for the next sync ("will retry after
+                    // renewInterval").
+                    self.retry_update_lease(&lease, actor, ctx);
+                }
+                self.jittered_interval()
+            }
+            None => {
+                let sleep = (sleep.saturating_mul(2)).min(MAX_BACKOFF);
+                self.ensure_sleep = Some(sleep);
+                sleep
+            }
+        }
+    }
+
+    /// `ensureLease`: the lease, created if missing; `None` on any error.
+    fn ensure_lease(&mut self, actor: &Actor, ctx: &mut KCtx<'_>) -> Option<(Rc<Lease>, bool)> {
+        let client = ctx.client(actor);
+        if !client.connected() {
+            return None;
+        }
+        let key = ObjectKey::new(NAMESPACE_NODE_LEASE, &self.node);
+        if let Some(existing) = client.get::<Lease>(&key) {
+            return Some((existing, false));
+        }
+        let lease = self.new_lease(None, ctx.now, ctx);
+        let mut client = ctx.client(actor);
+        client.create(lease).ok().map(|l| (l, true))
+    }
+
+    /// `retryUpdateLease`: up to five immediate attempts; a conflict re-reads the lease.
+    fn retry_update_lease(&mut self, base: &Rc<Lease>, actor: &Actor, ctx: &mut KCtx<'_>) -> bool {
+        let mut base = Rc::clone(base);
+        for _ in 0..MAX_UPDATE_RETRIES {
+            let lease = self.new_lease(Some(&base), ctx.now, ctx);
+            match ctx.client(actor).update(lease) {
+                Ok(written) => {
+                    self.latest_lease = Some(written);
+                    return true;
+                }
+                Err(e) if e.is_conflict() => match self.ensure_lease(actor, ctx) {
+                    Some((fresh, _)) => base = fresh,
+                    None => return false,
+                },
+                Err(e) if e.is_not_found() => return false,
+                Err(_) => {}
+            }
+        }
+        false
+    }
+
+    /// `newLease` with the kubelet's `setNodeOwnerFunc`: holder = the node, duration from
+    /// the configuration, renewTime = now, owned by the Node object.
+    fn new_lease(&self, base: Option<&Rc<Lease>>, now: SimTime, ctx: &mut KCtx<'_>) -> Lease {
+        let mut lease = match base {
+            Some(b) => (**b).clone(),
+            None => Lease {
+                api_version: "coordination.k8s.io/v1".into(),
+                kind: "Lease".into(),
+                metadata: ObjectMeta::named(NAMESPACE_NODE_LEASE, &self.node),
+                spec: LeaseSpec {
+                    holder_identity: Some(self.node.clone()),
+                    lease_duration_seconds: Some(self.timing.node_lease_duration_secs as i32),
+                    ..Default::default()
+                },
+            },
+        };
+        lease.spec.renew_time = Some(MicroTime::at(now));
+        if lease.metadata.owner_references.is_empty()
+            && let Some(node) = ctx.api.get::<Node>(&ObjectKey::cluster(&self.node))
+        {
+            lease.metadata.owner_references.push(OwnerReference {
+                api_version: "v1".into(),
+                kind: "Node".into(),
+                name: self.node.clone(),
+                uid: node.metadata.uid.clone(),
+                controller: None,
+                block_owner_deletion: None,
+            });
+        }
+        lease
+    }
+
+    fn jittered_interval(&mut self) -> SimDuration {
+        let base = self.renew_interval();
+        let extra = (base.as_nanos() as f64 * JITTER * self.rng.unit_f64()) as u64;
+        base + SimDuration::from_nanos(extra)
+    }
+
+    /// `tryUpdateNodeStatus`: post the status if it changed or the report is due.
+    fn sync_node_status(&mut self, actor: &Actor, ctx: &mut KCtx<'_>) {
+        let client = ctx.client(actor);
+        if !client.connected() {
+            return;
+        }
+        let Some(node) = client.get::<Node>(&ObjectKey::cluster(&self.node)) else {
+            return;
+        };
+        let now = ctx.now;
+        let changed = node_status::status_changed(&node);
+        let due = self
+            .last_report
+            .is_none_or(|t| now >= t + self.timing.node_status_report_frequency);
+        if !changed && !due {
+            return;
+        }
+        let updated = node_status::refreshed_status(&node, now);
+        let mut client = ctx.client(actor);
+        if client.update_status(&updated).is_ok() {
+            self.last_report = Some(now);
+        }
+    }
+}
