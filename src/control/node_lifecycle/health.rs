@@ -2,9 +2,9 @@
 //!
 //! The controller never trusts the kubelet's clock. It keeps, per node, a private
 //! `probeTimestamp`: its *own* time of the pass in which it first saw a new Ready
-//! `lastHeartbeatTime` or a new Lease `renewTime`. Once its clock passes probeTimestamp +
+//! `lastHeartbeatTime` or a new Lease `renewTime`. Once its clock reaches probeTimestamp +
 //! grace period (`nodeMonitorGracePeriod`, or `nodeStartupGracePeriod` for a node that
-//! never posted a Ready condition), it writes Ready, MemoryPressure, DiskPressure and
+//! never posted a Ready condition; see [`grace_expired`]), it writes Ready, MemoryPressure, DiskPressure and
 //! PIDPressure to Unknown ("Kubelet stopped posting node status.").
 
 use super::NodeLifecycleController;
@@ -61,6 +61,18 @@ pub struct HealthOutcome {
 /// plane's, left alone).
 const CONDITIONS_SET_UNKNOWN: [&str; 4] =
     ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
+
+/// `nc.now().After(probeTimestamp.Add(gracePeriod))`, with passes that take no time.
+///
+/// The probe timestamp is the instant of a pass, and upstream's loop is sliding: each
+/// pass starts a period after the previous one *ended*, so the pass one grace period
+/// (a whole number of periods) later is always a little more than that later, and the
+/// strict comparison holds there. Here passes take no time and sit on an exact grid,
+/// which would make that pass compare equal and defer the node's Unknown by a whole
+/// period; `>=` gives the real outcome.
+pub fn grace_expired(now: SimTime, probe: SimTime, grace: crate::time::SimDuration) -> bool {
+    now >= probe + grace
+}
 
 fn creation_time(node: &Node) -> SimTime {
     node.metadata
@@ -169,7 +181,7 @@ impl NodeLifecycleController {
             .any(|t| get_node_condition(node, t).is_none_or(|c| c.status != "Unknown"));
         // Past the grace period with every condition already Unknown, the rewrite below
         // would change nothing: skip the copy.
-        if now > health.probe_timestamp + grace_period && stale {
+        if grace_expired(now, health.probe_timestamp, grace_period) && stale {
             let ts = Timestamp::at(now);
             let mut next = (**node).clone();
             for type_ in CONDITIONS_SET_UNKNOWN {
@@ -235,7 +247,11 @@ impl NodeLifecycleController {
             health.lease = Some(Rc::clone(observed));
             health.probe_timestamp = now;
         }
-        if now > health.probe_timestamp + self.config.node_monitor_grace_period {
+        if grace_expired(
+            now,
+            health.probe_timestamp,
+            self.config.node_monitor_grace_period,
+        ) {
             return None;
         }
         let status = ReadyStatus::of(current);

@@ -5,10 +5,11 @@
 //! passes run at 0, 5, 10, … s and tainting ticks every 100 ms from 0.
 //!
 //! The common timeline, hand-computed: a kubelet's last renewal is at 33 s; the pass at
-//! 35 s sees it (probeTimestamp = 35 s); with the 1.32+ grace period of 50 s the first
-//! pass with now > 85 s is at 90 s: Ready → Unknown, pods not Ready, NoSchedule taint.
-//! That pass still observed Ready True, so the node is queued for its NoExecute taint by
-//! the next pass, at 95 s, and tainted at that tick if the zone's bucket has a token.
+//! 35 s sees it (probeTimestamp = 35 s); with the 1.32+ grace period of 50 s the pass at
+//! 85 s finds the grace period over (see `health::grace_expired`): Ready → Unknown, pods
+//! not Ready, NoSchedule taint. That pass still observed Ready True, so the node is
+//! queued for its NoExecute taint by the next pass, at 90 s, and tainted at that tick if
+//! the zone's bucket has a token.
 
 use super::{NodeLifecycleConfig, NodeLifecycleController, default_node_monitor_grace_period};
 use crate::api::coordination::{Lease, LeaseSpec, MicroTime, NAMESPACE_NODE_LEASE};
@@ -292,11 +293,11 @@ fn grace_period_defaults_by_version() {
     assert_eq!(c.unhealthy_zone_threshold, 0.55);
 }
 
-/// Last renewal 33 s, seen by the 35 s pass: Unknown at the first pass after 35 s +
-/// grace — 90 s with 1.36's 50 s, 80 s with 1.31's 40 s.
+/// Last renewal 33 s, seen by the 35 s pass: Unknown at the pass 35 s + grace — 85 s
+/// with 1.36's 50 s, 75 s with 1.31's 40 s.
 #[test]
 fn ready_goes_unknown_after_the_grace_period_of_the_version() {
-    for (minor, unknown_at) in [(36, 90.0), (31, 80.0)] {
+    for (minor, unknown_at) in [(36, 85.0), (31, 75.0)] {
         let mut w = World::new(minor);
         w.add_node("n1", "a");
         w.add_node("n2", "a");
@@ -329,8 +330,8 @@ fn ready_goes_unknown_after_the_grace_period_of_the_version() {
 }
 
 /// A node that never posted a Ready condition gets the 60 s startup grace from its
-/// creation (0 s): Unknown at the first pass after 60 s, i.e. 65 s, with
-/// `NodeStatusNeverUpdated` conditions. A Lease renewal alone keeps such a node healthy.
+/// creation (0 s): Unknown at the 60 s pass, with `NodeStatusNeverUpdated` conditions. A
+/// Lease renewal alone keeps such a node healthy.
 #[test]
 fn startup_grace_for_a_node_that_never_posted_status() {
     let mut w = World::new(36);
@@ -346,9 +347,9 @@ fn startup_grace_for_a_node_that_never_posted_status() {
     let l = lease("leased", SimTime::ZERO);
     w.h.client().create(l).unwrap();
     w.alive.insert("leased".into());
-    w.advance(at(60.0));
+    w.advance(at(59.9));
     assert_eq!(w.ready_status("silent"), "none");
-    w.advance(at(65.0));
+    w.advance(at(60.0));
     let node = w.node("silent");
     assert_eq!(node.status.conditions.len(), 4);
     for c in &node.status.conditions {
@@ -357,7 +358,7 @@ fn startup_grace_for_a_node_that_never_posted_status() {
             ("Unknown", "NodeStatusNeverUpdated")
         );
         assert_eq!(c.message, "Kubelet never posted node status.");
-        assert_eq!(c.last_transition_time, Some(Timestamp::at(at(65.0))));
+        assert_eq!(c.last_transition_time, Some(Timestamp::at(at(60.0))));
         assert_eq!(c.last_heartbeat_time, Some(Timestamp::at(SimTime::ZERO)));
     }
     w.advance(at(300.0));
@@ -366,8 +367,8 @@ fn startup_grace_for_a_node_that_never_posted_status() {
         "none",
         "renewing its Lease keeps it healthy"
     );
-    // The 60 s startup grace, not the 50 s one, applies without a Ready condition: with a
-    // 40 s grace period configured the silent node still waits 60 s.
+    // The 60 s startup grace, not the monitor grace period, applies without a Ready
+    // condition: with a 10 s grace period configured the silent node still waits 60 s.
     let mut cfg = NodeLifecycleConfig::for_version(36);
     cfg.node_monitor_grace_period = SimDuration::from_secs(10);
     let mut w = World::with_config(cfg);
@@ -375,15 +376,15 @@ fn startup_grace_for_a_node_that_never_posted_status() {
     let mut node = Node::default();
     node.metadata.name = "silent".into();
     w.h.client().create(node).unwrap();
-    w.advance(at(60.0));
+    w.advance(at(59.9));
     assert_eq!(w.ready_status("silent"), "none");
-    w.advance(at(65.0));
+    w.advance(at(60.0));
     assert_eq!(w.ready_status("silent"), "Unknown");
 }
 
-/// The pass that writes Unknown marks the pods not Ready and the NoSchedule taint
-/// follows the condition at once; the NoExecute taint comes from the next pass (95 s);
-/// the taint eviction controller deletes the pod 300 s later (395 s, its default
+/// The pass that writes Unknown (85 s) marks the pods not Ready and the NoSchedule taint
+/// follows the condition at once; the NoExecute taint comes from the next pass (90 s);
+/// the taint eviction controller deletes the pod 300 s later (390 s, its default
 /// toleration), and the pod then stays Terminating: no kubelet finishes it.
 #[test]
 fn unknown_node_pods_not_ready_taints_and_eviction_timeline() {
@@ -393,11 +394,11 @@ fn unknown_node_pods_not_ready_taints_and_eviction_timeline() {
     w.add_pod("p1", "n1", None);
     w.advance(at(33.0));
     w.kill("n1");
-    w.advance(at(90.0));
+    w.advance(at(85.0));
     let pod = w.pod("p1").unwrap();
     let ready = pod.condition("Ready").unwrap();
     assert_eq!(ready.status, "False");
-    assert_eq!(ready.last_transition_time, Some(Timestamp::at(at(90.0))));
+    assert_eq!(ready.last_transition_time, Some(Timestamp::at(at(85.0))));
     assert_eq!(w.events("NodeNotReady").len(), 2);
     assert!(
         w.events("NodeNotReady")
@@ -406,26 +407,26 @@ fn unknown_node_pods_not_ready_taints_and_eviction_timeline() {
     let ns = w
         .taint("n1", "node.kubernetes.io/unreachable", "NoSchedule")
         .unwrap();
-    assert_eq!(ns.time_added, Some(Timestamp::at(at(90.0))));
+    assert_eq!(ns.time_added, Some(Timestamp::at(at(85.0))));
     assert!(
         !w.unreachable_no_execute("n1"),
         "queued only by the next pass"
     );
-    w.advance(at(94.9));
+    w.advance(at(89.9));
     assert!(!w.unreachable_no_execute("n1"));
-    w.advance(at(95.0));
+    w.advance(at(90.0));
     let ne = w
         .taint("n1", "node.kubernetes.io/unreachable", "NoExecute")
         .unwrap();
-    assert_eq!(ne.time_added, Some(Timestamp::at(at(95.0))));
-    w.advance(at(394.9));
+    assert_eq!(ne.time_added, Some(Timestamp::at(at(90.0))));
+    w.advance(at(389.9));
     assert!(!w.pod("p1").unwrap().is_terminating());
-    w.advance(at(395.0));
+    w.advance(at(390.0));
     let pod = w.pod("p1").unwrap();
     assert!(pod.is_terminating());
     assert_eq!(
         pod.metadata.deletion_timestamp,
-        Some(Timestamp::at(at(425.0)))
+        Some(Timestamp::at(at(420.0)))
     );
     let dt = pod.condition("DisruptionTarget").unwrap();
     assert_eq!(
@@ -442,9 +443,9 @@ fn unknown_node_pods_not_ready_taints_and_eviction_timeline() {
     assert_eq!(w.events("NodeNotReady").len(), 2, "reported once");
 }
 
-/// The kubelet comes back at 200 s (Lease and Ready status): the next pass (200 s) sees
-/// Ready and takes the NoExecute taint off; the NoSchedule one follows the condition;
-/// the pending deletion (due at 395 s) is cancelled with an Event.
+/// The kubelet comes back at 199 s (Lease and Ready status): the NoSchedule taint follows
+/// the condition at once, the next pass (200 s) sees Ready and takes the NoExecute taint
+/// off; the pending deletion (due at 390 s) is cancelled with an Event.
 #[test]
 fn recovery_removes_taints_and_cancels_the_eviction() {
     let mut w = World::new(36);
@@ -477,7 +478,7 @@ fn recovery_removes_taints_and_cancels_the_eviction() {
 }
 
 /// Three of ten nodes of a zone die together (0.3 < 0.55: the zone stays Normal). They
-/// are queued at 95 s and tainted one per token: 95, 105, 115 s.
+/// are queued at 90 s and tainted one per token: 90, 100, 110 s.
 #[test]
 fn normal_zone_taints_one_node_per_10_s() {
     let mut w = World::new(36);
@@ -490,7 +491,7 @@ fn normal_zone_taints_one_node_per_10_s() {
     for n in &dead {
         w.kill(n);
     }
-    w.advance(at(90.0));
+    w.advance(at(85.0));
     assert_eq!(
         dead.iter()
             .filter(|n| w.ready_status(n) == "Unknown")
@@ -498,12 +499,12 @@ fn normal_zone_taints_one_node_per_10_s() {
         3
     );
     for (t, count) in [
-        (94.9, 0),
-        (95.0, 1),
-        (104.9, 1),
-        (105.0, 2),
-        (114.9, 2),
-        (115.0, 3),
+        (89.9, 0),
+        (90.0, 1),
+        (99.9, 1),
+        (100.0, 2),
+        (109.9, 2),
+        (110.0, 3),
     ] {
         w.advance(at(t));
         assert_eq!(w.tainted(&dead), count, "at {t}");
@@ -515,9 +516,9 @@ fn normal_zone_taints_one_node_per_10_s() {
     );
 }
 
-/// 40 of 60 nodes of a zone die (0.67 ≥ 0.55, more than 2): PartialDisruption at 90 s.
+/// 40 of 60 nodes of a zone die (0.67 ≥ 0.55, more than 2): PartialDisruption at 85 s.
 /// The zone has more than 50 nodes, so it taints at the secondary rate: the first at
-/// 95 s, then one per 100 s of float32 0.01 — the 100 ms tick after 100 s, so 195.1 s.
+/// 90 s, then one per 100 s of float32 0.01 — the 100 ms tick after 100 s, so 190.1 s.
 #[test]
 fn large_zone_in_partial_disruption_taints_at_the_secondary_rate() {
     let mut w = World::new(36);
@@ -530,12 +531,12 @@ fn large_zone_in_partial_disruption_taints_at_the_secondary_rate() {
     for n in &dead {
         w.kill(n);
     }
-    w.advance(at(90.0));
+    w.advance(at(85.0));
     assert!(w.notes().contains(&(
-        at(90.0),
+        at(85.0),
         "Controller detected that zone a is now in state PartialDisruption".to_string()
     )));
-    for (t, count) in [(95.0, 1), (195.0, 1), (195.1, 2), (295.1, 2), (295.2, 3)] {
+    for (t, count) in [(90.0, 1), (190.0, 1), (190.1, 2), (290.1, 2), (290.2, 3)] {
         w.advance(at(t));
         assert_eq!(w.tainted(&dead), count, "at {t}");
     }
@@ -582,7 +583,7 @@ fn small_zone_in_partial_disruption_stops_tainting() {
 
 /// Three zones of two nodes; zone a goes dark. Zone a is FullDisruption and keeps the
 /// normal rate (the other zones are fine, so the zone is taken to be really gone): its
-/// nodes are tainted at 95 and 105 s. Zones b and c stay Normal; no master disruption.
+/// nodes are tainted at 90 and 100 s. Zones b and c stay Normal; no master disruption.
 #[test]
 fn one_zone_fully_down_is_tainted_at_the_normal_rate() {
     let mut w = World::new(36);
@@ -593,15 +594,15 @@ fn one_zone_fully_down_is_tainted_at_the_normal_rate() {
     w.advance(at(33.0));
     w.kill("a1");
     w.kill("a2");
-    w.advance(at(90.0));
+    w.advance(at(85.0));
     assert!(w.notes().contains(&(
-        at(90.0),
+        at(85.0),
         "Controller detected that zone a is now in state FullDisruption".to_string()
     )));
     let a = vec!["a1".to_string(), "a2".to_string()];
-    w.advance(at(95.0));
+    w.advance(at(90.0));
     assert_eq!(w.tainted(&a), 1);
-    w.advance(at(105.0));
+    w.advance(at(100.0));
     assert_eq!(w.tainted(&a), 2);
     let notes = w.notes();
     assert!(
@@ -612,8 +613,8 @@ fn one_zone_fully_down_is_tainted_at_the_normal_rate() {
     assert!(!notes.iter().any(|(_, m)| m.contains("master disruption")));
 }
 
-/// Zone a goes dark first (tainted at 95 and 105 s); zone b's nodes die at 133 s, so at
-/// 190 s every zone is fully disrupted: master disruption mode — the NoExecute taints come
+/// Zone a goes dark first (tainted at 90 and 100 s); zone b's nodes die at 133 s, so at
+/// 185 s every zone is fully disrupted: master disruption mode — the NoExecute taints come
 /// off, tainting stops. When b's kubelets come back (300 s), the controller leaves the
 /// mode and gives every node a fresh grace period; a's nodes are tainted again from the
 /// pass after (one tick each 10 s).
@@ -635,12 +636,12 @@ fn all_zones_down_enters_master_disruption_mode() {
     w.advance(at(133.0));
     w.kill("b1");
     w.kill("b2");
-    w.advance(at(189.0));
+    w.advance(at(184.0));
     assert_eq!(w.tainted(&a), 2);
-    w.advance(at(190.0));
+    w.advance(at(185.0));
     assert!(
         w.notes().contains(&(
-            at(190.0),
+            at(185.0),
             "Controller detected that all Nodes are not-Ready. Entering master disruption mode."
                 .to_string()
         ))
@@ -734,17 +735,17 @@ fn not_ready_node_gets_not_ready_taints_and_swaps_on_unknown() {
         w.taint("n1", "node.kubernetes.io/not-ready", "NoExecute")
             .is_some()
     );
-    // Now the kubelet dies: last renewal 33 s → Unknown at 90 s, and the 95 s pass swaps
+    // Now the kubelet dies: last renewal 33 s → Unknown at 85 s, and the 90 s pass swaps
     // the NoExecute taint without going through the queue.
     w.advance(at(33.0));
     w.kill("n1");
-    w.advance(at(90.0));
+    w.advance(at(85.0));
     assert_eq!(w.ready_status("n1"), "Unknown");
     assert!(
         w.taint("n1", "node.kubernetes.io/not-ready", "NoExecute")
             .is_some()
     );
-    w.advance(at(95.0));
+    w.advance(at(90.0));
     assert!(w.unreachable_no_execute("n1"));
     assert!(
         w.taint("n1", "node.kubernetes.io/not-ready", "NoExecute")
