@@ -3,6 +3,7 @@
 //! give the same sequence of events, writes and trace bytes.
 
 mod events;
+mod node_faults;
 mod result;
 mod setup;
 
@@ -83,6 +84,10 @@ pub struct Simulation {
     operator: crate::operator::Operator,
     /// Faults in force now.
     faults: crate::infra::faults::ActiveFaults,
+    /// Who reaches whom (`infra::network`), under the network faults in force.
+    network: crate::infra::network::Network,
+    /// `apiServerOutage` faults in force.
+    api_outages: u32,
     /// Per reader: whether a delivery event is already queued.
     delivery_pending: [bool; Reader::COUNT],
     /// Per controller: whether a work event is already queued.
@@ -218,6 +223,20 @@ impl Simulation {
         self.api.set_cut_hosts(hosts);
     }
 
+    /// The pod instances with a live container process right now, as (node, namespace/name,
+    /// uid), in node order.
+    pub fn live_instances(&self) -> Vec<(String, String, String)> {
+        self.nodes
+            .running_pods()
+            .map(|l| (l.node.to_string(), l.pod.to_string(), l.uid.to_string()))
+            .collect()
+    }
+
+    /// Whether the kubelet of node `name` runs, is stopped, or its machine is off.
+    pub fn kubelet_state(&self, name: &str) -> Option<crate::infra::kubelet::KubeletState> {
+        self.nodes.kubelet_state(name)
+    }
+
     /// Ends the run here and builds its result.
     pub fn into_result(mut self) -> RunResult {
         let stop = self.stopped.take().unwrap_or(StopReason::EndOfTime);
@@ -321,6 +340,7 @@ impl Simulation {
             SimEvent::Fault { index, start } => {
                 self.run_fault(now, index, start);
                 let fault = self.scenario.faults[index].fault.clone();
+                self.apply_node_fault(now, index, &fault, start, &mut kubelet_timers);
                 let mut ctx = Ctx::new(
                     now,
                     &mut self.api,

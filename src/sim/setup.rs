@@ -129,6 +129,8 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         kubectl_rng: rngs.stream("kubectl"),
         operator: Default::default(),
         faults: Default::default(),
+        network: crate::infra::network::Network::new(&scenario.cluster),
+        api_outages: 0,
         delivery_pending: [false; super::Reader::COUNT],
         work_pending,
         seen: 0,
@@ -216,7 +218,12 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
                 start: true,
             },
         );
-        if let Some(d) = f.duration {
+        // A reboot ends by itself: the node is back after its boot time.
+        let lasts = match &f.fault {
+            crate::scenario::Fault::NodeReboot { boot_time, .. } => Some(*boot_time),
+            _ => f.duration,
+        };
+        if let Some(d) = lasts {
             sim.queue.schedule(
                 SimTime::ZERO + f.at + d,
                 SimEvent::Fault {

@@ -9,6 +9,7 @@ mod harness;
 mod heartbeats;
 mod hygiene;
 mod invariants;
+mod node_faults;
 mod node_lifecycle;
 mod props;
 mod rollout_scenarios;

@@ -245,4 +245,10 @@ impl Heartbeat {
             self.last_report = Some(now);
         }
     }
+
+    /// When the node status was last posted (a restarted process keeps the report
+    /// schedule: the node object carries it).
+    pub fn last_report(&self) -> Option<SimTime> {
+        self.last_report
+    }
 }

@@ -140,6 +140,13 @@ impl ImageManager {
         Some(took)
     }
 
+    /// The machine lost power: queued and running pulls are gone; pulled images stay on
+    /// disk.
+    pub fn power_off(&mut self) {
+        self.queue.clear();
+        self.current = None;
+    }
+
     /// The current pull has finished: the image is on the node, or the pull failed and the
     /// pod's back-off for this image moves one step (`backOff.Next`).
     pub fn finish(&mut self, now: SimTime) -> PullOutcome {

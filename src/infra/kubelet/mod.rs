@@ -20,6 +20,7 @@ mod csi_node;
 mod events;
 mod heartbeat;
 mod images;
+mod lifecycle;
 mod live;
 mod node_kubelet;
 mod node_status;
@@ -36,6 +37,7 @@ mod testkit;
 #[cfg(test)]
 mod tests;
 
+pub use lifecycle::KubeletState;
 pub use live::{LiveChange, LiveInstance};
 pub use prober::ProbeKind;
 
@@ -125,6 +127,9 @@ pub struct NodeAgents {
     live_changes: Vec<LiveChange>,
     /// The CSI drivers whose node plugins run on every node (`csi_node.rs`).
     csi_drivers: Vec<crate::scenario::CsiDriverProfile>,
+    /// Per node: whether the network lets its kubelet reach the API server
+    /// (`lifecycle.rs`).
+    connected: Vec<bool>,
 }
 
 impl NodeAgents {
@@ -150,6 +155,7 @@ impl NodeAgents {
         NodeAgents {
             informer,
             live: vec![BTreeMap::new(); kubelets.len()],
+            connected: vec![true; kubelets.len()],
             kubelets,
             by_name,
             manual_pods: false,
@@ -193,7 +199,9 @@ impl NodeAgents {
                 match &ev.obj {
                     AnyObject::Pod(_) if self.manual_pods => {}
                     AnyObject::Pod(pod) => {
-                        if let Some(&i) = self.by_name.get(&pod.spec.node_name) {
+                        if let Some(&i) = self.by_name.get(&pod.spec.node_name)
+                            && self.watching(i as usize)
+                        {
                             let cache = &self.informer.cache;
                             self.kubelets[i as usize].on_pod(pod, ev.removed, cache, ctx);
                             self.sync_liveness(i, &pod.metadata.uid);
@@ -201,8 +209,11 @@ impl NodeAgents {
                     }
                     AnyObject::PersistentVolumeClaim(pvc) => {
                         let key = ObjectKey::of(&pvc.metadata);
-                        for k in &mut self.kubelets {
-                            k.on_claim_changed(&key, &self.informer.cache, ctx);
+                        for i in 0..self.kubelets.len() {
+                            if self.watching(i) {
+                                let cache = &self.informer.cache;
+                                self.kubelets[i].on_claim_changed(&key, cache, ctx);
+                            }
                         }
                     }
                     AnyObject::PersistentVolume(pv) => {
@@ -210,12 +221,17 @@ impl NodeAgents {
                             continue;
                         };
                         let key = ObjectKey::new(&r.namespace, &r.name);
-                        for k in &mut self.kubelets {
-                            k.on_claim_changed(&key, &self.informer.cache, ctx);
+                        for i in 0..self.kubelets.len() {
+                            if self.watching(i) {
+                                let cache = &self.informer.cache;
+                                self.kubelets[i].on_claim_changed(&key, cache, ctx);
+                            }
                         }
                     }
                     AnyObject::Node(node) => {
-                        if let Some(&i) = self.by_name.get(&node.metadata.name) {
+                        if let Some(&i) = self.by_name.get(&node.metadata.name)
+                            && self.watching(i as usize)
+                        {
                             let cache = &self.informer.cache;
                             self.kubelets[i as usize].on_node_changed(node, cache, ctx);
                         }
@@ -227,6 +243,9 @@ impl NodeAgents {
     }
 
     pub fn on_timer(&mut self, timer: KubeletTimer, ctx: &mut Ctx<'_, KubeletTimer>) {
+        if self.defer_if_down(&timer) {
+            return;
+        }
         let node = timer.node();
         // A container process appears or disappears only on these timers (`live.rs`); the
         // others move containers to `Starting` at most, or stop nothing.

@@ -35,6 +35,10 @@ pub struct NodeEnv {
     pub volumes: super::volumes::VolumeManager,
     /// Lease renewal and node status posts (`heartbeat.rs`).
     pub heartbeat: super::heartbeat::Heartbeat,
+    /// Boots of the machine so far (`lifecycle.rs`); pod workers created after boot `b`
+    /// number their generations from `b << 32`, so timers from before a crash are stale.
+    pub boot: u64,
+    pub boot_generation: u64,
     next_pod_ip: u32,
 }
 
@@ -60,6 +64,10 @@ pub struct Kubelet {
     pub env: NodeEnv,
     /// Pod workers by pod uid (a recreated StatefulSet pod has a new uid and a new worker).
     pub(super) pods: BTreeMap<String, PodWorker>,
+    /// Whether the process runs (`lifecycle.rs`).
+    pub state: super::lifecycle::KubeletState,
+    /// Timers that came due while the kubelet was down, to fire when it starts again.
+    pub(super) deferred: Vec<KubeletTimer>,
 }
 
 impl Kubelet {
@@ -87,8 +95,12 @@ impl Kubelet {
                     rngs.stream(&format!("kubelet/{}/lease", spec.name)),
                 ),
                 next_pod_ip: 0,
+                boot: 0,
+                boot_generation: 0,
             },
             pods: BTreeMap::new(),
+            state: super::lifecycle::KubeletState::Running,
+            deferred: Vec::new(),
         }
     }
 
@@ -146,8 +158,11 @@ impl Kubelet {
             return;
         }
         let mut w = PodWorker::new(pod, env);
+        w.generation = env.boot_generation;
         let terminal = [phase::SUCCEEDED, phase::FAILED].contains(&pod.status.phase.as_str());
-        if terminal {
+        // A pod first seen already terminating (a kubelet that comes back after a crash or
+        // a partition) has no container left to stop: only the final delete remains.
+        if terminal || pod.is_terminating() {
             // Pod phase progresses monotonically: a terminal pod is never run again; if it
             // is being deleted, only the final delete is left (`filterTerminalPodsToDelete`).
             w.stage = Stage::Terminated;
