@@ -1,9 +1,8 @@
 //! Node failure handling end to end (issue 5, items 3 and 4): the node lifecycle
 //! controller, the taint eviction controller, pod GC and the DefaultTolerationSeconds
-//! admission, with real kubelets renewing their Leases. A node is made unreachable by
-//! cutting it off from the API server (`Simulation::set_cut_hosts`: its Lease renewals
-//! and status writes fail from then on), and the timeline is read off the trace
-//! (heartbeat writes included, to know the last renewal).
+//! admission, with real kubelets renewing their Leases. Nodes fail through the scenario's
+//! faults (`nodeCrash`, `kubeletStop`, `zoneOutage`, `controlPlanePartition`), and the
+//! timeline is read off the trace (heartbeat writes included, to know the last renewal).
 //!
 //! The reference timeline (1.32+): last renewal r; the controller's next 5-s pass takes
 //! it in (+10 ms watch delay); Ready → Unknown at the first pass more than 50 s after
@@ -13,7 +12,6 @@
 
 use crate::harness::{SharedBuf, trace_lines};
 use serde_json::Value;
-use std::collections::BTreeSet;
 use std::path::Path;
 use stsim::api::{ObjectKey, Pod};
 use stsim::scenario::{self, Scenario};
@@ -24,8 +22,8 @@ const SECOND: u64 = 1_000_000;
 const MS: u64 = 1_000;
 
 /// A cluster with `zones` (name, node count), nodes named `w-<zone>-<i>`, a 3-replica
-/// StatefulSet `redis` (no volumes), and `extra` lines under `spec.cluster.kubernetes`.
-fn scenario(zones: &[(&str, u32)], version: &str, extra: &str) -> Scenario {
+/// StatefulSet `redis` (no volumes), and `faults` (items of `spec.faults`, one a line).
+fn scenario(zones: &[(&str, u32)], version: &str, faults: &[String]) -> Scenario {
     let zones: String = zones
         .iter()
         .map(|(z, n)| {
@@ -44,10 +42,7 @@ spec:
   kubernetesVersion: "{version}"
   cluster:
     zones:
-{zones}    kubernetes:
-      watchDelay: 10ms
-{extra}
-  images:
+{zones}  images:
     - {{ image: redis, pullTime: 1s, shutdownTime: 1s }}
   manifests:
     - apiVersion: v1
@@ -65,7 +60,13 @@ spec:
           metadata: {{ labels: {{ app: redis }} }}
           spec:
             containers: [ {{ name: redis, image: redis }} ]
-"#
+  faults:
+{faults}"#,
+        faults = if faults.is_empty() {
+            "    []\n".to_string()
+        } else {
+            faults.iter().map(|f| format!("    - {f}\n")).collect()
+        }
     );
     scenario::load_str(&text, Path::new("inline.yaml")).unwrap_or_else(|e| panic!("{e}\n{text}"))
 }
@@ -95,12 +96,6 @@ impl Run {
         self.sim.run_until(at(secs));
     }
 
-    /// Cuts these nodes off from the API server (and reconnects all others).
-    fn cut(&mut self, nodes: &[String]) {
-        self.sim
-            .set_cut_hosts(nodes.iter().cloned().collect::<BTreeSet<_>>());
-    }
-
     fn lines(&self) -> Vec<Value> {
         trace_lines(&self.buf.0.borrow())
     }
@@ -115,6 +110,16 @@ impl Run {
     fn node_of(&self, pod: &str) -> String {
         self.pod(pod).expect("pod").spec.node_name.clone()
     }
+}
+
+const ZONES3: &[(&str, u32)] = &[("a", 2), ("b", 2), ("c", 2)];
+
+/// The node `redis-0` runs on at 180 s, from a run without faults (seeded: the same in
+/// the run with them, which is identical up to the first fault).
+fn redis0_node(zones: &[(&str, u32)], version: &str) -> String {
+    let mut r = Run::new(&scenario(zones, version, &[]));
+    r.until(180);
+    r.node_of("redis-0")
 }
 
 fn t_us(l: &Value) -> u64 {
@@ -196,7 +201,7 @@ fn notes(lines: &[Value]) -> Vec<(u64, String)> {
 
 #[test]
 fn statefulset_pods_get_the_default_not_ready_and_unreachable_tolerations() {
-    let s = scenario(&[("a", 2), ("b", 2), ("c", 2)], "1.36", "");
+    let s = scenario(ZONES3, "1.36", &[]);
     let mut r = Run::new(&s);
     r.until(120);
     for i in 0..3 {
@@ -241,16 +246,16 @@ fn statefulset_pods_get_the_default_not_ready_and_unreachable_tolerations() {
     assert!(notes(&lines).is_empty(), "{:?}", notes(&lines));
 }
 
-/// The whole timeline of a node cut off at 180 s, on 1.36 and on 1.31.
+/// The whole timeline of redis-0's node crashing at 180 s (and staying off), on 1.36 and
+/// on 1.31.
 #[test]
-fn unreachable_node_timeline_by_version() {
+fn crashed_node_timeline_by_version() {
     for (version, grace) in [("1.36", 50), ("1.31", 40)] {
-        let s = scenario(&[("a", 2), ("b", 2), ("c", 2)], version, "");
-        let mut r = Run::new(&s);
+        let node = redis0_node(ZONES3, version);
+        let crash = format!("{{ at: 180s, nodeCrash: {{ node: {node} }} }}");
+        let mut r = Run::new(&scenario(ZONES3, version, &[crash]));
         r.until(180);
-        let node = r.node_of("redis-0");
         let uid = r.pod("redis-0").unwrap().metadata.uid.clone();
-        r.cut(std::slice::from_ref(&node));
         r.until(180 + 3600);
         let lines = r.lines();
         let tl = node_timeline(&lines, &node, 180 * SECOND);
@@ -324,12 +329,11 @@ fn unreachable_node_timeline_by_version() {
 /// Terminating pod at its next pass (≤ 20 s) and the StatefulSet recreates it elsewhere.
 #[test]
 fn out_of_service_taint_lets_pod_gc_finish_the_terminating_pod() {
-    let s = scenario(&[("a", 2), ("b", 2), ("c", 2)], "1.36", "");
-    let mut r = Run::new(&s);
+    let node = redis0_node(ZONES3, "1.36");
+    let crash = format!("{{ at: 180s, nodeCrash: {{ node: {node} }} }}");
+    let mut r = Run::new(&scenario(ZONES3, "1.36", &[crash]));
     r.until(180);
-    let node = r.node_of("redis-0");
     let uid = r.pod("redis-0").unwrap().metadata.uid.clone();
-    r.cut(std::slice::from_ref(&node));
     r.until(900);
     assert!(r.pod("redis-0").unwrap().is_terminating());
     let taint =
@@ -365,11 +369,9 @@ fn out_of_service_taint_lets_pod_gc_finish_the_terminating_pod() {
 /// marked `DeletionByPodGC`.
 #[test]
 fn deleting_the_node_lets_pod_gc_remove_its_pods_after_the_quarantine() {
-    let s = scenario(&[("a", 2), ("b", 2), ("c", 2)], "1.36", "");
-    let mut r = Run::new(&s);
-    r.until(180);
-    let node = r.node_of("redis-0");
-    r.cut(std::slice::from_ref(&node));
+    let node = redis0_node(ZONES3, "1.36");
+    let crash = format!("{{ at: 180s, nodeCrash: {{ node: {node} }} }}");
+    let mut r = Run::new(&scenario(ZONES3, "1.36", &[crash]));
     r.until(300);
     assert!(
         r.sim
@@ -407,16 +409,14 @@ fn deleting_the_node_lets_pod_gc_remove_its_pods_after_the_quarantine() {
     ));
 }
 
-/// Zone a (2 nodes) goes dark: FullDisruption there, the normal rate (the other zones are
+/// Zone a (2 nodes) loses power: FullDisruption there, the normal rate (the other zones are
 /// fine), its nodes tainted at the next pass after each went Unknown but 10 s apart at
 /// least; zones b and c untouched; no master disruption.
 #[test]
 fn one_zone_down_is_evicted_at_the_normal_rate() {
-    let s = scenario(&[("a", 2), ("b", 2), ("c", 2)], "1.36", "");
-    let mut r = Run::new(&s);
-    r.until(180);
+    let outage = "{ at: 180s, zoneOutage: { zone: a, kind: power } }".to_string();
+    let mut r = Run::new(&scenario(ZONES3, "1.36", &[outage]));
     let a = vec!["w-a-1".to_string(), "w-a-2".to_string()];
-    r.cut(&a);
     r.until(600);
     let lines = r.lines();
     let mut tls: Vec<NodeTimeline> = a
@@ -452,19 +452,18 @@ fn one_zone_down_is_evicted_at_the_normal_rate() {
     }
 }
 
-/// Every node cut off: the controller takes it for its own isolation (master disruption
-/// mode) — the NoExecute taints come off, nothing is evicted; when the nodes come back it
-/// leaves the mode and they are Ready again.
+/// The control plane cut off from every zone (180 s to 1800 s): the controller takes it
+/// for its own isolation (master disruption mode) — the NoExecute taints come off,
+/// nothing is evicted; when the nodes come back it leaves the mode and they are Ready
+/// again.
 #[test]
 fn all_zones_down_is_master_disruption_mode() {
-    let s = scenario(&[("a", 2), ("b", 2), ("c", 2)], "1.36", "");
-    let mut r = Run::new(&s);
-    r.until(180);
+    let cut = "{ at: 180s, duration: 1620s, controlPlanePartition: { zones: [a, b, c] } }";
+    let mut r = Run::new(&scenario(ZONES3, "1.36", &[cut.to_string()]));
     let all: Vec<String> = ["a", "b", "c"]
         .iter()
         .flat_map(|z| (1..=2).map(move |i| format!("w-{z}-{i}")))
         .collect();
-    r.cut(&all);
     r.until(1800);
     let lines = r.lines();
     let entered = notes(&lines)
@@ -502,7 +501,6 @@ fn all_zones_down_is_master_disruption_mode() {
             .all(|l| !(l["kind"] == "Pod" && l["verb"] == "delete")),
         "no pod deleted"
     );
-    r.cut(&[]);
     r.until(1900);
     let lines = r.lines();
     assert!(
@@ -527,16 +525,25 @@ fn zone_nodes(zone: &str, n: u32) -> Vec<String> {
     (1..=n).map(|i| format!("w-{zone}-{i}")).collect()
 }
 
-/// Three of six nodes of zone a cut off (0.5 < 0.55: Normal). Each is queued by the pass
+/// These nodes cut off from the control plane from 180 s on.
+fn partition(nodes: &[String]) -> String {
+    format!(
+        "{{ at: 180s, controlPlanePartition: {{ nodes: [{}] }} }}",
+        nodes.join(", ")
+    )
+}
+
+/// Three of six nodes of zone a have their kubelet stopped (0.5 < 0.55: Normal). Each is queued by the pass
 /// after it went Unknown, and the zone's bucket (0.1/s, burst 1) hands out one token per
 /// 10 s: taint_i = max(queued_i, taint_{i-1} + 10 s).
 #[test]
 fn a_normal_zone_taints_one_node_per_10_s() {
-    let s = scenario(&[("a", 6), ("b", 1), ("c", 1)], "1.36", "");
-    let mut r = Run::new(&s);
-    r.until(180);
     let cut = zone_nodes("a", 3);
-    r.cut(&cut);
+    let faults: Vec<String> = cut
+        .iter()
+        .map(|n| format!("{{ at: 180s, kubeletStop: {{ node: {n} }} }}"))
+        .collect();
+    let mut r = Run::new(&scenario(&[("a", 6), ("b", 1), ("c", 1)], "1.36", &faults));
     r.until(600);
     let lines = r.lines();
     let mut tls: Vec<(u64, String, NodeTimeline)> = cut
@@ -568,16 +575,14 @@ fn taint_times(lines: &[Value], nodes: &[String], from: u64) -> Vec<u64> {
     v
 }
 
-/// 29 of 52 nodes of zone a cut off: once the 29th is Unknown (29/52 ≥ 0.55) the zone is
+/// 29 of 52 nodes of zone a cut off from the control plane: once the 29th is Unknown (29/52 ≥ 0.55) the zone is
 /// in PartialDisruption, and being larger than 50 nodes it goes on tainting at the
 /// secondary rate: one node per 100.1 s (float32 0.01 falls just short at 100 s).
 #[test]
 fn a_large_zone_in_partial_disruption_taints_at_the_secondary_rate() {
-    let s = scenario(&[("a", 52), ("b", 2)], "1.36", "");
-    let mut r = Run::new(&s);
-    r.until(180);
     let cut = zone_nodes("a", 29);
-    r.cut(&cut);
+    let fault = partition(&cut);
+    let mut r = Run::new(&scenario(&[("a", 52), ("b", 2)], "1.36", &[fault]));
     r.until(900);
     let lines = r.lines();
     let partial = notes(&lines)
@@ -602,15 +607,13 @@ fn a_large_zone_in_partial_disruption_taints_at_the_secondary_rate() {
     assert!(after[0] <= partial + 100_100 * MS + 5 * SECOND, "{after:?}");
 }
 
-/// 6 of 10 nodes of zone a cut off: PartialDisruption in a zone of at most 50 nodes stops
+/// 6 of 10 nodes of zone a cut off from the control plane: PartialDisruption in a zone of at most 50 nodes stops
 /// the tainting (rate 0): no NoExecute taint after the zone's state changed.
 #[test]
 fn a_small_zone_in_partial_disruption_stops_tainting() {
-    let s = scenario(&[("a", 10), ("b", 2)], "1.36", "");
-    let mut r = Run::new(&s);
-    r.until(180);
     let cut = zone_nodes("a", 6);
-    r.cut(&cut);
+    let fault = partition(&cut);
+    let mut r = Run::new(&scenario(&[("a", 10), ("b", 2)], "1.36", &[fault]));
     r.until(1800);
     let lines = r.lines();
     let partial = notes(&lines)
@@ -640,24 +643,19 @@ fn a_small_zone_in_partial_disruption_stops_tainting() {
     }
 }
 
-/// The node comes back at 350 s, before its pods' 300 s tolerations run out: its kubelet
-/// renews the Lease and posts Ready, the controller takes both `unreachable` taints off,
-/// and the scheduled eviction is cancelled.
+/// The crashed node powers on again at 350 s, before its pods' 300 s tolerations run out:
+/// its kubelet renews the Lease and posts Ready, the controller takes both `unreachable`
+/// taints off, and the scheduled eviction is cancelled.
 #[test]
 fn a_node_back_before_the_toleration_runs_out_keeps_its_pods() {
-    let s = scenario(&[("a", 2), ("b", 2), ("c", 2)], "1.36", "");
-    let mut r = Run::new(&s);
+    let node = redis0_node(ZONES3, "1.36");
+    let crash = format!("{{ at: 180s, duration: 170s, nodeCrash: {{ node: {node} }} }}");
+    let mut r = Run::new(&scenario(ZONES3, "1.36", &[crash]));
     r.until(180);
-    let node = r.node_of("redis-0");
     let uid = r.pod("redis-0").unwrap().metadata.uid.clone();
-    r.cut(std::slice::from_ref(&node));
-    r.until(350);
-    assert!(
-        node_timeline(&r.lines(), &node, 180 * SECOND)
-            .no_execute
-            .is_some()
-    );
-    r.cut(&[]);
+    r.until(349);
+    let tl = node_timeline(&r.lines(), &node, 180 * SECOND);
+    assert!(tl.no_execute.is_some());
     r.until(1200);
     let lines = r.lines();
     let msgs: Vec<&str> = events(&lines, "TaintManagerEviction")
