@@ -416,7 +416,7 @@ fn deleting_the_node_lets_pod_gc_remove_its_pods_after_the_quarantine() {
 fn one_zone_down_is_evicted_at_the_normal_rate() {
     let outage = "{ at: 180s, zoneOutage: { zone: a, kind: power } }".to_string();
     let mut r = Run::new(&scenario(ZONES3, "1.36", &[outage]));
-    let a = vec!["w-a-1".to_string(), "w-a-2".to_string()];
+    let a = ["w-a-1".to_string(), "w-a-2".to_string()];
     r.until(600);
     let lines = r.lines();
     let mut tls: Vec<NodeTimeline> = a
