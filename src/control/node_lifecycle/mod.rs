@@ -35,7 +35,7 @@ use super::{ControlTimer, Controller, Enqueue};
 use crate::api::coordination::NAMESPACE_NODE_LEASE;
 use crate::api::node::well_known::{TAINT_NOT_READY, TAINT_UNREACHABLE};
 use crate::api::scheduling::Taint;
-use crate::api::{AnyObject, Lease, Node, ObjectKey, Tables};
+use crate::api::{AnyObject, Node, ObjectKey, Tables};
 use crate::apiserver::{Actor, WatchEvent};
 use crate::component::Ctx;
 use crate::time::{SimDuration, SimTime};
@@ -118,23 +118,62 @@ struct Loops {
     last_taint_pass: Option<SimTime>,
 }
 
+/// A node's zone key and disruption-check exclusion, as of one stored version of it (a
+/// version's labels never change).
+#[derive(Debug)]
+struct Topology {
+    of: Rc<Node>,
+    zone: Rc<str>,
+    excluded: bool,
+}
+
+/// Everything the controller keeps per node name, in one map that the monitor pass walks
+/// in step with the node lister (both in name order) rather than searching per node.
+#[derive(Debug, Default)]
+pub(super) struct NodeEntry {
+    /// In `knownNodeSet`: the node as the controller first registered it.
+    known: Option<Rc<Node>>,
+    /// `nodeHealthMap`'s entry (never dropped, as upstream).
+    health: Option<NodeHealthData>,
+    /// The Lease lister's object for the node (`kube-node-lease/<name>`), as read.
+    lease: Option<health::LeaseSeen>,
+    topology: Option<Topology>,
+}
+
+impl NodeEntry {
+    /// `GetZoneKey` and `isNodeExcludedFromDisruptionChecks` of `node`, remembered.
+    fn topology(&mut self, node: &Rc<Node>) -> (Rc<str>, bool) {
+        match &self.topology {
+            Some(t) if Rc::ptr_eq(&t.of, node) => (Rc::clone(&t.zone), t.excluded),
+            _ => {
+                let zone: Rc<str> = Rc::from(zones::get_zone_key(node));
+                let excluded = zones::is_node_excluded_from_disruption_checks(node);
+                self.topology = Some(Topology {
+                    of: Rc::clone(node),
+                    zone: Rc::clone(&zone),
+                    excluded,
+                });
+                (zone, excluded)
+            }
+        }
+    }
+}
+
 pub struct NodeLifecycleController {
     config: NodeLifecycleConfig,
     actor: Actor,
-    /// `knownNodeSet`.
-    known_nodes: BTreeMap<String, Rc<Node>>,
-    /// `nodeHealthMap` (never pruned, as upstream).
-    health: BTreeMap<String, NodeHealthData>,
+    /// Per node name: `knownNodeSet`, `nodeHealthMap`, the Lease lister.
+    entries: BTreeMap<String, NodeEntry>,
     /// `zoneNoExecuteTainter`.
     zone_tainter: BTreeMap<String, RateLimitedTimedQueue>,
     /// `zoneStates`.
     zone_states: BTreeMap<String, ZoneState>,
     /// `nodesToRetry`: nodes whose pods could not all be marked not Ready.
     nodes_to_retry: BTreeSet<String>,
-    /// The Lease lister of `kube-node-lease`, by node name.
-    leases: BTreeMap<String, Rc<Lease>>,
-    /// Each node's zone key with the resourceVersion it was computed for.
-    zone_keys: BTreeMap<String, (String, Rc<str>)>,
+    /// Whether `classifyNodes` can find anything: a node came or went or changed its
+    /// labels, or a zone's state was dropped, since the last pass. (When nothing of the
+    /// kind happened it finds nothing, and the pass skips it.)
+    classify: bool,
     loops: Loops,
 }
 
@@ -143,13 +182,11 @@ impl NodeLifecycleController {
         NodeLifecycleController {
             config,
             actor: Actor::new(COMPONENT),
-            known_nodes: BTreeMap::new(),
-            health: BTreeMap::new(),
+            entries: BTreeMap::new(),
             zone_tainter: BTreeMap::new(),
             zone_states: BTreeMap::new(),
             nodes_to_retry: BTreeSet::new(),
-            leases: BTreeMap::new(),
-            zone_keys: BTreeMap::new(),
+            classify: true,
             loops: Loops::default(),
         }
     }
@@ -225,14 +262,26 @@ impl Controller for NodeLifecycleController {
         match &ev.obj {
             AnyObject::Node(node) if ev.removed => {
                 self.nodes_to_retry.remove(&node.metadata.name);
+                self.classify = true;
             }
-            AnyObject::Node(node) => q.add(ObjectKey::cluster(&node.metadata.name)),
+            AnyObject::Node(node) => {
+                let same_labels = matches!(old, Some(AnyObject::Node(o))
+                    if o.metadata.labels == node.metadata.labels);
+                self.classify |= !same_labels;
+                q.add(ObjectKey::cluster(&node.metadata.name));
+            }
             AnyObject::Lease(lease) if lease.metadata.namespace == NAMESPACE_NODE_LEASE => {
                 let name = &lease.metadata.name;
-                if ev.removed {
-                    self.leases.remove(name);
-                } else {
-                    self.leases.insert(name.clone(), Rc::clone(lease));
+                let observed = (!ev.removed).then(|| health::LeaseSeen::of(lease));
+                match self.entries.get_mut(name) {
+                    Some(e) => e.lease = observed,
+                    None => {
+                        let e = NodeEntry {
+                            lease: observed,
+                            ..Default::default()
+                        };
+                        self.entries.insert(name.clone(), e);
+                    }
                 }
             }
             AnyObject::Pod(pod) if !ev.removed => {

@@ -3,15 +3,18 @@
 //! node queued for (or cleared of) its NoExecute taint (`processTaintBaseEviction`), and
 //! the zones' disruption states (`handleDisruption`). Also `processPod`, the pod informer
 //! path that marks a pod bound to a not-Ready node not Ready.
+//!
+//! The pass visits nodes in name order (upstream: 8 workers in parallel), walking the node
+//! lister and the controller's per-node entries in step: both are sorted by name, so a
+//! node's health, Lease and zone are found without a search.
 
-use super::NodeLifecycleController;
 use super::controller_utils::{
     get_node_condition, mark_pods_not_ready, record_node_event, record_node_status_change,
     swap_node_controller_taint,
 };
-use super::health::ReadyStatus;
-use super::zones::{get_zone_key, is_node_excluded_from_disruption_checks};
-use super::{NOT_READY_TAINT, UNREACHABLE_TAINT, taint_template};
+use super::health::{ReadyStatus, try_update_node_health};
+use super::taint_template;
+use super::{NOT_READY_TAINT, NodeEntry, NodeLifecycleController, UNREACHABLE_TAINT};
 use crate::api::{Node, ObjectKey, Pod, Tables};
 use crate::apiserver::{ApiError, EventType};
 use crate::component::Ctx;
@@ -35,82 +38,144 @@ pub fn pods_assigned_to_node(cache: &Tables, node_name: &str) -> Vec<Rc<Pod>> {
         .collect()
 }
 
-/// `classifyNodes`' answer: added, deleted, new zone representatives.
-type Classified = (Vec<Rc<Node>>, Vec<Rc<Node>>, Vec<Rc<Node>>);
+/// Calls `on_node` for every node of the lister with its entry (every node must have one),
+/// and `on_other` for entries of names the lister does not have, all in name order.
+fn in_step<'a>(
+    cache: &'a Tables,
+    entries: &mut BTreeMap<String, NodeEntry>,
+    mut on_node: impl FnMut(&'a Rc<Node>, &mut NodeEntry),
+    mut on_other: impl FnMut(&str, &mut NodeEntry),
+) {
+    let mut it = entries.iter_mut().peekable();
+    for node in cache.nodes.values() {
+        let name = node.metadata.name.as_str();
+        while let Some((k, e)) = it.next_if(|(k, _)| k.as_str() < name) {
+            on_other(k, e);
+        }
+        match it.next() {
+            Some((k, e)) if k.as_str() == name => on_node(node, e),
+            _ => unreachable!("every node of the lister has an entry"),
+        }
+    }
+    for (k, e) in it {
+        on_other(k, e);
+    }
+}
+
+/// The pass's `zoneToNodeConditions`: per zone, whether each node's Ready condition is
+/// True (all `ComputeZoneState` asks). Zones are few; nodes of a zone mostly come in a row.
+#[derive(Default)]
+struct ZoneConditions(Vec<(Rc<str>, Vec<bool>)>);
+
+impl ZoneConditions {
+    fn push(&mut self, zone: &Rc<str>, ready: bool) {
+        let found = self
+            .0
+            .iter_mut()
+            .rev()
+            .find(|(z, _)| Rc::ptr_eq(z, zone) || **z == **zone);
+        match found {
+            Some((_, v)) => v.push(ready),
+            None => self.0.push((Rc::clone(zone), vec![ready])),
+        }
+    }
+    fn into_map(self) -> BTreeMap<String, Vec<bool>> {
+        let mut out: BTreeMap<String, Vec<bool>> = BTreeMap::new();
+        for (z, v) in self.0 {
+            out.entry(z.to_string()).or_default().extend(v);
+        }
+        out
+    }
+}
 
 impl NodeLifecycleController {
-    // Port of `classifyNodes`: nodes not known yet, known nodes gone, and known nodes of a
-    // zone that has no state yet.
-    fn classify_nodes(&self, all: &[Rc<Node>]) -> Classified {
-        let mut added = Vec::new();
-        let mut new_zone_representatives = Vec::new();
-        for n in all {
-            if !self.known_nodes.contains_key(&n.metadata.name) {
-                added.push(Rc::clone(n));
-            } else if !self.zone_states.contains_key(&get_zone_key(n)) {
-                new_zone_representatives.push(Rc::clone(n));
+    // Port of `monitorNodeHealth`, with `classifyNodes`.
+    pub(super) fn monitor_node_health(&mut self, cache: &Tables, ctx: &mut Ctx<'_, ControlTimer>) {
+        let mut entries = std::mem::take(&mut self.entries);
+        // Nodes the controller has never heard of get an entry first.
+        let mut missing = Vec::new();
+        {
+            let mut names = entries.keys().peekable();
+            for key in cache.nodes.keys() {
+                while names.next_if(|n| n.as_str() < key.name.as_str()).is_some() {}
+                if names.peek().is_none_or(|n| n.as_str() != key.name) {
+                    missing.push(key.name.clone());
+                }
             }
         }
-        let mut deleted = Vec::new();
-        if self.known_nodes.len() + added.len() != all.len() {
-            let present: std::collections::BTreeSet<&str> =
-                all.iter().map(|n| n.metadata.name.as_str()).collect();
-            deleted = self
-                .known_nodes
-                .iter()
-                .filter(|(name, _)| !present.contains(name.as_str()))
-                .map(|(_, n)| Rc::clone(n))
-                .collect();
+        for name in missing {
+            entries.insert(name, NodeEntry::default());
         }
-        (added, deleted, new_zone_representatives)
-    }
 
-    // Port of `monitorNodeHealth`. Nodes are visited in name order (upstream runs them on
-    // 8 workers in parallel).
-    pub(super) fn monitor_node_health(&mut self, cache: &Tables, ctx: &mut Ctx<'_, ControlTimer>) {
-        let nodes: Vec<Rc<Node>> = cache.nodes.values().cloned().collect();
-        let (added, deleted, new_zone_representatives) = self.classify_nodes(&nodes);
-        for n in &new_zone_representatives {
-            self.add_pod_evictor_for_new_zone(n);
+        // `classifyNodes`: nodes not known yet, known nodes gone, known nodes of a zone
+        // with no state yet.
+        let mut added: Vec<(Rc<Node>, Rc<str>)> = Vec::new();
+        let mut deleted: Vec<Rc<Node>> = Vec::new();
+        let mut new_zone_representatives: Vec<Rc<str>> = Vec::new();
+        let classify = std::mem::take(&mut self.classify);
+        if classify {
+            in_step(
+                cache,
+                &mut entries,
+                |node, e| {
+                    let (zone, _) = e.topology(node);
+                    if e.known.is_none() {
+                        e.known = Some(Rc::clone(node));
+                        added.push((Rc::clone(node), zone));
+                    } else if !self.zone_states.contains_key(&*zone) {
+                        new_zone_representatives.push(zone);
+                    }
+                },
+                |_, e| {
+                    if let Some(gone) = e.known.take() {
+                        deleted.push(gone);
+                    }
+                },
+            );
         }
-        for n in &added {
+        for zone in &new_zone_representatives {
+            self.add_pod_evictor_for_new_zone(zone);
+        }
+        for (n, zone) in &added {
             let name = &n.metadata.name;
             let mut client = ctx.client(&self.actor);
             let msg = format!("Registered Node {name} in Controller");
             record_node_event(&mut client, n, EventType::Normal, "RegisteredNode", &msg);
-            self.known_nodes.insert(name.clone(), Rc::clone(n));
-            self.add_pod_evictor_for_new_zone(n);
-            let _ = self.mark_node_as_reachable(n, ctx);
+            self.add_pod_evictor_for_new_zone(zone);
+            let _ = self.mark_node_as_reachable(n, zone, ctx);
         }
         for n in &deleted {
             let name = &n.metadata.name;
             let mut client = ctx.client(&self.actor);
             let msg = format!("Removing Node {name} from Controller");
             record_node_event(&mut client, n, EventType::Normal, "RemovingNode", &msg);
-            self.known_nodes.remove(name);
         }
 
-        let mut zone_to_node_conditions: BTreeMap<String, Vec<bool>> = BTreeMap::new();
-        for node in &nodes {
-            self.update_node(node, cache, ctx, &mut zone_to_node_conditions);
-        }
-        self.handle_disruption(&zone_to_node_conditions, &nodes, ctx);
+        let mut zones = ZoneConditions::default();
+        in_step(
+            cache,
+            &mut entries,
+            |node, e| self.update_node(node, e, cache, ctx, &mut zones),
+            |_, _| {},
+        );
+        self.entries = entries;
+        self.handle_disruption(&zones.into_map(), cache, ctx);
     }
 
     /// `updateNodeFunc` of `monitorNodeHealth`, for one node.
     fn update_node(
         &mut self,
         node: &Rc<Node>,
+        entry: &mut NodeEntry,
         cache: &Tables,
         ctx: &mut Ctx<'_, ControlTimer>,
-        zone_to_node_conditions: &mut BTreeMap<String, Vec<bool>>,
+        zones: &mut ZoneConditions,
     ) {
         let mut node = Rc::clone(node);
         let mut outcome = None;
         for _ in 0..HEALTH_UPDATE_TRIES {
-            let actor = self.actor.clone();
-            let mut client = ctx.client(&actor);
-            match self.try_update_node_health(&node, &mut client) {
+            let mut client = ctx.client(&self.actor);
+            match try_update_node_health(&self.config, entry, &node, &mut client) {
                 Ok(o) => {
                     outcome = Some(o);
                     break;
@@ -130,20 +195,13 @@ impl NodeLifecycleController {
         };
         let node = outcome.node;
         let name = node.metadata.name.as_str();
-        if !is_node_excluded_from_disruption_checks(&node) {
-            // `ComputeZoneState` only asks whether each node's Ready condition is True.
-            let ready = outcome.current == Some(ReadyStatus::True);
-            let zone = self.zone_key(&node);
-            match zone_to_node_conditions.get_mut(&*zone) {
-                Some(v) => v.push(ready),
-                None => {
-                    zone_to_node_conditions.insert(zone.to_string(), vec![ready]);
-                }
-            }
+        let (zone, excluded) = entry.topology(&node);
+        if !excluded {
+            zones.push(&zone, outcome.current == Some(ReadyStatus::True));
         }
         if let Some(current) = outcome.current {
             let observed = outcome.observed;
-            self.process_taint_base_eviction(&node, observed, ctx);
+            self.process_taint_base_eviction(&node, &zone, observed, ctx);
             let needs_retry = self.nodes_to_retry.contains(name);
             let became_not_ready = current != ReadyStatus::True && observed == ReadyStatus::True;
             if became_not_ready || (needs_retry && observed != ReadyStatus::True) {
@@ -171,6 +229,7 @@ impl NodeLifecycleController {
     fn process_taint_base_eviction(
         &mut self,
         node: &Node,
+        zone: &str,
         observed: ReadyStatus,
         ctx: &mut Ctx<'_, ControlTimer>,
     ) {
@@ -178,7 +237,7 @@ impl NodeLifecycleController {
             ReadyStatus::False => (NOT_READY_TAINT, UNREACHABLE_TAINT),
             ReadyStatus::Unknown => (UNREACHABLE_TAINT, NOT_READY_TAINT),
             ReadyStatus::True => {
-                let _ = self.mark_node_as_reachable(node, ctx);
+                let _ = self.mark_node_as_reachable(node, zone, ctx);
                 return;
             }
             ReadyStatus::Other => return,
@@ -189,17 +248,22 @@ impl NodeLifecycleController {
             let mut client = ctx.client(&self.actor);
             swap_node_controller_taint(&mut client, &[taint_template(add)], &[remove], node);
         } else {
-            self.mark_node_for_tainting(node, add, ctx);
+            self.mark_node_for_tainting(node, zone, add, ctx);
         }
     }
 
     // Port of `markNodeForTainting`: if the node lacks the taint it is queued for (`key`,
     // by its status), it leaves the zone's set (so it can be queued again), then it is
     // queued.
-    fn mark_node_for_tainting(&mut self, node: &Node, key: &str, ctx: &Ctx<'_, ControlTimer>) {
-        let zone = self.zone_key(node);
+    fn mark_node_for_tainting(
+        &mut self,
+        node: &Node,
+        zone: &str,
+        key: &str,
+        ctx: &Ctx<'_, ControlTimer>,
+    ) {
         let now = ctx.now;
-        let tainter = self.tainter(&zone);
+        let tainter = self.tainter(zone);
         if !taint_exists(&node.spec.taints, &taint_template(key)) {
             tainter.remove(&node.metadata.name);
         }
@@ -212,6 +276,7 @@ impl NodeLifecycleController {
     pub(super) fn mark_node_as_reachable(
         &mut self,
         node: &Node,
+        zone: &str,
         ctx: &mut Ctx<'_, ControlTimer>,
     ) -> Result<bool, ApiError> {
         let name = &node.metadata.name;
@@ -230,8 +295,8 @@ impl NodeLifecycleController {
             let not_ready = [taint_template(NOT_READY_TAINT)];
             remove_taint_off_node(&mut client, name, Some(node), &not_ready)?;
         }
-        let zone = self.zone_key(node);
-        Ok(self.tainter(&zone).remove(name))
+        let queued = self.zone_tainter.get_mut(zone);
+        Ok(queued.is_some_and(|t| t.remove(name)))
     }
 
     // Port of `processPod`: a pod newly bound to a node the controller holds not Ready is
@@ -246,7 +311,7 @@ impl NodeLifecycleController {
             return Ok(()); // deleted: nothing to do
         };
         let node_name = &pod.spec.node_name;
-        let Some(health) = self.health.get(node_name) else {
+        let Some(health) = self.entries.get(node_name).and_then(|e| e.health.as_ref()) else {
             return Ok(()); // not gathered yet, or the node is gone
         };
         if !cache.nodes.contains_key(&ObjectKey::cluster(node_name)) {

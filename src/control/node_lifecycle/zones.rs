@@ -12,7 +12,7 @@
 
 use super::NodeLifecycleController;
 use super::rate_limited_queue::RateLimitedTimedQueue;
-use crate::api::Node;
+use crate::api::{Node, Tables};
 use crate::component::Ctx;
 use crate::control::ControlTimer;
 use std::collections::BTreeMap;
@@ -117,15 +117,15 @@ impl NodeLifecycleController {
 
     /// `addPodEvictorForNewZone`: a zone seen for the first time starts Initial, with a
     /// full bucket at the normal rate.
-    pub(super) fn add_pod_evictor_for_new_zone(&mut self, node: &Node) {
-        let zone = get_zone_key(node);
-        if self.zone_states.contains_key(&zone) {
+    pub(super) fn add_pod_evictor_for_new_zone(&mut self, zone: &str) {
+        if self.zone_states.contains_key(zone) {
             return;
         }
-        self.zone_states.insert(zone.clone(), ZoneState::Initial);
+        self.zone_states
+            .insert(zone.to_string(), ZoneState::Initial);
         let qps = self.config.eviction_limiter_qps;
         self.zone_tainter
-            .insert(zone, RateLimitedTimedQueue::new(qps));
+            .insert(zone.to_string(), RateLimitedTimedQueue::new(qps));
     }
 
     /// The zone's tainting queue, created if a node's zone label changed under it.
@@ -138,22 +138,12 @@ impl NodeLifecycleController {
         self.zone_tainter.get_mut(zone).expect("just made sure")
     }
 
-    /// `GetZoneKey` of a node, remembered per stored version of it (a version's labels
-    /// never change): the monitor pass asks for every node every 5 s.
-    pub(super) fn zone_key(&mut self, node: &Node) -> Rc<str> {
-        let meta = &node.metadata;
-        if let Some((rv, key)) = self.zone_keys.get(meta.name.as_str())
-            && *rv == meta.resource_version
-            && !rv.is_empty()
-        {
-            return Rc::clone(key);
+    /// A node's zone key, from its entry (outside the monitor pass).
+    fn zone_of(&mut self, node: &Rc<Node>) -> Rc<str> {
+        match self.entries.get_mut(node.metadata.name.as_str()) {
+            Some(e) => e.topology(node).0,
+            None => Rc::from(get_zone_key(node)),
         }
-        let key: Rc<str> = Rc::from(get_zone_key(node));
-        self.zone_keys.insert(
-            meta.name.clone(),
-            (meta.resource_version.clone(), Rc::clone(&key)),
-        );
-        key
     }
 
     /// `setLimiterInZone`.
@@ -184,7 +174,7 @@ impl NodeLifecycleController {
     pub(super) fn handle_disruption(
         &mut self,
         zone_to_node_conditions: &BTreeMap<String, Vec<bool>>,
-        nodes: &[Rc<Node>],
+        cache: &Tables,
         ctx: &mut Ctx<'_, ControlTimer>,
     ) {
         let mut new_zone_states: BTreeMap<String, ZoneState> = BTreeMap::new();
@@ -209,6 +199,8 @@ impl NodeLifecycleController {
         for (zone, state) in zones {
             if !zone_to_node_conditions.contains_key(&zone) {
                 self.zone_states.remove(&zone);
+                // Its nodes (if any are left, all excluded) represent a new zone next pass.
+                self.classify = true;
                 continue;
             }
             if state != ZoneState::FullDisruption {
@@ -228,8 +220,9 @@ impl NodeLifecycleController {
                 "Controller detected that all Nodes are not-Ready. Entering master disruption mode."
                     .into(),
             );
-            for node in nodes {
-                let _ = self.mark_node_as_reachable(node, ctx);
+            for node in cache.nodes.values() {
+                let zone = self.zone_of(node);
+                let _ = self.mark_node_as_reachable(node, &zone, ctx);
             }
             let zones: Vec<String> = self.zone_states.keys().cloned().collect();
             for zone in &zones {
@@ -247,8 +240,9 @@ impl NodeLifecycleController {
                 "Controller detected that some Nodes are Ready. Exiting master disruption mode."
                     .into(),
             );
-            for node in nodes {
-                if let Some(h) = self.health.get_mut(&node.metadata.name) {
+            for name in cache.nodes.keys() {
+                let entry = self.entries.get_mut(name.name.as_str());
+                if let Some(h) = entry.and_then(|e| e.health.as_mut()) {
                     h.probe_timestamp = now;
                     h.ready_transition_timestamp = now;
                 }

@@ -139,14 +139,12 @@ impl PodGcController {
         actor: &Actor,
     ) {
         let now = ctx.now;
-        let existing: BTreeSet<&str> = cache
-            .nodes
-            .values()
-            .map(|n| n.metadata.name.as_str())
-            .collect();
+        // The lister's node names, already in order: a sorted list to search.
+        let existing: Vec<&str> = cache.nodes.keys().map(|k| k.name.as_str()).collect();
+        let exists = |name: &str| existing.binary_search(&name).is_ok();
         for pod in pods.values() {
             let node = pod.spec.node_name.as_str();
-            if !node.is_empty() && !existing.contains(node) {
+            if !node.is_empty() && !exists(node) {
                 // `AddAfter`: an earlier wait is kept.
                 let due = now + QUARANTINE_TIME;
                 let at = self.node_queue.entry(node.to_string()).or_insert(due);
@@ -162,7 +160,7 @@ impl PodGcController {
         let mut deleted_nodes = BTreeSet::new();
         for node in ready {
             self.node_queue.remove(&node);
-            if existing.contains(node.as_str()) {
+            if exists(node.as_str()) {
                 continue;
             }
             let client = ctx.client(actor);
