@@ -280,3 +280,30 @@ fn unchanged_node_health(
         node: Rc::clone(node),
     })
 }
+
+/// `tryUpdateNodeHealth` for a node whose object has not changed since a pass found it
+/// healthy: its Ready heartbeat cannot have moved, so only a renewed Lease is taken in.
+/// Returns whether the node is still within its grace period (if not, the caller runs the
+/// general path, which finds the Lease already taken in).
+pub(super) fn quiet_node_health(
+    config: &NodeLifecycleConfig,
+    entry: &mut NodeEntry,
+    now: SimTime,
+) -> bool {
+    let Some(health) = entry.health.as_mut() else {
+        return false;
+    };
+    if let Some(observed) = entry.lease
+        && health
+            .lease
+            .is_none_or(|saved| renewed_after(saved, observed))
+    {
+        health.lease = Some(observed);
+        health.probe_timestamp = now;
+    }
+    !grace_expired(
+        now,
+        health.probe_timestamp,
+        config.node_monitor_grace_period,
+    )
+}

@@ -138,6 +138,11 @@ pub(super) struct NodeEntry {
     /// The Lease lister's object for the node (`kube-node-lease/<name>`), as read.
     lease: Option<health::LeaseSeen>,
     topology: Option<Topology>,
+    /// The node object the last pass found Ready (observed and after), with no NoExecute
+    /// node-controller taint, and left out of its zone's tainting set. While the lister
+    /// still holds that very object, the pass has nothing to do for the node but take in
+    /// a renewed Lease and check the grace period (`monitor::quiet_healthy`).
+    healthy: Option<Rc<Node>>,
 }
 
 impl NodeEntry {

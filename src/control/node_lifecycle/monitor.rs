@@ -12,7 +12,7 @@ use super::controller_utils::{
     get_node_condition, mark_pods_not_ready, record_node_event, record_node_status_change,
     swap_node_controller_taint,
 };
-use super::health::{ReadyStatus, try_update_node_health};
+use super::health::{ReadyStatus, quiet_node_health, try_update_node_health};
 use super::taint_template;
 use super::{NOT_READY_TAINT, NodeEntry, NodeLifecycleController, UNREACHABLE_TAINT};
 use crate::api::{Node, ObjectKey, Pod, Tables};
@@ -171,6 +171,10 @@ impl NodeLifecycleController {
         ctx: &mut Ctx<'_, ControlTimer>,
         zones: &mut ZoneConditions,
     ) {
+        if self.quiet_healthy(node, entry, ctx.now, zones) {
+            return;
+        }
+        entry.healthy = None;
         let mut node = Rc::clone(node);
         let mut outcome = None;
         for _ in 0..HEALTH_UPDATE_TRIES {
@@ -202,6 +206,18 @@ impl NodeLifecycleController {
         if let Some(current) = outcome.current {
             let observed = outcome.observed;
             self.process_taint_base_eviction(&node, &zone, observed, ctx);
+            if observed == ReadyStatus::True && current == ReadyStatus::True {
+                // Marked reachable just now: out of the tainting set, and its copy
+                // carried no NoExecute taint of ours (else it is retried until one shows
+                // the removal).
+                let tainted = node.spec.taints.iter().any(|t| {
+                    t.effect == "NoExecute"
+                        && (t.key == UNREACHABLE_TAINT || t.key == NOT_READY_TAINT)
+                });
+                if !tainted {
+                    entry.healthy = Some(Rc::clone(&node));
+                }
+            }
             let needs_retry = self.nodes_to_retry.contains(name);
             let became_not_ready = current != ReadyStatus::True && observed == ReadyStatus::True;
             if became_not_ready || (needs_retry && observed != ReadyStatus::True) {
@@ -220,6 +236,34 @@ impl NodeLifecycleController {
         if !self.nodes_to_retry.is_empty() {
             self.nodes_to_retry.remove(name);
         }
+    }
+
+    /// `updateNodeFunc` for a node whose object is the very one a pass found healthy (see
+    /// `NodeEntry::healthy`), when nothing but its Lease can have changed: upstream's pass
+    /// would take in the Lease, find Ready True before and after, remove no taint and
+    /// find the node in no tainting set. Returns false (the full path runs) once the
+    /// grace period is over or the node is in the retry set.
+    fn quiet_healthy(
+        &self,
+        node: &Rc<Node>,
+        entry: &mut NodeEntry,
+        now: crate::time::SimTime,
+        zones: &mut ZoneConditions,
+    ) -> bool {
+        if !entry.healthy.as_ref().is_some_and(|h| Rc::ptr_eq(h, node)) {
+            return false;
+        }
+        if !self.nodes_to_retry.is_empty() && self.nodes_to_retry.contains(&node.metadata.name) {
+            return false;
+        }
+        if !quiet_node_health(&self.config, entry, now) {
+            return false;
+        }
+        let (zone, excluded) = entry.topology(node);
+        if !excluded {
+            zones.push(&zone, true);
+        }
+        true
     }
 
     // Port of `processTaintBaseEviction`: a not-Ready node is queued for its NoExecute
