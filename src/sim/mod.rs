@@ -335,6 +335,7 @@ impl Simulation {
                 );
                 self.nodes.on_timer(t, &mut ctx);
             }
+            SimEvent::NodePowerOff { node } => self.power_off_node(node),
             SimEvent::Action(i) => self.run_action(now, i),
             SimEvent::Operator(t) => self.run_operator(now, t),
             SimEvent::Fault { index, start } => {

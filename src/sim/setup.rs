@@ -193,7 +193,10 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         );
         // A reboot ends by itself: the node is back after its boot time.
         let lasts = match &f.fault {
-            crate::scenario::Fault::NodeReboot { boot_time, .. } => Some(*boot_time),
+            // After graceful node shutdown, if configured (the machine powers off then).
+            crate::scenario::Fault::NodeReboot { boot_time, .. } => {
+                Some(t.kubelet.shutdown_grace_period + *boot_time)
+            }
             _ => f.duration,
         };
         if let Some(d) = lasts {
