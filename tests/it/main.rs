@@ -19,3 +19,4 @@ mod statefulset_upstream;
 mod storage_attach;
 mod storage_provisioning;
 mod sts_harness;
+mod zookeeper_drain;

@@ -88,7 +88,11 @@ impl Kubelet {
                 images: ImageManager::new(images, timing),
                 crash_backoff: Backoff::kubelet(),
                 container_start: timing.container_start,
-                volumes: super::volumes::VolumeManager::new(&spec.name, rngs),
+                volumes: super::volumes::VolumeManager::new(
+                    &spec.name,
+                    rngs,
+                    timing.kubelet.node_status_update_frequency,
+                ),
                 heartbeat: super::heartbeat::Heartbeat::new(
                     &spec.name,
                     &timing.kubelet,

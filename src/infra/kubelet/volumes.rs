@@ -44,8 +44,6 @@ use crate::time::{SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet};
 pub use wait::{PodVolumes, VolumeWait};
 
-/// `nodeStatusUpdateFrequency` (kubelet config default 10 s).
-pub const NODE_STATUS_UPDATE_FREQUENCY: SimDuration = SimDuration::from_secs(10);
 /// `exponentialbackoff` for failed volume operations: 500 ms doubling to 2m2s.
 const MOUNT_BACKOFF_INITIAL: SimDuration = SimDuration::from_millis(500);
 const MOUNT_BACKOFF_MAX: SimDuration = SimDuration::from_secs(122);
@@ -147,7 +145,10 @@ pub struct VolumeManager {
     attached: BTreeSet<String>,
     /// Devices that fail to mount (test hook; see [`NodeAgents::set_device_broken`]).
     broken: BTreeSet<String>,
-    /// The node status loop's phase within its 10 s period.
+    /// The node status loop's period (`nodeStatusUpdateFrequency`: `volumesInUse` is
+    /// reported by the same `syncNodeStatus` as the rest of the status) ...
+    status_period: SimDuration,
+    /// ... and its phase within it.
     status_phase: SimDuration,
     /// The status sync armed, if any.
     status_sync_at: Option<SimTime>,
@@ -156,9 +157,10 @@ pub struct VolumeManager {
 }
 
 impl VolumeManager {
-    pub fn new(node: &str, rngs: &RngStreams) -> Self {
+    pub fn new(node: &str, rngs: &RngStreams, status_period: SimDuration) -> Self {
         let mut rng = rngs.stream(&format!("kubelet-volumes/{node}"));
-        let phase = rng.below(NODE_STATUS_UPDATE_FREQUENCY.as_millis());
+        let status_period = status_period.max(SimDuration::from_millis(1));
+        let phase = rng.below(status_period.as_millis());
         VolumeManager {
             drivers: BTreeMap::new(),
             rng,
@@ -170,6 +172,7 @@ impl VolumeManager {
             resolved: BTreeSet::new(),
             attached: BTreeSet::new(),
             broken: BTreeSet::new(),
+            status_period,
             status_phase: SimDuration::from_millis(phase),
             status_sync_at: None,
             next_token: 0,
@@ -474,7 +477,7 @@ impl NodeEnv {
         if vm.status_sync_at.is_some() || vm.in_use.keys().eq(vm.reported_in_use.iter()) {
             return;
         }
-        let period = NODE_STATUS_UPDATE_FREQUENCY.as_nanos();
+        let period = vm.status_period.as_nanos();
         let phase = vm.status_phase.as_nanos();
         let now = ctx.now.as_nanos();
         // The first tick phase + k·period strictly after now.
@@ -861,6 +864,39 @@ mod tests {
         assert!(pulling >= seen && pulling < seen + ms(300), "{pulling}");
         let since_start = pulling.saturating_since(SimTime::ZERO + ms(10));
         assert_eq!(since_start.as_nanos() % ms(300).as_nanos(), 0);
+    }
+
+    #[test]
+    fn volumes_in_use_follows_the_node_status_update_frequency() {
+        // `volumesInUse` is part of the node status: with `nodeStatusUpdateFrequency: 30s`
+        // it changes only at the status loop's ticks, 30 s apart.
+        let mut timing = fixed_timing();
+        timing.kubelet.node_status_update_frequency = secs(30);
+        let mut w = World::new(&[NODE], vec![], timing);
+        bound_claim(&mut w, true);
+        w.create_pod(with_claim(
+            pod("web-0", NODE, vec![container("db", "db:1")]),
+            "www",
+            "data",
+        ));
+        let reported = |w: &World| !node(w).status.volumes_in_use.is_empty();
+        while !reported(&w) {
+            assert!(
+                w.now < SimTime::ZERO + secs(31),
+                "reported within one period"
+            );
+            w.run_for(ms(10));
+        }
+        let first = w.now;
+        w.run_for(secs(1));
+        w.delete_pod("web-0", Some(0));
+        while reported(&w) {
+            assert!(w.now < first + secs(61), "{}", w.now);
+            w.run_for(ms(10));
+        }
+        // Seen by the test up to 10 ms after each write.
+        let gap = w.now.saturating_since(first);
+        assert_eq!(gap, secs(30), "the next tick, not 10 s later");
     }
 
     #[test]
