@@ -892,3 +892,46 @@ fn a_delayed_binding_claim_with_no_volume_for_the_node_is_a_bind_conflict() {
     );
     assert_eq!(result.final_state.pods[0].phase, "Pending");
 }
+
+#[test]
+fn a_volume_shared_by_pods_on_a_node_counts_once_against_its_limit() {
+    // One node that takes two EBS volumes; p1 and p2 share a ReadWriteMany claim, p3 and
+    // p4 have one each: the shared volume and one more fit, so three pods run.
+    let pod = |name: &str, claim: &str| {
+        format!(
+            "    - apiVersion: v1\n      kind: Pod\n      metadata: {{ name: {name} }}\n      spec:\n        containers: [ {{ name: c, image: nginx }} ]\n        volumes: [ {{ name: d, persistentVolumeClaim: {{ claimName: {claim} }} }} ]\n"
+        )
+    };
+    let manifests = class("gp3", "WaitForFirstConsumer", "")
+        + &claim("shared", "gp3", "1Gi", "ReadWriteMany")
+        + &claim("three", "gp3", "1Gi", "ReadWriteOnce")
+        + &claim("four", "gp3", "1Gi", "ReadWriteOnce")
+        + &pod("p1", "shared")
+        + &pod("p2", "shared")
+        + &pod("p3", "three")
+        + &pod("p4", "four");
+    let s = scenario(&Parts {
+        zones: &["zone-a"],
+        driver: "maxVolumesPerNode: 2",
+        manifests: &manifests,
+        ..Default::default()
+    });
+    let (result, _) = Run::start(&s).finish_after("3m");
+    let placed: Vec<&str> = result
+        .final_state
+        .pods
+        .iter()
+        .filter(|p| !p.node.is_empty())
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(placed.len(), 3, "{placed:?}");
+    assert!(
+        placed.contains(&"p1") && placed.contains(&"p2"),
+        "{placed:?}"
+    );
+    assert!(timeline_has(
+        &result.timeline,
+        "FailedScheduling",
+        "0/1 nodes are available: 1 node(s) exceed max volume count."
+    ));
+}

@@ -171,12 +171,26 @@ impl Plugin for NodeVolumeLimits {
                 .and_then(|d| d.allocatable.as_ref().and_then(|a| a.count))
                 .map(i64::from)
         };
-        if !csi_node
+        let Some(smallest_limit) = csi_node
             .spec
             .drivers
             .iter()
-            .any(|d| d.allocatable.as_ref().is_some_and(|a| a.count.is_some()))
-        {
+            .filter_map(|d| d.allocatable.as_ref().and_then(|a| a.count))
+            .min()
+        else {
+            return Ok(());
+        };
+        // A cheap upper bound first: every claim of the node's pods and every one of its
+        // VolumeAttachments counted as a distinct volume of one driver, plus the new ones.
+        // If that fits the smallest limit, the exact count below fits every limit.
+        let bound = node
+            .pods
+            .values()
+            .map(|p| p.claim_names().count())
+            .sum::<usize>()
+            + index.attachments_of(node_name).map_or(0, |v| v.len())
+            + new_volumes.len();
+        if usize::try_from(smallest_limit).is_ok_and(|limit| bound <= limit) {
             return Ok(());
         }
         // The volumes on the node, each once: its pods' and its VolumeAttachments'.
