@@ -116,6 +116,7 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         clock: SimTime::ZERO,
         stopped: None,
         checks: crate::check::Checks::new(delay),
+        latency: Default::default(),
     };
     sim.nodes.set_manual_pods(opts.manual_kubelets);
     sim.nodes.set_csi_drivers(&scenario.storage.drivers);
