@@ -93,6 +93,9 @@ impl SimDuration {
     pub fn min(self, other: Self) -> Self {
         if self <= other { self } else { other }
     }
+    pub fn saturating_sub(self, other: Self) -> Self {
+        SimDuration(self.0.saturating_sub(other.0))
+    }
 }
 
 impl std::ops::Add for SimDuration {

@@ -24,15 +24,35 @@ impl Timestamp {
     }
     /// RFC 3339 text, e.g. `2026-01-01T00:01:30Z`.
     pub fn rfc3339(self) -> String {
+        let mut buf = [0u8; 20];
+        self.write_rfc3339(&mut buf).to_string()
+    }
+
+    /// RFC 3339 text written into `buf`, without allocating (objects carry many
+    /// timestamps and the trace serialises every object it writes). Years 0 to 9999.
+    pub fn write_rfc3339(self, buf: &mut [u8; 20]) -> &str {
         let secs = EPOCH_UNIX_SECS + self.0.0 / crate::time::NANOS_PER_SEC;
         let (days, rem) = (secs / 86_400, secs % 86_400);
         let (y, m, d) = civil_from_days(days as i64);
-        format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-            rem / 3600,
-            (rem / 60) % 60,
-            rem % 60
-        )
+        let digits = |out: &mut [u8], mut v: u64| {
+            for b in out.iter_mut().rev() {
+                *b = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        digits(&mut buf[0..4], y.clamp(0, 9999) as u64);
+        buf[4] = b'-';
+        digits(&mut buf[5..7], u64::from(m));
+        buf[7] = b'-';
+        digits(&mut buf[8..10], u64::from(d));
+        buf[10] = b'T';
+        digits(&mut buf[11..13], rem / 3600);
+        buf[13] = b':';
+        digits(&mut buf[14..16], (rem / 60) % 60);
+        buf[16] = b':';
+        digits(&mut buf[17..19], rem % 60);
+        buf[19] = b'Z';
+        std::str::from_utf8(buf).expect("ASCII digits")
     }
 }
 
@@ -52,7 +72,8 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 impl Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.rfc3339())
+        let mut buf = [0u8; 20];
+        s.serialize_str(self.write_rfc3339(&mut buf))
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod coordination;
 pub mod discovery;
 pub mod event;
+pub mod key_ref;
 pub mod meta;
 pub mod node;
 pub mod pod;
@@ -370,6 +371,10 @@ impl AnyObject {
     /// Serialises the whole object into `out` as JSON.
     pub fn write_json(&self, out: &mut Vec<u8>) {
         any_dispatch!(self, o => serde_json::to_writer(out, o.as_ref()).expect("API objects always serialise"))
+    }
+    /// Serialises the whole object with `s` (the trace embeds it in its line this way).
+    pub fn serialize_with<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        any_dispatch!(self, o => Serialize::serialize(o.as_ref(), s))
     }
     pub fn as_pod(&self) -> Option<&Rc<Pod>> {
         match self {

@@ -1,4 +1,5 @@
 //! What a person reads: the timeline of a run and its summary.
 
+pub mod latency;
 pub mod summary;
 pub mod timeline;

@@ -61,6 +61,9 @@ pub fn render(r: &RunResult, wall: Option<Duration>) -> String {
     if !not_ready.is_empty() {
         let _ = writeln!(s, "  pods not ready at the end: {}", not_ready.join(", "));
     }
+    if let Some(l) = &r.storage_latency {
+        s.push_str(&l.render());
+    }
     if r.findings.is_empty() {
         let _ = writeln!(s, "  invariants: no violation found");
     } else {

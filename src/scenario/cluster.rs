@@ -405,9 +405,12 @@ fn kubelet_timing(raw: &crate::scenario::raw::RawKubelet) -> crate::scenario::Ku
             .node_status_update_frequency
             .as_ref()
             .map_or(d.node_status_update_frequency, |v| v.0),
+        // `SetDefaults_KubeletConfiguration`: an unset report frequency is the update
+        // frequency when that one is set explicitly (backward compatibility), else 5 min.
         node_status_report_frequency: raw
             .node_status_report_frequency
             .as_ref()
+            .or(raw.node_status_update_frequency.as_ref())
             .map_or(d.node_status_report_frequency, |v| v.0),
         shutdown_grace_period: raw
             .shutdown_grace_period

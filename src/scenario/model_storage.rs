@@ -53,6 +53,9 @@ pub struct CsiDriverProfile {
     pub provision_failure_ratio: f64,
     /// Share of ControllerPublish (attach) calls that fail (0..1), retried with backoff.
     pub attach_failure_ratio: f64,
+    /// Share of node-side mounts (NodeStageVolume, the kubelet's MountDevice) that fail
+    /// (0..1), retried by the kubelet with its volume operation backoff.
+    pub mount_failure_ratio: f64,
     /// Volumes one node can have attached (CSINode `allocatable.count`); `None` = no limit.
     pub max_volumes_per_node: Option<u32>,
     /// external-attacher `--worker-threads`: attach/detach calls in flight at once.

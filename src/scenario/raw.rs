@@ -224,6 +224,7 @@ pub struct RawDriver {
     pub unmount_time: Option<LatencyInput>,
     pub provision_failure_ratio: Option<Loc<f64>>,
     pub attach_failure_ratio: Option<Loc<f64>>,
+    pub mount_failure_ratio: Option<Loc<f64>>,
     pub max_volumes_per_node: Option<Loc<i64>>,
     pub attach_workers: Option<Loc<i64>>,
     pub provision_workers: Option<Loc<i64>>,

@@ -159,6 +159,11 @@ fn driver(d: RawDriver, path: &str, r: &mut Reporter) -> Option<CsiDriverProfile
             &mut p.attach_failure_ratio,
             "attachFailureRatio",
         ),
+        (
+            d.mount_failure_ratio,
+            &mut p.mount_failure_ratio,
+            "mountFailureRatio",
+        ),
     ] {
         if let Some(v) = given {
             if v.value.is_finite() && (0.0..=1.0).contains(&v.value) {

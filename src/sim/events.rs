@@ -42,4 +42,6 @@ pub enum SimEvent {
     Operator(crate::operator::OperatorTimer),
     /// Fault number `index` of the scenario starts (`start`) or ends.
     Fault { index: usize, start: bool },
+    /// Node number `node` (kubelet order) powers off at the end of its graceful shutdown.
+    NodePowerOff { node: u32 },
 }

@@ -107,6 +107,8 @@ pub struct Simulation {
     stopped: Option<StopReason>,
     /// Invariants checked after every event.
     checks: crate::check::Checks,
+    /// Storage latency samples (attach, pod start) for the summary and `result.json`.
+    latency: crate::report::latency::LatencyRecorder,
 }
 
 impl Simulation {
@@ -335,6 +337,7 @@ impl Simulation {
                 );
                 self.nodes.on_timer(t, &mut ctx);
             }
+            SimEvent::NodePowerOff { node } => self.power_off_node(node),
             SimEvent::Action(i) => self.run_action(now, i),
             SimEvent::Operator(t) => self.run_operator(now, t),
             SimEvent::Fault { index, start } => {
@@ -385,6 +388,7 @@ impl Simulation {
                 self.trace.entry(entry);
                 self.counts.count(entry);
                 self.checks.on_entry(entry, &self.api);
+                self.latency.on_entry(entry);
                 if let (Some(tl), JournalEntry::Event { at, event }) =
                     (self.timeline.as_mut(), entry)
                 {
@@ -425,6 +429,11 @@ impl Simulation {
         let gone = self.csi.cloud.drain_gone();
         if !gone.is_empty() {
             self.checks.on_disks_gone(now, &gone, &self.api);
+            let lost = gone
+                .iter()
+                .filter(|g| g.cause == crate::infra::csi::cloud::GoneCause::Lost)
+                .map(|g| g.name.as_str());
+            self.nodes.on_disks_lost(lost);
         }
         let attachment_changes = self.csi.attacher.drain_changes();
         if !attachment_changes.is_empty() {

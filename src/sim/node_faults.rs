@@ -3,7 +3,7 @@
 //! server down — and, after each change, who can still reach the API server, written to
 //! the API server's reachability gate and told to the kubelets.
 
-use super::Simulation;
+use super::{SimEvent, Simulation};
 use crate::component::Ctx;
 use crate::infra::kubelet::KubeletTimer;
 use crate::scenario::{Fault, ZoneOutageFlavour};
@@ -24,11 +24,34 @@ impl Simulation {
         let mut powered_off: Vec<String> = Vec::new();
         let mut powered_on: Vec<String> = Vec::new();
         match fault {
-            Fault::NodeCrash { node } | Fault::NodeReboot { node, .. } => {
+            Fault::NodeCrash { node } => {
                 if start {
                     powered_off.push(node.clone());
                 } else {
                     powered_on.push(node.clone());
+                }
+            }
+            Fault::NodeReboot { node, .. } => {
+                if !start {
+                    powered_on.push(node.clone());
+                } else {
+                    let mut ctx = Ctx::new(
+                        now,
+                        &mut self.api,
+                        &mut self.nodes_rng,
+                        kubelet_timers,
+                        &mut self.notes,
+                    );
+                    match self.nodes.begin_shutdown(node, &mut ctx) {
+                        // Graceful node shutdown holds the power-off back.
+                        Some(delay) => {
+                            if let Some(i) = self.network.node_index(node) {
+                                self.queue
+                                    .schedule(now + delay, SimEvent::NodePowerOff { node: i });
+                            }
+                        }
+                        None => powered_off.push(node.clone()),
+                    }
                 }
             }
             Fault::KubeletStop { node } => {
@@ -93,6 +116,20 @@ impl Simulation {
                 &mut self.notes,
             );
             self.nodes.start_kubelet(name, &mut ctx);
+        }
+    }
+
+    /// The end of a graceful node shutdown: the machine powers off.
+    pub(super) fn power_off_node(&mut self, node: u32) {
+        let Some(name) = self.all_node_names().get(node as usize).cloned() else {
+            return;
+        };
+        self.network.set_node_powered(node, false);
+        self.nodes.power_off(&name);
+        let mut timers = Vec::new();
+        self.refresh_connectivity(self.clock, &mut timers);
+        for (at, t) in timers {
+            self.queue.schedule(at, SimEvent::Kubelet(t));
         }
     }
 

@@ -134,6 +134,8 @@ pub struct RunResult {
     pub final_state: FinalState,
     pub findings: Vec<Finding>,
     pub trace_error: Option<std::io::Error>,
+    /// Attach and pod start latency distributions (runs that attached volumes).
+    pub storage_latency: Option<crate::report::latency::StorageLatencies>,
 }
 
 pub(super) fn build(sim: super::Simulation, stop: StopReason, simulated: SimTime) -> RunResult {
@@ -145,6 +147,7 @@ pub(super) fn build(sim: super::Simulation, stop: StopReason, simulated: SimTime
         timeline,
         mut trace,
         checks,
+        latency,
         ..
     } = sim;
     let objects = api.objects();
@@ -217,6 +220,7 @@ pub(super) fn build(sim: super::Simulation, stop: StopReason, simulated: SimTime
         final_state,
         findings: checks.into_findings(),
         trace_error: trace.take_error(),
+        storage_latency: latency.finish(),
     }
 }
 
@@ -236,6 +240,8 @@ struct ResultJson<'a> {
     findings: &'a [Finding],
     not_simulated: Vec<String>,
     final_state: &'a FinalState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage_latency: Option<crate::report::latency::StorageLatenciesJson>,
 }
 
 impl RunResult {
@@ -277,6 +283,7 @@ impl RunResult {
                 })
                 .collect(),
             final_state: &self.final_state,
+            storage_latency: self.storage_latency.as_ref().map(|l| l.to_json()),
         };
         let mut s = serde_json::to_string_pretty(&doc).expect("results always serialise");
         s.push('\n');

@@ -143,6 +143,7 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         clock: SimTime::ZERO,
         stopped: None,
         checks: crate::check::Checks::new(delay),
+        latency: Default::default(),
     };
     sim.nodes.set_manual_pods(opts.manual_kubelets);
     sim.nodes.set_csi_drivers(&scenario.storage.drivers);
@@ -220,7 +221,10 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         );
         // A reboot ends by itself: the node is back after its boot time.
         let lasts = match &f.fault {
-            crate::scenario::Fault::NodeReboot { boot_time, .. } => Some(*boot_time),
+            // After graceful node shutdown, if configured (the machine powers off then).
+            crate::scenario::Fault::NodeReboot { boot_time, .. } => {
+                Some(t.kubelet.shutdown_grace_period + *boot_time)
+            }
             _ => f.duration,
         };
         if let Some(d) = lasts {

@@ -12,7 +12,6 @@ use crate::apiserver::{JournalEntry, Verb, WatchEvent};
 use crate::component::Note;
 use crate::time::{NANOS_PER_MICRO, SimTime};
 use serde::Serialize;
-use serde_json::value::RawValue;
 use std::io::Write;
 
 /// Writes trace lines to any sink; I/O errors are kept and reported once, at the end.
@@ -40,7 +39,17 @@ struct WriteLine<'a> {
     /// Whether the object left the store with this write.
     removed: bool,
     actor: &'a str,
-    object: &'a RawValue,
+    object: ObjectJson<'a>,
+}
+
+/// The object of a write line, serialised in place: the same bytes as the object's own
+/// JSON, without building it apart first.
+struct ObjectJson<'a>(&'a AnyObject);
+
+impl Serialize for ObjectJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_with(s)
+    }
 }
 
 #[derive(Serialize)]
@@ -170,10 +179,6 @@ impl TraceWriter {
             self.seq += 1;
             return;
         }
-        let mut object = Vec::with_capacity(1024);
-        w.obj.write_json(&mut object);
-        let object = String::from_utf8(object).expect("serde_json writes UTF-8");
-        let object = RawValue::from_string(object).expect("serde_json writes valid JSON");
         let meta = w.obj.meta();
         let line = WriteLine {
             seq: self.seq,
@@ -186,7 +191,7 @@ impl TraceWriter {
             resource_version: &meta.resource_version,
             removed: w.removed,
             actor: &w.actor,
-            object: &object,
+            object: ObjectJson(&w.obj),
         };
         self.emit(&line);
     }

@@ -72,10 +72,11 @@ fn validate_accepts_bundled_scenarios() {
         "validate",
         "scenarios/quickstart.yaml",
         "scenarios/statefulset-basics.yaml",
+        "scenarios/zookeeper-drain.yaml",
     ]);
     let (stdout, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{stdout}{stderr}");
-    assert_eq!(stdout.matches(": ok").count(), 2, "{stdout}");
+    assert_eq!(stdout.matches(": ok").count(), 3, "{stdout}");
 }
 
 #[test]

@@ -18,5 +18,8 @@ mod scenarios;
 mod statefulset_cases;
 mod statefulset_upstream;
 mod storage_attach;
+mod storage_mount;
 mod storage_provisioning;
+mod storage_storm;
 mod sts_harness;
+mod zookeeper_drain;

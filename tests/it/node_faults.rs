@@ -162,3 +162,93 @@ fn a_zone_power_outage_powers_off_every_node_of_the_zone() {
         Some(KubeletState::Running)
     );
 }
+
+#[test]
+fn a_reboot_without_graceful_shutdown_powers_off_at_once_and_boots_after_boot_time() {
+    let node = redis0_node();
+    let s = with_faults(&format!(
+        "    - {{ at: 5m, nodeReboot: {{ node: {node}, bootTime: 90s }} }}\n"
+    ));
+    let mut sim = Simulation::new(&s, RunOptions::for_scenario(&s));
+    sim.run_until(secs(300));
+    assert_eq!(sim.kubelet_state(&node), Some(KubeletState::PoweredOff));
+    sim.run_until(secs(389));
+    assert_eq!(sim.kubelet_state(&node), Some(KubeletState::PoweredOff));
+    sim.run_until(secs(390));
+    assert_eq!(sim.kubelet_state(&node), Some(KubeletState::Running));
+}
+
+#[test]
+fn graceful_node_shutdown_fails_the_pods_then_powers_off_after_the_grace_period() {
+    let node = redis0_node();
+    let base = std::fs::read_to_string(repo_path("scenarios/quickstart.yaml")).unwrap();
+    let base = base.replace(
+        "  cluster:\n    zones:",
+        "  cluster:\n    kubernetes:\n      kubelet: { shutdownGracePeriod: 30s }\n    zones:",
+    );
+    let text = format!(
+        "{base}  faults:\n    - {{ at: 5m, nodeReboot: {{ node: {node}, bootTime: 60s }} }}\n"
+    );
+    let s = scenario::load_str(&text, Path::new("inline.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let buf = super::harness::SharedBuf::default();
+    let mut opts = RunOptions::for_scenario(&s);
+    opts.trace = Some(Box::new(buf.clone()));
+    let mut sim = Simulation::new(&s, opts);
+    sim.run_until(secs(300));
+    // The node reports not Ready at once.
+    let n = sim
+        .api()
+        .get::<stsim::api::Node>(&ObjectKey::cluster(&node))
+        .unwrap();
+    let ready = n
+        .status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .unwrap();
+    assert_eq!(
+        (ready.status.as_str(), ready.message.as_str()),
+        ("False", "node is shutting down")
+    );
+    assert_eq!(sim.kubelet_state(&node), Some(KubeletState::Running));
+    sim.run_until(secs(329));
+    // The pod's last status, written by the shutdown manager: Failed, Terminated, with a
+    // DisruptionTarget condition; it is not deleted by the kubelet.
+    let lines = super::harness::trace_lines(&buf.0.borrow());
+    let failed = lines
+        .iter()
+        .find(|l| {
+            l["kind"] == "Pod"
+                && l["name"] == "redis-0"
+                && l["object"]["status"]["phase"] == "Failed"
+        })
+        .expect("redis-0 Failed");
+    let st = &failed["object"]["status"];
+    assert_eq!(st["reason"], "Terminated");
+    assert_eq!(
+        st["message"],
+        "Pod was terminated in response to imminent node shutdown."
+    );
+    let dt = st["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "DisruptionTarget")
+        .expect("DisruptionTarget");
+    assert_eq!(dt["reason"], "TerminationByKubelet");
+    assert!(failed["t_us"].as_u64().unwrap() <= 330_000_000);
+    // Power off at the end of the 30 s, boot 60 s later.
+    assert_eq!(sim.kubelet_state(&node), Some(KubeletState::Running));
+    sim.run_until(secs(330));
+    assert_eq!(sim.kubelet_state(&node), Some(KubeletState::PoweredOff));
+    sim.run_until(secs(390));
+    assert_eq!(sim.kubelet_state(&node), Some(KubeletState::Running));
+    sim.run_until(secs(600));
+    // The StatefulSet controller replaced the Failed pod; it runs again.
+    assert!(
+        sim.live_instances()
+            .iter()
+            .any(|(_, p, _)| p == "default/redis-0")
+    );
+    assert!(sim.findings().is_empty(), "{:?}", sim.findings());
+}

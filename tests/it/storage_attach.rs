@@ -15,27 +15,27 @@ use stsim::scenario::{self, Scenario};
 use stsim::sim::{RunOptions, Simulation};
 use stsim::time::{SimDuration, SimTime};
 
-const DRIVER: &str = "disk.csi.example.com";
-const NODE_A: &str = "w-a-1";
-const NODE_B: &str = "w-a-2";
-const SECOND: u64 = 1_000_000;
+pub(crate) const DRIVER: &str = "disk.csi.example.com";
+pub(crate) const NODE_A: &str = "w-a-1";
+pub(crate) const NODE_B: &str = "w-a-2";
+pub(crate) const SECOND: u64 = 1_000_000;
 
 /// Scenario parts.
 #[derive(Default)]
-struct Parts {
-    duration: &'static str,
+pub(crate) struct Parts {
+    pub(crate) duration: &'static str,
     /// Extra lines for the driver (8-space indent).
-    driver: String,
+    pub(crate) driver: String,
     /// Extra lines under `spec.cluster.kubernetes` (6-space indent).
-    kubernetes: String,
+    pub(crate) kubernetes: String,
     /// Manifests (4-space indent list items).
-    manifests: String,
+    pub(crate) manifests: String,
     /// `spec.faults` items (4-space indent).
-    faults: String,
-    nodes: u32,
+    pub(crate) faults: String,
+    pub(crate) nodes: u32,
 }
 
-fn scenario(p: Parts) -> Scenario {
+pub(crate) fn scenario(p: Parts) -> Scenario {
     let faults = if p.faults.is_empty() {
         "  faults: []\n".to_string()
     } else {
@@ -107,7 +107,7 @@ spec:
 }
 
 /// A claim `name` (ReadWriteOnce unless `mode` says otherwise).
-fn claim(name: &str, mode: &str) -> String {
+pub(crate) fn claim(name: &str, mode: &str) -> String {
     format!(
         "    - apiVersion: v1
       kind: PersistentVolumeClaim
@@ -118,7 +118,7 @@ fn claim(name: &str, mode: &str) -> String {
 }
 
 /// A pod `name` on `node` running `image` with claim `claim` as volume `www`.
-fn pod_manifest(name: &str, node: &str, claim: &str, image: &str) -> String {
+pub(crate) fn pod_manifest(name: &str, node: &str, claim: &str, image: &str) -> String {
     format!(
         "    - apiVersion: v1
       kind: Pod
@@ -132,7 +132,7 @@ fn pod_manifest(name: &str, node: &str, claim: &str, image: &str) -> String {
     )
 }
 
-fn pod_object(name: &str, node: &str, claim: &str) -> Pod {
+pub(crate) fn pod_object(name: &str, node: &str, claim: &str) -> Pod {
     let mut p = Pod {
         metadata: ObjectMeta::named("default", name),
         ..Default::default()
@@ -154,31 +154,31 @@ fn pod_object(name: &str, node: &str, claim: &str) -> Pod {
     p
 }
 
-fn secs(s: u64) -> SimDuration {
+pub(crate) fn secs(s: u64) -> SimDuration {
     SimDuration::from_secs(s)
 }
 
-fn at_us(t: SimTime) -> u64 {
+pub(crate) fn at_us(t: SimTime) -> u64 {
     t.as_nanos() / 1_000
 }
 
 /// A run driven step by step, its trace kept in memory.
-struct Run {
-    sim: Simulation,
-    trace: SharedBuf,
+pub(crate) struct Run {
+    pub(crate) sim: Simulation,
+    pub(crate) trace: SharedBuf,
 }
 
 #[derive(Debug, Clone)]
-struct Line {
-    t: u64,
-    v: Value,
+pub(crate) struct Line {
+    pub(crate) t: u64,
+    pub(crate) v: Value,
 }
 
 impl Run {
-    fn start(s: &Scenario) -> Self {
+    pub(crate) fn start(s: &Scenario) -> Self {
         Run::with(s, false)
     }
-    fn with(s: &Scenario, manual_kubelets: bool) -> Self {
+    pub(crate) fn with(s: &Scenario, manual_kubelets: bool) -> Self {
         let trace = SharedBuf::default();
         let mut opts = RunOptions::for_scenario(s);
         opts.trace = Some(Box::new(trace.clone()));
@@ -188,13 +188,13 @@ impl Run {
             trace,
         }
     }
-    fn until(&mut self, t: SimDuration) {
+    pub(crate) fn until(&mut self, t: SimDuration) {
         self.sim.run_until(SimTime::ZERO + t);
     }
-    fn now(&self) -> SimTime {
+    pub(crate) fn now(&self) -> SimTime {
         self.sim.now()
     }
-    fn lines(&self) -> Vec<Line> {
+    pub(crate) fn lines(&self) -> Vec<Line> {
         trace_lines(&self.trace.0.borrow())
             .into_iter()
             .map(|v| Line {
@@ -203,31 +203,31 @@ impl Run {
             })
             .collect()
     }
-    fn writes(&self, kind: &str) -> Vec<Line> {
+    pub(crate) fn writes(&self, kind: &str) -> Vec<Line> {
         self.lines()
             .into_iter()
             .filter(|l| l.v["type"] == "write" && l.v["kind"] == kind)
             .collect()
     }
-    fn events(&self, reason: &str) -> Vec<Line> {
+    pub(crate) fn events(&self, reason: &str) -> Vec<Line> {
         self.lines()
             .into_iter()
             .filter(|l| l.v["type"] == "event" && l.v["reason"] == reason)
             .collect()
     }
-    fn notes(&self, needle: &str) -> Vec<Line> {
+    pub(crate) fn notes(&self, needle: &str) -> Vec<Line> {
         self.lines()
             .into_iter()
             .filter(|l| l.v["type"] == "note" && l.v["message"].as_str().unwrap().contains(needle))
             .collect()
     }
-    fn pod(&self, name: &str) -> Option<std::rc::Rc<Pod>> {
+    pub(crate) fn pod(&self, name: &str) -> Option<std::rc::Rc<Pod>> {
         self.sim
             .api()
             .get::<Pod>(&ObjectKey::new("default", name))
             .cloned()
     }
-    fn attachments(&self) -> Vec<std::rc::Rc<VolumeAttachment>> {
+    pub(crate) fn attachments(&self) -> Vec<std::rc::Rc<VolumeAttachment>> {
         self.sim
             .api()
             .objects()
@@ -235,7 +235,7 @@ impl Run {
             .cloned()
             .collect()
     }
-    fn pv_of(&self, claim: &str) -> stsim::api::PersistentVolume {
+    pub(crate) fn pv_of(&self, claim: &str) -> stsim::api::PersistentVolume {
         let c = self
             .sim
             .api()
@@ -249,14 +249,14 @@ impl Run {
         .clone()
     }
     /// When the first write to `kind` matching `pred` happened.
-    fn first_write(&self, kind: &str, pred: impl Fn(&Value) -> bool) -> Option<u64> {
+    pub(crate) fn first_write(&self, kind: &str, pred: impl Fn(&Value) -> bool) -> Option<u64> {
         self.writes(kind)
             .into_iter()
             .find(|l| pred(&l.v))
             .map(|l| l.t)
     }
     /// Acts as `actor` now.
-    fn act<R>(
+    pub(crate) fn act<R>(
         &mut self,
         actor: &str,
         f: impl FnOnce(&mut stsim::apiserver::ApiClient<'_>) -> R,
@@ -265,7 +265,7 @@ impl Run {
         self.sim.act(&actor, f)
     }
     /// Writes node `name`'s Ready condition, as the node lifecycle controller would.
-    fn set_ready(&mut self, name: &str, ready: bool) {
+    pub(crate) fn set_ready(&mut self, name: &str, ready: bool) {
         self.act("node-controller", |c| {
             let live = c.get::<Node>(&ObjectKey::cluster(name)).expect("the node");
             let mut n = (*live).clone();
@@ -284,7 +284,7 @@ impl Run {
             c.update_status(&n).expect("the node status");
         });
     }
-    fn taint_out_of_service(&mut self, name: &str) {
+    pub(crate) fn taint_out_of_service(&mut self, name: &str) {
         self.act("kubectl", |c| {
             let live = c.get::<Node>(&ObjectKey::cluster(name)).expect("the node");
             let mut n = (*live).clone();
@@ -298,7 +298,7 @@ impl Run {
             c.update(n).expect("the taint");
         });
     }
-    fn force_delete(&mut self, pod: &str) {
+    pub(crate) fn force_delete(&mut self, pod: &str) {
         self.act("kubectl", |c| {
             let opts = DeleteOptions {
                 grace_period_seconds: Some(0),
@@ -321,7 +321,7 @@ fn lists(v: &Value, field: &str, name: &str) -> bool {
 }
 
 /// One pod on node A with one claim: the basic scenario.
-fn one_pod(driver: &str, kubernetes: &str, faults: &str, image: &str) -> Scenario {
+pub(crate) fn one_pod(driver: &str, kubernetes: &str, faults: &str, image: &str) -> Scenario {
     scenario(Parts {
         driver: driver.into(),
         kubernetes: kubernetes.into(),
@@ -936,7 +936,7 @@ fn a_cloud_that_fences_refuses_a_second_attachment() {
 }
 
 /// `n` pods with a claim each, spread over 10 nodes, all created at once.
-fn storm(n: usize, driver: &str) -> Scenario {
+pub(crate) fn storm(n: usize, driver: &str) -> Scenario {
     let mut manifests = String::new();
     for i in 0..n {
         let node = format!("w-a-{}", 1 + i % 10);
@@ -957,7 +957,7 @@ fn storm(n: usize, driver: &str) -> Scenario {
 }
 
 /// Attach latency of every VolumeAttachment (created → attached), in creation order.
-fn attach_latencies(r: &Run) -> Vec<u64> {
+pub(crate) fn attach_latencies(r: &Run) -> Vec<u64> {
     let mut created = std::collections::BTreeMap::new();
     let mut out: Vec<(u64, u64)> = Vec::new();
     for l in r.writes("VolumeAttachment") {

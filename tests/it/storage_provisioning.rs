@@ -784,3 +784,154 @@ fn bundled_immediate_binding_conflict_strands_two_pods() {
         "two pods, at 1.8 s and every 5 minutes from 5m30s"
     );
 }
+
+#[test]
+fn provisioning_retries_double_up_to_five_minutes() {
+    // The external-provisioner's `--retry-interval-start` 1 s doubling to
+    // `--retry-interval-max` 5 min: 1, 2, 4, ..., 256 s, then 300 s apart.
+    let manifests = class("gp3", "Immediate", "") + &claim("data", "gp3", "1Gi", "ReadWriteOnce");
+    let s = scenario(&Parts {
+        duration: "40m",
+        driver: "profile: instant\nprovisionTime: 0s",
+        manifests: &manifests,
+        faults: "    - at: 0s\n      duration: 30m\n      provisioningFailure: { storageClass: gp3 }\n",
+        ..Default::default()
+    });
+    let mut r = Run::start(&s);
+    r.until("40m");
+    assert_eq!(r.claim("data").unwrap().status.phase, "Bound");
+    let (_, lines) = r.finish();
+    let failed = times_of(&lines, "ProvisioningFailed");
+    let gaps: Vec<f64> = failed.windows(2).map(|w| (w[1] - w[0]).round()).collect();
+    assert_eq!(
+        gaps,
+        [
+            1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 300.0, 300.0, 300.0, 300.0
+        ],
+        "{failed:?}"
+    );
+    // The fault ends at 30 min; the next retry, 300 s after the last failure, succeeds.
+    let ok = times_of(&lines, "ProvisioningSucceeded");
+    assert_eq!(ok.len(), 1);
+    assert!(
+        (ok[0] - (failed.last().unwrap() + 300.0)).abs() < 0.01,
+        "{ok:?}"
+    );
+}
+
+#[test]
+fn a_delayed_binding_claim_with_no_volume_for_the_node_is_a_bind_conflict() {
+    // Static volumes only (`kubernetes.io/no-provisioner`, WaitForFirstConsumer): the one
+    // volume is in zone-b, the pod must run in zone-a.
+    let manifests = "    - apiVersion: storage.k8s.io/v1
+      kind: StorageClass
+      metadata: { name: local }
+      provisioner: kubernetes.io/no-provisioner
+      volumeBindingMode: WaitForFirstConsumer
+    - apiVersion: v1
+      kind: PersistentVolume
+      metadata: { name: disk-b }
+      spec:
+        capacity: { storage: 5Gi }
+        accessModes: [ReadWriteOnce]
+        storageClassName: local
+        csi: { driver: ebs.csi.aws.com, volumeHandle: vol-0b }
+        nodeAffinity:
+          required:
+            nodeSelectorTerms:
+              - matchExpressions: [ { key: topology.kubernetes.io/zone, operator: In, values: [zone-b] } ]
+    - apiVersion: v1
+      kind: PersistentVolumeClaim
+      metadata: { name: data }
+      spec: { storageClassName: local, accessModes: [ReadWriteOnce], resources: { requests: { storage: 1Gi } } }
+    - apiVersion: v1
+      kind: PersistentVolumeClaim
+      metadata: { name: spare }
+      spec: { storageClassName: local, accessModes: [ReadWriteOnce], resources: { requests: { storage: 1Gi } } }
+    - apiVersion: v1
+      kind: Pod
+      metadata: { name: p }
+      spec:
+        nodeSelector: { topology.kubernetes.io/zone: zone-a }
+        containers: [ { name: c, image: nginx } ]
+        volumes: [ { name: d, persistentVolumeClaim: { claimName: data } } ]
+";
+    let s = scenario(&Parts {
+        manifests,
+        ..Default::default()
+    });
+    let (result, lines) = Run::start(&s).finish_after("1m");
+    assert!(timeline_has(
+        &result.timeline,
+        "FailedScheduling",
+        "0/2 nodes are available: 1 node(s) didn't find available persistent volumes to bind, 1 node(s) didn't match Pod's node affinity/selector."
+    ));
+    // The PV controller says why each claim waits: its pod is not scheduled; no pod
+    // uses the spare claim yet (`emitEventForUnboundDelayBindingClaim`).
+    let ev = events(&lines);
+    let said = |reason: &str, claim: &str, message: &str| {
+        ev.iter()
+            .any(|e| e.1 == reason && e.2 == claim && e.3 == message)
+    };
+    assert!(said(
+        "WaitForPodScheduled",
+        "data",
+        "waiting for pod p to be scheduled"
+    ));
+    assert!(said(
+        "WaitForFirstConsumer",
+        "spare",
+        "waiting for first consumer to be created before binding"
+    ));
+    assert!(
+        result
+            .final_state
+            .persistent_volume_claims
+            .iter()
+            .all(|c| c.phase == "Pending")
+    );
+    assert_eq!(result.final_state.pods[0].phase, "Pending");
+}
+
+#[test]
+fn a_volume_shared_by_pods_on_a_node_counts_once_against_its_limit() {
+    // One node that takes two EBS volumes; p1 and p2 share a ReadWriteMany claim, p3 and
+    // p4 have one each: the shared volume and one more fit, so three pods run.
+    let pod = |name: &str, claim: &str| {
+        format!(
+            "    - apiVersion: v1\n      kind: Pod\n      metadata: {{ name: {name} }}\n      spec:\n        containers: [ {{ name: c, image: nginx }} ]\n        volumes: [ {{ name: d, persistentVolumeClaim: {{ claimName: {claim} }} }} ]\n"
+        )
+    };
+    let manifests = class("gp3", "WaitForFirstConsumer", "")
+        + &claim("shared", "gp3", "1Gi", "ReadWriteMany")
+        + &claim("three", "gp3", "1Gi", "ReadWriteOnce")
+        + &claim("four", "gp3", "1Gi", "ReadWriteOnce")
+        + &pod("p1", "shared")
+        + &pod("p2", "shared")
+        + &pod("p3", "three")
+        + &pod("p4", "four");
+    let s = scenario(&Parts {
+        zones: &["zone-a"],
+        driver: "maxVolumesPerNode: 2",
+        manifests: &manifests,
+        ..Default::default()
+    });
+    let (result, _) = Run::start(&s).finish_after("3m");
+    let placed: Vec<&str> = result
+        .final_state
+        .pods
+        .iter()
+        .filter(|p| !p.node.is_empty())
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(placed.len(), 3, "{placed:?}");
+    assert!(
+        placed.contains(&"p1") && placed.contains(&"p2"),
+        "{placed:?}"
+    );
+    assert!(timeline_has(
+        &result.timeline,
+        "FailedScheduling",
+        "0/1 nodes are available: 1 node(s) exceed max volume count."
+    ));
+}

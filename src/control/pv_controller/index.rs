@@ -30,16 +30,16 @@ pub fn check_node_affinity(volume: &PersistentVolume, node: &Node) -> bool {
 /// mode, matches its selector (and, on the scheduler path with `node`, the node and the
 /// access modes). With delayed binding and no node, only pre-bound volumes are returned:
 /// the scheduler binds the rest.
-pub fn find_matching_volume(
+pub fn find_matching_volume<'a>(
     claim: &PersistentVolumeClaim,
-    volumes: &[Rc<PersistentVolume>],
+    volumes: impl IntoIterator<Item = &'a Rc<PersistentVolume>>,
     node: Option<&Node>,
     excluded: &BTreeSet<String>,
     delay_binding: bool,
 ) -> Option<Rc<PersistentVolume>> {
     let requested = requested_bytes(claim);
     let requested_class = claim_class(claim);
-    let mut smallest: Option<(&Rc<PersistentVolume>, i128)> = None;
+    let mut smallest: Option<(&'a Rc<PersistentVolume>, i128)> = None;
     for volume in volumes {
         if excluded.contains(&volume.metadata.name) {
             continue;
@@ -87,27 +87,48 @@ pub fn find_matching_volume(
 /// only groups offering every mode the claim asks for are searched, those with the
 /// fewest modes first (a claim for RWO prefers an RWO volume to an RWO+ROX one), each
 /// with [`find_matching_volume`]. Groups of equal size go in mode-name order.
-pub fn find_best_match_for_claim(
+pub fn find_best_match_for_claim<'a>(
     claim: &PersistentVolumeClaim,
-    volumes: &[Rc<PersistentVolume>],
+    volumes: impl IntoIterator<Item = &'a Rc<PersistentVolume>>,
     delay_binding: bool,
 ) -> Option<Rc<PersistentVolume>> {
-    let mut groups: Vec<(Vec<String>, Vec<Rc<PersistentVolume>>)> = Vec::new();
+    // Groups keyed by the sorted, distinct modes (borrowed: no copy per volume).
+    let mut groups: Vec<(Vec<&'a str>, Vec<&'a Rc<PersistentVolume>>)> = Vec::new();
     for v in volumes {
-        let mut modes = v.spec.access_modes.clone();
-        modes.sort();
-        modes.dedup();
-        match groups.iter_mut().find(|(m, _)| *m == modes) {
-            Some((_, vs)) => vs.push(Rc::clone(v)),
-            None => groups.push((modes, vec![Rc::clone(v)])),
+        let modes = &v.spec.access_modes;
+        let canonical = modes.windows(2).all(|w| w[0] < w[1]);
+        let found = if canonical {
+            groups
+                .iter_mut()
+                .find(|(m, _)| m.iter().copied().eq(modes.iter().map(String::as_str)))
+        } else {
+            let mut key: Vec<&str> = modes.iter().map(String::as_str).collect();
+            key.sort_unstable();
+            key.dedup();
+            groups.iter_mut().find(|(m, _)| *m == key)
+        };
+        match found {
+            Some((_, vs)) => vs.push(v),
+            None => {
+                let mut key: Vec<&str> = modes.iter().map(String::as_str).collect();
+                key.sort_unstable();
+                key.dedup();
+                groups.push((key, vec![v]));
+            }
         }
     }
-    groups.retain(|(modes, _)| claim.spec.access_modes.iter().all(|m| modes.contains(m)));
+    groups.retain(|(modes, _)| {
+        claim
+            .spec
+            .access_modes
+            .iter()
+            .all(|m| modes.contains(&m.as_str()))
+    });
     groups.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(&b.0)));
     let none = BTreeSet::new();
-    groups
-        .iter()
-        .find_map(|(_, vs)| find_matching_volume(claim, vs, None, &none, delay_binding))
+    groups.iter().find_map(|(_, vs)| {
+        find_matching_volume(claim, vs.iter().copied(), None, &none, delay_binding)
+    })
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //! copy-on-write.
 
 use super::events::EventResource;
+use crate::api::key_ref::get_by_parts;
 use crate::api::volume::{
     ANN_BIND_COMPLETED, ANN_SELECTED_NODE, BINDING_WAIT_FOR_FIRST_CONSUMER, INSTANT_PROVISIONER,
     claim_class,
@@ -63,14 +64,12 @@ pub struct StorageIndex {
 impl StorageIndex {
     /// `GetPVC`: the assumed claim if there is one, else the informer's.
     pub fn claim(&self, namespace: &str, name: &str) -> Option<&Rc<PersistentVolumeClaim>> {
-        let key = ObjectKey::new(namespace, name);
-        self.assumed_claims
-            .get(&key)
-            .or_else(|| self.claims.get(&key))
+        get_by_parts(&self.assumed_claims, namespace, name)
+            .or_else(|| get_by_parts(&self.claims, namespace, name))
     }
     /// `GetAPIPVC`: the informer's claim.
     pub fn api_claim(&self, namespace: &str, name: &str) -> Option<&Rc<PersistentVolumeClaim>> {
-        self.claims.get(&ObjectKey::new(namespace, name))
+        get_by_parts(&self.claims, namespace, name)
     }
     /// `GetPV`.
     pub fn volume(&self, name: &str) -> Option<&Rc<PersistentVolume>> {

@@ -621,10 +621,10 @@ pub fn placement_of(pv: &PersistentVolume, storage: &StorageSpec) -> Placement {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn cloud() -> Cloud {
+    pub(crate) fn cloud() -> Cloud {
         let mut node_zone = BTreeMap::new();
         node_zone.insert("n-a".to_string(), "zone-a".to_string());
         node_zone.insert("n-b".to_string(), "zone-b".to_string());
@@ -640,7 +640,7 @@ mod tests {
         }
     }
 
-    fn req(name: &str, placement: Placement) -> CreateDisk {
+    pub(crate) fn req(name: &str, placement: Placement) -> CreateDisk {
         CreateDisk {
             driver: "d".into(),
             name: name.into(),

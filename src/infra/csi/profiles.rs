@@ -54,6 +54,7 @@ pub fn builtin(profile: &str, name: &str) -> Option<CsiDriverProfile> {
         unmount: Latency::ZERO,
         provision_failure_ratio: 0.0,
         attach_failure_ratio: 0.0,
+        mount_failure_ratio: 0.0,
         max_volumes_per_node: None,
         // external-attacher `--worker-threads` default (external-attacher README).
         attach_workers: 10,

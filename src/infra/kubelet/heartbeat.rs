@@ -48,6 +48,8 @@ pub struct Heartbeat {
     last_report: Option<SimTime>,
     /// Bumped when the kubelet stops (crash, process stop): older timers are stale.
     pub epoch: u64,
+    /// Graceful node shutdown in progress: Ready is posted False (`shutdown.rs`).
+    shutting_down: bool,
 }
 
 impl Heartbeat {
@@ -60,6 +62,7 @@ impl Heartbeat {
             ensure_sleep: None,
             last_report: None,
             epoch: 0,
+            shutting_down: false,
         }
     }
 
@@ -69,10 +72,28 @@ impl Heartbeat {
         SimDuration::from_millis(u64::from(self.timing.node_lease_duration_secs) * 250)
     }
 
+    pub fn timing(&self) -> &KubeletTiming {
+        &self.timing
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down
+    }
+
+    pub fn set_shutting_down(&mut self, on: bool) {
+        self.shutting_down = on;
+    }
+
+    /// Posts the node status now if it changed (the shutdown manager's `SyncNodeStatusFunc`).
+    pub fn post_status_now(&mut self, actor: &Actor, ctx: &mut KCtx<'_>) {
+        self.sync_node_status(actor, ctx);
+    }
+
     /// The kubelet (re)started: forget the lease in memory, as a new process would, and
     /// run the first sync now (`JitterUntil` runs `f` before its first wait).
     pub fn start(&mut self, node_index: u32, last_report: Option<SimTime>, ctx: &mut KCtx<'_>) {
         self.epoch += 1;
+        self.shutting_down = false;
         self.latest_lease = None;
         self.ensure_sleep = None;
         self.last_report = last_report;
@@ -232,14 +253,14 @@ impl Heartbeat {
             return;
         };
         let now = ctx.now;
-        let changed = node_status::status_changed(&node);
+        let changed = node_status::status_changed(&node, self.shutting_down);
         let due = self
             .last_report
             .is_none_or(|t| now >= t + self.timing.node_status_report_frequency);
         if !changed && !due {
             return;
         }
-        let updated = node_status::refreshed_status(&node, now);
+        let updated = node_status::refreshed_status(&node, now, self.shutting_down);
         let mut client = ctx.client(actor);
         if client.update_status(&updated).is_ok() {
             self.last_report = Some(now);

@@ -27,6 +27,7 @@ mod node_status;
 mod pod_worker;
 mod prober;
 mod readiness;
+mod shutdown;
 mod status;
 mod status_manager;
 mod termination;

@@ -88,7 +88,11 @@ impl Kubelet {
                 images: ImageManager::new(images, timing),
                 crash_backoff: Backoff::kubelet(),
                 container_start: timing.container_start,
-                volumes: super::volumes::VolumeManager::new(&spec.name, rngs),
+                volumes: super::volumes::VolumeManager::new(
+                    &spec.name,
+                    rngs,
+                    timing.kubelet.node_status_update_frequency,
+                ),
                 heartbeat: super::heartbeat::Heartbeat::new(
                     &spec.name,
                     &timing.kubelet,
@@ -160,13 +164,13 @@ impl Kubelet {
         let mut w = PodWorker::new(pod, env);
         w.generation = env.boot_generation;
         let terminal = [phase::SUCCEEDED, phase::FAILED].contains(&pod.status.phase.as_str());
-        // A pod first seen already terminating (a kubelet that comes back after a crash or
-        // a partition) has no container left to stop: only the final delete remains.
-        if terminal || pod.is_terminating() {
+        if terminal {
             // Pod phase progresses monotonically: a terminal pod is never run again; if it
             // is being deleted, only the final delete is left (`filterTerminalPodsToDelete`).
             w.stage = Stage::Terminated;
             w.final_delete(env, ctx);
+        } else if env.heartbeat.is_shutting_down() {
+            super::shutdown::reject(&mut w, env, ctx);
         } else {
             w.admit(env, cache, ctx);
         }

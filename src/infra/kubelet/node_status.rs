@@ -91,9 +91,32 @@ const HEALTHY: [(&str, &str, &str, &str); 4] = [
     ),
 ];
 
+/// The Ready condition while graceful node shutdown runs.
+const SHUTTING_DOWN: (&str, &str, &str, &str) = (
+    "Ready",
+    "False",
+    "KubeletNotReady",
+    super::shutdown::NODE_SHUTTING_DOWN,
+);
+
+/// The kubelet's view of its conditions: healthy, or not Ready while shutting down.
+fn view(shutting_down: bool) -> [(&'static str, &'static str, &'static str, &'static str); 4] {
+    let mut v = HEALTHY;
+    if shutting_down {
+        v[3] = SHUTTING_DOWN;
+    }
+    v
+}
+
 fn healthy_conditions(now: Timestamp) -> Vec<NodeCondition> {
-    HEALTHY
-        .into_iter()
+    conditions_of(HEALTHY, now)
+}
+
+fn conditions_of(
+    view: [(&'static str, &'static str, &'static str, &'static str); 4],
+    now: Timestamp,
+) -> Vec<NodeCondition> {
+    view.into_iter()
         .map(|(type_, status, reason, message)| NodeCondition {
             type_: type_.into(),
             status: status.into(),
@@ -108,10 +131,11 @@ fn healthy_conditions(now: Timestamp) -> Vec<NodeCondition> {
 /// Whether the node's conditions differ from the kubelet's view in anything but their
 /// heartbeat and transition times (`nodeStatusHasChanged`); allocation-free, as it runs
 /// for every node every 10 s.
-pub fn status_changed(node: &Node) -> bool {
+pub fn status_changed(node: &Node, shutting_down: bool) -> bool {
     let conds = &node.status.conditions;
-    conds.len() != HEALTHY.len()
-        || HEALTHY.iter().any(|(type_, status, reason, message)| {
+    let view = view(shutting_down);
+    conds.len() != view.len()
+        || view.iter().any(|(type_, status, reason, message)| {
             !conds.iter().any(|c| {
                 c.type_ == *type_
                     && c.status == *status
@@ -124,10 +148,10 @@ pub fn status_changed(node: &Node) -> bool {
 /// The status the kubelet posts now over `node` (`setNodeStatus` with the condition
 /// setters): its own view of every condition, transition times kept where the condition
 /// did not change, heartbeat times set to now.
-pub fn refreshed_status(node: &Node, now: SimTime) -> Node {
+pub fn refreshed_status(node: &Node, now: SimTime, shutting_down: bool) -> Node {
     let ts = Timestamp::at(now);
     let mut out = node.clone();
-    let mut conditions = healthy_conditions(ts);
+    let mut conditions = conditions_of(view(shutting_down), ts);
     for c in &mut conditions {
         if let Some(old) = node.status.conditions.iter().find(|o| {
             o.type_ == c.type_

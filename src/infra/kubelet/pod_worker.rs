@@ -83,6 +83,9 @@ pub struct PodWorker {
     pub(super) waiting_note: Option<String>,
     /// `WaitForAttachAndMount` (`volumes.rs`).
     pub(super) volume_wait: VolumeWait,
+    /// Killed by the graceful node shutdown manager (`shutdown.rs`): the grace it gave,
+    /// and the terminal status it asks for.
+    pub(super) shutdown_grace: Option<SimDuration>,
 }
 
 impl PodWorker {
@@ -111,6 +114,7 @@ impl PodWorker {
             resync_at: None,
             waiting_note: None,
             volume_wait: VolumeWait::Idle,
+            shutdown_grace: None,
         }
     }
 

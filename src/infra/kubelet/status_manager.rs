@@ -57,11 +57,28 @@ impl PodWorker {
         };
         let ts = Timestamp::at(now);
         let sandbox_ready = self.sandbox_ready && !terminal;
+        // The graceful node shutdown manager's status function (`killPods`): Failed unless
+        // already Succeeded, reason `Terminated`, and a DisruptionTarget condition.
+        // The status function runs on the status generated when the kill starts (a Running
+        // pod), so the pod is Failed from then on unless it had already Succeeded.
+        let shutdown = self.shutdown_grace.is_some();
+        let phase_ = if shutdown && live.status.phase != phase::SUCCEEDED {
+            phase::FAILED
+        } else {
+            phase_
+        };
+        let mut conds = conditions(live, &statuses, phase_, sandbox_ready, ts);
+        let (mut reason, mut message) = (live.status.reason.clone(), live.status.message.clone());
+        if shutdown {
+            reason = super::shutdown::NODE_SHUTDOWN_REASON.into();
+            message = super::shutdown::NODE_SHUTDOWN_MESSAGE.into();
+            super::shutdown::set_disruption_target(&mut conds, live, ts);
+        }
         PodStatus {
             phase: phase_.into(),
-            conditions: conditions(live, &statuses, phase_, sandbox_ready, ts),
-            reason: live.status.reason.clone(),
-            message: live.status.message.clone(),
+            conditions: conds,
+            reason,
+            message,
             host_ip: env.host_ip.clone(),
             pod_ip: self.pod_ip.clone().unwrap_or_default(),
             // The status manager stamps the start time on the first status it writes.

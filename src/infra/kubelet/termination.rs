@@ -49,6 +49,9 @@ impl PodWorker {
         self.retire_timers();
         self.stage = Stage::Terminating;
         self.grace = kill_grace(&self.pod);
+        if let Some(g) = self.shutdown_grace {
+            self.grace = self.grace.min(g);
+        }
         let now = ctx.now;
         let pod = Rc::clone(&self.pod);
         for idx in 0..self.containers.len() {

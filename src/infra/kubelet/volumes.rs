@@ -27,11 +27,14 @@
 //! until it is unmounted, so the attach/detach controller detaches only after that.
 //!
 //! A failed mount is retried after an exponential backoff (500 ms doubling to 2m2s,
-//! `nestedpendingoperations`); mounts fail only on a device the test hook
-//! [`NodeAgents::set_device_broken`] breaks.
+//! `nestedpendingoperations`), with a `FailedMount` Event; mounts fail on a disk that a
+//! `diskLoss` destroyed, by the driver profile's `mountFailureRatio`, or on a device the
+//! test hook [`NodeAgents::set_device_broken`] breaks (see `mount_failure`).
 //!
-//! Files: this one (the node's volume manager) and `wait` (a pod's wait for its volumes).
+//! Files: this one (the node's volume manager), `wait` (a pod's wait for its volumes) and
+//! `mount_failure` (failed mounts: causes, Event, backoff).
 
+mod mount_failure;
 mod wait;
 
 use super::node_kubelet::{Kubelet, NodeEnv};
@@ -41,11 +44,10 @@ use crate::api::{Node, ObjectKey, PersistentVolume, Pod, Tables};
 use crate::rng::{Latency, RngStreams, SimRng};
 use crate::scenario::StorageSpec;
 use crate::time::{SimDuration, SimTime};
+use mount_failure::MountFailure;
 use std::collections::{BTreeMap, BTreeSet};
 pub use wait::{PodVolumes, VolumeWait};
 
-/// `nodeStatusUpdateFrequency` (kubelet config default 10 s).
-pub const NODE_STATUS_UPDATE_FREQUENCY: SimDuration = SimDuration::from_secs(10);
 /// `exponentialbackoff` for failed volume operations: 500 ms doubling to 2m2s.
 const MOUNT_BACKOFF_INITIAL: SimDuration = SimDuration::from_millis(500);
 const MOUNT_BACKOFF_MAX: SimDuration = SimDuration::from_secs(122);
@@ -99,6 +101,7 @@ struct DriverTiming {
     attach_required: bool,
     mount: Latency,
     unmount: Latency,
+    mount_failure_ratio: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,6 +127,8 @@ struct PodVolume {
     wanted: bool,
     /// Failed mounts: (last failure, current backoff).
     backoff: Option<(SimTime, SimDuration)>,
+    /// How the mount in flight will fail, decided when it started.
+    fails: Option<MountFailure>,
 }
 
 /// One node's volume manager.
@@ -147,7 +152,12 @@ pub struct VolumeManager {
     attached: BTreeSet<String>,
     /// Devices that fail to mount (test hook; see [`NodeAgents::set_device_broken`]).
     broken: BTreeSet<String>,
-    /// The node status loop's phase within its 10 s period.
+    /// PersistentVolumes whose disk was destroyed (`diskLoss`): no device to mount.
+    lost: BTreeSet<String>,
+    /// The node status loop's period (`nodeStatusUpdateFrequency`: `volumesInUse` is
+    /// reported by the same `syncNodeStatus` as the rest of the status) ...
+    status_period: SimDuration,
+    /// ... and its phase within it.
     status_phase: SimDuration,
     /// The status sync armed, if any.
     status_sync_at: Option<SimTime>,
@@ -156,9 +166,10 @@ pub struct VolumeManager {
 }
 
 impl VolumeManager {
-    pub fn new(node: &str, rngs: &RngStreams) -> Self {
+    pub fn new(node: &str, rngs: &RngStreams, status_period: SimDuration) -> Self {
         let mut rng = rngs.stream(&format!("kubelet-volumes/{node}"));
-        let phase = rng.below(NODE_STATUS_UPDATE_FREQUENCY.as_millis());
+        let status_period = status_period.max(SimDuration::from_millis(1));
+        let phase = rng.below(status_period.as_millis());
         VolumeManager {
             drivers: BTreeMap::new(),
             rng,
@@ -170,6 +181,8 @@ impl VolumeManager {
             resolved: BTreeSet::new(),
             attached: BTreeSet::new(),
             broken: BTreeSet::new(),
+            status_period,
+            lost: BTreeSet::new(),
             status_phase: SimDuration::from_millis(phase),
             status_sync_at: None,
             next_token: 0,
@@ -187,6 +200,7 @@ impl VolumeManager {
                     attach_required: d.attach_required,
                     mount: d.mount,
                     unmount: d.unmount,
+                    mount_failure_ratio: d.mount_failure_ratio,
                 };
                 (d.name.clone(), t)
             })
@@ -333,33 +347,17 @@ impl Kubelet {
                 if v.state != (MountState::Mounting { token }) {
                     return;
                 }
-                let failed = self.env.volumes.broken.contains(&pv);
-                let v = self.env.volumes.volume_mut(&uid, &pv).expect("seen above");
-                if failed {
+                let decided = v.fails;
+                // The device may have gone while the mount ran.
+                let vm = &self.env.volumes;
+                let gone = vm.broken.contains(&pv) || vm.lost.contains(&pv);
+                let failure = decided.or(gone.then_some(MountFailure::NoDevice));
+                if let Some(failure) = failure {
                     // MountVolume.MountDevice failed: back off before the next try.
-                    let next = v.backoff.map_or(MOUNT_BACKOFF_INITIAL, |(_, d)| {
-                        d.saturating_mul(2).min(MOUNT_BACKOFF_MAX)
-                    });
-                    v.backoff = Some((ctx.now, next));
-                    v.state = MountState::Waiting;
-                    ctx.at(
-                        ctx.now + next + SimDuration::from_nanos(1),
-                        KubeletTimer::Volume(VolumeTimer::MountRetry {
-                            node: self.env.index,
-                            uid: uid.clone(),
-                            pv: pv.clone(),
-                        }),
-                    );
-                    let message = format!(
-                        "MountVolume.MountDevice failed for volume {pv:?} : rpc error: code = Internal desc = could not format and mount the device: device not found; no retries permitted for {next}"
-                    );
-                    ctx.note(
-                        self.env.actor.name.as_ref(),
-                        format!("Pod uid {uid}"),
-                        message,
-                    );
+                    self.mount_failed(&uid, &pv, failure, ctx);
                     return;
                 }
+                let v = self.env.volumes.volume_mut(&uid, &pv).expect("seen above");
                 v.backoff = None;
                 v.state = MountState::Mounted;
                 reconcile_one(&mut self.env, &uid, &pv, ctx);
@@ -474,7 +472,7 @@ impl NodeEnv {
         if vm.status_sync_at.is_some() || vm.in_use.keys().eq(vm.reported_in_use.iter()) {
             return;
         }
-        let period = NODE_STATUS_UPDATE_FREQUENCY.as_nanos();
+        let period = vm.status_period.as_nanos();
         let phase = vm.status_phase.as_nanos();
         let now = ctx.now.as_nanos();
         // The first tick phase + k·period strictly after now.
@@ -603,6 +601,7 @@ impl VolumeManager {
                         state: MountState::Waiting,
                         wanted: true,
                         backoff: None,
+                        fails: None,
                     },
                 );
             }
@@ -677,18 +676,25 @@ fn reconcile_one(env: &mut NodeEnv, uid: &str, pv: &str, ctx: &mut KCtx<'_>) {
             if !ready {
                 return;
             }
-            let latency = match vm.volume_mut(uid, pv).and_then(|v| v.timing.clone()) {
-                Some(t) => vm.rng.duration(&t.mount),
-                None => SimDuration::ZERO,
+            let (latency, ratio) = match vm.volume_mut(uid, pv).and_then(|v| v.timing.clone()) {
+                Some(t) => (vm.rng.duration(&t.mount), t.mount_failure_ratio),
+                None => (SimDuration::ZERO, 0.0),
             };
-            let broken = vm.broken.contains(pv);
+            let fails = vm.mount_fails(pv, ratio);
+            // No device to stage: NodeStageVolume fails at once.
+            let latency = if fails == Some(MountFailure::NoDevice) {
+                SimDuration::ZERO
+            } else {
+                latency
+            };
             let token = vm.token();
             let v = vm.volume_mut(uid, pv).expect("present");
-            if latency == SimDuration::ZERO && !broken {
+            if latency == SimDuration::ZERO && fails.is_none() {
                 v.state = MountState::Mounted;
                 return;
             }
             v.state = MountState::Mounting { token };
+            v.fails = fails;
             ctx.after(
                 latency,
                 KubeletTimer::Volume(VolumeTimer::MountDone {
@@ -755,6 +761,18 @@ impl NodeAgents {
                 w.is_live().then(|| (w.key.clone(), uid.to_string()))
             })
             .collect()
+    }
+
+    /// The disks behind these PersistentVolumes were destroyed (`diskLoss`): no node finds
+    /// a device for them any more, so every later mount fails (a mounted volume stays
+    /// mounted: the kubelet does not notice a disk that vanishes under a running pod).
+    pub fn on_disks_lost<'a>(&mut self, pvs: impl IntoIterator<Item = &'a str> + Clone) {
+        for k in &mut self.kubelets {
+            k.env
+                .volumes
+                .lost
+                .extend(pvs.clone().into_iter().map(str::to_string));
+        }
     }
 
     /// Test hook: the device of PersistentVolume `pv` is broken on every node, so mounting
@@ -864,7 +882,40 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_mount_backs_off_from_500ms_doubling() {
+    fn volumes_in_use_follows_the_node_status_update_frequency() {
+        // `volumesInUse` is part of the node status: with `nodeStatusUpdateFrequency: 30s`
+        // it changes only at the status loop's ticks, 30 s apart.
+        let mut timing = fixed_timing();
+        timing.kubelet.node_status_update_frequency = secs(30);
+        let mut w = World::new(&[NODE], vec![], timing);
+        bound_claim(&mut w, true);
+        w.create_pod(with_claim(
+            pod("web-0", NODE, vec![container("db", "db:1")]),
+            "www",
+            "data",
+        ));
+        let reported = |w: &World| !node(w).status.volumes_in_use.is_empty();
+        while !reported(&w) {
+            assert!(
+                w.now < SimTime::ZERO + secs(31),
+                "reported within one period"
+            );
+            w.run_for(ms(10));
+        }
+        let first = w.now;
+        w.run_for(secs(1));
+        w.delete_pod("web-0", Some(0));
+        while reported(&w) {
+            assert!(w.now < first + secs(61), "{}", w.now);
+            w.run_for(ms(10));
+        }
+        // Seen by the test up to 10 ms after each write.
+        let gap = w.now.saturating_since(first);
+        assert_eq!(gap, secs(30), "the next tick, not 10 s later");
+    }
+
+    #[test]
+    fn a_failed_mount_backs_off_from_500ms_doubling_to_2m2s() {
         let mut w = World::new(&[NODE], vec![], fixed_timing());
         w.agents.set_device_broken("pv-data", true);
         bound_claim(&mut w, false);
@@ -873,26 +924,41 @@ mod tests {
             "www",
             "data",
         ));
-        w.run_for(secs(40));
+        w.run_for(secs(700));
+        // Each failure is a FailedMount Event on the pod (the same message: count + 1).
         let failures: Vec<SimTime> = w
-            .notes
+            .events_with("web-0", "FailedMount")
             .iter()
-            .filter(|n| n.message.starts_with("MountVolume.MountDevice failed"))
-            .map(|n| n.at)
+            .map(|e| e.at)
             .collect();
         let gaps: Vec<u64> = failures
             .windows(2)
             .map(|p| p[1].saturating_since(p[0]).as_millis())
             .collect();
         assert_eq!(
-            &gaps[..6],
-            [500, 1_000, 2_000, 4_000, 8_000, 16_000],
+            &gaps[..10],
+            [
+                500, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 122_000, 122_000
+            ],
             "{failures:?}"
         );
-        assert!(w.events("web-0").is_empty(), "not started");
-        // Repaired: the next retry mounts it and the pod starts.
+        let ev = &w.events_with("web-0", "FailedMount")[0];
+        assert_eq!(ev.type_, "Warning");
+        assert_eq!(
+            ev.message,
+            "MountVolume.MountDevice failed for volume \"pv-data\" : rpc error: code = Internal desc = Failed to find device path for volume \"pv-data\". no device found for volume \"pv-data\""
+        );
+        // The retry time is in the kubelet's log line (a note here).
+        assert!(w.notes.iter().any(|n| n.message
+            == format!(
+                "No retries permitted until {} (durationBeforeRetry 500ms). Error: {}",
+                failures[0] + ms(500),
+                ev.message
+            )));
+        assert!(w.events_with("web-0", "Pulling").is_empty(), "not started");
+        // Repaired: the next retry (at most 2m2s later) mounts it and the pod starts.
         w.agents.set_device_broken("pv-data", false);
-        w.run_for(secs(60));
+        w.run_for(secs(200));
         assert!(!w.events_with("web-0", "Pulling").is_empty());
     }
 

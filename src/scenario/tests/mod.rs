@@ -5,6 +5,7 @@ mod api_fields;
 mod decode;
 mod fixtures;
 mod kubectl_actions;
+mod kubelet_knobs;
 mod load;
 mod mangled;
 mod node_faults;

@@ -15,15 +15,10 @@ use crate::control::scheduler::framework::{
 };
 use crate::control::scheduler::plugins::volume_binding::storage;
 use crate::control::scheduler::volume_binder::StorageIndex;
-use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
 
 pub const NAME: &str = "NodeVolumeLimits";
 /// `ErrReasonMaxVolumeCountExceeded`.
 pub const ERR_REASON_MAX_VOLUME_COUNT_EXCEEDED: &str = "node(s) exceed max volume count";
-
-/// Upstream prefixes the made-up handle of a claim not bound yet with a random string.
-const UNBOUND_VOLUME_PREFIX: &str = "stsim-unbound";
 
 const STATE_KEY: &str = "PreFilterNodeVolumeLimits";
 
@@ -37,19 +32,28 @@ const EVENTS: &[ClusterEvent] = &[
     ClusterEvent::new(EventResource::VolumeAttachment, ActionType::DELETE),
 ];
 
-/// A CSI volume as the plugin counts it: (driver, volume handle). A claim not bound yet
-/// has a made-up handle (owned); the others borrow from the index.
-type VolumeKey<'a> = (&'a str, Cow<'a, str>);
+/// Which volume: its CSI volume handle, or, for a claim not bound yet, the claim itself
+/// (upstream makes up a handle from a random prefix and the claim's namespace and name;
+/// two such made-up handles are equal exactly when the claims are, and never equal a
+/// real one — which this enum keeps without building the string).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum VolumeId<'a> {
+    Handle(&'a str),
+    Unbound { namespace: &'a str, claim: &'a str },
+}
 
-/// `filterAttachableVolumes`: the pod's CSI volumes. For the new pod a missing claim is an
-/// error.
+/// A CSI volume as the plugin counts it: (driver, volume).
+type VolumeKey<'a> = (&'a str, VolumeId<'a>);
+
+/// `filterAttachableVolumes`: the pod's CSI volumes, appended to `out`. For the new pod a
+/// missing claim is an error.
 fn attachable_volumes<'a>(
     pod: &'a Pod,
     index: &'a StorageIndex,
     new_pod: bool,
-    out: &mut BTreeSet<VolumeKey<'a>>,
+    out: &mut Vec<VolumeKey<'a>>,
 ) -> Result<(), String> {
-    let ns = &pod.metadata.namespace;
+    let ns = pod.metadata.namespace.as_str();
     for name in pod.claim_names() {
         let Some(pvc) = index.claim(ns, name) else {
             if new_pod {
@@ -64,7 +68,10 @@ fn attachable_volumes<'a>(
             index.class(claim_class(pvc)).map(|c| {
                 (
                     c.provisioner.as_str(),
-                    Cow::Owned(format!("{UNBOUND_VOLUME_PREFIX}-{ns}/{name}")),
+                    VolumeId::Unbound {
+                        namespace: ns,
+                        claim: name,
+                    },
                 )
             })
         };
@@ -76,7 +83,7 @@ fn attachable_volumes<'a>(
                     .spec
                     .csi
                     .as_ref()
-                    .map(|c| (c.driver.as_str(), Cow::Borrowed(c.volume_handle.as_str()))),
+                    .map(|c| (c.driver.as_str(), VolumeId::Handle(&c.volume_handle))),
                 None => from_class(),
             }
         };
@@ -85,9 +92,27 @@ fn attachable_volumes<'a>(
     Ok(())
 }
 
-/// The new pod's volumes, computed once per cycle at PreFilter: (driver, handle) pairs,
-/// or why the pod cannot be placed anywhere.
-struct NewVolumes(Result<Vec<(String, String)>, String>);
+/// A volume of the new pod, owned so that it outlives the cycle's borrow of the index.
+#[derive(Clone, Debug)]
+struct NewVolume {
+    driver: String,
+    /// The handle, or (namespace, claim) of a claim not bound yet.
+    handle: Result<String, (String, String)>,
+}
+
+impl NewVolume {
+    fn key(&self) -> VolumeKey<'_> {
+        let id = match &self.handle {
+            Ok(h) => VolumeId::Handle(h),
+            Err((namespace, claim)) => VolumeId::Unbound { namespace, claim },
+        };
+        (&self.driver, id)
+    }
+}
+
+/// The new pod's volumes, computed once per cycle at PreFilter (distinct, sorted), or why
+/// the pod cannot be placed anywhere.
+struct NewVolumes(Result<Vec<NewVolume>, String>);
 
 impl Plugin for NodeVolumeLimits {
     fn name(&self) -> &'static str {
@@ -102,10 +127,20 @@ impl Plugin for NodeVolumeLimits {
         if pod.claim_names().next().is_none() {
             return PreFilterResult::Skip;
         }
-        let mut new = BTreeSet::new();
+        let mut new = Vec::new();
         let volumes = attachable_volumes(pod, &index, true, &mut new).map(|()| {
+            new.sort_unstable();
+            new.dedup();
             new.into_iter()
-                .map(|(d, h)| (d.to_string(), h.into_owned()))
+                .map(|(d, id)| NewVolume {
+                    driver: d.to_string(),
+                    handle: match id {
+                        VolumeId::Handle(h) => Ok(h.to_string()),
+                        VolumeId::Unbound { namespace, claim } => {
+                            Err((namespace.to_string(), claim.to_string()))
+                        }
+                    },
+                })
                 .collect()
         });
         state.write(STATE_KEY, NewVolumes(volumes));
@@ -127,52 +162,73 @@ impl Plugin for NodeVolumeLimits {
         let Some(csi_node) = index.csi_node(node_name) else {
             return Ok(());
         };
-        let limits: BTreeMap<&str, i64> = csi_node
+        let limit = |driver: &str| {
+            csi_node
+                .spec
+                .drivers
+                .iter()
+                .find(|d| d.name == driver)
+                .and_then(|d| d.allocatable.as_ref().and_then(|a| a.count))
+                .map(i64::from)
+        };
+        let Some(smallest_limit) = csi_node
             .spec
             .drivers
             .iter()
-            .filter_map(|d| {
-                d.allocatable
-                    .as_ref()
-                    .and_then(|a| a.count)
-                    .map(|n| (d.name.as_str(), i64::from(n)))
-            })
-            .collect();
-        if limits.is_empty() {
+            .filter_map(|d| d.allocatable.as_ref().and_then(|a| a.count))
+            .min()
+        else {
+            return Ok(());
+        };
+        // A cheap upper bound first: every claim of the node's pods and every one of its
+        // VolumeAttachments counted as a distinct volume of one driver, plus the new ones.
+        // If that fits the smallest limit, the exact count below fits every limit.
+        let bound = node
+            .pods
+            .values()
+            .map(|p| p.claim_names().count())
+            .sum::<usize>()
+            + index.attachments_of(node_name).map_or(0, |v| v.len())
+            + new_volumes.len();
+        if usize::try_from(smallest_limit).is_ok_and(|limit| bound <= limit) {
             return Ok(());
         }
-        let mut attached: BTreeSet<VolumeKey<'_>> = BTreeSet::new();
+        // The volumes on the node, each once: its pods' and its VolumeAttachments'.
+        let mut attached: Vec<VolumeKey<'_>> = Vec::new();
         for existing in node.pods.values() {
             let _ = attachable_volumes(existing, &index, false, &mut attached);
         }
         if let Some(vas) = index.attachments_of(node_name) {
             for pv_name in vas.keys() {
                 if let Some(csi) = index.volume(pv_name).and_then(|v| v.spec.csi.as_ref()) {
-                    attached.insert((
-                        csi.driver.as_str(),
-                        Cow::Borrowed(csi.volume_handle.as_str()),
-                    ));
+                    attached.push((csi.driver.as_str(), VolumeId::Handle(&csi.volume_handle)));
                 }
             }
         }
-        let mut attached_count: BTreeMap<&str, i64> = BTreeMap::new();
-        for (driver, _) in &attached {
-            *attached_count.entry(driver).or_default() += 1;
-        }
-        // A volume already on the node is not new.
-        let mut new_count: BTreeMap<&str, i64> = BTreeMap::new();
-        for (driver, handle) in new_volumes {
-            if !attached.contains(&(driver.as_str(), Cow::Borrowed(handle.as_str()))) {
-                *new_count.entry(driver.as_str()).or_default() += 1;
+        attached.sort_unstable();
+        attached.dedup();
+        // Per driver of the new volumes (sorted by driver): those not on the node yet must
+        // fit beside those that are.
+        let mut i = 0;
+        while i < new_volumes.len() {
+            let driver = new_volumes[i].driver.as_str();
+            let mut new_count = 0i64;
+            while i < new_volumes.len() && new_volumes[i].driver == driver {
+                if attached.binary_search(&new_volumes[i].key()).is_err() {
+                    new_count += 1;
+                }
+                i += 1;
             }
-        }
-        for (driver, count) in new_count {
-            if let Some(max) = limits.get(driver)
-                && attached_count.get(driver).copied().unwrap_or(0) + count > *max
-            {
-                return Err(Rejection::unschedulable(vec![
-                    ERR_REASON_MAX_VOLUME_COUNT_EXCEEDED.to_string(),
-                ]));
+            if new_count == 0 {
+                continue;
+            }
+            if let Some(max) = limit(driver) {
+                let on_node = attached.iter().filter(|(d, _)| *d == driver).count() as i64;
+                if on_node + new_count > max {
+                    return Err(Rejection::unschedulable(vec![
+                        ERR_REASON_MAX_VOLUME_COUNT_EXCEEDED.to_string(),
+                    ]));
+                }
             }
         }
         Ok(())

@@ -57,7 +57,10 @@ impl Attacher {
             .disk(&target.0)
             .and_then(|disk| disk.attachments.get(&target.1))
             .map(|a| a.state);
-        if kind == CallKind::Unpublish && stuck_detach(faults, &drv.profile.name, &target.1) {
+        if kind == CallKind::Unpublish
+            && (stuck_detach(faults, &drv.profile.name, &target.1)
+                || zone_out_for(faults, cloud, &target.0, &target.1).is_some())
+        {
             // The detach hangs in the cloud; the call ends at its timeout.
             if state.is_some() {
                 let _ = cloud.detach_begin(&target.0, &target.1, now);
@@ -157,6 +160,15 @@ impl Attacher {
                         Code::ResourceExhausted,
                         format!(
                             "Could not attach volume {handle:?} to node {node:?}: the node has {max} volumes attached, its limit (AttachmentLimitExceeded)"
+                        ),
+                    );
+                    return (SimDuration::ZERO, Err(err));
+                }
+                if let Some(zone) = zone_out_for(faults, cloud, handle, node) {
+                    let err = CloudError::new(
+                        Code::Internal,
+                        format!(
+                            "Could not attach volume {handle:?} to node {node:?}: zone {zone} is unavailable"
                         ),
                     );
                     return (SimDuration::ZERO, Err(err));
@@ -342,6 +354,27 @@ fn stuck_detach(faults: &ActiveFaults, driver: &str, node: &str) -> bool {
     })
 }
 
+/// The zone of the disk or of the node that a `zoneOutage` in force has taken down, if
+/// any: the zone's block-storage service answers nothing (an attach fails, a detach
+/// hangs until the call times out).
+fn zone_out_for(faults: &ActiveFaults, cloud: &Cloud, handle: &str, node: &str) -> Option<String> {
+    let disk_zone = cloud.disk(handle).and_then(|d| match &d.placement {
+        crate::infra::csi::cloud::Placement::Zone(z) => Some(z.clone()),
+        crate::infra::csi::cloud::Placement::Node(n) => cloud.node_zone(n).map(str::to_string),
+        _ => None,
+    });
+    let node_zone = cloud.node_zone(node).map(str::to_string);
+    faults.iter().find_map(|f| match f {
+        Fault::ZoneOutage { zone, .. }
+            if disk_zone.as_deref() == Some(zone.as_str())
+                || node_zone.as_deref() == Some(zone.as_str()) =>
+        {
+            Some(zone.clone())
+        }
+        _ => None,
+    })
+}
+
 fn applies(fault_driver: &Option<String>, driver: &str) -> bool {
     fault_driver.as_deref().is_none_or(|d| d == driver)
 }
@@ -398,5 +431,44 @@ mod tests {
             },
         );
         assert!(stuck_detach(&f, "d", "n1") && !stuck_detach(&f, "d", "n2"));
+    }
+
+    #[test]
+    fn a_zone_outage_takes_down_the_disks_and_nodes_of_its_zone() {
+        use crate::infra::csi::cloud::Placement;
+        use crate::infra::csi::cloud::tests::{cloud, req};
+        use crate::scenario::ZoneOutageFlavour;
+        let mut c = cloud();
+        let h = c
+            .create_disk(
+                req("pvc-1", Placement::Zone("zone-a".into())),
+                SimTime::ZERO,
+            )
+            .unwrap()
+            .handle
+            .clone();
+        let mut f = ActiveFaults::default();
+        assert_eq!(zone_out_for(&f, &c, &h, "n-a"), None);
+        f.start(
+            0,
+            Fault::ZoneOutage {
+                zone: "zone-b".into(),
+                flavour: ZoneOutageFlavour::Network,
+            },
+        );
+        // The disk is in zone-a: only a node in zone-b is affected.
+        assert_eq!(zone_out_for(&f, &c, &h, "n-a"), None);
+        assert_eq!(zone_out_for(&f, &c, &h, "n-b").as_deref(), Some("zone-b"));
+        f.start(
+            1,
+            Fault::ZoneOutage {
+                zone: "zone-a".into(),
+                flavour: ZoneOutageFlavour::Power,
+            },
+        );
+        assert_eq!(zone_out_for(&f, &c, &h, "n-a").as_deref(), Some("zone-a"));
+        f.end(0);
+        f.end(1);
+        assert_eq!(zone_out_for(&f, &c, &h, "n-b"), None);
     }
 }

@@ -258,6 +258,17 @@ impl Provisioner {
             Placement::Anywhere => Vec::new(),
         };
         for f in faults.iter() {
+            if let Fault::ZoneOutage { zone, .. } = f
+                && zones.contains(&zone.as_str())
+            {
+                return Err(CloudError::new(
+                    Code::Internal,
+                    format!(
+                        "Could not create volume {:?}: zone {zone} is unavailable",
+                        pv_name(&call.claim)
+                    ),
+                ));
+            }
             if let Fault::ProvisioningFailure {
                 storage_class,
                 zone,
