@@ -336,6 +336,18 @@ mod tests {
     }
 
     #[test]
+    fn partial_disruption_rate_by_zone_size() {
+        let c = NodeLifecycleController::new(super::super::NodeLifecycleConfig::for_version(36));
+        // `ReducedQPSFunc`: more than `largeClusterSizeThreshold` (50) nodes → 0.01/s.
+        assert_eq!(c.reduced_qps(50), 0.0);
+        assert_eq!(c.reduced_qps(51), 0.01);
+        assert_eq!(c.reduced_qps(3), 0.0);
+        // `HealthyQPSFunc` (a fully disrupted zone) ignores the size.
+        assert_eq!(c.healthy_qps(3), 0.1);
+        assert_eq!(c.healthy_qps(500), 0.1);
+    }
+
+    #[test]
     fn zone_keys_join_region_and_zone() {
         let mut n = Node::default();
         assert_eq!(get_zone_key(&n), "");
