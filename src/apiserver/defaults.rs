@@ -1,9 +1,7 @@
-//! API defaulting (`pkg/apis/*/v1/defaults.go`) and the default admission plugins that
-//! change objects (`DefaultTolerationSeconds`).
+//! API defaulting (`pkg/apis/*/v1/defaults.go`).
 
 use crate::api::StatefulSet;
 use crate::api::pod::{PodSpec, Probe};
-use crate::api::scheduling::Toleration;
 use crate::api::statefulset::{
     RollingUpdateStatefulSetStrategy, StatefulSetPersistentVolumeClaimRetentionPolicy, names,
 };
@@ -41,30 +39,6 @@ pub fn probe(p: &mut Probe) {
     p.period_seconds.get_or_insert(10);
     p.success_threshold.get_or_insert(1);
     p.failure_threshold.get_or_insert(3);
-}
-
-/// The `DefaultTolerationSeconds` admission plugin: pods that do not already tolerate the
-/// `not-ready` and `unreachable` NoExecute taints get a toleration for 300 s of each.
-pub fn default_toleration_seconds(spec: &mut PodSpec) {
-    for key in [
-        crate::api::node::well_known::TAINT_NOT_READY,
-        crate::api::node::well_known::TAINT_UNREACHABLE,
-    ] {
-        let probe = crate::api::scheduling::Taint {
-            key: key.into(),
-            effect: "NoExecute".into(),
-            ..Default::default()
-        };
-        if !spec.tolerations.iter().any(|t| t.tolerates(&probe)) {
-            spec.tolerations.push(Toleration {
-                key: key.into(),
-                operator: "Exists".into(),
-                effect: "NoExecute".into(),
-                toleration_seconds: Some(300),
-                ..Default::default()
-            });
-        }
-    }
 }
 
 /// `SetDefaults_StatefulSet`: podManagementPolicy OrderedReady; updateStrategy

@@ -7,6 +7,7 @@
 
 mod admission;
 mod client;
+mod default_toleration_seconds;
 mod defaults;
 mod errors;
 mod events;

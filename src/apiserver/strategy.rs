@@ -37,7 +37,7 @@ pub trait Strategy: Resource {
 impl Strategy for Pod {
     fn prepare_for_create(&mut self) {
         defaults::pod_spec(&mut self.spec);
-        defaults::default_toleration_seconds(&mut self.spec);
+        super::default_toleration_seconds::admit(&mut self.spec);
         // `podStrategy.PrepareForCreate`: status is reset and the phase starts Pending.
         self.status = Default::default();
         self.status.phase = phase::PENDING.into();

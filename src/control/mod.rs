@@ -8,11 +8,16 @@ pub mod dns;
 pub mod endpointslice;
 pub mod garbage_collector;
 pub mod manager;
+pub mod node_lifecycle;
+pub mod pod_gc;
+pub mod podutil;
 pub mod pv_controller;
 pub mod pv_protection;
 pub mod pvc_protection;
 pub mod scheduler;
 pub mod statefulset;
+pub mod taint_eviction;
+pub mod taints;
 #[cfg(test)]
 pub(crate) mod testkit;
 pub mod workqueue;

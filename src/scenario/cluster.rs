@@ -70,9 +70,20 @@ pub fn build(node: &Node, version: KubeVersion, r: &mut Reporter, path: &str) ->
             complete: false,
         };
     }
+    let cm_path = join(&join(path, "kubernetes"), "controllerManager");
     let timing = r
         .optional::<RawKubernetes>(node, "kubernetes", path)
-        .map_or_else(Timing::default, timing);
+        .map_or_else(Timing::default, |raw| {
+            let nl = super::node_lifecycle_knobs::node_lifecycle_timing(
+                &raw.controller_manager,
+                r,
+                &cm_path,
+            );
+            Timing {
+                node_lifecycle: nl,
+                ..timing(raw)
+            }
+        });
     let zones_path = join(path, "zones");
     let raw_zones: Vec<(usize, RawZone)> = r.list(node, "zones", path);
     let complete = match node.get("zones") {
@@ -378,6 +389,7 @@ fn timing(raw: RawKubernetes) -> Timing {
             .controller_manager
             .disable_force_detach_on_timeout
             .unwrap_or(d.disable_force_detach_on_timeout),
+        node_lifecycle: d.node_lifecycle,
         kubelet,
     }
 }

@@ -26,6 +26,7 @@ mod kubectl_storage;
 mod load;
 mod located;
 mod manifests;
+mod node_lifecycle_knobs;
 mod patch;
 mod raw;
 mod report;

@@ -147,8 +147,47 @@ pub struct Timing {
     /// kube-controller-manager `--disable-force-detach-on-timeout` (false): never
     /// force-detach a volume after the six-minute unmount wait.
     pub disable_force_detach_on_timeout: bool,
+    /// The node lifecycle controller's and pod GC's flags.
+    pub node_lifecycle: NodeLifecycleTiming,
     /// The kubelet's heartbeats and graceful node shutdown.
     pub kubelet: KubeletTiming,
+}
+
+/// kube-controller-manager's node lifecycle and pod GC flags (upstream defaults).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeLifecycleTiming {
+    /// `--node-monitor-period` (5 s).
+    pub node_monitor_period: SimDuration,
+    /// `--node-monitor-grace-period`; `None`: the version's default (40 s up to 1.31,
+    /// 50 s from 1.32).
+    pub node_monitor_grace_period: Option<SimDuration>,
+    /// `--node-startup-grace-period` (60 s).
+    pub node_startup_grace_period: SimDuration,
+    /// `--node-eviction-rate` (0.1 nodes/s).
+    pub node_eviction_rate: f32,
+    /// `--secondary-node-eviction-rate` (0.01 nodes/s).
+    pub secondary_node_eviction_rate: f32,
+    /// `--large-cluster-size-threshold` (50).
+    pub large_cluster_size_threshold: i32,
+    /// `--unhealthy-zone-threshold` (0.55).
+    pub unhealthy_zone_threshold: f32,
+    /// `--terminated-pod-gc-threshold` (12 500; ≤ 0 disables).
+    pub terminated_pod_gc_threshold: i32,
+}
+
+impl Default for NodeLifecycleTiming {
+    fn default() -> Self {
+        NodeLifecycleTiming {
+            node_monitor_period: SimDuration::from_secs(5),
+            node_monitor_grace_period: None,
+            node_startup_grace_period: SimDuration::from_secs(60),
+            node_eviction_rate: 0.1,
+            secondary_node_eviction_rate: 0.01,
+            large_cluster_size_threshold: 50,
+            unhealthy_zone_threshold: 0.55,
+            terminated_pod_gc_threshold: 12_500,
+        }
+    }
 }
 
 /// KubeletConfiguration fields stsim models, with the upstream defaults.
@@ -196,6 +235,7 @@ impl Default for Timing {
             },
             default_shutdown: Latency::Fixed(SimDuration::from_millis(500)),
             disable_force_detach_on_timeout: false,
+            node_lifecycle: NodeLifecycleTiming::default(),
             kubelet: KubeletTiming::default(),
         }
     }

@@ -140,6 +140,15 @@ pub struct RawKubernetes {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RawControllerManager {
     pub disable_force_detach_on_timeout: Option<bool>,
+    pub node_monitor_period: Option<Loc<GoDuration>>,
+    pub node_monitor_grace_period: Option<Loc<GoDuration>>,
+    pub node_startup_grace_period: Option<Loc<GoDuration>>,
+    pub node_eviction_rate: Option<Loc<f64>>,
+    pub secondary_node_eviction_rate: Option<Loc<f64>>,
+    pub large_cluster_size_threshold: Option<Loc<i64>>,
+    pub unhealthy_zone_threshold: Option<Loc<f64>>,
+    #[serde(rename = "terminatedPodGCThreshold")]
+    pub terminated_pod_gc_threshold: Option<Loc<i64>>,
 }
 
 #[derive(Default, Deserialize)]

@@ -10,6 +10,9 @@ use crate::control::Controller;
 use crate::control::attach_detach::{AttachDetachConfig, AttachDetachController};
 use crate::control::garbage_collector::GarbageCollector;
 use crate::control::manager::ControllerManager;
+use crate::control::node_lifecycle::{
+    NodeLifecycleConfig, NodeLifecycleController, default_node_monitor_grace_period,
+};
 use crate::control::pv_controller::PersistentVolumeController;
 use crate::control::pv_protection::PvProtectionController;
 use crate::control::pvc_protection::PvcProtectionController;
@@ -25,6 +28,23 @@ use crate::trace::TraceWriter;
 /// Name of the StorageClass a cluster gets when the scenario brings no default class,
 /// as managed clusters ship one (`standard`, `gp2`, ...).
 pub const DEFAULT_STORAGE_CLASS: &str = "standard";
+
+/// The node lifecycle controller's flags: the scenario's knobs over the version's defaults.
+fn node_lifecycle_config(scenario: &Scenario) -> NodeLifecycleConfig {
+    let k = &scenario.timing.node_lifecycle;
+    let minor = scenario.kubernetes_version.minor;
+    NodeLifecycleConfig {
+        node_monitor_period: k.node_monitor_period,
+        node_monitor_grace_period: k
+            .node_monitor_grace_period
+            .unwrap_or_else(|| default_node_monitor_grace_period(minor)),
+        node_startup_grace_period: k.node_startup_grace_period,
+        eviction_limiter_qps: k.node_eviction_rate,
+        secondary_eviction_limiter_qps: k.secondary_node_eviction_rate,
+        large_cluster_size_threshold: k.large_cluster_size_threshold,
+        unhealthy_zone_threshold: k.unhealthy_zone_threshold,
+    }
+}
 
 pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
     let rngs = RngStreams::new(opts.seed);
@@ -55,6 +75,13 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
             },
             rngs.stream("attachdetach-controller"),
         )),
+        Box::new(NodeLifecycleController::new(node_lifecycle_config(
+            scenario,
+        ))),
+        Box::new(crate::control::taint_eviction::TaintEvictionController::default()),
+        Box::new(crate::control::pod_gc::PodGcController::new(i64::from(
+            t.node_lifecycle.terminated_pod_gc_threshold,
+        ))),
     ];
     let controller_count = controllers.len();
     let manager = ControllerManager::new(Informer::new(delay), controllers);

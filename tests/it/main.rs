@@ -10,6 +10,7 @@ mod heartbeats;
 mod hygiene;
 mod invariants;
 mod node_faults;
+mod node_lifecycle;
 mod props;
 mod rollout_scenarios;
 mod scenario_errors;

@@ -9,6 +9,7 @@ mod kubelet_knobs;
 mod load;
 mod mangled;
 mod node_faults;
+mod node_lifecycle_knobs;
 mod storage_faults;
 
 use super::{Scenario, ScenarioError, load_str};

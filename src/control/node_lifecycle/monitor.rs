@@ -1,0 +1,336 @@
+//! `monitorNodeHealth`, run every `nodeMonitorPeriod`: new and vanished nodes, each node's
+//! health (`tryUpdateNodeHealth`), its pods marked not Ready when Ready leaves True, the
+//! node queued for (or cleared of) its NoExecute taint (`processTaintBaseEviction`), and
+//! the zones' disruption states (`handleDisruption`). Also `processPod`, the pod informer
+//! path that marks a pod bound to a not-Ready node not Ready.
+//!
+//! The pass visits nodes in name order (upstream: 8 workers in parallel), walking the node
+//! lister and the controller's per-node entries in step: both are sorted by name, so a
+//! node's health, Lease and zone are found without a search.
+
+use super::controller_utils::{
+    get_node_condition, mark_pods_not_ready, record_node_event, record_node_status_change,
+    swap_node_controller_taint,
+};
+use super::health::{ReadyStatus, try_update_node_health};
+use super::taint_template;
+use super::{NOT_READY_TAINT, NodeEntry, NodeLifecycleController, UNREACHABLE_TAINT};
+use crate::api::{Node, ObjectKey, Pod, Tables};
+use crate::apiserver::{ApiError, EventType};
+use crate::component::Ctx;
+use crate::control::ControlTimer;
+use crate::control::taints::{remove_taint_off_node, taint_exists};
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+/// Tries of one node's health update in a pass: `wait.PollImmediate(retrySleepTime,
+/// retrySleepTime * NodeHealthUpdateRetry)` is the immediate try plus one per 20 ms of
+/// the 100 ms timeout. They run at the pass's instant here.
+const HEALTH_UPDATE_TRIES: usize = 6;
+
+/// Pods bound to the node, from the cache (`getPodsAssignedToNode`, the nodeName index).
+pub fn pods_assigned_to_node(cache: &Tables, node_name: &str) -> Vec<Rc<Pod>> {
+    cache
+        .pods
+        .values()
+        .filter(|p| p.spec.node_name == node_name)
+        .cloned()
+        .collect()
+}
+
+/// Calls `on_node` for every node of the lister with its entry (every node must have one),
+/// and `on_other` for entries of names the lister does not have, all in name order.
+fn in_step<'a>(
+    cache: &'a Tables,
+    entries: &mut BTreeMap<String, NodeEntry>,
+    mut on_node: impl FnMut(&'a Rc<Node>, &mut NodeEntry),
+    mut on_other: impl FnMut(&str, &mut NodeEntry),
+) {
+    let mut it = entries.iter_mut().peekable();
+    for node in cache.nodes.values() {
+        let name = node.metadata.name.as_str();
+        while let Some((k, e)) = it.next_if(|(k, _)| k.as_str() < name) {
+            on_other(k, e);
+        }
+        match it.next() {
+            Some((k, e)) if k.as_str() == name => on_node(node, e),
+            _ => unreachable!("every node of the lister has an entry"),
+        }
+    }
+    for (k, e) in it {
+        on_other(k, e);
+    }
+}
+
+/// The pass's `zoneToNodeConditions`: per zone, whether each node's Ready condition is
+/// True (all `ComputeZoneState` asks). Zones are few; nodes of a zone mostly come in a row.
+#[derive(Default)]
+struct ZoneConditions(Vec<(Rc<str>, Vec<bool>)>);
+
+impl ZoneConditions {
+    fn push(&mut self, zone: &Rc<str>, ready: bool) {
+        let found = self
+            .0
+            .iter_mut()
+            .rev()
+            .find(|(z, _)| Rc::ptr_eq(z, zone) || **z == **zone);
+        match found {
+            Some((_, v)) => v.push(ready),
+            None => self.0.push((Rc::clone(zone), vec![ready])),
+        }
+    }
+    fn into_map(self) -> BTreeMap<String, Vec<bool>> {
+        let mut out: BTreeMap<String, Vec<bool>> = BTreeMap::new();
+        for (z, v) in self.0 {
+            out.entry(z.to_string()).or_default().extend(v);
+        }
+        out
+    }
+}
+
+impl NodeLifecycleController {
+    // Port of `monitorNodeHealth`, with `classifyNodes`.
+    pub(super) fn monitor_node_health(&mut self, cache: &Tables, ctx: &mut Ctx<'_, ControlTimer>) {
+        let mut entries = std::mem::take(&mut self.entries);
+        // Nodes the controller has never heard of get an entry first.
+        let mut missing = Vec::new();
+        {
+            let mut names = entries.keys().peekable();
+            for key in cache.nodes.keys() {
+                while names.next_if(|n| n.as_str() < key.name.as_str()).is_some() {}
+                if names.peek().is_none_or(|n| n.as_str() != key.name) {
+                    missing.push(key.name.clone());
+                }
+            }
+        }
+        for name in missing {
+            entries.insert(name, NodeEntry::default());
+        }
+
+        // `classifyNodes`: nodes not known yet, known nodes gone, known nodes of a zone
+        // with no state yet.
+        let mut added: Vec<(Rc<Node>, Rc<str>)> = Vec::new();
+        let mut deleted: Vec<Rc<Node>> = Vec::new();
+        let mut new_zone_representatives: Vec<Rc<str>> = Vec::new();
+        let classify = std::mem::take(&mut self.classify);
+        if classify {
+            in_step(
+                cache,
+                &mut entries,
+                |node, e| {
+                    let (zone, _) = e.topology(node);
+                    if e.known.is_none() {
+                        e.known = Some(Rc::clone(node));
+                        added.push((Rc::clone(node), zone));
+                    } else if !self.zone_states.contains_key(&*zone) {
+                        new_zone_representatives.push(zone);
+                    }
+                },
+                |_, e| {
+                    if let Some(gone) = e.known.take() {
+                        deleted.push(gone);
+                    }
+                },
+            );
+        }
+        for zone in &new_zone_representatives {
+            self.add_pod_evictor_for_new_zone(zone);
+        }
+        for (n, zone) in &added {
+            let name = &n.metadata.name;
+            let mut client = ctx.client(&self.actor);
+            let msg = format!("Registered Node {name} in Controller");
+            record_node_event(&mut client, n, EventType::Normal, "RegisteredNode", &msg);
+            self.add_pod_evictor_for_new_zone(zone);
+            let _ = self.mark_node_as_reachable(n, zone, ctx);
+        }
+        for n in &deleted {
+            let name = &n.metadata.name;
+            let mut client = ctx.client(&self.actor);
+            let msg = format!("Removing Node {name} from Controller");
+            record_node_event(&mut client, n, EventType::Normal, "RemovingNode", &msg);
+        }
+
+        let mut zones = ZoneConditions::default();
+        in_step(
+            cache,
+            &mut entries,
+            |node, e| self.update_node(node, e, cache, ctx, &mut zones),
+            |_, _| {},
+        );
+        self.entries = entries;
+        self.handle_disruption(&zones.into_map(), cache, ctx);
+    }
+
+    /// `updateNodeFunc` of `monitorNodeHealth`, for one node.
+    fn update_node(
+        &mut self,
+        node: &Rc<Node>,
+        entry: &mut NodeEntry,
+        cache: &Tables,
+        ctx: &mut Ctx<'_, ControlTimer>,
+        zones: &mut ZoneConditions,
+    ) {
+        let mut node = Rc::clone(node);
+        let mut outcome = None;
+        for _ in 0..HEALTH_UPDATE_TRIES {
+            let mut client = ctx.client(&self.actor);
+            match try_update_node_health(&self.config, entry, &node, &mut client) {
+                Ok(o) => {
+                    outcome = Some(o);
+                    break;
+                }
+                Err(_) => {
+                    // Retry with the node as stored now; a node gone is skipped.
+                    match client.get::<Node>(&ObjectKey::cluster(&node.metadata.name)) {
+                        Some(live) => node = live,
+                        None => return,
+                    }
+                }
+            }
+        }
+        // "Update health of Node from Controller error, Skipping - no pods will be evicted".
+        let Some(outcome) = outcome else {
+            return;
+        };
+        let node = outcome.node;
+        let name = node.metadata.name.as_str();
+        let (zone, excluded) = entry.topology(&node);
+        if !excluded {
+            zones.push(&zone, outcome.current == Some(ReadyStatus::True));
+        }
+        if let Some(current) = outcome.current {
+            let observed = outcome.observed;
+            self.process_taint_base_eviction(&node, &zone, observed, ctx);
+            let needs_retry = self.nodes_to_retry.contains(name);
+            let became_not_ready = current != ReadyStatus::True && observed == ReadyStatus::True;
+            if became_not_ready || (needs_retry && observed != ReadyStatus::True) {
+                let mut client = ctx.client(&self.actor);
+                if became_not_ready {
+                    // Reported once, when the status changes.
+                    record_node_status_change(&mut client, &node, "NodeNotReady");
+                }
+                let pods = pods_assigned_to_node(cache, name);
+                if mark_pods_not_ready(&mut client, &pods, name).is_err() {
+                    self.nodes_to_retry.insert(name.to_string());
+                    return;
+                }
+            }
+        }
+        if !self.nodes_to_retry.is_empty() {
+            self.nodes_to_retry.remove(name);
+        }
+    }
+
+    // Port of `processTaintBaseEviction`: a not-Ready node is queued for its NoExecute
+    // taint (or has the opposite one swapped at once), a Ready one is cleared of both.
+    // `observed` is the Ready status as the pass found it, before any Unknown write — so
+    // a node that goes Unknown in this pass is only queued in the next one.
+    fn process_taint_base_eviction(
+        &mut self,
+        node: &Node,
+        zone: &str,
+        observed: ReadyStatus,
+        ctx: &mut Ctx<'_, ControlTimer>,
+    ) {
+        let (add, opposite) = match observed {
+            ReadyStatus::False => (NOT_READY_TAINT, UNREACHABLE_TAINT),
+            ReadyStatus::Unknown => (UNREACHABLE_TAINT, NOT_READY_TAINT),
+            ReadyStatus::True => {
+                let _ = self.mark_node_as_reachable(node, zone, ctx);
+                return;
+            }
+            ReadyStatus::Other => return,
+        };
+        let remove = taint_template(opposite);
+        if taint_exists(&node.spec.taints, &remove) {
+            // "Failed to instantly swap …. Will try again in the next cycle" on failure.
+            let mut client = ctx.client(&self.actor);
+            swap_node_controller_taint(&mut client, &[taint_template(add)], &[remove], node);
+        } else {
+            self.mark_node_for_tainting(node, zone, add, ctx);
+        }
+    }
+
+    // Port of `markNodeForTainting`: if the node lacks the taint it is queued for (`key`,
+    // by its status), it leaves the zone's set (so it can be queued again), then it is
+    // queued.
+    fn mark_node_for_tainting(
+        &mut self,
+        node: &Node,
+        zone: &str,
+        key: &str,
+        ctx: &Ctx<'_, ControlTimer>,
+    ) {
+        let now = ctx.now;
+        let tainter = self.tainter(zone);
+        if !taint_exists(&node.spec.taints, &taint_template(key)) {
+            tainter.remove(&node.metadata.name);
+        }
+        tainter.add(&node.metadata.name, &node.metadata.uid, now);
+    }
+
+    // Port of `markNodeAsReachable`: both NoExecute taints off the node (skipped when the
+    // given copy has neither), and the node out of its zone's queue and set. Returns
+    // whether it was in the set.
+    pub(super) fn mark_node_as_reachable(
+        &mut self,
+        node: &Node,
+        zone: &str,
+        ctx: &mut Ctx<'_, ControlTimer>,
+    ) -> Result<bool, ApiError> {
+        let name = &node.metadata.name;
+        // Both removals short-circuit on the caller's copy: only build the taints when the
+        // copy has one of them.
+        let has = |key: &str| {
+            node.spec
+                .taints
+                .iter()
+                .any(|t| t.key == key && t.effect == "NoExecute")
+        };
+        if has(UNREACHABLE_TAINT) || has(NOT_READY_TAINT) {
+            let mut client = ctx.client(&self.actor);
+            let unreachable = [taint_template(UNREACHABLE_TAINT)];
+            remove_taint_off_node(&mut client, name, Some(node), &unreachable)?;
+            let not_ready = [taint_template(NOT_READY_TAINT)];
+            remove_taint_off_node(&mut client, name, Some(node), &not_ready)?;
+        }
+        let queued = self.zone_tainter.get_mut(zone);
+        Ok(queued.is_some_and(|t| t.remove(name)))
+    }
+
+    // Port of `processPod`: a pod newly bound to a node the controller holds not Ready is
+    // marked not Ready. An `Err` asks for a rate-limited retry.
+    pub(super) fn process_pod(
+        &mut self,
+        key: &ObjectKey,
+        cache: &Tables,
+        ctx: &mut Ctx<'_, ControlTimer>,
+    ) -> Result<(), String> {
+        let Some(pod) = cache.pods.get(key) else {
+            return Ok(()); // deleted: nothing to do
+        };
+        let node_name = &pod.spec.node_name;
+        let Some(health) = self.entries.get(node_name).and_then(|e| e.health.as_ref()) else {
+            return Ok(()); // not gathered yet, or the node is gone
+        };
+        if !cache.nodes.contains_key(&ObjectKey::cluster(node_name)) {
+            return Err(format!("node {node_name} not in the cache"));
+        }
+        let Some(ready) = &health.ready else {
+            return Ok(());
+        };
+        if ready.status != "True" {
+            let mut client = ctx.client(&self.actor);
+            if mark_pods_not_ready(&mut client, std::slice::from_ref(pod), node_name).is_err() {
+                return Err(format!("unable to mark pod {key} NotReady"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a node's Ready condition is True (`nodeutil.IsNodeReady`).
+pub fn is_node_ready(node: &Node) -> bool {
+    get_node_condition(node, "Ready").is_some_and(|c| c.status == "True")
+}
