@@ -73,10 +73,15 @@ fn validate_accepts_bundled_scenarios() {
         "scenarios/quickstart.yaml",
         "scenarios/statefulset-basics.yaml",
         "scenarios/zookeeper-drain.yaml",
+        "scenarios/az-outage.yaml",
+        "scenarios/node-crash.yaml",
+        "scenarios/node-crash-out-of-service.yaml",
+        "scenarios/node-crash-force-delete.yaml",
+        "scenarios/network-partition.yaml",
     ]);
     let (stdout, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{stdout}{stderr}");
-    assert_eq!(stdout.matches(": ok").count(), 3, "{stdout}");
+    assert_eq!(stdout.matches(": ok").count(), 8, "{stdout}");
 }
 
 #[test]

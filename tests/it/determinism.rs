@@ -5,7 +5,13 @@ use crate::harness::{bundled, run_with_trace, trace_lines};
 
 #[test]
 fn same_seed_gives_identical_trace_bytes() {
-    for name in ["quickstart", "statefulset-basics", "zookeeper-drain"] {
+    for name in [
+        "quickstart",
+        "statefulset-basics",
+        "zookeeper-drain",
+        "az-outage",
+        "network-partition",
+    ] {
         let scenario = bundled(name);
         let (r1, a) = run_with_trace(&scenario, 11);
         let (r2, b) = run_with_trace(&scenario, 11);

@@ -153,6 +153,11 @@ fn no_bundled_scenario_violates_an_invariant() {
     files.sort();
     assert!(!files.is_empty());
     for file in files {
+        let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+        // Those that exist to show a violation are checked for it in `scenarios.rs`.
+        if crate::scenarios::EXPECTED_FINDINGS.contains(&stem.as_str()) {
+            continue;
+        }
         let s = scenario::load(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let r = run(&s);
         assert!(

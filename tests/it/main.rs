@@ -4,6 +4,7 @@ mod actions;
 mod cli;
 mod determinism;
 mod disruption_and_scheduling;
+mod failure_scenarios;
 mod gc_and_actions;
 mod harness;
 mod heartbeats;
