@@ -50,6 +50,11 @@ pub struct Heartbeat {
     pub epoch: u64,
     /// Graceful node shutdown in progress: Ready is posted False (`shutdown.rs`).
     shutting_down: bool,
+    /// The Node as the kubelet last saw it through its informer. `tryUpdateNodeStatus`
+    /// reads the node with `resourceVersion: "0"`, i.e. from the API server's watch cache,
+    /// which is what an informer holds; reading it here saves a store look-up per node
+    /// every 10 s.
+    node_obj: Option<Rc<Node>>,
 }
 
 impl Heartbeat {
@@ -63,6 +68,7 @@ impl Heartbeat {
             last_report: None,
             epoch: 0,
             shutting_down: false,
+            node_obj: None,
         }
     }
 
@@ -74,6 +80,11 @@ impl Heartbeat {
 
     pub fn timing(&self) -> &KubeletTiming {
         &self.timing
+    }
+
+    /// The informer delivered this kubelet's Node.
+    pub fn observe_node(&mut self, node: &Rc<Node>) {
+        self.node_obj = Some(Rc::clone(node));
     }
 
     pub fn is_shutting_down(&self) -> bool {
@@ -249,7 +260,7 @@ impl Heartbeat {
         if !client.connected() {
             return;
         }
-        let Some(node) = client.get::<Node>(&ObjectKey::cluster(&self.node)) else {
+        let Some(node) = self.node_obj.clone() else {
             return;
         };
         let now = ctx.now;

@@ -167,6 +167,10 @@ impl NodeAgents {
     /// A relist of kubelet `i` after it could not watch: catch up with the cache, then post
     /// every pod's status again (the status manager's writes made while cut off failed).
     fn relist(&mut self, i: usize, ctx: &mut KCtx<'_>) {
+        let name = crate::api::ObjectKey::cluster(&self.kubelets[i].env.spec.name);
+        if let Some(node) = self.informer.cache.nodes.get(&name) {
+            self.kubelets[i].env.heartbeat.observe_node(node);
+        }
         let touched = self.kubelets[i].relist(&self.informer.cache, ctx);
         let k = &mut self.kubelets[i];
         let env = &k.env;

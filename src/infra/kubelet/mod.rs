@@ -233,6 +233,7 @@ impl NodeAgents {
                         if let Some(&i) = self.by_name.get(&node.metadata.name)
                             && self.watching(i as usize)
                         {
+                            self.kubelets[i as usize].env.heartbeat.observe_node(node);
                             let cache = &self.informer.cache;
                             self.kubelets[i as usize].on_node_changed(node, cache, ctx);
                         }
