@@ -93,14 +93,28 @@ pub fn find_best_match_for_claim(
     delay_binding: bool,
 ) -> Option<Rc<PersistentVolume>> {
     let mut groups: Vec<(Vec<String>, Vec<Rc<PersistentVolume>>)> = Vec::new();
+    // The previous volume's modes as written and its group: volumes mostly come in runs
+    // with the same modes, which then need no sorted copy to be grouped.
+    let mut last: Option<(&[String], usize)> = None;
     for v in volumes {
-        let mut modes = v.spec.access_modes.clone();
-        modes.sort();
-        modes.dedup();
-        match groups.iter_mut().find(|(m, _)| *m == modes) {
-            Some((_, vs)) => vs.push(Rc::clone(v)),
-            None => groups.push((modes, vec![Rc::clone(v)])),
-        }
+        let written = v.spec.access_modes.as_slice();
+        let group = match last {
+            Some((prev, group)) if prev == written => group,
+            _ => {
+                let mut modes = written.to_vec();
+                modes.sort();
+                modes.dedup();
+                match groups.iter().position(|(m, _)| *m == modes) {
+                    Some(group) => group,
+                    None => {
+                        groups.push((modes, Vec::new()));
+                        groups.len() - 1
+                    }
+                }
+            }
+        };
+        groups[group].1.push(Rc::clone(v));
+        last = Some((written, group));
     }
     groups.retain(|(modes, _)| claim.spec.access_modes.iter().all(|m| modes.contains(m)));
     groups.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(&b.0)));

@@ -34,7 +34,7 @@ use crate::apiserver::{Actor, WatchEvent};
 use crate::component::Ctx;
 use crate::time::SimDuration;
 use control::StatefulSetControl;
-use memo::{Controller as ControllerOf, PodView, SetMemo};
+use memo::{ControlledBy, PodView, SetMemo};
 use pod_control::StatefulPodControl;
 use revision::{adopt_controller_revision, list_revisions, merge_controller_ref};
 use std::collections::BTreeMap;
@@ -102,6 +102,13 @@ impl StatefulSetController {
             last_note: BTreeMap::new(),
             memos: BTreeMap::new(),
         }
+    }
+
+    /// Forgets what the memo kept, so that the next sync computes every fact afresh (the
+    /// tests compare controllers with and without the memo).
+    #[cfg(test)]
+    pub(crate) fn forget_memos(&mut self) {
+        self.memos.clear();
     }
 
     /// Writes the pass's wait reasons as one timeline note, unless they repeat the last.
@@ -346,12 +353,12 @@ fn get_pods_for_stateful_set(
     set: &StatefulSet,
 ) -> Result<Vec<PodView>, String> {
     let mut can_adopt_once = None;
-    let mut claimed = Vec::new();
+    let mut claimed = Vec::with_capacity(pc.memo.pods().len());
     let mut errs = Vec::new();
     for i in 0..pc.memo.pods().len() {
         let pod = &pc.memo.pods()[i];
         // Pods of other controllers are most of a shared namespace: skip them at once.
-        if pod.facts.controller == ControllerOf::Other {
+        if pod.facts.controlled_by == ControlledBy::Other {
             continue;
         }
         let pod = pod.clone();
@@ -388,8 +395,8 @@ fn claim_pod(
             )
         })
     };
-    if facts.controller != ControllerOf::None {
-        if facts.controller == ControllerOf::Other {
+    if facts.controlled_by != ControlledBy::None {
+        if facts.controlled_by == ControlledBy::Other {
             return Ok(false); // Owned by someone else.
         }
         if matches {

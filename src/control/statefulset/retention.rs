@@ -166,11 +166,13 @@ impl ClaimOwnerFacts {
     }
 
     /// `hasUnexpectedController` under `policy`.
+    #[inline]
     pub fn has_unexpected_controller(&self, policy: Retention) -> bool {
         policy != Retention::RetainRetain && self.foreign_controller
     }
 
     /// `isClaimOwnerUpToDate` under `policy`, for a pod scaled down or not.
+    #[inline]
     pub fn is_up_to_date(&self, policy: Retention, scaled_down: bool) -> bool {
         if self.stale {
             // Managed by a previous (presumably deleted) incarnation: do not touch it.

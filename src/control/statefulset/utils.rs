@@ -288,6 +288,7 @@ pub fn is_running_and_available(pod: &Pod, min_ready_seconds: i32, now: SimTime)
 
 /// The rule of [`is_running_and_available`] on what it reads from the pod: whether it is
 /// Ready, and since when.
+#[inline]
 pub fn is_available(
     ready: bool,
     ready_since: Option<SimTime>,

@@ -3,7 +3,7 @@
 //! search of the claim table), and the ownerRef facts of `isClaimOwnerUpToDate` for the
 //! pod each claim was last checked against.
 
-use super::refresh;
+use super::{in_namespace, refresh};
 use crate::api::{PersistentVolumeClaim, Pod, StatefulSet, Tables};
 use crate::control::statefulset::retention::ClaimOwnerFacts;
 use crate::control::statefulset::utils::parse_dashed_name;
@@ -45,7 +45,7 @@ impl ClaimMemo {
         let set_name = set.metadata.name.as_str();
         refresh(
             &mut self.entries,
-            cache.list_in::<PersistentVolumeClaim>(&set.metadata.namespace),
+            in_namespace(&cache.pvcs, &set.metadata.namespace),
             |e| &e.claim,
             |claim| ClaimEntry {
                 claim: Rc::clone(claim),
@@ -83,12 +83,24 @@ impl ClaimMemo {
         let entry = &mut self.entries[id];
         match &entry.owner {
             Some((p, facts)) if Rc::ptr_eq(p, pod) => *facts,
-            _ => {
-                let facts = ClaimOwnerFacts::of(&entry.claim, set, pod);
-                entry.owner = Some((Rc::clone(pod), facts));
-                facts
-            }
+            _ => entry.compute_owner_facts(set, pod),
         }
+    }
+
+    /// Whether the claim is being deleted.
+    #[inline]
+    pub fn is_deleting(&self, id: ClaimId) -> bool {
+        self.entries[id].claim.metadata.deletion_timestamp.is_some()
+    }
+}
+
+impl ClaimEntry {
+    #[cold]
+    #[inline(never)]
+    fn compute_owner_facts(&mut self, set: &StatefulSet, pod: &Rc<Pod>) -> ClaimOwnerFacts {
+        let facts = ClaimOwnerFacts::of(&self.claim, set, pod);
+        self.owner = Some((Rc::clone(pod), facts));
+        facts
     }
 }
 

@@ -42,12 +42,16 @@
 mod claims;
 mod history;
 mod pods;
+#[cfg(test)]
+mod tests;
 
 pub use history::RevisionMemo;
-pub use pods::{Controller, PodFacts, PodView, RevisionId, RevisionNames};
+pub use pods::{ControlledBy, PodFacts, PodView, RevisionId, RevisionNames};
 
 use super::retention::Retention;
-use crate::api::{LabelSelector, PersistentVolumeClaim, Pod, Resource, StatefulSet, Tables};
+use crate::api::{
+    LabelSelector, ObjectKey, PersistentVolumeClaim, Pod, Resource, StatefulSet, Table, Tables,
+};
 use claims::ClaimMemo;
 use std::rc::Rc;
 
@@ -150,7 +154,7 @@ impl SetMemo {
         let revisions = &mut self.revisions;
         refresh(
             &mut self.pods,
-            cache.list_in::<Pod>(&set.metadata.namespace),
+            in_namespace(&cache.pods, &set.metadata.namespace),
             |v| &v.pod,
             |pod| PodView {
                 pod: Rc::clone(pod),
@@ -185,10 +189,12 @@ impl SetMemo {
 
     /// The distinct revision labels of `pods`, in order of first appearance.
     pub fn revision_names(&self, pods: &[PodView]) -> Vec<String> {
+        let mut seen = vec![false; self.revisions.len()];
         let mut ids: Vec<RevisionId> = Vec::new();
         for p in pods {
-            if !ids.contains(&p.facts.revision) {
-                ids.push(p.facts.revision);
+            let id = p.facts.revision;
+            if !std::mem::replace(&mut seen[id as usize], true) {
+                ids.push(id);
             }
         }
         ids.iter()
@@ -223,20 +229,32 @@ impl SetMemo {
             match_retention_policy: true,
             settled: true,
         };
-        for template in 0..set.spec.volume_claim_templates.len() {
-            let first_of_name = self.first_of_name(template);
+        let signature = self.signature.as_ref().expect("begin() ran");
+        debug_assert!(signature.matches(set), "the memo's set");
+        // One entry per claim template, in template order.
+        for &first_of_name in &signature.first_of_name {
             let Some(id) = self.claims.find(first_of_name, pod.facts.ordinal) else {
                 checks.settled = false;
                 continue;
             };
             let owner = self.claims.owner_facts(id, set, &pod.pod);
             let up_to_date = owner.is_up_to_date(policy, scaled_down);
-            let usable = self.claims.claim(id).metadata.deletion_timestamp.is_none();
+            let usable = !self.claims.is_deleting(id);
             checks.match_retention_policy &= up_to_date;
             checks.settled &= up_to_date && usable && !owner.has_unexpected_controller(policy);
         }
         checks
     }
+}
+
+/// The objects of `namespace` in `table`, in name order: what `Tables::list_in` gives,
+/// with the namespace's end as the range's bound instead of a comparison per object (no
+/// string lies between `namespace` and `namespace` followed by NUL).
+fn in_namespace<'t, T>(table: &'t Table<T>, namespace: &str) -> impl Iterator<Item = &'t Rc<T>> {
+    let end = format!("{namespace}\0");
+    table
+        .range(ObjectKey::new(namespace, "")..ObjectKey::new(&end, ""))
+        .map(|(_, v)| v)
 }
 
 /// Brings `entries` (the last walk's, in name order) up to `objects` (one namespace of a

@@ -43,7 +43,7 @@ impl RevisionNames {
 
 /// Who the pod's controller ownerRef (`metav1.GetControllerOf`) points to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Controller {
+pub enum ControlledBy {
     /// No controller: an orphan.
     None,
     /// A controller ref with the set's uid.
@@ -59,7 +59,7 @@ pub struct PodFacts {
     pub ordinal: i32,
     /// The set's selector matches the labels and `isMemberOf` (what `ClaimPods` matches).
     pub matches: bool,
-    pub controller: Controller,
+    pub controlled_by: ControlledBy,
     /// `identityMatches` and `storageMatches`.
     pub identity_matches: bool,
     pub storage_matches: bool,
@@ -82,15 +82,15 @@ pub struct PodFacts {
 impl PodFacts {
     /// The facts of `pod` for `set`, computed afresh.
     pub fn of(pod: &Pod, set: &StatefulSet, revisions: &mut RevisionNames) -> Self {
-        let controller = match pod.metadata.controller_ref() {
-            None => Controller::None,
-            Some(r) if r.uid == set.metadata.uid => Controller::ThisSet,
-            Some(_) => Controller::Other,
+        let controlled_by = match pod.metadata.controller_ref() {
+            None => ControlledBy::None,
+            Some(r) if r.uid == set.metadata.uid => ControlledBy::ThisSet,
+            Some(_) => ControlledBy::Other,
         };
         PodFacts {
             ordinal: get_ordinal(pod),
             matches: set.spec.selector.matches(&pod.metadata.labels) && is_member_of(set, pod),
-            controller,
+            controlled_by,
             identity_matches: identity_matches(set, pod),
             storage_matches: storage_matches(set, pod),
             revision: revisions.id(get_pod_revision(pod)),
@@ -106,42 +106,50 @@ impl PodFacts {
     }
 
     /// `isCreated`.
+    #[inline]
     pub fn is_created(&self) -> bool {
         self.created
     }
 
     /// `isPending`.
+    #[inline]
     pub fn is_pending(&self) -> bool {
         self.pending
     }
 
     /// `isFailed`.
+    #[inline]
     pub fn is_failed(&self) -> bool {
         self.failed
     }
 
     /// `isSucceeded`.
+    #[inline]
     pub fn is_succeeded(&self) -> bool {
         self.succeeded
     }
 
     /// `isTerminating`.
+    #[inline]
     pub fn is_terminating(&self) -> bool {
         self.terminating
     }
 
     /// `isRunningAndReady`.
+    #[inline]
     pub fn is_running_and_ready(&self) -> bool {
         self.running_and_ready
     }
 
     /// `isRunningAndAvailable` (see [`is_available`]).
+    #[inline]
     pub fn is_running_and_available(&self, min_ready_seconds: i32, now: SimTime) -> bool {
         is_available(self.ready, self.ready_since, min_ready_seconds, now)
     }
 
     /// `isUnavailable` (v1.34+, PR #130909): terminating, or not Running, Ready and
     /// available. Placeholders (empty phase) are unavailable.
+    #[inline]
     pub fn is_unavailable(&self, min_ready_seconds: i32, now: SimTime) -> bool {
         self.is_terminating()
             || !self.is_running_and_ready()
