@@ -43,7 +43,7 @@ impl ClaimMemo {
         first_of_name: &[usize],
     ) {
         let set_name = set.metadata.name.as_str();
-        refresh(
+        let renamed = refresh(
             &mut self.entries,
             in_namespace(&cache.pvcs, &set.metadata.namespace),
             |e| &e.claim,
@@ -58,7 +58,11 @@ impl ClaimMemo {
                 owner: None,
             },
         );
-        self.index.build(&self.entries, templates.len());
+        // A claim's slot follows from its name and the templates (which the memo's set
+        // fixes): with the same names at the same positions, the index still holds.
+        if renamed || !self.index.built {
+            self.index.build(&self.entries, templates.len());
+        }
     }
 
     /// The claim named for the template of number `first_of_name` and `ordinal`, if cached.
@@ -108,6 +112,7 @@ impl ClaimEntry {
 /// too spread out (the usual case: 0 .. replicas), else a map.
 #[derive(Debug, Default)]
 struct ClaimIndex {
+    built: bool,
     base: i64,
     /// Width of the dense table; 0 when the map is used.
     span: usize,
@@ -118,6 +123,7 @@ struct ClaimIndex {
 
 impl ClaimIndex {
     fn build(&mut self, entries: &[ClaimEntry], templates: usize) {
+        self.built = true;
         self.dense.clear();
         self.sparse.clear();
         self.span = 0;

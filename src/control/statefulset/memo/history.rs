@@ -24,11 +24,12 @@ pub struct RevisionMemo {
     /// Data bytes of this sync's revisions.
     bytes: Vec<(Rc<ControllerRevision>, Vec<u8>)>,
     /// Templates of the revisions applied last.
-    templates: Vec<(
-        Rc<ControllerRevision>,
-        Result<Option<PodTemplateSpec>, String>,
-    )>,
+    templates: Vec<(Rc<ControllerRevision>, Restored)>,
 }
+
+/// What `ApplyRevision` takes from a revision: its template (none if the patch has
+/// none), or why it cannot be read.
+type Restored = Result<Option<PodTemplateSpec>, String>;
 
 /// How many restored templates [`RevisionMemo`] keeps (a pass applies two revisions).
 const KEPT_TEMPLATES: usize = 4;

@@ -262,17 +262,23 @@ fn in_namespace<'t, T>(table: &'t Table<T>, namespace: &str) -> impl Iterator<It
 /// anything else gets `fresh`. Between two syncs few objects change, so the walk is a
 /// pointer comparison per object; a changed object replaces the entry of its name in place,
 /// and only an object added or removed makes the rest of the list be merged again by name.
+/// Returns whether the names changed (an object added or removed): if not, every entry
+/// kept its position.
 fn refresh<'o, T: Resource, E>(
     entries: &mut Vec<E>,
     objects: impl Iterator<Item = &'o Rc<T>>,
     object_of: impl Fn(&E) -> &Rc<T>,
     mut fresh: impl FnMut(&Rc<T>) -> E,
-) {
+) -> bool {
     let mut objects = objects;
     let mut j = 0;
+    let mut added = false;
     while let Some(obj) = objects.next() {
         match entries.get_mut(j) {
-            None => entries.push(fresh(obj)),
+            None => {
+                entries.push(fresh(obj));
+                added = true;
+            }
             Some(e) if Rc::ptr_eq(object_of(e), obj) => {}
             Some(e) if object_of(e).meta().name == obj.meta().name => *e = fresh(obj),
             Some(_) => {
@@ -284,12 +290,14 @@ fn refresh<'o, T: Resource, E>(
                     object_of,
                     fresh,
                 );
-                return;
+                return true;
             }
         }
         j += 1;
     }
+    let removed = j < entries.len();
     entries.truncate(j);
+    added || removed
 }
 
 /// The rest of [`refresh`] once objects were added or removed: `old` (entries in name

@@ -398,6 +398,12 @@ fn the_memo_follows_every_change_of_the_cache() {
 
     type Edit = Box<dyn Fn(&mut Tables)>;
     let edits: Vec<Edit> = vec![
+        // A claim replaced by a new object of the same name, nothing added or removed.
+        Box::new(|c: &mut Tables| {
+            let mut w = (*claim("www-web-1")).clone();
+            w.metadata.resource_version = "7".into();
+            put_claim(c, Rc::new(w));
+        }),
         // A pod replaced by a new object of the same name (a write).
         Box::new(|c: &mut Tables| {
             let key = ObjectKey::new("default", "web-1");
