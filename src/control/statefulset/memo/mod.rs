@@ -16,7 +16,14 @@
 //!   the set, its revision label (as a number, [`RevisionNames`]), phase, readiness, the
 //!   time its Ready condition last changed, and whether it is being deleted;
 //! * for each claim of the namespace, the template and ordinal its name stands for, and the
-//!   [`ClaimOwnerFacts`] of the pod it was last checked against.
+//!   ownerRef facts of `isClaimOwnerUpToDate` (`retention::ClaimOwnerFacts`) for the pod it
+//!   was last checked against;
+//! * for the set's revisions, the candidate `newRevision` of its template (a JSON patch
+//!   and its hash), each revision's data bytes and the template each restores.
+//!
+//! Files: this one holds the per-set memo and the walk that brings it up to a cache;
+//! `pods` the pod facts, `claims` the claim index and ownerRef facts, `history` the
+//! revision memo, `tests` the equivalence tests.
 //!
 //! Everything that changes from pass to pass (`now`, minReadySeconds, the current and update
 //! revisions, replicas and start ordinal, the retention policy, the set's deletion) is
@@ -31,7 +38,9 @@
 //!   it new facts at the next sync.
 //! * the facts that depend on the set are computed against its uid, namespace, name,
 //!   selector and claim template names; when one of those differs from the sync before,
-//!   the whole memo is dropped ([`SetMemo::begin`]).
+//!   the whole memo is dropped ([`SetMemo::begin`]); a revision's facts are kept per
+//!   revision object, the candidate for the same serialised template, set identity,
+//!   annotations and collision count.
 //! * each fact is computed by the very helper the fresh check calls (`utils`, `retention`),
 //!   and the predicates on facts repeat the helpers' formulas; the tests compare both on
 //!   many pods, and whole controllers with and without the memo.
