@@ -14,20 +14,19 @@
 //! controller shell turns those into timeline notes.
 
 use super::StatefulSetConfig;
+use super::memo::{ClaimChecks, PodView, RevisionId};
 use super::pod_control::StatefulPodControl;
+use super::retention::{Retention, retention};
 use super::revision::{
-    apply_revision, get_stateful_set_revisions, list_revisions, sort_controller_revisions,
-    truncate_history,
+    get_stateful_set_revisions, list_revisions, sort_controller_revisions, truncate_history,
 };
 use super::status::{update_stateful_set_status, update_status};
 use super::utils::{
-    aggregate, allows_burst, get_ordinal, get_pod_revision, get_start_ordinal,
-    get_stateful_set_max_unavailable, identity_matches, is_created, is_failed, is_pending,
-    is_running_and_available, is_running_and_ready, is_succeeded, is_terminating, is_unavailable,
-    new_versioned_stateful_set_pod, pod_in_ordinal_range, storage_matches,
+    aggregate, allows_burst, get_start_ordinal, get_stateful_set_max_unavailable,
+    new_versioned_stateful_set_pod, ordinal_in_range,
 };
 use crate::api::statefulset::{StatefulSetStatus, names};
-use crate::api::{ControllerRevision, Pod, StatefulSet};
+use crate::api::{ControllerRevision, StatefulSet};
 use crate::time::SimTime;
 use std::cmp::Reverse;
 use std::rc::Rc;
@@ -45,16 +44,20 @@ pub struct StatefulSetControl<'a, 'c> {
     waits: Vec<String>,
 }
 
-/// The pods of one pass by role, and what every step of the pass needs to know.
+/// The pods of one pass by role, and what every step of the pass needs to know. Pods come
+/// with their facts (`memo`), which the pass's checks read.
 struct Pass<'p> {
     set: &'p StatefulSet,
     update_set: &'p StatefulSet,
-    update_revision: &'p str,
+    /// The update revision, by its number in the memo (pod revisions are compared so).
+    update_revision: RevisionId,
+    /// The set's claim retention policy.
+    retention: Retention,
     monotonic: bool,
     /// `replicas[i]` is ordinal `start + i`: the claimed pod, or a placeholder.
-    replicas: Vec<Rc<Pod>>,
+    replicas: Vec<PodView>,
     /// Claimed pods with a valid ordinal outside the range, highest ordinal first.
-    condemned: Vec<Rc<Pod>>,
+    condemned: Vec<PodView>,
     /// Name of upstream's `firstUnavailablePod` (names are unique, pointers are not here).
     first_unavailable_pod: Option<String>,
 }
@@ -75,17 +78,25 @@ impl Pass<'_> {
         self.replicas[from..below]
             .iter()
             .rev()
-            .find(|p| get_pod_revision(p) != self.update_revision && !is_terminating(p))
-            .map(|p| p.metadata.name.as_str())
+            .find(|p| self.needs_update(p))
+            .map(|p| p.pod.metadata.name.as_str())
+    }
+
+    /// Whether the rolling update would replace `pod`: an old revision, not terminating.
+    fn needs_update(&self, pod: &PodView) -> bool {
+        pod.facts.revision != self.update_revision && !pod.facts.is_terminating()
     }
 
     /// What a monotonic stop at replica slot `i` holds back, if anything.
     fn blocked_after_replica(&self, i: usize) -> Option<String> {
-        if let Some(p) = self.replicas[i + 1..].iter().find(|p| !is_created(p)) {
-            return Some(format!("creating {}", p.metadata.name));
+        if let Some(p) = self.replicas[i + 1..]
+            .iter()
+            .find(|p| !p.facts.is_created())
+        {
+            return Some(format!("creating {}", p.pod.metadata.name));
         }
         if let Some(p) = self.condemned.first() {
-            return Some(format!("deleting {}", p.metadata.name));
+            return Some(format!("deleting {}", p.pod.metadata.name));
         }
         self.pending_update(self.replicas.len())
             .map(|name| format!("updating {name}"))
@@ -94,7 +105,7 @@ impl Pass<'_> {
     /// What a monotonic stop at condemned pod `i` holds back, if anything.
     fn blocked_after_condemned(&self, i: usize) -> Option<String> {
         if let Some(p) = self.condemned.get(i + 1) {
-            return Some(format!("deleting {}", p.metadata.name));
+            return Some(format!("deleting {}", p.pod.metadata.name));
         }
         self.pending_update(self.replicas.len())
             .map(|name| format!("updating {name}"))
@@ -152,15 +163,16 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
     pub fn update_stateful_set(
         &mut self,
         set: &StatefulSet,
-        pods: &[Rc<Pod>],
+        pods: &[PodView],
     ) -> Result<StatefulSetStatus, String> {
         let mut revisions = list_revisions(self.pod_control.cache, set);
         sort_controller_revisions(&mut revisions);
         let (current, update, status, mut errs) = self.perform_update(set, pods, &mut revisions);
+        let pod_revisions = self.pod_control.memo.revision_names(pods);
         let truncated = truncate_history(
             &mut self.pod_control.client(),
             set,
-            pods,
+            &pod_revisions,
             &revisions,
             current.as_deref(),
             update.as_deref(),
@@ -178,10 +190,11 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
     fn perform_update(
         &mut self,
         set: &StatefulSet,
-        pods: &[Rc<Pod>],
+        pods: &[PodView],
         revisions: &mut [Rc<ControllerRevision>],
     ) -> UpdateResult {
-        let revs = get_stateful_set_revisions(&mut self.pod_control.client(), set, revisions);
+        let (mut client, memo) = self.pod_control.client_and_memo();
+        let revs = get_stateful_set_revisions(&mut client, set, revisions, &mut memo.history);
         let (current, update, collision_count) = match revs {
             Ok(r) => r,
             Err(e) => return (None, None, None, vec![e]),
@@ -208,14 +221,15 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
     fn update_statefulset(
         &mut self,
         set: &StatefulSet,
-        current_revision: &ControllerRevision,
-        update_revision: &ControllerRevision,
+        current_revision: &Rc<ControllerRevision>,
+        update_revision: &Rc<ControllerRevision>,
         collision_count: i32,
-        pods: &[Rc<Pod>],
+        pods: &[PodView],
     ) -> StepResult {
+        let history = &mut self.pod_control.memo.history;
         let (current_set, update_set) = match (
-            apply_revision(set, current_revision),
-            apply_revision(set, update_revision),
+            history.apply_revision(set, current_revision),
+            history.apply_revision(set, update_revision),
         ) {
             (Ok(c), Ok(u)) => (c, u),
             (Err(e), _) | (_, Err(e)) => return (None, vec![e]),
@@ -233,44 +247,48 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
             collision_count: Some(collision_count),
             ..Default::default()
         };
-        update_status(&mut status, min_ready, cur, upd, now, &[pods]);
+        let memo = &mut *self.pod_control.memo;
+        let (cur_id, upd_id) = (memo.revisions.id(cur), memo.revisions.id(upd));
+        update_status(&mut status, min_ready, cur_id, upd_id, now, &[pods]);
 
         // Partition pods into in-range slots and condemned ones; pods whose ordinal cannot
         // be parsed are ignored (R-5.1 step 3).
         let start = get_start_ordinal(set);
-        let mut slots: Vec<Option<Rc<Pod>>> = vec![None; set.replicas().max(0) as usize];
+        let mut slots: Vec<Option<PodView>> = vec![None; set.replicas().max(0) as usize];
         let mut condemned = Vec::new();
         for pod in pods {
-            if pod_in_ordinal_range(pod, set) {
-                slots[(get_ordinal(pod) - start) as usize] = Some(Rc::clone(pod));
-            } else if get_ordinal(pod) >= 0 {
-                condemned.push(Rc::clone(pod));
+            let ordinal = pod.facts.ordinal;
+            if ordinal_in_range(ordinal, set) {
+                slots[(ordinal - start) as usize] = Some(pod.clone());
+            } else if ordinal >= 0 {
+                condemned.push(pod.clone());
             }
         }
-        let replicas: Vec<Rc<Pod>> = slots
+        let replicas: Vec<PodView> = slots
             .into_iter()
             .zip(start..)
             .map(|(pod, ord)| {
                 pod.unwrap_or_else(|| {
-                    Rc::new(new_versioned_stateful_set_pod(
-                        &current_set,
-                        &update_set,
-                        cur,
-                        upd,
-                        ord,
-                    ))
+                    let pod =
+                        new_versioned_stateful_set_pod(&current_set, &update_set, cur, upd, ord);
+                    let facts = memo.facts(&pod, set);
+                    PodView {
+                        pod: Rc::new(pod),
+                        facts,
+                    }
                 })
             })
             .collect();
-        condemned.sort_by_key(|p| Reverse(get_ordinal(p)));
+        condemned.sort_by_key(|p| Reverse(p.facts.ordinal));
 
         // The first unavailable pod: in-range slots upwards, then condemned pods from the
         // lowest ordinal up (R-5.1 step 6).
+        let health_min_ready = self.health_min_ready(set);
         let first_unavailable_pod = replicas
             .iter()
             .chain(condemned.iter().rev())
-            .find(|p| is_unavailable(p, self.health_min_ready(set), now))
-            .map(|p| p.metadata.name.clone());
+            .find(|p| p.facts.is_unavailable(health_min_ready, now))
+            .map(|p| p.pod.metadata.name.clone());
 
         if set.metadata.deletion_timestamp.is_some() {
             self.wait("the StatefulSet is being deleted: no pod is created or deleted".into());
@@ -280,7 +298,8 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         let pass = Pass {
             set,
             update_set: &update_set,
-            update_revision: upd,
+            update_revision: upd_id,
+            retention: retention(set),
             monotonic: !allows_burst(set),
             replicas,
             condemned,
@@ -291,8 +310,8 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
             update_status(
                 status,
                 min_ready,
-                cur,
-                upd,
+                cur_id,
+                upd_id,
                 now,
                 &[&pass.replicas, &pass.condemned],
             );
@@ -311,12 +330,9 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         // so the garbage collector can follow the pod.
         let (exit, errs) = run_for_all(pass.condemned.len(), monotonic, |i| {
             let pod = &pass.condemned[i];
-            if !self
-                .pod_control
-                .claims_match_retention_policy(pass.update_set, pod)
-            {
+            if !self.claim_checks(&pass, pod).match_retention_policy {
                 self.pod_control
-                    .update_pod_claim_for_retention_policy(pass.update_set, pod)?;
+                    .update_pod_claim_for_retention_policy(pass.update_set, &pod.pod)?;
             }
             Ok(false)
         });
@@ -360,8 +376,8 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         let mut target = pass.replicas.len() as i64 - 1;
         while target >= pass.update_min() {
             let pod = &pass.replicas[target as usize];
-            if get_pod_revision(pod) != pass.update_revision && !is_terminating(pod) {
-                if let Err(e) = self.pod_control.delete_stateful_pod(set, pod)
+            if pass.needs_update(pod) {
+                if let Err(e) = self.pod_control.delete_stateful_pod(set, &pod.pod)
                     && !e.is_not_found()
                 {
                     return (Some(status), vec![e.to_string()]);
@@ -369,10 +385,10 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
                 status.current_replicas -= 1;
                 return (Some(status), Vec::new());
             }
-            if is_unavailable(pod, min_ready, now) {
+            if pod.facts.is_unavailable(min_ready, now) {
                 if pass.pending_update(target as usize).is_some() {
-                    let name = &pod.metadata.name;
-                    self.wait(if is_terminating(pod) {
+                    let name = &pod.pod.metadata.name;
+                    self.wait(if pod.facts.is_terminating() {
                         format!("rolling update waiting for {name} to terminate")
                     } else {
                         format!("rolling update waiting for {name} to become available")
@@ -407,15 +423,13 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
                 }
             }
         };
-        let needs_update =
-            |p: &Pod| get_pod_revision(p) != pass.update_revision && !is_terminating(p);
         if self.config.parallel_max_unavailable_fix && !pass.monotonic {
             return self.update_parallel_two_phase(pass, status, max_unavailable);
         }
         let unavailable_pods = pass
             .replicas
             .iter()
-            .filter(|p| is_unavailable(p, min_ready, now))
+            .filter(|p| p.facts.is_unavailable(min_ready, now))
             .count();
         let pods_to_delete = max_unavailable.saturating_sub(unavailable_pods);
         if pods_to_delete == 0 {
@@ -430,8 +444,8 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         let mut target = pass.replicas.len() as i64 - 1;
         while target >= pass.update_min() && deleted_pods < pods_to_delete {
             let pod = &pass.replicas[target as usize];
-            if needs_update(pod) {
-                if let Err(e) = self.pod_control.delete_stateful_pod(set, pod)
+            if pass.needs_update(pod) {
+                if let Err(e) = self.pod_control.delete_stateful_pod(set, &pod.pod)
                     && !e.is_not_found()
                 {
                     return (Some(status), vec![e.to_string()]);
@@ -459,12 +473,10 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
     ) -> StepResult {
         let set = pass.set;
         let (min_ready, now) = (self.health_min_ready(set), self.now);
-        let needs_update =
-            |p: &Pod| get_pod_revision(p) != pass.update_revision && !is_terminating(p);
         let counted = pass
             .replicas
             .iter()
-            .filter(|p| is_unavailable(p, min_ready, now) && !needs_update(p))
+            .filter(|p| p.facts.is_unavailable(min_ready, now) && !pass.needs_update(p))
             .count();
         let update_min = pass.update_min().max(0) as usize;
         let mut deleted = 0;
@@ -479,10 +491,12 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
                 if deleted_here >= budget {
                     break;
                 }
-                if !needs_update(pod) || is_unavailable(pod, min_ready, now) != unavailable_phase {
+                if !pass.needs_update(pod)
+                    || pod.facts.is_unavailable(min_ready, now) != unavailable_phase
+                {
                     continue;
                 }
-                if let Err(e) = self.pod_control.delete_stateful_pod(set, pod)
+                if let Err(e) = self.pod_control.delete_stateful_pod(set, &pod.pod)
                     && !e.is_not_found()
                 {
                     return (Some(status), vec![e.to_string()]);
@@ -501,16 +515,17 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
     }
 
     // Port of upstream `processReplica`: the checks in upstream's order. Returns
-    // whether a monotonic pass must stop here.
+    // whether a monotonic pass must stop here. The checks read the pod's facts (`memo`).
     fn process_replica(&mut self, pass: &Pass, i: usize) -> Result<bool, String> {
         let (set, monotonic) = (pass.set, pass.monotonic);
-        let pod = &pass.replicas[i];
+        let view = &pass.replicas[i];
+        let (pod, facts) = (&*view.pod, &view.facts);
         let name = &pod.metadata.name;
 
         // Failed and Succeeded pods (e.g. evicted ones whose containers exited 0) are
         // deleted; the replacement comes on a later pass, once the object is gone.
-        if is_failed(pod) || is_succeeded(pod) {
-            if is_terminating(pod) {
+        if facts.is_failed() || facts.is_succeeded() {
+            if facts.is_terminating() {
                 self.wait(format!("not replacing {name}: pod is terminating"));
             } else {
                 self.pod_control
@@ -521,7 +536,7 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         }
 
         // A placeholder: create the claims, then the pod.
-        if !is_created(pod) {
+        if !facts.is_created() {
             if let Some(claim) = self.pod_control.pod_claim_is_stale(set, pod) {
                 self.wait(format!(
                     "not creating {name}: claim {claim} still belongs to a previous {name}"
@@ -534,14 +549,18 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
             }
         }
 
-        // A Pending pod whose claim went away gets it back.
-        if is_pending(pod) {
+        // A Pending pod whose claim went away gets it back. When the memo shows
+        // every claim there, usable and owned as the policy wants, that call would neither
+        // write nor fail, and is skipped. (Both claim checks read the pass's snapshot, so
+        // they are made once, before any write.)
+        let claims = self.claim_checks(pass, view);
+        if facts.is_pending() && !claims.settled {
             self.pod_control
                 .create_missing_persistent_volume_claims(set, pod)?;
         }
 
         // OrderedReady waits.
-        if is_terminating(pod) {
+        if facts.is_terminating() {
             if monotonic {
                 self.wait(match pass.blocked_after_replica(i) {
                     Some(work) => format!("waiting for {name} to terminate before {work}"),
@@ -551,7 +570,7 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
             }
             self.wait(format!("not replacing {name}: pod is terminating"));
         }
-        if !is_running_and_ready(pod) && monotonic {
+        if !facts.is_running_and_ready() && monotonic {
             if let Some(work) = pass.blocked_after_replica(i) {
                 self.wait(format!(
                     "waiting for {name} to be Running and Ready before {work}"
@@ -559,7 +578,7 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
             }
             return Ok(true);
         }
-        if !is_running_and_available(pod, set.spec.min_ready_seconds, self.now) && monotonic {
+        if !facts.is_running_and_available(set.spec.min_ready_seconds, self.now) && monotonic {
             if let Some(work) = pass.blocked_after_replica(i) {
                 self.wait(format!(
                     "waiting for {name} to be available (minReadySeconds {}) before {work}",
@@ -571,10 +590,8 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
 
         // Invariants: identity, storage and claim retention refs, repaired by an
         // update that does not stop the pass.
-        let retention_match = self
-            .pod_control
-            .claims_match_retention_policy(pass.update_set, pod);
-        if identity_matches(set, pod) && storage_matches(set, pod) && retention_match {
+        let retention_match = claims.match_retention_policy;
+        if facts.identity_matches && facts.storage_matches && retention_match {
             return Ok(false);
         }
         self.pod_control.update_stateful_pod(pass.update_set, pod)?;
@@ -586,9 +603,10 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
     // first unavailable pod.
     fn process_condemned(&mut self, pass: &Pass, i: usize) -> Result<bool, String> {
         let (set, monotonic) = (pass.set, pass.monotonic);
-        let pod = &pass.condemned[i];
+        let view = &pass.condemned[i];
+        let (pod, facts) = (&*view.pod, &view.facts);
         let name = &pod.metadata.name;
-        if is_terminating(pod) {
+        if facts.is_terminating() {
             if monotonic {
                 self.wait(match pass.blocked_after_condemned(i) {
                     Some(work) => format!("waiting for {name} to terminate before {work}"),
@@ -601,13 +619,13 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         let first = pass.first_unavailable_pod.as_deref();
         let is_first = first == Some(name.as_str());
         let first = first.unwrap_or_default();
-        if !is_running_and_ready(pod) && monotonic && !is_first {
+        if !facts.is_running_and_ready() && monotonic && !is_first {
             self.wait(format!(
                 "scale-down halted: {name} is not Running and Ready and is not the first unavailable pod ({first})"
             ));
             return Ok(true);
         }
-        if !is_running_and_available(pod, set.spec.min_ready_seconds, self.now)
+        if !facts.is_running_and_available(set.spec.min_ready_seconds, self.now)
             && monotonic
             && !is_first
         {
@@ -621,6 +639,17 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
             .delete_stateful_pod(set, pod)
             .map_err(|e| e.to_string())?;
         Ok(true)
+    }
+
+    /// What the claims of a pod of the pass say (`memo`): upstream's
+    /// `ClaimsMatchRetentionPolicy(updateSet, pod)`, and whether
+    /// `createMissingPersistentVolumeClaims(set, pod)` would do nothing. The set and the
+    /// update set differ only in the pod template, which neither reads.
+    fn claim_checks(&mut self, pass: &Pass, pod: &PodView) -> ClaimChecks {
+        let scaled_down = !ordinal_in_range(pod.facts.ordinal, pass.set);
+        self.pod_control
+            .memo
+            .claim_checks(pass.set, pod, pass.retention, scaled_down)
     }
 }
 

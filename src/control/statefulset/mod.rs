@@ -11,12 +11,15 @@
 //! * `status`: status counting and writing;
 //! * `revision`: ControllerRevisions (R-4, `controller_history.go`);
 //! * `retention`: claim ownerRefs under the PVC retention policy;
-//! * `utils`: identity, storage and health helpers (`stateful_set_utils.go`).
+//! * `utils`: identity, storage and health helpers (`stateful_set_utils.go`);
+//! * `memo`: what the controller remembers of each set's pods and claims between syncs, so
+//!   that a pass over unchanged pods is cheap (not upstream; it changes no decision).
 //!
 //! Like upstream, the controller keeps no expectations: it trusts its informer
 //! cache, and deterministic pod names make duplicate creates fail with AlreadyExists.
 
 mod control;
+mod memo;
 mod pod_control;
 mod retention;
 mod revision;
@@ -31,11 +34,12 @@ use crate::apiserver::{Actor, WatchEvent};
 use crate::component::Ctx;
 use crate::time::SimDuration;
 use control::StatefulSetControl;
+use memo::{ControlledBy, PodView, SetMemo};
 use pod_control::StatefulPodControl;
 use revision::{adopt_controller_revision, list_revisions, merge_controller_ref};
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use utils::{CONTROLLER_KIND, aggregate, is_member_of, label_selector_as_selector};
+use utils::{CONTROLLER_KIND, aggregate, label_selector_as_selector};
 
 /// The `source` of the controller's timeline notes, and its Event component.
 const COMPONENT: &str = "statefulset-controller";
@@ -86,6 +90,8 @@ pub struct StatefulSetController {
     /// reason changes, and forgotten once a pass does not hold back, so that the timeline
     /// shows each waiting episode once.
     last_note: BTreeMap<ObjectKey, String>,
+    /// Per set, the facts of its pods and claims kept from the last sync (`memo`).
+    memos: BTreeMap<ObjectKey, SetMemo>,
 }
 
 impl StatefulSetController {
@@ -94,7 +100,15 @@ impl StatefulSetController {
             config,
             actor: Actor::new(COMPONENT),
             last_note: BTreeMap::new(),
+            memos: BTreeMap::new(),
         }
+    }
+
+    /// Forgets what the memo kept, so that the next sync computes every fact afresh (the
+    /// tests compare controllers with and without the memo).
+    #[cfg(test)]
+    pub(crate) fn forget_memos(&mut self) {
+        self.memos.clear();
     }
 
     /// Writes the pass's wait reasons as one timeline note, unless they repeat the last.
@@ -149,13 +163,16 @@ impl Controller for StatefulSetController {
     ) -> Result<(), String> {
         let Some(set) = cache.stateful_sets.get(key).cloned() else {
             self.last_note.remove(key);
+            self.memos.remove(key);
             return Ok(());
         };
         if label_selector_as_selector(&set.spec.selector).is_err() {
             // A non-transient error: give up without a retry.
             return Ok(());
         }
-        let mut pod_control = StatefulPodControl::new(ctx, &self.actor, cache);
+        let memo = self.memos.entry(key.clone()).or_default();
+        memo.begin(cache, &set);
+        let mut pod_control = StatefulPodControl::new(ctx, &self.actor, cache, memo);
         adopt_orphan_revisions(&mut pod_control, &set)?;
         let pods = get_pods_for_stateful_set(&mut pod_control, &set)?;
         let mut control = StatefulSetControl::new(pod_control, &self.config);
@@ -329,20 +346,22 @@ fn adopt_orphan_revisions(
 
 // Port of upstream `getPodsForStatefulSet` with `PodControllerRefManager.ClaimPods`:
 // all pods of the namespace are considered, so that owned pods that stopped matching are
-// released; the adoption recheck runs at most once per sync (upstream's `sync.Once`).
+// released; the adoption recheck runs at most once per sync (upstream's `sync.Once`). The
+// claimed pods come with their facts (`memo`).
 fn get_pods_for_stateful_set(
     pc: &mut StatefulPodControl<'_, '_>,
     set: &StatefulSet,
-) -> Result<Vec<Rc<Pod>>, String> {
-    let pods: Vec<Rc<Pod>> = pc
-        .cache
-        .list_in::<Pod>(&set.metadata.namespace)
-        .cloned()
-        .collect();
+) -> Result<Vec<PodView>, String> {
     let mut can_adopt_once = None;
-    let mut claimed = Vec::new();
+    let mut claimed = Vec::with_capacity(pc.memo.pods().len());
     let mut errs = Vec::new();
-    for pod in pods {
+    for i in 0..pc.memo.pods().len() {
+        let pod = &pc.memo.pods()[i];
+        // Pods of other controllers are most of a shared namespace: skip them at once.
+        if pod.facts.controlled_by == ControlledBy::Other {
+            continue;
+        }
+        let pod = pod.clone();
         match claim_pod(pc, set, &pod, &mut can_adopt_once) {
             Ok(true) => claimed.push(pod),
             Ok(false) => {}
@@ -359,13 +378,15 @@ fn get_pods_for_stateful_set(
 fn claim_pod(
     pc: &mut StatefulPodControl<'_, '_>,
     set: &StatefulSet,
-    pod: &Pod,
+    view: &PodView,
     can_adopt_once: &mut Option<Result<(), String>>,
 ) -> Result<bool, String> {
+    let (pod, facts) = (&view.pod, &view.facts);
     // Only claim pods that match the selector *and* carry this set's name (isMemberOf).
-    let matches = set.spec.selector.matches(&pod.metadata.labels) && is_member_of(set, pod);
+    let matches = facts.matches;
     let being_deleted = set.metadata.deletion_timestamp.is_some();
-    let key = ObjectKey::of(&pod.metadata);
+    // Built only where a pod is read live: most pods return before.
+    let key = || ObjectKey::of(&pod.metadata);
     let precondition = |live: &Pod| {
         (live.metadata.uid != pod.metadata.uid).then(|| {
             format!(
@@ -374,8 +395,8 @@ fn claim_pod(
             )
         })
     };
-    if let Some(controller_ref) = pod.metadata.controller_ref() {
-        if controller_ref.uid != set.metadata.uid {
+    if facts.controlled_by != ControlledBy::None {
+        if facts.controlled_by == ControlledBy::Other {
             return Ok(false); // Owned by someone else.
         }
         if matches {
@@ -385,7 +406,7 @@ fn claim_pod(
             return Ok(false);
         }
         // Owned by us but no longer ours by selector or name: release it.
-        let Some(live) = pc.client().get::<Pod>(&key) else {
+        let Some(live) = pc.client().get::<Pod>(&key()) else {
             return Ok(false); // Gone: nothing to release.
         };
         if let Some(e) = precondition(&live) {
@@ -416,7 +437,7 @@ fn claim_pod(
             pod.metadata.namespace, pod.metadata.name, pod.metadata.uid
         ));
     }
-    let Some(live) = pc.client().get::<Pod>(&key) else {
+    let Some(live) = pc.client().get::<Pod>(&key()) else {
         return Ok(false); // Gone: nothing to adopt.
     };
     if let Some(e) = precondition(&live) {

@@ -6,13 +6,14 @@
 //! Reads go through the informer cache (upstream's pod and claim listers); writes through
 //! the API client under the controller's actor.
 
+use super::memo::SetMemo;
 use super::retention::{
     get_persistent_volume_claim_retention_policy, has_stale_owner_ref, has_unexpected_controller,
     is_claim_owner_up_to_date, update_claim_owner_ref_for_set_and_pod,
 };
 use super::utils::{
     POD_KIND, aggregate, get_ordinal, get_persistent_volume_claims, identity_matches,
-    parse_dashed_name, storage_matches, update_identity, update_storage,
+    storage_matches, update_identity, update_storage,
 };
 use crate::api::statefulset::names;
 use crate::api::{ObjectKey, PersistentVolumeClaim, Pod, StatefulSet, Tables};
@@ -20,8 +21,6 @@ use crate::apiserver::{Actor, ApiClient, ApiError, DeleteOptions, EventType};
 use crate::component::Ctx;
 use crate::control::ControlTimer;
 use crate::time::SimTime;
-use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// `retry.DefaultBackoff.Steps`: attempts of `UpdateStatefulPod` on conflict.
@@ -34,33 +33,36 @@ pub struct StatefulPodControl<'a, 'c> {
     actor: &'a Actor,
     /// The informer cache: upstream's pod, claim, revision and set listers.
     pub cache: &'a Tables,
-    /// The set's cached claims by template and ordinal, built on the first lookup of the
-    /// sync: a pass looks up every pod's claims, and a string-keyed search of the whole
-    /// claim table per lookup was a hot spot at 1,000 pods.
-    claim_index: RefCell<Option<ClaimIndex<'a>>>,
-}
-
-/// The claims named `<template>-<set>-<ordinal>` in one snapshot of the cache, by template
-/// name and ordinal: the same answers as looking each name up.
-struct ClaimIndex<'a> {
-    namespace: String,
-    set_name: String,
-    by_template: Vec<(String, BTreeMap<i32, &'a Rc<PersistentVolumeClaim>>)>,
+    /// What the controller remembers of this set's pods and claims from earlier syncs
+    /// (`memo`): a pass looks up every pod's claims, and a string-keyed search of the
+    /// whole claim table per lookup was a hot spot at 1,000 pods.
+    pub memo: &'a mut SetMemo,
 }
 
 impl<'a, 'c> StatefulPodControl<'a, 'c> {
-    pub fn new(ctx: &'a mut Ctx<'c, ControlTimer>, actor: &'a Actor, cache: &'a Tables) -> Self {
+    /// `memo` must have been begun with the set this sync is about.
+    pub fn new(
+        ctx: &'a mut Ctx<'c, ControlTimer>,
+        actor: &'a Actor,
+        cache: &'a Tables,
+        memo: &'a mut SetMemo,
+    ) -> Self {
         StatefulPodControl {
             ctx,
             actor,
             cache,
-            claim_index: RefCell::new(None),
+            memo,
         }
     }
 
     /// The API client, writing as `statefulset-controller` at this sync's instant.
     pub fn client(&mut self) -> ApiClient<'_> {
         self.ctx.client(self.actor)
+    }
+
+    /// The API client and the memo at once, for steps that write while reading the memo.
+    pub fn client_and_memo(&mut self) -> (ApiClient<'_>, &mut SetMemo) {
+        (self.ctx.client(self.actor), &mut *self.memo)
     }
 
     /// The sync's single instant (v1.36 passes one `now` to every availability check).
@@ -72,45 +74,17 @@ impl<'a, 'c> StatefulPodControl<'a, 'c> {
         self.cache.pvcs.get(&ObjectKey::new(namespace, name))
     }
 
-    /// The cached claim of `template` for the pod with `ordinal` (upstream's claim lister
-    /// `Get` of `getPersistentVolumeClaimName`), looked up without allocating.
+    /// The cached claim of the set's claim template number `template` for the pod with
+    /// `ordinal` (upstream's claim lister `Get` of `getPersistentVolumeClaimName`), found
+    /// through the memo's index of the cache's claims.
     fn get_template_claim(
         &self,
         set: &StatefulSet,
-        template: &PersistentVolumeClaim,
+        template: usize,
         ordinal: i32,
-    ) -> Option<&'a Rc<PersistentVolumeClaim>> {
-        let (namespace, set_name) = (&set.metadata.namespace, &set.metadata.name);
-        let template_name = template.metadata.name.as_str();
-        let mut index = self.claim_index.borrow_mut();
-        let index = match &mut *index {
-            Some(i) if &i.namespace == namespace && &i.set_name == set_name => i,
-            slot => slot.insert(ClaimIndex {
-                namespace: namespace.clone(),
-                set_name: set_name.clone(),
-                by_template: Vec::new(),
-            }),
-        };
-        let pos = match index
-            .by_template
-            .iter()
-            .position(|(t, _)| t == template_name)
-        {
-            Some(pos) => pos,
-            None => {
-                let parts = [template_name, set_name.as_str()];
-                let cache: &'a Tables = self.cache;
-                let claims = cache
-                    .pvcs
-                    .range(ObjectKey::new(namespace, "")..)
-                    .take_while(|(k, _)| &k.namespace == namespace)
-                    .filter_map(|(k, c)| Some((parse_dashed_name(&k.name, &parts)?, c)))
-                    .collect();
-                index.by_template.push((template_name.to_string(), claims));
-                index.by_template.len() - 1
-            }
-        };
-        index.by_template[pos].1.get(&ordinal).copied()
+    ) -> Option<Rc<PersistentVolumeClaim>> {
+        debug_assert!(self.memo.is_for(set), "the memo was begun for this set");
+        self.memo.find_claim(template, ordinal).cloned()
     }
 
     // Port of upstream `CreateStatefulPod`. An AlreadyExists error is
@@ -210,9 +184,9 @@ impl<'a, 'c> StatefulPodControl<'a, 'c> {
     // a cache read cannot have.
     pub fn claims_match_retention_policy(&self, set: &StatefulSet, pod: &Pod) -> bool {
         let ordinal = get_ordinal(pod);
-        set.spec.volume_claim_templates.iter().all(|template| {
+        (0..set.spec.volume_claim_templates.len()).all(|template| {
             self.get_template_claim(set, template, ordinal)
-                .is_none_or(|claim| is_claim_owner_up_to_date(claim, set, pod))
+                .is_none_or(|claim| is_claim_owner_up_to_date(&claim, set, pod))
         })
     }
 
@@ -225,12 +199,12 @@ impl<'a, 'c> StatefulPodControl<'a, 'c> {
         pod: &Pod,
     ) -> Result<(), String> {
         let ordinal = get_ordinal(pod);
-        for template in &set.spec.volume_claim_templates {
+        for template in 0..set.spec.volume_claim_templates.len() {
             let Some(claim) = self.get_template_claim(set, template, ordinal) else {
                 continue;
             };
             let name = &claim.metadata.name;
-            if has_unexpected_controller(claim, set, pod) {
+            if has_unexpected_controller(&claim, set, pod) {
                 // The typo "manging" is upstream's.
                 let message = format!(
                     "PersistentVolumeClaim {name} has a conflicting OwnerReference that acts as a manging controller, the retention policy is ignored for this claim"
@@ -238,8 +212,8 @@ impl<'a, 'c> StatefulPodControl<'a, 'c> {
                 self.client()
                     .event(set, EventType::Warning, "ConflictingController", message);
             }
-            if !is_claim_owner_up_to_date(claim, set, pod) {
-                let mut claim = (**claim).clone();
+            if !is_claim_owner_up_to_date(&claim, set, pod) {
+                let mut claim = (*claim).clone();
                 update_claim_owner_ref_for_set_and_pod(&mut claim, set, pod);
                 self.client().update(claim).map_err(|e| {
                     format!("could not update claim {name} for delete policy ownerRefs: {e}")
@@ -290,7 +264,7 @@ impl<'a, 'c> StatefulPodControl<'a, 'c> {
         // Nothing to do when every claim exists and none is being deleted, the case of
         // every Pending pod on every pass: checked without building the claims.
         let ordinal = get_ordinal(pod);
-        let all_usable = set.spec.volume_claim_templates.iter().all(|template| {
+        let all_usable = (0..set.spec.volume_claim_templates.len()).all(|template| {
             self.get_template_claim(set, template, ordinal)
                 .is_some_and(|c| c.metadata.deletion_timestamp.is_none())
         });

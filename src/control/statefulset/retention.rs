@@ -26,7 +26,7 @@ pub fn get_persistent_volume_claim_retention_policy(
 /// The four retention policies `isClaimOwnerUpToDate` switches on; anything else is
 /// "unknown, treated as Retain" upstream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Retention {
+pub enum Retention {
     RetainRetain,
     /// whenScaled Retain, whenDeleted Delete.
     RetainDelete,
@@ -36,7 +36,8 @@ enum Retention {
     Unknown,
 }
 
-fn retention(set: &StatefulSet) -> Retention {
+/// The set's retention policy, as `isClaimOwnerUpToDate` switches on it.
+pub fn retention(set: &StatefulSet) -> Retention {
     // Read in place: this runs for every claim of every pod each pass.
     let policy = set.spec.persistent_volume_claim_retention_policy.as_ref();
     let when = |f: fn(&StatefulSetPersistentVolumeClaimRetentionPolicy) -> &str| {
@@ -66,6 +67,11 @@ pub fn has_unexpected_controller(
         // On a retain policy another controller managing the claims is no problem.
         return false;
     }
+    has_foreign_controller(claim, set, pod)
+}
+
+/// The ownerRef scan of `hasUnexpectedController`, whatever the retention policy.
+fn has_foreign_controller(claim: &PersistentVolumeClaim, set: &StatefulSet, pod: &Pod) -> bool {
     for r in &claim.metadata.owner_references {
         if matches_ref(r, &set.metadata, CONTROLLER_KIND) {
             if r.uid != set.metadata.uid {
@@ -118,35 +124,75 @@ fn add_controller_ref(refs: &mut Vec<OwnerReference>, owner: &ObjectMeta, gvk: G
     refs.push(new_controller_ref(owner, gvk));
 }
 
-// Port of upstream `isClaimOwnerUpToDate`.
+// Port of upstream `isClaimOwnerUpToDate`, in two steps: what the
+// claim's ownerRefs say about the set and pod ([`ClaimOwnerFacts::of`]), then the
+// decision from those, the policy and whether the pod is scaled down
+// ([`ClaimOwnerFacts::is_up_to_date`]). The controller's memo keeps the first step.
 pub fn is_claim_owner_up_to_date(
     claim: &PersistentVolumeClaim,
     set: &StatefulSet,
     pod: &Pod,
 ) -> bool {
-    if has_stale_owner_ref(claim, &set.metadata, CONTROLLER_KIND)
-        || has_stale_owner_ref(claim, &pod.metadata, POD_KIND)
-    {
-        // Managed by a previous (presumably deleted) incarnation: do not touch it.
-        return true;
+    ClaimOwnerFacts::of(claim, set, pod)
+        .is_up_to_date(retention(set), !pod_in_ordinal_range(pod, set))
+}
+
+/// What `isClaimOwnerUpToDate` and `hasUnexpectedController` read from a claim's
+/// ownerRefs for one set and one pod (their names and uids).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClaimOwnerFacts {
+    /// A ref names the set or the pod with another uid (`hasStaleOwnerRef`).
+    stale: bool,
+    /// The ownerRef scan of `hasUnexpectedController`.
+    foreign_controller: bool,
+    /// `hasNonControllerOwner`.
+    non_controller_owner: bool,
+    /// `hasOwnerRef` to the set, and to the pod.
+    set_ref: bool,
+    pod_ref: bool,
+}
+
+impl ClaimOwnerFacts {
+    pub fn of(claim: &PersistentVolumeClaim, set: &StatefulSet, pod: &Pod) -> Self {
+        let meta = &claim.metadata;
+        ClaimOwnerFacts {
+            stale: has_stale_owner_ref(claim, &set.metadata, CONTROLLER_KIND)
+                || has_stale_owner_ref(claim, &pod.metadata, POD_KIND),
+            foreign_controller: has_foreign_controller(claim, set, pod),
+            non_controller_owner: has_non_controller_owner(claim, set, pod),
+            set_ref: has_owner_ref(meta, &set.metadata),
+            pod_ref: has_owner_ref(meta, &pod.metadata),
+        }
     }
-    let meta = &claim.metadata;
-    if has_unexpected_controller(claim, set, pod) {
-        // Our own refs must be cleaned up; otherwise leave the other controller alone.
-        return !(has_owner_ref(meta, &set.metadata) || has_owner_ref(meta, &pod.metadata));
+
+    /// `hasUnexpectedController` under `policy`.
+    #[inline]
+    pub fn has_unexpected_controller(&self, policy: Retention) -> bool {
+        policy != Retention::RetainRetain && self.foreign_controller
     }
-    if has_non_controller_owner(claim, set, pod) {
-        return false;
-    }
-    let set_ref = has_owner_ref(meta, &set.metadata);
-    let pod_ref = has_owner_ref(meta, &pod.metadata);
-    let scaled_down = !pod_in_ordinal_range(pod, set);
-    match retention(set) {
-        Retention::RetainRetain | Retention::Unknown => !set_ref && !pod_ref,
-        Retention::RetainDelete => set_ref && !pod_ref,
-        Retention::DeleteRetain => !set_ref && scaled_down == pod_ref,
-        // Scaled down: a pod ref and no set ref; in range: the other way round.
-        Retention::DeleteDelete => scaled_down != set_ref && scaled_down == pod_ref,
+
+    /// `isClaimOwnerUpToDate` under `policy`, for a pod scaled down or not.
+    #[inline]
+    pub fn is_up_to_date(&self, policy: Retention, scaled_down: bool) -> bool {
+        if self.stale {
+            // Managed by a previous (presumably deleted) incarnation: do not touch it.
+            return true;
+        }
+        if self.has_unexpected_controller(policy) {
+            // Our own refs must be cleaned up; otherwise leave the other controller alone.
+            return !(self.set_ref || self.pod_ref);
+        }
+        if self.non_controller_owner {
+            return false;
+        }
+        let (set_ref, pod_ref) = (self.set_ref, self.pod_ref);
+        match policy {
+            Retention::RetainRetain | Retention::Unknown => !set_ref && !pod_ref,
+            Retention::RetainDelete => set_ref && !pod_ref,
+            Retention::DeleteRetain => !set_ref && scaled_down == pod_ref,
+            // Scaled down: a pod ref and no set ref; in range: the other way round.
+            Retention::DeleteDelete => scaled_down != set_ref && scaled_down == pod_ref,
+        }
     }
 }
 

@@ -8,9 +8,10 @@
 //! and `pkg/controller/history/controller_history.go` (naming, hashing, equality, sorting
 //! and the `realHistory` writes).
 
-use super::utils::{CONTROLLER_KIND, get_pod_revision, new_controller_ref};
+use super::memo::RevisionMemo;
+use super::utils::{CONTROLLER_KIND, new_controller_ref};
 use crate::api::pod::PodTemplateSpec;
-use crate::api::{ControllerRevision, ObjectKey, Pod, StatefulSet, Tables};
+use crate::api::{ControllerRevision, ObjectKey, StatefulSet, Tables};
 use crate::apiserver::{ApiClient, ApiError, DeleteOptions};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -174,20 +175,37 @@ pub fn new_revision(
 
 // Port of upstream `ApplyRevision`: the live set with the revision's template. The
 // stored patch replaces the whole template (`$patch: replace`); everything else stays.
+// (A pass applies revisions through its memo, `RevisionMemo::apply_revision`, which
+// keeps each revision's parsed template.)
+#[cfg(test)]
 pub fn apply_revision(
     set: &StatefulSet,
     revision: &ControllerRevision,
 ) -> Result<StatefulSet, String> {
-    let mut restored = set.clone();
-    if let Some(template) = revision.data.get("spec").and_then(|s| s.get("template")) {
-        let mut template = template.clone();
-        if let Value::Object(fields) = &mut template {
-            fields.remove("$patch");
-        }
-        restored.spec.template = serde_json::from_value::<PodTemplateSpec>(template)
-            .map_err(|e| format!("revision {}: {e}", revision.metadata.name))?;
+    Ok(with_template(set, revision_template(revision)?.as_ref()))
+}
+
+/// The template `revision` restores (none when its patch has no template).
+pub fn revision_template(revision: &ControllerRevision) -> Result<Option<PodTemplateSpec>, String> {
+    let Some(template) = revision.data.get("spec").and_then(|s| s.get("template")) else {
+        return Ok(None);
+    };
+    let mut template = template.clone();
+    if let Value::Object(fields) = &mut template {
+        fields.remove("$patch");
     }
-    Ok(restored)
+    serde_json::from_value::<PodTemplateSpec>(template)
+        .map(Some)
+        .map_err(|e| format!("revision {}: {e}", revision.metadata.name))
+}
+
+/// `set` with `template` in place of its own, if given.
+pub fn with_template(set: &StatefulSet, template: Option<&PodTemplateSpec>) -> StatefulSet {
+    let mut restored = set.clone();
+    if let Some(template) = template {
+        restored.spec.template = template.clone();
+    }
+    restored
 }
 
 // Port of upstream `nextRevision`: one more than the highest (the list is sorted).
@@ -209,12 +227,19 @@ pub fn sort_controller_revisions(revisions: &mut [Rc<ControllerRevision>]) {
 
 // Port of `history.EqualRevision`: hash labels first (only when both parse as 32-bit
 // decimal numbers, as upstream's `strconv.ParseInt(_, 10, 32)`), then the data bytes.
+// (A pass compares with the data bytes its memo keeps: [`equal_revision_bytes`].)
+#[cfg(test)]
 pub fn equal_revision(lhs: &ControllerRevision, rhs: &ControllerRevision) -> bool {
-    equal_revision_to(lhs, rhs, &patch_bytes(&rhs.data))
+    equal_revision_bytes(lhs, &patch_bytes(&lhs.data), rhs, &patch_bytes(&rhs.data))
 }
 
-/// [`equal_revision`] with `rhs`'s data bytes computed once by the caller.
-fn equal_revision_to(lhs: &ControllerRevision, rhs: &ControllerRevision, rhs_bytes: &[u8]) -> bool {
+/// [`equal_revision`] with both revisions' data bytes ([`patch_bytes`]) given.
+pub fn equal_revision_bytes(
+    lhs: &ControllerRevision,
+    lhs_bytes: &[u8],
+    rhs: &ControllerRevision,
+    rhs_bytes: &[u8],
+) -> bool {
     let hash = |cr: &ControllerRevision| {
         cr.metadata
             .labels
@@ -226,18 +251,31 @@ fn equal_revision_to(lhs: &ControllerRevision, rhs: &ControllerRevision, rhs_byt
     {
         return false;
     }
-    patch_bytes(&lhs.data) == rhs_bytes
+    lhs_bytes == rhs_bytes
 }
 
-// Port of `history.FindEqualRevisions`: in list order.
+// Port of `history.FindEqualRevisions`: in list order. (A pass uses
+// [`find_equal_revisions_bytes`] with the data bytes its memo keeps.)
+#[cfg(test)]
 pub fn find_equal_revisions(
     revisions: &[Rc<ControllerRevision>],
     needle: &ControllerRevision,
 ) -> Vec<Rc<ControllerRevision>> {
-    let needle_bytes = patch_bytes(&needle.data);
+    let bytes = |r: &ControllerRevision| std::borrow::Cow::Owned(patch_bytes(&r.data));
+    find_equal_revisions_bytes(revisions, needle, &patch_bytes(&needle.data), bytes)
+}
+
+/// [`find_equal_revisions`] with the data bytes given: the needle's, and each revision's
+/// by `bytes_of`.
+pub fn find_equal_revisions_bytes<'b>(
+    revisions: &[Rc<ControllerRevision>],
+    needle: &ControllerRevision,
+    needle_bytes: &[u8],
+    bytes_of: impl Fn(&ControllerRevision) -> std::borrow::Cow<'b, [u8]>,
+) -> Vec<Rc<ControllerRevision>> {
     revisions
         .iter()
-        .filter(|r| equal_revision_to(r, needle, &needle_bytes))
+        .filter(|r| equal_revision_bytes(r, &bytes_of(r), needle, needle_bytes))
         .cloned()
         .collect()
 }
@@ -394,21 +432,36 @@ pub fn merge_controller_ref(
 // revisions and the collision count to carry into status. May create a revision, or roll
 // back by giving an older equal revision the next revision number (same name, so pods
 // already labelled with it count as updated at once).
+//
+// The candidate (`newRevision`) and the revisions' data bytes come from the controller's
+// memo (`RevisionMemo`), which computes them as `new_revision` and `patch_bytes` do.
 pub fn get_stateful_set_revisions(
     client: &mut ApiClient<'_>,
     set: &StatefulSet,
     revisions: &mut [Rc<ControllerRevision>],
+    memo: &mut RevisionMemo,
 ) -> Result<(Rc<ControllerRevision>, Rc<ControllerRevision>, i32), String> {
     sort_controller_revisions(revisions);
     let mut collision_count = set.status.collision_count.unwrap_or(0);
-    let candidate = new_revision(set, next_revision(revisions), collision_count)?;
-    let equal = find_equal_revisions(revisions, &candidate);
+    let next = next_revision(revisions);
+    memo.prepare(set, collision_count, revisions)?;
+    let (candidate, candidate_bytes) = memo.candidate();
+    let bytes_of = |r: &ControllerRevision| memo.bytes(r);
+    let equal = find_equal_revisions_bytes(revisions, candidate, candidate_bytes, bytes_of);
     let update_revision = match (revisions.last(), equal.last()) {
         // The newest revision already has this template: nothing changed.
-        (Some(newest), Some(eq)) if equal_revision(newest, eq) => Rc::clone(newest),
+        (Some(newest), Some(eq))
+            if equal_revision_bytes(newest, &bytes_of(newest), eq, &bytes_of(eq)) =>
+        {
+            Rc::clone(newest)
+        }
         // An older revision has it: roll back by re-numbering that one.
-        (_, Some(eq)) => update_controller_revision(client, eq, candidate.revision)?,
-        (_, None) => create_controller_revision(client, set, &candidate, &mut collision_count)?,
+        (_, Some(eq)) => update_controller_revision(client, eq, next)?,
+        (_, None) => {
+            let mut candidate = candidate.clone();
+            candidate.revision = next;
+            create_controller_revision(client, set, &candidate, &mut collision_count)?
+        }
     };
     let current_revision = revisions
         .iter()
@@ -420,11 +473,12 @@ pub fn get_stateful_set_revisions(
 
 // Port of upstream `truncateHistory`: live revisions (current, update and every
 // revision a pod is labelled with) are kept; of the others, the oldest are deleted until at
-// most `revisionHistoryLimit` remain. Expects `revisions` sorted.
+// most `revisionHistoryLimit` remain. Expects `revisions` sorted. `pod_revisions` are the
+// pods' revision labels (`getPodRevision`), each once.
 pub fn truncate_history(
     client: &mut ApiClient<'_>,
     set: &StatefulSet,
-    pods: &[Rc<Pod>],
+    pod_revisions: &[String],
     revisions: &[Rc<ControllerRevision>],
     current: Option<&ControllerRevision>,
     update: Option<&ControllerRevision>,
@@ -432,7 +486,7 @@ pub fn truncate_history(
     let mut live: BTreeSet<&str> = BTreeSet::new();
     live.extend(current.map(|r| r.metadata.name.as_str()));
     live.extend(update.map(|r| r.metadata.name.as_str()));
-    live.extend(pods.iter().map(|p| get_pod_revision(p)));
+    live.extend(pod_revisions.iter().map(String::as_str));
     let history: Vec<&Rc<ControllerRevision>> = revisions
         .iter()
         .filter(|r| !live.contains(r.metadata.name.as_str()))

@@ -6,14 +6,11 @@
 //! (stateful_set_control.go), `completeRollingUpdate`, `inconsistentStatus`
 //! (stateful_set_utils.go) and `realStatefulSetStatusUpdater` (stateful_set_status_updater.go).
 
-use super::utils::{
-    get_pod_revision, is_created, is_running_and_available, is_running_and_ready, is_terminating,
-};
+use super::memo::{PodView, RevisionId};
 use crate::api::statefulset::{StatefulSetStatus, names};
-use crate::api::{ObjectKey, Pod, StatefulSet};
+use crate::api::{ObjectKey, StatefulSet};
 use crate::apiserver::ApiClient;
 use crate::time::SimTime;
-use std::rc::Rc;
 
 /// `retry.DefaultRetry.Steps`: attempts of the status write on conflict.
 const STATUS_RETRY_STEPS: usize = 5;
@@ -30,27 +27,28 @@ pub struct ReplicaStatus {
 
 // Port of upstream `computeReplicaStatus`: created pods count in `replicas` even when
 // terminating; ready/available need Running and Ready; current/updated skip terminating
-// pods and count by revision label.
+// pods and count by revision label. Read from the pods' facts (`memo`); the revisions are
+// the numbers of their names there.
 pub fn compute_replica_status(
-    pods: &[Rc<Pod>],
+    pods: &[PodView],
     min_ready_seconds: i32,
-    current_revision: &str,
-    update_revision: &str,
+    current_revision: RevisionId,
+    update_revision: RevisionId,
     now: SimTime,
 ) -> ReplicaStatus {
     let mut status = ReplicaStatus::default();
-    for pod in pods {
-        if is_created(pod) {
+    for PodView { facts: pod, .. } in pods {
+        if pod.is_created() {
             status.replicas += 1;
         }
-        if is_running_and_ready(pod) {
+        if pod.is_running_and_ready() {
             status.ready_replicas += 1;
-            if is_running_and_available(pod, min_ready_seconds, now) {
+            if pod.is_running_and_available(min_ready_seconds, now) {
                 status.available_replicas += 1;
             }
         }
-        if is_created(pod) && !is_terminating(pod) {
-            let revision = get_pod_revision(pod);
+        if pod.is_created() && !pod.is_terminating() {
+            let revision = pod.revision;
             if revision == current_revision {
                 status.current_replicas += 1;
             }
@@ -66,10 +64,10 @@ pub fn compute_replica_status(
 pub fn update_status(
     status: &mut StatefulSetStatus,
     min_ready_seconds: i32,
-    current_revision: &str,
-    update_revision: &str,
+    current_revision: RevisionId,
+    update_revision: RevisionId,
     now: SimTime,
-    pod_lists: &[&[Rc<Pod>]],
+    pod_lists: &[&[PodView]],
 ) {
     let mut total = ReplicaStatus::default();
     for list in pod_lists {
@@ -163,9 +161,15 @@ pub fn update_stateful_set_status(
 mod tests {
     use super::*;
     use crate::api::pod::PodCondition;
-    use crate::api::{ObjectMeta, Timestamp};
+    use crate::api::{ObjectMeta, Pod, Timestamp};
+    use crate::control::statefulset::memo::{PodFacts, RevisionNames};
+    use std::rc::Rc;
 
-    fn pod(phase: &str, revision: &str, ready_at: Option<u64>, terminating: bool) -> Rc<Pod> {
+    /// Revision numbers of "r1" and "r2" in [`pod`]'s facts.
+    const R1: RevisionId = 0;
+    const R2: RevisionId = 1;
+
+    fn pod(phase: &str, revision: &str, ready_at: Option<u64>, terminating: bool) -> PodView {
         let mut p = Pod {
             metadata: ObjectMeta::named("default", "web-0"),
             ..Default::default()
@@ -187,7 +191,13 @@ mod tests {
         if terminating {
             p.metadata.deletion_timestamp = Some(Timestamp::default());
         }
-        Rc::new(p)
+        let mut names = RevisionNames::default();
+        assert_eq!((names.id("r1"), names.id("r2")), (R1, R2));
+        let facts = PodFacts::of(&p, &StatefulSet::default(), &mut names);
+        PodView {
+            pod: Rc::new(p),
+            facts,
+        }
     }
 
     #[test]
@@ -240,7 +250,7 @@ mod tests {
         ];
         for (i, (pods, min_ready, want)) in cases.into_iter().enumerate() {
             assert_eq!(
-                compute_replica_status(&pods, min_ready, "r1", "r2", now),
+                compute_replica_status(&pods, min_ready, R1, R2, now),
                 want,
                 "case {i}"
             );
@@ -248,7 +258,7 @@ mod tests {
         let mut status = StatefulSetStatus::default();
         let a = [pod("Running", "r1", Some(0), false)];
         let b = [pod("Running", "r2", Some(0), true)];
-        update_status(&mut status, 0, "r1", "r2", now, &[&a, &b]);
+        update_status(&mut status, 0, R1, R2, now, &[&a, &b]);
         assert_eq!(
             (
                 status.replicas,

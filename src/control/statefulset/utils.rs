@@ -90,7 +90,11 @@ pub fn get_end_ordinal(set: &StatefulSet) -> i32 {
 
 // Port of upstream `podInOrdinalRange`.
 pub fn pod_in_ordinal_range(pod: &Pod, set: &StatefulSet) -> bool {
-    let ordinal = get_ordinal(pod);
+    ordinal_in_range(get_ordinal(pod), set)
+}
+
+/// [`pod_in_ordinal_range`] for a pod of this ordinal.
+pub fn ordinal_in_range(ordinal: i32, set: &StatefulSet) -> bool {
     ordinal >= get_start_ordinal(set) && ordinal <= get_end_ordinal(set)
 }
 
@@ -276,25 +280,42 @@ pub fn is_running_and_ready(pod: &Pod) -> bool {
 // name, the phase is not checked. Available means Ready and, with minReadySeconds, Ready
 // for strictly longer than that: `lastTransitionTime + minReadySeconds < now`. A missing
 // lastTransitionTime (Go's zero time) is never available when minReadySeconds > 0.
+// (A pass reads it from the pod's facts, `memo::PodFacts`; this is their test reference.)
+#[cfg(test)]
 pub fn is_running_and_available(pod: &Pod, min_ready_seconds: i32, now: SimTime) -> bool {
-    if !pod.is_ready() {
+    is_available(pod.is_ready(), ready_since(pod), min_ready_seconds, now)
+}
+
+/// The rule of [`is_running_and_available`] on what it reads from the pod: whether it is
+/// Ready, and since when.
+#[inline]
+pub fn is_available(
+    ready: bool,
+    ready_since: Option<SimTime>,
+    min_ready_seconds: i32,
+    now: SimTime,
+) -> bool {
+    if !ready {
         return false;
     }
     if min_ready_seconds <= 0 {
         return true;
     }
-    let since = pod
-        .condition(crate::api::pod::condition::READY)
-        .and_then(|c| c.last_transition_time);
-    since.is_some_and(|t| {
-        t.time()
-            .saturating_add(SimDuration::from_secs(min_ready_seconds as u64))
-            < now
-    })
+    ready_since
+        .is_some_and(|t| t.saturating_add(SimDuration::from_secs(min_ready_seconds as u64)) < now)
+}
+
+/// The lastTransitionTime of the pod's Ready condition, if it has one.
+pub fn ready_since(pod: &Pod) -> Option<SimTime> {
+    pod.condition(crate::api::pod::condition::READY)
+        .and_then(|c| c.last_transition_time)
+        .map(|t| t.time())
 }
 
 // Port of upstream `isUnavailable` (v1.34+, PR #130909): terminating, or not Running, Ready
-// and available. Placeholders (empty phase) are unavailable.
+// and available. Placeholders (empty phase) are unavailable. (A pass reads it from the
+// pod's facts, `memo::PodFacts`; this is their test reference.)
+#[cfg(test)]
 pub fn is_unavailable(pod: &Pod, min_ready_seconds: i32, now: SimTime) -> bool {
     is_terminating(pod)
         || !is_running_and_ready(pod)

@@ -348,6 +348,25 @@ impl Plugin for PodTopologySpread {
                 topology_normalizing_weight(size)
             })
             .collect();
+        // `countPodsMatchSelector` depends only on the node, the selector and the namespace:
+        // counted once per node and distinct selector (the system defaults' hostname and
+        // zone constraints share one), as PreScore and Score would count alike.
+        let same_selector: Vec<usize> = constraints
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                constraints[..i]
+                    .iter()
+                    .position(|d| d.selector == c.selector)
+                    .unwrap_or(i)
+            })
+            .collect();
+        let mut counted: BTreeMap<(usize, *const NodeInfo), i64> = BTreeMap::new();
+        let mut count = |info: &NodeInfo, i: usize| {
+            *counted
+                .entry((same_selector[i], std::ptr::from_ref(info)))
+                .or_insert_with(|| count_pods_match_selector(info, &constraints[i], ns))
+        };
         // `PreScore`: matching pods per domain, over every node.
         let required = RequiredNodeAffinity::of(&pod.spec);
         for info in all_nodes {
@@ -362,7 +381,7 @@ impl Plugin for PodTopologySpread {
                     continue;
                 }
                 if let Some(n) = counts[i].get_mut(&label(node, &c.topology_key)) {
-                    *n += count_pods_match_selector(info, c, ns);
+                    *n += count(info, i);
                 }
             }
         }
@@ -380,7 +399,7 @@ impl Plugin for PodTopologySpread {
                         continue;
                     };
                     let cnt = if c.topology_key == LABEL_HOSTNAME {
-                        count_pods_match_selector(n, c, ns)
+                        count(n, i)
                     } else {
                         counts[i].get(value).copied().unwrap_or(0)
                     };

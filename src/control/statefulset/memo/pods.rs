@@ -1,0 +1,165 @@
+//! The facts a pass reads from a pod ([`PodFacts`]), computed once per pod object by the
+//! same helpers (`utils`) the upstream ports call, and the predicates a pass asks of them,
+//! which repeat those helpers' formulas.
+
+use crate::api::{Pod, StatefulSet};
+use crate::control::statefulset::utils::{
+    get_ordinal, get_pod_revision, identity_matches, is_available, is_created, is_failed,
+    is_member_of, is_pending, is_running_and_ready, is_succeeded, is_terminating, ready_since,
+    storage_matches,
+};
+use crate::time::SimTime;
+use std::rc::Rc;
+
+/// A revision label value by number (see [`RevisionNames`]).
+pub type RevisionId = u32;
+
+/// The distinct revision label values seen, numbered in order of appearance: two labels
+/// have the same number exactly when they are the same string, so a pass compares every
+/// pod's revision with the current and update revisions as numbers.
+#[derive(Debug, Default)]
+pub struct RevisionNames(Vec<String>);
+
+impl RevisionNames {
+    /// The number of `name`, given one if new.
+    pub fn id(&mut self, name: &str) -> RevisionId {
+        match self.0.iter().position(|n| n == name) {
+            Some(i) => i as RevisionId,
+            None => {
+                self.0.push(name.to_string());
+                (self.0.len() - 1) as RevisionId
+            }
+        }
+    }
+
+    pub fn name(&self, id: RevisionId) -> &str {
+        &self.0[id as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// Who the pod's controller ownerRef (`metav1.GetControllerOf`) points to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ControlledBy {
+    /// No controller: an orphan.
+    None,
+    /// A controller ref with the set's uid.
+    ThisSet,
+    /// A controller ref with another uid.
+    Other,
+}
+
+/// What a pass reads from one pod, for one set (see the module notes of `memo`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PodFacts {
+    /// `getOrdinal`.
+    pub ordinal: i32,
+    /// The set's selector matches the labels and `isMemberOf` (what `ClaimPods` matches).
+    pub matches: bool,
+    pub controlled_by: ControlledBy,
+    /// `identityMatches` and `storageMatches`.
+    pub identity_matches: bool,
+    pub storage_matches: bool,
+    /// `getPodRevision`.
+    pub revision: RevisionId,
+    /// `isCreated`, `isPending`, `isFailed`, `isSucceeded`, `isTerminating`,
+    /// `isRunningAndReady`.
+    created: bool,
+    pending: bool,
+    failed: bool,
+    succeeded: bool,
+    terminating: bool,
+    running_and_ready: bool,
+    /// `podutil.IsPodReady`, and the Ready condition's lastTransitionTime: what
+    /// `isRunningAndAvailable` reads from the pod.
+    ready: bool,
+    ready_since: Option<SimTime>,
+}
+
+impl PodFacts {
+    /// The facts of `pod` for `set`, computed afresh.
+    pub fn of(pod: &Pod, set: &StatefulSet, revisions: &mut RevisionNames) -> Self {
+        let controlled_by = match pod.metadata.controller_ref() {
+            None => ControlledBy::None,
+            Some(r) if r.uid == set.metadata.uid => ControlledBy::ThisSet,
+            Some(_) => ControlledBy::Other,
+        };
+        PodFacts {
+            ordinal: get_ordinal(pod),
+            matches: set.spec.selector.matches(&pod.metadata.labels) && is_member_of(set, pod),
+            controlled_by,
+            identity_matches: identity_matches(set, pod),
+            storage_matches: storage_matches(set, pod),
+            revision: revisions.id(get_pod_revision(pod)),
+            created: is_created(pod),
+            pending: is_pending(pod),
+            failed: is_failed(pod),
+            succeeded: is_succeeded(pod),
+            terminating: is_terminating(pod),
+            running_and_ready: is_running_and_ready(pod),
+            ready: pod.is_ready(),
+            ready_since: ready_since(pod),
+        }
+    }
+
+    /// `isCreated`.
+    #[inline]
+    pub fn is_created(&self) -> bool {
+        self.created
+    }
+
+    /// `isPending`.
+    #[inline]
+    pub fn is_pending(&self) -> bool {
+        self.pending
+    }
+
+    /// `isFailed`.
+    #[inline]
+    pub fn is_failed(&self) -> bool {
+        self.failed
+    }
+
+    /// `isSucceeded`.
+    #[inline]
+    pub fn is_succeeded(&self) -> bool {
+        self.succeeded
+    }
+
+    /// `isTerminating`.
+    #[inline]
+    pub fn is_terminating(&self) -> bool {
+        self.terminating
+    }
+
+    /// `isRunningAndReady`.
+    #[inline]
+    pub fn is_running_and_ready(&self) -> bool {
+        self.running_and_ready
+    }
+
+    /// `isRunningAndAvailable` (see [`is_available`]).
+    #[inline]
+    pub fn is_running_and_available(&self, min_ready_seconds: i32, now: SimTime) -> bool {
+        is_available(self.ready, self.ready_since, min_ready_seconds, now)
+    }
+
+    /// `isUnavailable` (v1.34+, PR #130909): terminating, or not Running, Ready and
+    /// available. Placeholders (empty phase) are unavailable.
+    #[inline]
+    pub fn is_unavailable(&self, min_ready_seconds: i32, now: SimTime) -> bool {
+        self.is_terminating()
+            || !self.is_running_and_ready()
+            || !self.is_running_and_available(min_ready_seconds, now)
+    }
+}
+
+/// A pod of the pass with its facts.
+#[derive(Clone, Debug)]
+pub struct PodView {
+    pub pod: Rc<Pod>,
+    pub facts: PodFacts,
+}
