@@ -219,8 +219,10 @@ impl Simulation {
         self.nodes.stop_heartbeats(name)
     }
 
-    /// Test hook until the network faults drive it: these nodes cannot reach the API
-    /// server from now on (their requests fail, see `apiserver::Reachability`).
+    /// Test hook: these nodes cannot reach the API server from now on (their requests
+    /// fail, see `apiserver::Reachability`), until the next network fault starts or ends
+    /// and the network model's verdict replaces this set. The kubelets are not told (use a
+    /// `netPartition` fault for the whole partition behaviour).
     pub fn set_cut_hosts(&mut self, hosts: std::collections::BTreeSet<String>) {
         self.api.set_cut_hosts(hosts);
     }

@@ -272,9 +272,9 @@ impl NodeAgents {
     }
 
     /// Stops node `name`'s heartbeats (Lease renewals and node status posts) from now on,
-    /// leaving its pods running; returns false if there is no such node. A test hook for
-    /// now: the `kubeletStop` and `nodeCrash` faults, which also stop the pod workers, are
-    /// built on it.
+    /// leaving its kubelet otherwise running; returns false if there is no such node. A
+    /// test hook (a kubelet that goes silent while its pods and volumes stay); the
+    /// `kubeletStop` and `nodeCrash` faults stop the whole kubelet (`lifecycle.rs`).
     pub fn stop_heartbeats(&mut self, name: &str) -> bool {
         match self.by_name.get(name) {
             Some(&i) => {
