@@ -5,10 +5,12 @@
 
 use super::{SimEvent, Simulation};
 use crate::component::Ctx;
-use crate::infra::kubelet::KubeletTimer;
+use crate::infra::kubelet::{KubeletTimer, NodeAgents};
 use crate::scenario::{Fault, ZoneOutageFlavour};
 use crate::time::SimTime;
 use std::collections::BTreeSet;
+
+type KubeletTimers = Vec<(SimTime, KubeletTimer)>;
 
 impl Simulation {
     /// Carries out the start or end of fault `index` if it is a node, zone or network
@@ -19,63 +21,47 @@ impl Simulation {
         index: usize,
         fault: &Fault,
         start: bool,
-        kubelet_timers: &mut Vec<(SimTime, KubeletTimer)>,
+        timers: &mut KubeletTimers,
     ) {
-        let mut powered_off: Vec<String> = Vec::new();
-        let mut powered_on: Vec<String> = Vec::new();
+        let mut powered_off: Vec<u32> = Vec::new();
+        let mut powered_on: Vec<u32> = Vec::new();
+        let node_index = |name: &str| self.network.node_index(name);
         match fault {
             Fault::NodeCrash { node } => {
-                if start {
-                    powered_off.push(node.clone());
+                let list = if start {
+                    &mut powered_off
                 } else {
-                    powered_on.push(node.clone());
-                }
+                    &mut powered_on
+                };
+                list.extend(node_index(node));
             }
+            Fault::NodeReboot { node, .. } if !start => powered_on.extend(node_index(node)),
             Fault::NodeReboot { node, .. } => {
-                if !start {
-                    powered_on.push(node.clone());
-                } else {
-                    let mut ctx = Ctx::new(
-                        now,
-                        &mut self.api,
-                        &mut self.nodes_rng,
-                        kubelet_timers,
-                        &mut self.notes,
-                    );
-                    match self.nodes.begin_shutdown(node, &mut ctx) {
-                        // Graceful node shutdown holds the power-off back.
-                        Some(delay) => {
-                            if let Some(i) = self.network.node_index(node) {
-                                self.queue
-                                    .schedule(now + delay, SimEvent::NodePowerOff { node: i });
-                            }
+                let i = node_index(node);
+                // Graceful node shutdown holds the power-off back.
+                match self.with_kubelets(now, timers, |n, ctx| n.begin_shutdown(node, ctx)) {
+                    Some(delay) => {
+                        if let Some(i) = i {
+                            self.queue
+                                .schedule(now + delay, SimEvent::NodePowerOff { node: i });
                         }
-                        None => powered_off.push(node.clone()),
                     }
+                    None => powered_off.extend(i),
                 }
             }
+            Fault::KubeletStop { node } if start => self.nodes.stop_kubelet(node),
             Fault::KubeletStop { node } => {
-                if start {
-                    self.nodes.stop_kubelet(node);
-                } else {
-                    let mut ctx = Ctx::new(
-                        now,
-                        &mut self.api,
-                        &mut self.nodes_rng,
-                        kubelet_timers,
-                        &mut self.notes,
-                    );
-                    self.nodes.start_kubelet(node, &mut ctx);
-                }
+                self.with_kubelets(now, timers, |n, ctx| n.start_kubelet(node, ctx));
             }
             Fault::ZoneOutage { zone, flavour } => {
                 if *flavour == ZoneOutageFlavour::Power {
-                    let names = self.node_names_in_zone(zone);
-                    if start {
-                        powered_off.extend(names);
+                    let nodes = self.network.nodes_in_zone(zone);
+                    let list = if start {
+                        &mut powered_off
                     } else {
-                        powered_on.extend(names);
-                    }
+                        &mut powered_on
+                    };
+                    list.extend(nodes);
                 }
             }
             Fault::ApiServerOutage => {
@@ -95,37 +81,24 @@ impl Simulation {
         } else {
             self.network.end_fault(index);
         }
-        for name in &powered_off {
-            if let Some(i) = self.network.node_index(name) {
-                self.network.set_node_powered(i, false);
-            }
-            self.nodes.power_off(name);
+        for &i in &powered_off {
+            self.set_powered(i, false);
         }
-        for name in &powered_on {
-            if let Some(i) = self.network.node_index(name) {
-                self.network.set_node_powered(i, true);
-            }
+        for &i in &powered_on {
+            self.set_powered(i, true);
         }
-        self.refresh_connectivity(now, kubelet_timers);
-        for name in &powered_on {
-            let mut ctx = Ctx::new(
-                now,
-                &mut self.api,
-                &mut self.nodes_rng,
-                kubelet_timers,
-                &mut self.notes,
-            );
-            self.nodes.start_kubelet(name, &mut ctx);
+        self.refresh_connectivity(now, timers);
+        for &i in &powered_on {
+            let Some(name) = self.nodes.node_name(i).map(str::to_string) else {
+                continue;
+            };
+            self.with_kubelets(now, timers, |n, ctx| n.start_kubelet(&name, ctx));
         }
     }
 
     /// The end of a graceful node shutdown: the machine powers off.
     pub(super) fn power_off_node(&mut self, node: u32) {
-        let Some(name) = self.all_node_names().get(node as usize).cloned() else {
-            return;
-        };
-        self.network.set_node_powered(node, false);
-        self.nodes.power_off(&name);
+        self.set_powered(node, false);
         let mut timers = Vec::new();
         self.refresh_connectivity(self.clock, &mut timers);
         for (at, t) in timers {
@@ -133,55 +106,55 @@ impl Simulation {
         }
     }
 
-    /// Tells the API server and the kubelets who can reach the API server now.
-    fn refresh_connectivity(
+    /// Node `i`'s power, in the network model and, when it goes off, for its kubelet (a
+    /// kubelet comes back with [`NodeAgents::start_kubelet`], once connectivity is known).
+    ///
+    /// [`NodeAgents::start_kubelet`]: crate::infra::kubelet::NodeAgents::start_kubelet
+    fn set_powered(&mut self, i: u32, on: bool) {
+        self.network.set_node_powered(i, on);
+        if !on && let Some(name) = self.nodes.node_name(i).map(str::to_string) {
+            self.nodes.power_off(&name);
+        }
+    }
+
+    /// Runs `f` on the kubelets with a context for this instant (a split borrow of the
+    /// engine's fields).
+    fn with_kubelets<R>(
         &mut self,
         now: SimTime,
-        kubelet_timers: &mut Vec<(SimTime, KubeletTimer)>,
-    ) {
+        timers: &mut KubeletTimers,
+        f: impl FnOnce(&mut NodeAgents, &mut Ctx<'_, KubeletTimer>) -> R,
+    ) -> R {
+        let mut ctx = Ctx::new(
+            now,
+            &mut self.api,
+            &mut self.nodes_rng,
+            timers,
+            &mut self.notes,
+        );
+        f(&mut self.nodes, &mut ctx)
+    }
+
+    /// Tells the API server and the kubelets who can reach the API server now.
+    fn refresh_connectivity(&mut self, now: SimTime, timers: &mut KubeletTimers) {
         let cut: BTreeSet<u32> = self
             .network
             .nodes_cut_from_control_plane()
             .into_iter()
             .collect();
-        let names = self.all_node_names();
         let cut_names: BTreeSet<String> = cut
             .iter()
-            .filter_map(|&i| names.get(i as usize).cloned())
+            .filter_map(|&i| self.nodes.node_name(i).map(str::to_string))
             .collect();
         let down = self.api_outages > 0 || !self.network.control_plane_up();
         self.api.set_outage(down);
         self.api.set_cut_hosts(cut_names);
-        for (i, name) in names.iter().enumerate() {
-            let connected = !down && !cut.contains(&(i as u32));
-            let mut ctx = Ctx::new(
-                now,
-                &mut self.api,
-                &mut self.nodes_rng,
-                kubelet_timers,
-                &mut self.notes,
-            );
-            self.nodes.set_connected(name, connected, &mut ctx);
+        for i in 0..self.nodes.node_count() {
+            let connected = !down && !cut.contains(&i);
+            let Some(name) = self.nodes.node_name(i).map(str::to_string) else {
+                continue;
+            };
+            self.with_kubelets(now, timers, |n, ctx| n.set_connected(&name, connected, ctx));
         }
-    }
-
-    /// Node names in kubelet (and network) order: zones in file order, then pools.
-    fn all_node_names(&self) -> Vec<String> {
-        self.scenario
-            .cluster
-            .zones
-            .iter()
-            .flat_map(|z| z.nodes.iter().map(|n| n.name.clone()))
-            .collect()
-    }
-
-    fn node_names_in_zone(&self, zone: &str) -> Vec<String> {
-        self.scenario
-            .cluster
-            .zones
-            .iter()
-            .filter(|z| z.name == zone)
-            .flat_map(|z| z.nodes.iter().map(|n| n.name.clone()))
-            .collect()
     }
 }

@@ -271,6 +271,18 @@ impl NodeAgents {
         }
     }
 
+    /// The name of node number `i` (kubelet order, which is also the network's).
+    pub fn node_name(&self, i: u32) -> Option<&str> {
+        self.kubelets
+            .get(i as usize)
+            .map(|k| k.env.spec.name.as_str())
+    }
+
+    /// How many nodes there are.
+    pub fn node_count(&self) -> u32 {
+        self.kubelets.len() as u32
+    }
+
     /// Stops node `name`'s heartbeats (Lease renewals and node status posts) from now on,
     /// leaving its kubelet otherwise running; returns false if there is no such node. A
     /// test hook (a kubelet that goes silent while its pods and volumes stay); the
