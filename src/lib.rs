@@ -2,6 +2,7 @@
 //! StatefulSets. See README.md for the user's view and the design notes for the layering:
 //! time, rng → api → apiserver, queue → infra | control → scenario → sim → trace, report.
 
+mod allocator;
 pub mod api;
 pub mod apiserver;
 pub mod check;
