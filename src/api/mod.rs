@@ -35,6 +35,7 @@ pub use storage::{
     CSINode, PersistentVolume, PersistentVolumeClaim, StorageClass, VolumeAttachment,
 };
 
+use key_ref::KeyRef;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -157,11 +158,29 @@ impl fmt::Display for Kind {
     }
 }
 
-/// Namespace and name; the namespace is empty for cluster-scoped objects.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+/// Namespace and name; the namespace is empty for cluster-scoped objects. Ordered by
+/// namespace, then name, each byte-wise (as the derived order of two `String`s would be;
+/// see `key_ref::cmp_str` for why the comparison is written out).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct ObjectKey {
     pub namespace: String,
     pub name: String,
+}
+
+impl PartialOrd for ObjectKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ObjectKey {
+    #[inline]
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        key_ref::cmp_parts(
+            (&self.namespace, &self.name),
+            (&other.namespace, &other.name),
+        )
+    }
 }
 
 impl ObjectKey {
@@ -193,6 +212,20 @@ impl fmt::Display for ObjectKey {
 }
 
 pub type Table<T> = BTreeMap<ObjectKey, Rc<T>>;
+
+/// Stores `rc` under its own namespace and name, returning the object it replaced. The
+/// look-up borrows the object's namespace and name: a key is allocated only when the
+/// object is new to the table.
+pub fn put_object<T: Resource>(table: &mut Table<T>, rc: Rc<T>) -> Option<Rc<T>> {
+    let meta = rc.meta();
+    match table.get_mut(&(meta.namespace.as_str(), meta.name.as_str()) as &dyn KeyRef) {
+        Some(slot) => Some(std::mem::replace(slot, rc)),
+        None => {
+            table.insert(ObjectKey::of(meta), rc);
+            None
+        }
+    }
+}
 
 /// One table per kind: the API server's storage and every informer cache have this shape.
 #[derive(Clone, Debug, Default)]
@@ -230,33 +263,35 @@ impl Tables {
             .map(|(_, v)| v)
             .take_while(move |v| v.meta().namespace == namespace)
     }
-    /// Puts or removes one object, as a watch event describes it.
-    pub fn apply(&mut self, obj: &AnyObject, removed: bool) {
+    /// Puts or removes one object, as a watch event describes it; returns the object it
+    /// replaced or removed, if any (what an informer's update handler receives as `old`).
+    pub fn apply(&mut self, obj: &AnyObject, removed: bool) -> Option<AnyObject> {
+        fn put<T: Resource>(table: &mut Table<T>, rc: &Rc<T>, removed: bool) -> Option<Rc<T>> {
+            if removed {
+                let meta = rc.meta();
+                return key_ref::remove_by_parts(table, &meta.namespace, &meta.name);
+            }
+            put_object(table, Rc::clone(rc))
+        }
         macro_rules! put {
-            ($rc:expr) => {{
-                let key = ObjectKey::of($rc.meta());
-                let table = Resource::table_mut_of($rc.as_ref(), self);
-                if removed {
-                    table.remove(&key);
-                } else {
-                    table.insert(key, Rc::clone($rc));
-                }
-            }};
+            ($rc:expr, $variant:ident) => {
+                put(Resource::table_mut_of($rc.as_ref(), self), $rc, removed).map(AnyObject::$variant)
+            };
         }
         match obj {
-            AnyObject::Node(o) => put!(o),
-            AnyObject::Pod(o) => put!(o),
-            AnyObject::PersistentVolumeClaim(o) => put!(o),
-            AnyObject::PersistentVolume(o) => put!(o),
-            AnyObject::StorageClass(o) => put!(o),
-            AnyObject::StatefulSet(o) => put!(o),
-            AnyObject::ControllerRevision(o) => put!(o),
-            AnyObject::Service(o) => put!(o),
-            AnyObject::PodDisruptionBudget(o) => put!(o),
-            AnyObject::VolumeAttachment(o) => put!(o),
-            AnyObject::CSINode(o) => put!(o),
-            AnyObject::EndpointSlice(o) => put!(o),
-            AnyObject::Lease(o) => put!(o),
+            AnyObject::Node(o) => put!(o, Node),
+            AnyObject::Pod(o) => put!(o, Pod),
+            AnyObject::PersistentVolumeClaim(o) => put!(o, PersistentVolumeClaim),
+            AnyObject::PersistentVolume(o) => put!(o, PersistentVolume),
+            AnyObject::StorageClass(o) => put!(o, StorageClass),
+            AnyObject::StatefulSet(o) => put!(o, StatefulSet),
+            AnyObject::ControllerRevision(o) => put!(o, ControllerRevision),
+            AnyObject::Service(o) => put!(o, Service),
+            AnyObject::PodDisruptionBudget(o) => put!(o, PodDisruptionBudget),
+            AnyObject::VolumeAttachment(o) => put!(o, VolumeAttachment),
+            AnyObject::CSINode(o) => put!(o, CSINode),
+            AnyObject::EndpointSlice(o) => put!(o, EndpointSlice),
+            AnyObject::Lease(o) => put!(o, Lease),
         }
     }
 }
@@ -396,6 +431,8 @@ pub trait Resource: Clone + Serialize + PartialEq + fmt::Debug + 'static {
     fn same_spec(&self, other: &Self) -> bool;
     /// Replaces this object's status with `other`'s (the status subresource).
     fn take_status_from(&mut self, other: &Self);
+    /// Whether `other` has the same status (then taking it would change nothing).
+    fn same_status(&self, other: &Self) -> bool;
     fn kind_of(&self) -> Kind {
         Self::KIND
     }
@@ -417,6 +454,8 @@ macro_rules! resource {
             fn same_spec(&self, other: &Self) -> bool { true $(&& self.$spec == other.$spec)* }
             #[allow(unused_variables)]
             fn take_status_from(&mut self, other: &Self) { $(self.$status = other.$status.clone();)* }
+            #[allow(unused_variables)]
+            fn same_status(&self, other: &Self) -> bool { true $(&& self.$status == other.$status)* }
         }
     };
 }

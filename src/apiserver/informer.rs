@@ -3,7 +3,7 @@
 //! come, so caches can be stale exactly as they are in a real cluster.
 
 use super::{ApiServer, JournalEntry, WatchEvent};
-use crate::api::{AnyObject, ObjectKey, Tables};
+use crate::api::{AnyObject, Tables};
 use crate::time::{SimDuration, SimTime};
 
 pub struct Informer {
@@ -81,43 +81,10 @@ impl Informer {
                 continue;
             }
             if let JournalEntry::Write(w) = entry {
-                let old = self.cached(&w.obj);
-                self.cache.apply(&w.obj, w.removed);
+                let old = self.cache.apply(&w.obj, w.removed);
                 handler(old, w, &self.cache);
             }
         }
         None
-    }
-
-    fn cached(&self, obj: &AnyObject) -> Option<AnyObject> {
-        let key = ObjectKey::of(obj.meta());
-        let c = &self.cache;
-        Some(match obj {
-            AnyObject::Node(_) => AnyObject::Node(c.nodes.get(&key)?.clone()),
-            AnyObject::Pod(_) => AnyObject::Pod(c.pods.get(&key)?.clone()),
-            AnyObject::PersistentVolumeClaim(_) => {
-                AnyObject::PersistentVolumeClaim(c.pvcs.get(&key)?.clone())
-            }
-            AnyObject::PersistentVolume(_) => AnyObject::PersistentVolume(c.pvs.get(&key)?.clone()),
-            AnyObject::StorageClass(_) => {
-                AnyObject::StorageClass(c.storage_classes.get(&key)?.clone())
-            }
-            AnyObject::StatefulSet(_) => AnyObject::StatefulSet(c.stateful_sets.get(&key)?.clone()),
-            AnyObject::ControllerRevision(_) => {
-                AnyObject::ControllerRevision(c.controller_revisions.get(&key)?.clone())
-            }
-            AnyObject::Service(_) => AnyObject::Service(c.services.get(&key)?.clone()),
-            AnyObject::VolumeAttachment(_) => {
-                AnyObject::VolumeAttachment(c.volume_attachments.get(&key)?.clone())
-            }
-            AnyObject::CSINode(_) => AnyObject::CSINode(c.csi_nodes.get(&key)?.clone()),
-            AnyObject::EndpointSlice(_) => {
-                AnyObject::EndpointSlice(c.endpoint_slices.get(&key)?.clone())
-            }
-            AnyObject::Lease(_) => AnyObject::Lease(c.leases.get(&key)?.clone()),
-            AnyObject::PodDisruptionBudget(_) => {
-                AnyObject::PodDisruptionBudget(c.pdbs.get(&key)?.clone())
-            }
-        })
     }
 }

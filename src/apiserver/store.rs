@@ -3,6 +3,7 @@
 //! graceful deletion and finalizers.
 
 use super::{ApiError, ApiServer, JournalEntry, Strategy, Verb, WatchEvent};
+use crate::api::key_ref::{get_by_parts, remove_by_parts};
 use crate::api::{ObjectKey, Resource, Timestamp};
 use crate::time::{SimDuration, SimTime};
 use std::rc::Rc;
@@ -75,11 +76,11 @@ impl ApiServer {
                 });
             }
         }
-        let key = ObjectKey::of(obj.meta());
-        if T::table(&self.objects).contains_key(&key) {
+        let meta = obj.meta();
+        if get_by_parts(T::table(&self.objects), &meta.namespace, &meta.name).is_some() {
             return Err(ApiError::AlreadyExists {
                 kind,
-                name: key.name,
+                name: meta.name.clone(),
             });
         }
         obj.admit_create(&self.objects);
@@ -150,11 +151,13 @@ impl ApiServer {
     ) -> Result<Rc<T>, ApiError> {
         self.take_injected(actor, Verb::Status, T::KIND)?;
         let old = self.current_for_write(obj)?;
-        let mut next = (*old).clone();
-        next.take_status_from(obj);
-        if next == *old {
+        // Only the status is taken, so the write is a no-op exactly when the statuses are
+        // equal: checked before copying the stored object.
+        if obj.same_status(&old) {
             return Ok(old);
         }
+        let mut next = (*old).clone();
+        next.take_status_from(obj);
         self.resource_version += 1;
         next.meta_mut().resource_version = self.resource_version.to_string();
         Ok(self.store(now, actor, Verb::Status, next))
@@ -230,22 +233,24 @@ impl ApiServer {
 
     fn current_for_write<T: Resource>(&self, obj: &T) -> Result<Rc<T>, ApiError> {
         let kind = T::KIND;
-        let mut key = ObjectKey::of(obj.meta());
-        if kind.is_cluster_scoped() {
-            key.namespace.clear();
-        }
-        let old = T::table(&self.objects)
-            .get(&key)
+        let meta = obj.meta();
+        // A cluster-scoped object is found whatever namespace the request carries.
+        let namespace = if kind.is_cluster_scoped() {
+            ""
+        } else {
+            meta.namespace.as_str()
+        };
+        let old = get_by_parts(T::table(&self.objects), namespace, &meta.name)
             .cloned()
             .ok_or_else(|| ApiError::NotFound {
                 kind,
-                name: key.name.clone(),
+                name: meta.name.clone(),
             })?;
-        let rv = &obj.meta().resource_version;
+        let rv = &meta.resource_version;
         if !rv.is_empty() && *rv != old.meta().resource_version {
             return Err(ApiError::Conflict {
                 kind,
-                name: key.name,
+                name: meta.name.clone(),
             });
         }
         Ok(old)
@@ -253,7 +258,7 @@ impl ApiServer {
 
     fn store<T: Resource>(&mut self, now: SimTime, actor: &Rc<str>, verb: Verb, obj: T) -> Rc<T> {
         let rc = Rc::new(obj);
-        T::table_mut(&mut self.objects).insert(ObjectKey::of(rc.meta()), Rc::clone(&rc));
+        crate::api::put_object(T::table_mut(&mut self.objects), Rc::clone(&rc));
         self.push(JournalEntry::Write(WatchEvent {
             at: now,
             verb,
@@ -274,7 +279,8 @@ impl ApiServer {
         self.resource_version += 1;
         obj.meta_mut().resource_version = self.resource_version.to_string();
         let rc = Rc::new(obj);
-        T::table_mut(&mut self.objects).remove(&ObjectKey::of(rc.meta()));
+        let meta = rc.meta();
+        remove_by_parts(T::table_mut(&mut self.objects), &meta.namespace, &meta.name);
         self.push(JournalEntry::Write(WatchEvent {
             at: now,
             verb,

@@ -37,12 +37,18 @@ impl ControllerManager {
         let next = self
             .informer
             .catch_up(api, now, |old, ev, _| delivered.push((old, ev.clone())));
+        if delivered.is_empty() {
+            return next;
+        }
         for (i, c) in self.controllers.iter_mut().enumerate() {
             let mut q = Enqueue::default();
             for (old, ev) in &delivered {
                 c.on_watch(old.as_ref(), ev, &self.informer.cache, &mut q);
             }
-            apply(&mut self.queues[i], i, q, now, timers);
+            // Most deliveries (Lease renewals, status writes) queue nothing.
+            if !q.now.is_empty() || !q.after.is_empty() {
+                apply(&mut self.queues[i], i, q, now, timers);
+            }
         }
         next
     }
