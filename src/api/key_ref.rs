@@ -123,10 +123,30 @@ mod tests {
     #[test]
     fn cmp_str_orders_as_str_does() {
         let words = [
-            "", "a", "b", "ab", "abc", "abcdefgh", "abcdefgi", "abcdefghi", "abcdefgh0",
-            "abcdefg", "node-zone-a-worker-17", "node-zone-a-worker-170", "node-zone-a-worker-2",
-            "node-zone-b-worker-1", "tenant-07", "tenant-7", "tenant-07-db-0", "\u{e9}t\u{e9}", "zz",
-            "\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}", "~", "Z", "0123456789abcdef", "0123456789abcdeg",
+            "",
+            "a",
+            "b",
+            "ab",
+            "abc",
+            "abcdefgh",
+            "abcdefgi",
+            "abcdefghi",
+            "abcdefgh0",
+            "abcdefg",
+            "node-zone-a-worker-17",
+            "node-zone-a-worker-170",
+            "node-zone-a-worker-2",
+            "node-zone-b-worker-1",
+            "tenant-07",
+            "tenant-7",
+            "tenant-07-db-0",
+            "\u{e9}t\u{e9}",
+            "zz",
+            "\u{ff}\u{ff}\u{ff}\u{ff}\u{ff}",
+            "~",
+            "Z",
+            "0123456789abcdef",
+            "0123456789abcdeg",
         ];
         // Every string of up to 9 letters from {a, b}: each length on each side of the
         // word and half-word boundaries, every position of the first difference.

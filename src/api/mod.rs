@@ -275,7 +275,8 @@ impl Tables {
         }
         macro_rules! put {
             ($rc:expr, $variant:ident) => {
-                put(Resource::table_mut_of($rc.as_ref(), self), $rc, removed).map(AnyObject::$variant)
+                put(Resource::table_mut_of($rc.as_ref(), self), $rc, removed)
+                    .map(AnyObject::$variant)
             };
         }
         match obj {

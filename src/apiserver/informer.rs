@@ -14,6 +14,11 @@ pub struct Informer {
     /// without touching the cache, as a component with no informer for a kind never sees
     /// it. Used for high-volume kinds few components read (node Leases).
     ignored: u32,
+    /// Kinds this informer's component never reads (bit `Kind as u32`): their writes are
+    /// delivered on time like any other (so delivery events do not move) but neither
+    /// cached nor handed to the handler, as a component without an informer for the kind
+    /// never sees them. Saves the cache update and handler call for each such write.
+    unread: u32,
 }
 
 impl Informer {
@@ -23,6 +28,7 @@ impl Informer {
             cache: Tables::default(),
             delay,
             ignored: 0,
+            unread: 0,
         }
     }
 
@@ -30,6 +36,15 @@ impl Informer {
     pub fn ignoring(mut self, kinds: &[crate::api::Kind]) -> Self {
         for k in kinds {
             self.ignored |= 1 << (*k as u32);
+        }
+        self
+    }
+
+    /// This informer's component never reads `kinds` (see `unread`): their writes are not
+    /// cached and not handed to the handler.
+    pub fn unread(mut self, kinds: &[crate::api::Kind]) -> Self {
+        for k in kinds {
+            self.unread |= 1 << (*k as u32);
         }
         self
     }
@@ -81,6 +96,9 @@ impl Informer {
                 continue;
             }
             if let JournalEntry::Write(w) = entry {
+                if self.unread & (1 << (w.obj.kind() as u32)) != 0 {
+                    continue;
+                }
                 let old = self.cache.apply(&w.obj, w.removed);
                 handler(old, w, &self.cache);
             }

@@ -101,8 +101,33 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         .iter()
         .flat_map(|z| z.nodes.iter().cloned())
         .collect();
+    use crate::api::Kind;
+    // Kinds a component never reads are not cached by its informer (`Informer::unread`):
+    // kubelets read pods, nodes, claims and volumes; the CSI sidecars claims, volumes,
+    // storage classes, nodes and VolumeAttachments.
+    let kubelets_unread = [
+        Kind::StorageClass,
+        Kind::StatefulSet,
+        Kind::ControllerRevision,
+        Kind::Service,
+        Kind::PodDisruptionBudget,
+        Kind::VolumeAttachment,
+        Kind::CSINode,
+        Kind::EndpointSlice,
+    ];
+    let csi_unread = [
+        Kind::Pod,
+        Kind::StatefulSet,
+        Kind::ControllerRevision,
+        Kind::Service,
+        Kind::PodDisruptionBudget,
+        Kind::CSINode,
+        Kind::EndpointSlice,
+    ];
     let nodes = NodeAgents::new(
-        Informer::new(delay).ignoring(&no_leases),
+        Informer::new(delay)
+            .ignoring(&no_leases)
+            .unread(&kubelets_unread),
         &node_inputs,
         &scenario.images,
         t,
@@ -120,7 +145,9 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         nodes,
         nodes_rng: rngs.stream("node-agents"),
         csi: crate::infra::csi::CsiDrivers::new(
-            Informer::new(delay).ignoring(&no_leases),
+            Informer::new(delay)
+                .ignoring(&no_leases)
+                .unread(&csi_unread),
             scenario,
             &rngs,
         ),

@@ -8,8 +8,9 @@
 //! attachable CSI volume count.
 
 use super::{AttachDetachConfig, VolumeSpec};
+use crate::api::key_ref::get_by_parts;
 use crate::api::pod::phase;
-use crate::api::{ObjectKey, PersistentVolumeClaim, Pod, Tables};
+use crate::api::{PersistentVolumeClaim, Pod, Tables};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -167,6 +168,15 @@ impl DesiredState {
         node: &str,
     ) -> bool {
         let vols = self.nodes.get_mut(node).expect("checked by the caller");
+        // The common case, a pod update of a pod already recorded: only its object is
+        // refreshed (its (volume, node) entry in `pods` was recorded with it).
+        if let Some(slot) = vols
+            .get_mut(volume)
+            .and_then(|e| e.scheduled_pods.get_mut(uid))
+        {
+            *slot = Rc::clone(pod);
+            return false;
+        }
         let entry = vols
             .entry(volume.to_string())
             .or_insert_with(|| VolumeToAttach {
@@ -222,11 +232,11 @@ fn volume_spec(
     cache: &Tables,
     config: &AttachDetachConfig,
 ) -> Option<VolumeSpec> {
-    let pvc = cache.pvcs.get(&ObjectKey::new(namespace, claim))?;
+    let pvc = get_by_parts(&cache.pvcs, namespace, claim)?;
     if !pvc.is_bound() || pvc.spec.volume_name.is_empty() {
         return None;
     }
-    let pv = cache.pvs.get(&ObjectKey::cluster(&pvc.spec.volume_name))?;
+    let pv = get_by_parts(&cache.pvs, "", &pvc.spec.volume_name)?;
     let bound_here = pv
         .spec
         .claim_ref
