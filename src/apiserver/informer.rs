@@ -81,12 +81,36 @@ impl Informer {
                 continue;
             }
             if let JournalEntry::Write(w) = entry {
+                if w.lease_renewal && self.renew_cached(&w.obj) {
+                    continue;
+                }
                 let old = self.cached(&w.obj);
                 self.cache.apply(&w.obj, w.removed);
                 handler(old, w, &self.cache);
             }
         }
         None
+    }
+
+    /// Takes a Lease renewal into the cached Lease, in place when this cache is the only
+    /// holder of its version. Returns false (the write is then delivered as any other) if
+    /// the Lease is not cached.
+    fn renew_cached(&mut self, obj: &AnyObject) -> bool {
+        let AnyObject::Lease(new) = obj else {
+            return false;
+        };
+        let Some(cached) = self.cache.leases.get_mut(&ObjectKey::of(&new.metadata)) else {
+            return false;
+        };
+        let lease = std::rc::Rc::make_mut(cached);
+        lease.spec.renew_time = new.spec.renew_time;
+        lease.metadata.generation = new.metadata.generation;
+        lease
+            .metadata
+            .resource_version
+            .clone_from(&new.metadata.resource_version);
+        debug_assert!(**cached == **new, "a renewal changes nothing else");
+        true
     }
 
     fn cached(&self, obj: &AnyObject) -> Option<AnyObject> {

@@ -260,6 +260,7 @@ impl ApiServer {
             removed: false,
             obj: T::wrap(Rc::clone(&rc)),
             actor: Rc::clone(actor),
+            lease_renewal: false,
         }));
         rc
     }
@@ -281,6 +282,7 @@ impl ApiServer {
             removed: true,
             obj: T::wrap(Rc::clone(&rc)),
             actor: Rc::clone(actor),
+            lease_renewal: false,
         }));
         rc
     }

@@ -37,6 +37,10 @@ impl ControllerManager {
         let next = self
             .informer
             .catch_up(api, now, |old, ev, _| delivered.push((old, ev.clone())));
+        if delivered.is_empty() {
+            // Only Lease renewals, taken into the cache (see `Informer::catch_up`).
+            return next;
+        }
         for (i, c) in self.controllers.iter_mut().enumerate() {
             let mut q = Enqueue::default();
             for (old, ev) in &delivered {
