@@ -14,6 +14,9 @@ pub struct Informer {
     /// without touching the cache, as a component with no informer for a kind never sees
     /// it. Used for high-volume kinds few components read (node Leases).
     ignored: u32,
+    /// The key of the last Lease renewal taken in, reused so that a renewal allocates
+    /// nothing.
+    renewal_key: ObjectKey,
 }
 
 impl Informer {
@@ -23,6 +26,7 @@ impl Informer {
             cache: Tables::default(),
             delay,
             ignored: 0,
+            renewal_key: ObjectKey::default(),
         }
     }
 
@@ -99,7 +103,10 @@ impl Informer {
         let AnyObject::Lease(new) = obj else {
             return false;
         };
-        let Some(cached) = self.cache.leases.get_mut(&ObjectKey::of(&new.metadata)) else {
+        let key = &mut self.renewal_key;
+        key.namespace.clone_from(&new.metadata.namespace);
+        key.name.clone_from(&new.metadata.name);
+        let Some(cached) = self.cache.leases.get_mut(key) else {
             return false;
         };
         let lease = std::rc::Rc::make_mut(cached);
