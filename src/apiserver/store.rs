@@ -102,9 +102,19 @@ impl ApiServer {
         &mut self,
         now: SimTime,
         actor: &Rc<str>,
-        mut obj: T,
+        obj: T,
     ) -> Result<Rc<T>, ApiError> {
         self.take_injected(actor, Verb::Update, T::KIND)?;
+        self.write_update(now, actor, obj)
+    }
+
+    /// [`ApiServer::update`] once the request has passed the injected failures.
+    pub(super) fn write_update<T: Strategy>(
+        &mut self,
+        now: SimTime,
+        actor: &Rc<str>,
+        mut obj: T,
+    ) -> Result<Rc<T>, ApiError> {
         let old = self.current_for_write(&obj)?;
         obj.apply_defaults();
         obj.validate_update(&old)
