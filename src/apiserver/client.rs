@@ -69,6 +69,19 @@ impl<'a> ApiClient<'a> {
         self.reach("PUT")?;
         self.api.update(self.now, &self.actor.name, obj)
     }
+    /// Renews the Lease `key` (version `rv`) to `renew_time`: the update a kubelet's
+    /// lease controller makes, on the store's fast path (`lease_renewal.rs`). Returns the
+    /// new resourceVersion.
+    pub fn renew_lease(
+        &mut self,
+        key: &ObjectKey,
+        rv: u64,
+        renew_time: crate::api::coordination::MicroTime,
+    ) -> Result<u64, ApiError> {
+        self.reach("PUT")?;
+        self.api
+            .renew_lease(self.now, &self.actor.name, key, rv, renew_time)
+    }
     pub fn update_status<T: Strategy>(&mut self, obj: &T) -> Result<Rc<T>, ApiError> {
         self.reach("PUT")?;
         self.api.update_status(self.now, &self.actor.name, obj)

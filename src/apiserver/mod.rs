@@ -14,6 +14,7 @@ mod events;
 mod eviction;
 mod faults;
 mod informer;
+mod lease_renewal;
 mod reachability;
 mod store;
 mod strategy;
@@ -24,6 +25,7 @@ pub use events::EventType;
 pub use eviction::{MAX_DISRUPTED_POD_SIZE, MULTIPLE_PDBS};
 pub use faults::InjectedFailure;
 pub use informer::Informer;
+pub use lease_renewal::resource_version_number;
 pub use reachability::Reachability;
 pub use store::{
     DeleteOptions, FINALIZER_DELETE_DEPENDENTS, FINALIZER_ORPHAN_DEPENDENTS, Propagation,
@@ -69,6 +71,9 @@ pub struct WatchEvent {
     pub obj: AnyObject,
     /// Who wrote it, e.g. `statefulset-controller`, `kubelet/node-a-1`, `kubectl`.
     pub actor: Rc<str>,
+    /// A node Lease renewal (`ApiServer::renew_lease`): the object differs from its
+    /// previous version only in `spec.renewTime`, resourceVersion and generation.
+    pub lease_renewal: bool,
 }
 
 /// One journal entry: an object write or a recorded Kubernetes Event.

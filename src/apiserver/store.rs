@@ -103,9 +103,19 @@ impl ApiServer {
         &mut self,
         now: SimTime,
         actor: &Rc<str>,
-        mut obj: T,
+        obj: T,
     ) -> Result<Rc<T>, ApiError> {
         self.take_injected(actor, Verb::Update, T::KIND)?;
+        self.write_update(now, actor, obj)
+    }
+
+    /// [`ApiServer::update`] once the request has passed the injected failures.
+    pub(super) fn write_update<T: Strategy>(
+        &mut self,
+        now: SimTime,
+        actor: &Rc<str>,
+        mut obj: T,
+    ) -> Result<Rc<T>, ApiError> {
         let old = self.current_for_write(&obj)?;
         obj.apply_defaults();
         obj.validate_update(&old)
@@ -265,6 +275,7 @@ impl ApiServer {
             removed: false,
             obj: T::wrap(Rc::clone(&rc)),
             actor: Rc::clone(actor),
+            lease_renewal: false,
         }));
         rc
     }
@@ -287,6 +298,7 @@ impl ApiServer {
             removed: true,
             obj: T::wrap(Rc::clone(&rc)),
             actor: Rc::clone(actor),
+            lease_renewal: false,
         }));
         rc
     }

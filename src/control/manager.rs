@@ -38,6 +38,7 @@ impl ControllerManager {
             .informer
             .catch_up(api, now, |old, ev, _| delivered.push((old, ev.clone())));
         if delivered.is_empty() {
+            // Nothing, or only Lease renewals taken into the cache (`Informer::catch_up`).
             return next;
         }
         for (i, c) in self.controllers.iter_mut().enumerate() {

@@ -32,7 +32,6 @@ pub(crate) mod tests;
 pub use monitor::is_node_ready;
 
 use super::{ControlTimer, Controller, Enqueue};
-use crate::api::coordination::NAMESPACE_NODE_LEASE;
 use crate::api::node::well_known::{TAINT_NOT_READY, TAINT_UNREACHABLE};
 use crate::api::scheduling::Taint;
 use crate::api::{AnyObject, Node, ObjectKey, Tables};
@@ -135,7 +134,8 @@ pub(super) struct NodeEntry {
     known: Option<Rc<Node>>,
     /// `nodeHealthMap`'s entry (never dropped, as upstream).
     health: Option<NodeHealthData>,
-    /// The Lease lister's object for the node (`kube-node-lease/<name>`), as read.
+    /// The Lease lister's object for the node (`kube-node-lease/<name>`), as the pass
+    /// read it.
     lease: Option<health::LeaseSeen>,
     topology: Option<Topology>,
     /// The node object the last pass found Ready (observed and after), with no NoExecute
@@ -252,7 +252,7 @@ impl Controller for NodeLifecycleController {
     // The node informer's add/update handlers queue the node for the NoSchedule pass and
     // the delete handler forgets its retry; the pod informer's `podUpdated` queues pods
     // newly bound to a node. Leases have no handler upstream: the monitor pass reads the
-    // lister, which is kept here from the same events.
+    // Lease lister (the informer cache, `monitor::in_step`).
     fn on_watch(
         &mut self,
         old: Option<&AnyObject>,
@@ -274,20 +274,6 @@ impl Controller for NodeLifecycleController {
                     if o.metadata.labels == node.metadata.labels);
                 self.classify |= !same_labels;
                 q.add(ObjectKey::cluster(&node.metadata.name));
-            }
-            AnyObject::Lease(lease) if lease.metadata.namespace == NAMESPACE_NODE_LEASE => {
-                let name = &lease.metadata.name;
-                let observed = (!ev.removed).then(|| health::LeaseSeen::of(lease));
-                match self.entries.get_mut(name) {
-                    Some(e) => e.lease = observed,
-                    None => {
-                        let e = NodeEntry {
-                            lease: observed,
-                            ..Default::default()
-                        };
-                        self.entries.insert(name.clone(), e);
-                    }
-                }
             }
             AnyObject::Pod(pod) if !ev.removed => {
                 let old_node = match old {

@@ -12,10 +12,11 @@ use super::controller_utils::{
     get_node_condition, mark_pods_not_ready, record_node_event, record_node_status_change,
     swap_node_controller_taint,
 };
-use super::health::{ReadyStatus, quiet_node_health, try_update_node_health};
+use super::health::{LeaseSeen, ReadyStatus, quiet_node_health, try_update_node_health};
 use super::taint_template;
 use super::{NOT_READY_TAINT, NodeEntry, NodeLifecycleController, UNREACHABLE_TAINT};
-use crate::api::{Node, ObjectKey, Pod, Tables};
+use crate::api::coordination::NAMESPACE_NODE_LEASE;
+use crate::api::{Lease, Node, ObjectKey, Pod, Tables};
 use crate::apiserver::{ApiError, EventType};
 use crate::component::Ctx;
 use crate::control::ControlTimer;
@@ -39,7 +40,10 @@ pub fn pods_assigned_to_node(cache: &Tables, node_name: &str) -> Vec<Rc<Pod>> {
 }
 
 /// Calls `on_node` for every node of the lister with its entry (every node must have one),
-/// and `on_other` for entries of names the lister does not have, all in name order.
+/// and `on_other` for entries of names the lister does not have, all in name order. Each
+/// node's entry first takes in the node's Lease as the Lease lister has it now (upstream
+/// reads `leaseLister` in `tryUpdateNodeHealth`; Leases are named after their nodes, so
+/// the Lease lister is walked in step too).
 fn in_step<'a>(
     cache: &'a Tables,
     entries: &mut BTreeMap<String, NodeEntry>,
@@ -47,13 +51,24 @@ fn in_step<'a>(
     mut on_other: impl FnMut(&str, &mut NodeEntry),
 ) {
     let mut it = entries.iter_mut().peekable();
+    let mut leases = cache.list_in::<Lease>(NAMESPACE_NODE_LEASE).peekable();
     for node in cache.nodes.values() {
         let name = node.metadata.name.as_str();
         while let Some((k, e)) = it.next_if(|(k, _)| k.as_str() < name) {
             on_other(k, e);
         }
+        while leases
+            .next_if(|l| l.metadata.name.as_str() < name)
+            .is_some()
+        {}
+        let lease = leases
+            .next_if(|l| l.metadata.name == name)
+            .map(|l| LeaseSeen::of(l));
         match it.next() {
-            Some((k, e)) if k.as_str() == name => on_node(node, e),
+            Some((k, e)) if k.as_str() == name => {
+                e.lease = lease;
+                on_node(node, e)
+            }
             _ => unreachable!("every node of the lister has an entry"),
         }
     }

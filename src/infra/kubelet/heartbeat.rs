@@ -13,12 +13,19 @@
 //! every 10–10.4 s rather than on a separate exact 10 s ticker: the posts it makes are the
 //! same, a fraction of a second apart). Requests that cannot reach the API server fail
 //! at once (a real client would wait for its timeout first).
+//!
+//! Renewals are cheap: the lease controller's `latestLease` is kept as the version number
+//! of a Lease that already names its Node as owner ([`LatestLease::Owned`]), because then
+//! the next update differs from it only in renewTime and the API server's renewal path
+//! (`apiserver/lease_renewal.rs`) needs nothing else; the stored Lease is changed in place.
+//! A Lease not yet owned by its Node is kept whole and goes through the general update,
+//! which adds the owner reference. Errors, conflicts and retries are the general path's.
 
 use super::node_status;
 use super::{KCtx, KubeletTimer};
 use crate::api::coordination::{LeaseSpec, MicroTime, NAMESPACE_NODE_LEASE};
 use crate::api::{Lease, Node, ObjectKey, ObjectMeta, OwnerReference};
-use crate::apiserver::Actor;
+use crate::apiserver::{Actor, resource_version_number};
 use crate::rng::SimRng;
 use crate::scenario::KubeletTiming;
 use crate::time::{SimDuration, SimTime};
@@ -33,15 +40,38 @@ const MAX_BACKOFF: SimDuration = SimDuration::from_secs(7);
 /// `wait.JitterUntil`'s jitter factor for the lease controller.
 const JITTER: f64 = 0.04;
 
+/// The lease controller's `latestLease`: the Lease as last written or read, as much of it
+/// as the next update is built from.
+#[derive(Clone)]
+enum LatestLease {
+    /// The version (resourceVersion) of a Lease owned by its Node: the next update is
+    /// that version with a new renewTime.
+    Owned(u64),
+    /// A Lease without the owner reference yet: the next update adds it.
+    Object(Rc<Lease>),
+}
+
+impl LatestLease {
+    fn of(lease: Rc<Lease>) -> Self {
+        let rv = resource_version_number(&lease.metadata.resource_version);
+        match rv {
+            Some(rv) if !lease.metadata.owner_references.is_empty() => LatestLease::Owned(rv),
+            _ => LatestLease::Object(lease),
+        }
+    }
+}
+
 /// One node's heartbeat state.
 pub struct Heartbeat {
     node: String,
+    /// `kube-node-lease/<node>`.
+    lease_key: ObjectKey,
     timing: KubeletTiming,
     /// The node's stream `kubelet/<node>/lease` (jitter only, so that heartbeats do not
     /// shift the kubelet's other draws).
     rng: SimRng,
     /// `latestLease`: the lease as last written or read.
-    latest_lease: Option<Rc<Lease>>,
+    latest_lease: Option<LatestLease>,
     /// `backoffEnsureLease` in progress: the sleep before the next attempt.
     ensure_sleep: Option<SimDuration>,
     /// When the node status was last posted.
@@ -61,6 +91,7 @@ impl Heartbeat {
     pub fn new(node: &str, timing: &KubeletTiming, rng: SimRng) -> Self {
         Heartbeat {
             node: node.to_string(),
+            lease_key: ObjectKey::new(NAMESPACE_NODE_LEASE, node),
             timing: timing.clone(),
             rng,
             latest_lease: None,
@@ -146,8 +177,8 @@ impl Heartbeat {
 
     /// The lease controller's `sync`; returns the wait before the next timer.
     fn sync_lease(&mut self, actor: &Actor, ctx: &mut KCtx<'_>) -> SimDuration {
-        if let Some(latest) = self.latest_lease.clone()
-            && self.retry_update_lease(&latest, actor, ctx)
+        if let Some(latest) = self.latest_lease.take()
+            && self.retry_update_lease(latest, actor, ctx)
         {
             return self.jittered_interval();
         }
@@ -164,11 +195,12 @@ impl Heartbeat {
         match self.ensure_lease(actor, ctx) {
             Some((lease, created)) => {
                 self.ensure_sleep = None;
-                self.latest_lease = Some(Rc::clone(&lease));
-                if !created {
+                if created {
+                    self.latest_lease = Some(LatestLease::of(lease));
+                } else {
                     // A failed update waits for the next sync ("will retry after
                     // renewInterval").
-                    self.retry_update_lease(&lease, actor, ctx);
+                    self.retry_update_lease(LatestLease::of(lease), actor, ctx);
                 }
                 self.jittered_interval()
             }
@@ -186,8 +218,7 @@ impl Heartbeat {
         if !client.connected() {
             return None;
         }
-        let key = ObjectKey::new(NAMESPACE_NODE_LEASE, &self.node);
-        if let Some(existing) = client.get::<Lease>(&key) {
+        if let Some(existing) = client.get::<Lease>(&self.lease_key) {
             return Some((existing, false));
         }
         let lease = self.new_lease(None, ctx.now, ctx);
@@ -196,23 +227,42 @@ impl Heartbeat {
     }
 
     /// `retryUpdateLease`: up to five immediate attempts; a conflict re-reads the lease.
-    fn retry_update_lease(&mut self, base: &Rc<Lease>, actor: &Actor, ctx: &mut KCtx<'_>) -> bool {
-        let mut base = Rc::clone(base);
+    /// `latestLease` becomes `base`, then the written Lease if an attempt succeeds.
+    fn retry_update_lease(
+        &mut self,
+        mut base: LatestLease,
+        actor: &Actor,
+        ctx: &mut KCtx<'_>,
+    ) -> bool {
+        let latest = base.clone();
         for _ in 0..MAX_UPDATE_RETRIES {
-            let lease = self.new_lease(Some(&base), ctx.now, ctx);
-            match ctx.client(actor).update(lease) {
+            let written = match &base {
+                LatestLease::Owned(rv) => {
+                    let renew_time = MicroTime::at(ctx.now);
+                    let mut client = ctx.client(actor);
+                    client
+                        .renew_lease(&self.lease_key, *rv, renew_time)
+                        .map(LatestLease::Owned)
+                }
+                LatestLease::Object(b) => {
+                    let lease = self.new_lease(Some(b), ctx.now, ctx);
+                    ctx.client(actor).update(lease).map(LatestLease::of)
+                }
+            };
+            match written {
                 Ok(written) => {
                     self.latest_lease = Some(written);
                     return true;
                 }
                 Err(e) if e.is_conflict() => match self.ensure_lease(actor, ctx) {
-                    Some((fresh, _)) => base = fresh,
-                    None => return false,
+                    Some((fresh, _)) => base = LatestLease::of(fresh),
+                    None => break,
                 },
-                Err(e) if e.is_not_found() => return false,
+                Err(e) if e.is_not_found() => break,
                 Err(_) => {}
             }
         }
+        self.latest_lease = Some(latest);
         false
     }
 
