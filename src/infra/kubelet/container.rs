@@ -64,7 +64,7 @@ pub enum RuntimeState {
     },
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContainerRuntime {
     pub name: String,
     pub image: String,

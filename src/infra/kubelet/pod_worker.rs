@@ -86,6 +86,8 @@ pub struct PodWorker {
     /// Killed by the graceful node shutdown manager (`shutdown.rs`): the grace it gave,
     /// and the terminal status it asks for.
     pub(super) shutdown_grace: Option<SimDuration>,
+    /// The inputs of the last status write that found nothing to write (`status_memo.rs`).
+    pub(super) status_memo: Option<super::status_memo::StatusMemo>,
 }
 
 impl PodWorker {
@@ -115,6 +117,7 @@ impl PodWorker {
             waiting_note: None,
             volume_wait: VolumeWait::Idle,
             shutdown_grace: None,
+            status_memo: None,
         }
     }
 
