@@ -123,9 +123,13 @@ impl PodGcController {
         // pass (writes reach it through the watch), so each walks it directly.
         let pods = &cache.pods;
         let actor = self.actor.clone();
+        let quiet = self.quiet && !self.changed;
+        if quiet && self.node_queue.values().all(|at| *at > ctx.now) {
+            return;
+        }
         // The lister's node names, already in order: a sorted list to search.
         let existing: Vec<&str> = cache.nodes.keys().map(|k| k.name.as_str()).collect();
-        if self.quiet && !self.changed {
+        if quiet {
             self.process_node_queue(pods, &existing, ctx, &actor);
             return;
         }

@@ -52,6 +52,7 @@ use crate::scenario::{ImageSpec, NodeSpecInput, Timing};
 use crate::time::SimTime;
 use node_kubelet::Kubelet;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 type KCtx<'a> = Ctx<'a, KubeletTimer>;
 
@@ -59,7 +60,8 @@ type KCtx<'a> = Ctx<'a, KubeletTimer>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PodTimer {
     pub node: u32,
-    pub uid: String,
+    /// Shared with the worker (`PodWorker::timer_uid`): a timer costs no string copy.
+    pub uid: Rc<str>,
     pub generation: u64,
 }
 

@@ -59,6 +59,8 @@ enum Busy {
 
 pub struct PodWorker {
     pub uid: String,
+    /// `uid` again, shared by the worker's timers.
+    timer_uid: Rc<str>,
     pub key: ObjectKey,
     /// The newest version the informer delivered.
     pub pod: Rc<Pod>,
@@ -100,6 +102,7 @@ impl PodWorker {
             .collect::<Vec<_>>();
         PodWorker {
             uid: pod.metadata.uid.clone(),
+            timer_uid: Rc::from(pod.metadata.uid.as_str()),
             key: ObjectKey::of(&pod.metadata),
             pod: Rc::clone(pod),
             generation: 0,
@@ -124,7 +127,7 @@ impl PodWorker {
     pub fn timer(&self, env: &NodeEnv) -> PodTimer {
         PodTimer {
             node: env.index,
-            uid: self.uid.clone(),
+            uid: Rc::clone(&self.timer_uid),
             generation: self.generation,
         }
     }

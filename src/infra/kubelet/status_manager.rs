@@ -14,7 +14,17 @@ use std::rc::Rc;
 impl PodWorker {
     /// Whether the pod, as it stands, has reached a terminal phase by its restart policy.
     pub fn phase_is_terminal(&self) -> bool {
-        let statuses = self.container_statuses(false);
+        // `getPhase` reads only whether a state is running or terminated, and the exit
+        // code: the states without their strings (`phase_state`), so that the check every
+        // sync makes allocates no names, images or messages.
+        let statuses: Vec<ContainerStatus> = self
+            .containers
+            .iter()
+            .map(|c| ContainerStatus {
+                state: c.phase_state(),
+                ..Default::default()
+            })
+            .collect();
         let phase_ = self.phase(&statuses, false);
         phase_ == phase::SUCCEEDED || phase_ == phase::FAILED
     }
