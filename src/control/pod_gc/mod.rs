@@ -16,6 +16,10 @@
 //! then deletes it with grace period 0. The quarantine queue is client-go's delaying
 //! queue: a node name waits 40 s from the pass that first finds an orphan on it (a later
 //! sighting does not push it back) and is checked by the first pass at or after that.
+//!
+//! A pass that finds nothing to do is repeated every 20 s in steady state; while no Pod
+//! has changed and no Node has come or gone since such a pass, the next one would find
+//! nothing either, so it skips the scans of every pod (see [`PodGcController::gc`]).
 
 #[cfg(test)]
 mod tests;
@@ -53,6 +57,11 @@ pub struct PodGcController {
     next_gc: Option<SimTime>,
     /// `nodeQueue`: node names waiting out the quarantine, with the instant they are due.
     node_queue: BTreeMap<String, SimTime>,
+    /// A Pod was added, changed or removed, or a Node added or removed, since the last
+    /// pass that scanned the pods.
+    changed: bool,
+    /// That pass found no pod to act on and no terminating pod.
+    quiet: bool,
 }
 
 impl PodGcController {
@@ -63,6 +72,8 @@ impl PodGcController {
             armed: false,
             next_gc: None,
             node_queue: BTreeMap::new(),
+            changed: true,
+            quiet: false,
         }
     }
 }
@@ -100,21 +111,46 @@ fn by_eviction_and_creation(a: &Rc<Pod>, b: &Rc<Pod>) -> std::cmp::Ordering {
 
 impl PodGcController {
     // Port of `gc`, on the informer's pods and nodes as one pass sees them.
+    //
+    // Skipping the scans is exact: each of them is a function of the pods, of which node
+    // names exist and — only for terminating pods — of the nodes' readiness and taints.
+    // A quiet pass saw no terminating pod and nothing to act on; with no Pod event and no
+    // Node added or removed since (every change of the informer cache reaches `on_watch`),
+    // the scans would see the same and do nothing again. What does change with time alone,
+    // the quarantine queue coming due, is processed on every pass.
     fn gc(&mut self, cache: &Tables, ctx: &mut Ctx<'_, ControlTimer>) {
         // Upstream lists once for the four passes; the cache does not change during a
         // pass (writes reach it through the watch), so each walks it directly.
         let pods = &cache.pods;
         let actor = self.actor.clone();
-        if self.terminated_pod_threshold > 0 {
-            self.gc_terminated(pods, ctx, &actor);
+        let quiet = self.quiet && !self.changed;
+        if quiet && self.node_queue.values().all(|at| *at > ctx.now) {
+            return;
         }
-        gc_terminating(pods, cache, ctx, &actor);
-        self.gc_orphaned(pods, cache, ctx, &actor);
+        // The lister's node names, already in order: a sorted list to search.
+        let existing: Vec<&str> = cache.nodes.keys().map(|k| k.name.as_str()).collect();
+        if quiet {
+            self.process_node_queue(pods, &existing, ctx, &actor);
+            return;
+        }
+        let mut acted = false;
+        if self.terminated_pod_threshold > 0 {
+            acted |= self.gc_terminated(pods, ctx, &actor);
+        }
+        let terminating = gc_terminating(pods, cache, ctx, &actor);
+        acted |= self.gc_orphaned(pods, &existing, ctx, &actor);
         gc_unscheduled_terminating(pods, ctx, &actor);
+        self.quiet = !acted && !terminating;
+        self.changed = false;
     }
 
-    // Port of `gcTerminated`.
-    fn gc_terminated(&self, pods: &Table<Pod>, ctx: &mut Ctx<'_, ControlTimer>, actor: &Actor) {
+    // Port of `gcTerminated`; returns whether it deleted any.
+    fn gc_terminated(
+        &self,
+        pods: &Table<Pod>,
+        ctx: &mut Ctx<'_, ControlTimer>,
+        actor: &Actor,
+    ) -> bool {
         let mut terminated: Vec<Rc<Pod>> = pods
             .values()
             .filter(|p| is_pod_terminated(p))
@@ -122,35 +158,53 @@ impl PodGcController {
             .collect();
         let delete_count = terminated.len() as i64 - self.terminated_pod_threshold;
         if delete_count <= 0 {
-            return;
+            return false;
         }
         terminated.sort_by(by_eviction_and_creation);
         for pod in terminated.iter().take(delete_count as usize) {
             let _ = mark_failed_and_delete_pod(pod, None, ctx, actor);
         }
+        true
     }
 
-    // Port of `gcOrphaned` with `discoverDeletedNodes` and `checkIfNodeExists`.
+    // Port of `gcOrphaned` with `discoverDeletedNodes` and `checkIfNodeExists`; returns
+    // whether any pod is bound to a node the informer does not have. `existing`: the
+    // informer's node names, sorted.
     fn gc_orphaned(
         &mut self,
         pods: &Table<Pod>,
-        cache: &Tables,
+        existing: &[&str],
         ctx: &mut Ctx<'_, ControlTimer>,
         actor: &Actor,
-    ) {
+    ) -> bool {
         let now = ctx.now;
-        // The lister's node names, already in order: a sorted list to search.
-        let existing: Vec<&str> = cache.nodes.keys().map(|k| k.name.as_str()).collect();
         let exists = |name: &str| existing.binary_search(&name).is_ok();
+        let mut found = false;
         for pod in pods.values() {
             let node = pod.spec.node_name.as_str();
             if !node.is_empty() && !exists(node) {
                 // `AddAfter`: an earlier wait is kept.
+                found = true;
                 let due = now + QUARANTINE_TIME;
                 let at = self.node_queue.entry(node.to_string()).or_insert(due);
                 *at = (*at).min(due);
             }
         }
+        self.process_node_queue(pods, existing, ctx, actor);
+        found
+    }
+
+    // The second half of `gcOrphaned`: node names whose quarantine is over are checked
+    // with a live read, and the pods of the nodes that are gone are force-deleted.
+    fn process_node_queue(
+        &mut self,
+        pods: &Table<Pod>,
+        existing: &[&str],
+        ctx: &mut Ctx<'_, ControlTimer>,
+        actor: &Actor,
+    ) {
+        let now = ctx.now;
+        let exists = |name: &str| existing.binary_search(&name).is_ok();
         let ready: Vec<String> = self
             .node_queue
             .iter()
@@ -167,6 +221,9 @@ impl PodGcController {
             if client.get::<Node>(&ObjectKey::cluster(&node)).is_none() {
                 deleted_nodes.insert(node);
             }
+        }
+        if deleted_nodes.is_empty() {
+            return;
         }
         for pod in pods.values() {
             if !deleted_nodes.contains(&pod.spec.node_name) {
@@ -195,16 +252,18 @@ impl PodGcController {
 }
 
 // Port of `gcTerminating`: terminating pods on a not-Ready node with the out-of-service
-// taint, evicted first then oldest.
+// taint, evicted first then oldest. Returns whether any pod is terminating at all.
 fn gc_terminating(
     pods: &Table<Pod>,
     cache: &Tables,
     ctx: &mut Ctx<'_, ControlTimer>,
     actor: &Actor,
-) {
+) -> bool {
+    let mut any = false;
     let mut terminating: Vec<Rc<Pod>> = pods
         .values()
         .filter(|p| p.metadata.deletion_timestamp.is_some())
+        .inspect(|_| any = true)
         .filter(|p| {
             cache
                 .nodes
@@ -216,12 +275,13 @@ fn gc_terminating(
         .cloned()
         .collect();
     if terminating.is_empty() {
-        return;
+        return any;
     }
     terminating.sort_by(by_eviction_and_creation);
     for pod in &terminating {
         let _ = mark_failed_and_delete_pod(pod, None, ctx, actor);
     }
+    any
 }
 
 // Port of `gcUnscheduledTerminating`.
@@ -267,14 +327,20 @@ impl Controller for PodGcController {
         COMPONENT
     }
 
-    // No informer handlers upstream: the loop only lists. The first event starts it.
+    // No informer handlers upstream: the loop only lists. The first event starts it; Pod
+    // events and Nodes coming or going are noted for `gc`'s quiet passes.
     fn on_watch(
         &mut self,
-        _old: Option<&AnyObject>,
-        _ev: &WatchEvent,
+        old: Option<&AnyObject>,
+        ev: &WatchEvent,
         _cache: &Tables,
         q: &mut Enqueue,
     ) {
+        match ev.obj {
+            AnyObject::Pod(_) => self.changed = true,
+            AnyObject::Node(_) if old.is_none() || ev.removed => self.changed = true,
+            _ => {}
+        }
         if !self.armed {
             self.armed = true;
             q.add(loop_key());

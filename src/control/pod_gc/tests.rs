@@ -173,3 +173,52 @@ fn terminated_pods_beyond_the_threshold() {
         .collect();
     assert_eq!(left, vec![false, true, true, false, true]);
 }
+
+/// Passes that found nothing skip their scans until a Pod changes or a Node comes or
+/// goes: a pod bound at 50 s to a node that never existed is still found by the 60 s
+/// pass and force-deleted when its quarantine ends at 100 s.
+#[test]
+fn quiet_passes_still_see_a_new_orphan() {
+    let mut w = world(12_500);
+    w.add_node("n1", "a");
+    w.add_pod("p", "n1", None);
+    w.advance(at(50.0));
+    w.add_pod("q", "missing", None);
+    w.advance(at(99.9));
+    assert!(w.pod("q").is_some());
+    w.advance(at(100.0));
+    assert!(w.pod("q").is_none());
+    assert!(w.pod("p").is_some());
+}
+
+/// A terminating pod keeps the passes scanning, so a node that only later turns not
+/// Ready with the out-of-service taint (Node updates alone do not end a quiet stretch)
+/// has the pod force-deleted by the next pass after the taint.
+#[test]
+fn a_terminating_pod_keeps_passes_scanning_for_node_changes() {
+    let mut w = world(12_500);
+    w.add_node("n1", "a");
+    w.add_pod("p", "n1", None);
+    w.advance(at(25.0));
+    graceful_delete(&mut w, "p");
+    w.advance(at(50.0));
+    let mut node = (*w.node("n1")).clone();
+    for c in &mut node.status.conditions {
+        if c.type_ == "Ready" {
+            c.status = "Unknown".into();
+        }
+    }
+    w.h.client().update_status(&node).unwrap();
+    let mut node = (*w.node("n1")).clone();
+    node.spec.taints.push(Taint {
+        key: TAINT_OUT_OF_SERVICE.into(),
+        value: "nodeshutdown".into(),
+        effect: "NoExecute".into(),
+        ..Default::default()
+    });
+    w.h.client().update(node).unwrap();
+    w.advance(at(59.9));
+    assert!(w.pod("p").is_some());
+    w.advance(at(60.0));
+    assert!(w.pod("p").is_none(), "force-deleted by the 60 s pass");
+}

@@ -64,7 +64,7 @@ pub enum RuntimeState {
     },
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContainerRuntime {
     pub name: String,
     pub image: String,
@@ -128,6 +128,29 @@ impl ContainerRuntime {
         }
     }
 
+    /// [`Self::api_state`] as `getPhase` reads it — running, terminated with its exit
+    /// code, or neither — without the strings it would allocate.
+    pub fn phase_state(&self) -> ContainerState {
+        if let Some((started_at, _)) = self.running() {
+            return ContainerState {
+                running: Some(ContainerStateRunning {
+                    started_at: Some(Timestamp::at(started_at)),
+                }),
+                ..Default::default()
+            };
+        }
+        match (&self.waiting, &self.last_termination) {
+            (None, Some(t)) => ContainerState {
+                terminated: Some(ContainerStateTerminated {
+                    exit_code: t.exit_code,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            _ => ContainerState::default(),
+        }
+    }
+
     /// The final state once the pod is terminal: how the container last ended, or — for a
     /// container that never ran — `ContainerStatusUnknown` with exit code 137, as
     /// `statusManager.TerminatePod` reports it.
@@ -177,5 +200,50 @@ fn terminated(t: &Termination) -> ContainerState {
             finished_at: Some(Timestamp::at(t.finished_at)),
         }),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `phase_state` agrees with `api_state` on everything `getPhase` reads.
+    #[test]
+    fn phase_state_agrees_with_api_state() {
+        let t0 = SimTime::ZERO;
+        let mut cases = Vec::new();
+        for state in [
+            RuntimeState::Idle,
+            RuntimeState::Starting,
+            RuntimeState::Running { started_at: t0 },
+            RuntimeState::Stopping {
+                started_at: t0,
+                exit_at: t0,
+                exit_code: 137,
+            },
+        ] {
+            for waiting in [None, Some((reason::CRASH_LOOP_BACK_OFF, "m".to_string()))] {
+                for last in [
+                    None,
+                    Some(Termination::new(0, t0, t0)),
+                    Some(Termination::new(1, t0, t0)),
+                ] {
+                    let mut c = ContainerRuntime::new("c", "i", ImageBehavior::Healthy);
+                    c.state = state.clone();
+                    c.waiting = waiting.clone();
+                    c.last_termination = last;
+                    cases.push(c);
+                }
+            }
+        }
+        for c in cases {
+            let (full, light) = (c.api_state(), c.phase_state());
+            assert_eq!(full.running, light.running, "{c:?}");
+            assert_eq!(
+                full.terminated.map(|t| t.exit_code),
+                light.terminated.map(|t| t.exit_code),
+                "{c:?}"
+            );
+        }
     }
 }

@@ -9,10 +9,11 @@
 //! `node_kubelet` (one node: pod admission and routing), `pod_worker` (one pod: `SyncPod`),
 //! `termination` (`SyncTerminatingPod`, the final status and delete), `container` (one
 //! container in the runtime), `status` (`generateAPIPodStatus`: phase and conditions),
-//! `status_manager` (a pod worker's status, generated and written), `images` (image
-//! manager and serial puller), `prober` (probe workers), `readiness` (a pod worker's
-//! probes: started and ready), `backoff` (`flowcontrol.Backoff`), `volumes` (the volume
-//! manager's gate), `node_status` (Node registration) and `events` (Event texts).
+//! `status_manager` (a pod worker's status, generated and written), `status_memo` (what
+//! the last no-op status write saw), `images` (image manager and serial puller), `prober`
+//! (probe workers), `readiness` (a pod worker's probes: started and ready), `backoff`
+//! (`flowcontrol.Backoff`), `volumes` (the volume manager's gate), `node_status` (Node
+//! registration) and `events` (Event texts).
 
 mod backoff;
 mod container;
@@ -30,6 +31,7 @@ mod readiness;
 mod shutdown;
 mod status;
 mod status_manager;
+mod status_memo;
 mod termination;
 mod volumes;
 
@@ -50,6 +52,7 @@ use crate::scenario::{ImageSpec, NodeSpecInput, Timing};
 use crate::time::SimTime;
 use node_kubelet::Kubelet;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 type KCtx<'a> = Ctx<'a, KubeletTimer>;
 
@@ -57,7 +60,8 @@ type KCtx<'a> = Ctx<'a, KubeletTimer>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PodTimer {
     pub node: u32,
-    pub uid: String,
+    /// Shared with the worker (`PodWorker::timer_uid`): a timer costs no string copy.
+    pub uid: Rc<str>,
     pub generation: u64,
 }
 

@@ -218,7 +218,7 @@ impl Kubelet {
                 if let Some(w) = live_worker(&mut self.pods, &pod) {
                     w.on_stopped(container as usize, token, env, ctx);
                     if w.gone && w.stage == Stage::Terminated {
-                        self.pods.remove(&pod.uid);
+                        self.pods.remove(&*pod.uid);
                     }
                 }
             }
@@ -245,6 +245,6 @@ fn live_worker<'a>(
     pods: &'a mut BTreeMap<String, PodWorker>,
     t: &PodTimer,
 ) -> Option<&'a mut PodWorker> {
-    pods.get_mut(&t.uid)
+    pods.get_mut(&*t.uid)
         .filter(|w| w.generation == t.generation)
 }

@@ -150,7 +150,6 @@ pub fn status_changed(node: &Node, shutting_down: bool) -> bool {
 /// did not change, heartbeat times set to now.
 pub fn refreshed_status(node: &Node, now: SimTime, shutting_down: bool) -> Node {
     let ts = Timestamp::at(now);
-    let mut out = node.clone();
     let mut conditions = conditions_of(view(shutting_down), ts);
     for c in &mut conditions {
         if let Some(old) = node.status.conditions.iter().find(|o| {
@@ -162,7 +161,22 @@ pub fn refreshed_status(node: &Node, now: SimTime, shutting_down: bool) -> Node 
             c.last_transition_time = old.last_transition_time;
         }
     }
-    out.status.conditions = conditions;
-    out.metadata.resource_version.clear();
-    out
+    // Field by field rather than a clone of the whole Node: the old conditions are
+    // replaced, so they are not copied (no `..`: a new status field must be listed here).
+    let mut metadata = node.metadata.clone();
+    metadata.resource_version.clear();
+    let s = &node.status;
+    Node {
+        api_version: node.api_version.clone(),
+        kind: node.kind.clone(),
+        metadata,
+        spec: node.spec.clone(),
+        status: NodeStatus {
+            capacity: s.capacity.clone(),
+            allocatable: s.allocatable.clone(),
+            conditions,
+            volumes_in_use: s.volumes_in_use.clone(),
+            volumes_attached: s.volumes_attached.clone(),
+        },
+    }
 }

@@ -59,6 +59,8 @@ enum Busy {
 
 pub struct PodWorker {
     pub uid: String,
+    /// `uid` again, shared by the worker's timers.
+    timer_uid: Rc<str>,
     pub key: ObjectKey,
     /// The newest version the informer delivered.
     pub pod: Rc<Pod>,
@@ -86,6 +88,8 @@ pub struct PodWorker {
     /// Killed by the graceful node shutdown manager (`shutdown.rs`): the grace it gave,
     /// and the terminal status it asks for.
     pub(super) shutdown_grace: Option<SimDuration>,
+    /// The inputs of the last status write that found nothing to write (`status_memo.rs`).
+    pub(super) status_memo: Option<super::status_memo::StatusMemo>,
 }
 
 impl PodWorker {
@@ -98,6 +102,7 @@ impl PodWorker {
             .collect::<Vec<_>>();
         PodWorker {
             uid: pod.metadata.uid.clone(),
+            timer_uid: Rc::from(pod.metadata.uid.as_str()),
             key: ObjectKey::of(&pod.metadata),
             pod: Rc::clone(pod),
             generation: 0,
@@ -115,13 +120,14 @@ impl PodWorker {
             waiting_note: None,
             volume_wait: VolumeWait::Idle,
             shutdown_grace: None,
+            status_memo: None,
         }
     }
 
     pub fn timer(&self, env: &NodeEnv) -> PodTimer {
         PodTimer {
             node: env.index,
-            uid: self.uid.clone(),
+            uid: Rc::clone(&self.timer_uid),
             generation: self.generation,
         }
     }

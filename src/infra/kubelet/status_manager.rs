@@ -14,7 +14,17 @@ use std::rc::Rc;
 impl PodWorker {
     /// Whether the pod, as it stands, has reached a terminal phase by its restart policy.
     pub fn phase_is_terminal(&self) -> bool {
-        let statuses = self.container_statuses(false);
+        // `getPhase` reads only whether a state is running or terminated, and the exit
+        // code: the states without their strings (`phase_state`), so that the check every
+        // sync makes allocates no names, images or messages.
+        let statuses: Vec<ContainerStatus> = self
+            .containers
+            .iter()
+            .map(|c| ContainerStatus {
+                state: c.phase_state(),
+                ..Default::default()
+            })
+            .collect();
         let phase_ = self.phase(&statuses, false);
         phase_ == phase::SUCCEEDED || phase_ == phase::FAILED
     }
@@ -102,11 +112,16 @@ impl PodWorker {
         let now = ctx.now;
         let mut client = ctx.client(&env.actor);
         let live = client.get::<Pod>(&self.key)?;
+        // The same object and the same inputs as the last no-op write (`status_memo.rs`).
+        if self.status_known_equal(&live, env, terminal) {
+            return Some(live);
+        }
         if live.metadata.uid != self.uid {
             return None;
         }
         let status = self.api_status(&live, env, now, terminal);
         if status == live.status {
+            self.remember_equal_status(&live, env, terminal);
             return Some(live);
         }
         let mut next = (*live).clone();

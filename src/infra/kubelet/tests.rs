@@ -150,6 +150,27 @@ fn readiness_probe_passes_at_the_first_tick_after_the_initial_delay() {
     assert!(w.events_with("p", "Unhealthy").is_empty());
 }
 
+/// With a 150 s initial delay, resyncs (every 60–90 s) find the status unchanged before
+/// the probe passes; the probe result alone must still get the Ready status written
+/// (`status_memo.rs` keeps the probe results among the inputs it compares).
+#[test]
+fn a_probe_passing_after_quiet_resyncs_still_makes_the_pod_ready() {
+    let images = vec![image("slow:1", secs(8), ImageBehavior::Healthy, ms(500))];
+    let mut w = World::new(&[NODE], images, fixed_timing());
+    let mut c = container("app", "slow:1");
+    c.readiness_probe = Some(Probe {
+        http_get: Some(serde_json::json!({ "path": "/healthz", "port": 8080 })),
+        initial_delay_seconds: Some(150),
+        period_seconds: Some(10),
+        ..Default::default()
+    });
+    w.create_pod(pod("p", NODE, vec![c]));
+    w.run_for(secs(400));
+    // Started at 8.5 s; ticks every 10 s from SEEN; the first at least 150 s after the
+    // start is SEEN + 160 s.
+    assert_eq!(w.ready_at("p"), Some(t(secs(160))));
+}
+
 #[test]
 fn readiness_probe_without_initial_delay_passes_when_the_container_starts() {
     // `UpdatePodStatus` triggers the readiness worker at once when a started container is

@@ -461,7 +461,7 @@ fn worker_at<'a>(
     pods: &'a mut BTreeMap<String, PodWorker>,
     t: &PodTimer,
 ) -> Option<&'a mut PodWorker> {
-    pods.get_mut(&t.uid)
+    pods.get_mut(&*t.uid)
         .filter(|w| w.generation == t.generation)
 }
 
