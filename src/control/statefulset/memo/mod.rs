@@ -54,7 +54,7 @@ mod pods;
 #[cfg(test)]
 mod tests;
 
-pub use history::RevisionMemo;
+pub use history::{AppliedSet, RevisionMemo};
 pub use pods::{ControlledBy, PodFacts, PodView, RevisionId, RevisionNames};
 
 use super::retention::Retention;
@@ -226,8 +226,30 @@ impl SetMemo {
     /// What the claims of `pod`, a pod of a pass of `set`, say under `policy` for a pod
     /// scaled down or not: upstream's `ClaimsMatchRetentionPolicy` and whether
     /// `createMissingPersistentVolumeClaims` would do nothing, from facts kept per claim
-    /// and pod.
+    /// and pod; the answer itself is kept per ordinal while the pod and the claims of its
+    /// ordinal stay the same objects (`claims::OrdinalChecks`).
+    #[inline]
     pub fn claim_checks(
+        &mut self,
+        set: &StatefulSet,
+        pod: &PodView,
+        policy: Retention,
+        scaled_down: bool,
+    ) -> ClaimChecks {
+        let ordinal = pod.facts.ordinal;
+        if let Some(checks) = self.claims.kept_checks(ordinal, &pod.pod, policy, scaled_down) {
+            return checks;
+        }
+        let checks = self.compute_claim_checks(set, pod, policy, scaled_down);
+        self.claims
+            .keep_checks(ordinal, &pod.pod, policy, scaled_down, checks);
+        checks
+    }
+
+    /// [`SetMemo::claim_checks`] without the answer kept per ordinal.
+    #[cold]
+    #[inline(never)]
+    fn compute_claim_checks(
         &mut self,
         set: &StatefulSet,
         pod: &PodView,
