@@ -137,7 +137,12 @@ mod tests {
     fn candidates_are_the_unskipped_volumes_in_name_order() {
         let mut store = VolumeStore::default();
         let claims = [claim("a", "c1"), claim("a", "c2"), claim("b", "c1")];
-        let refs = [None, Some(("a", "c1")), Some(("a", "c2")), Some(("b", "c1"))];
+        let refs = [
+            None,
+            Some(("a", "c1")),
+            Some(("a", "c2")),
+            Some(("b", "c1")),
+        ];
         let check = |store: &VolumeStore| {
             for c in &claims {
                 let want: Vec<&str> = store

@@ -263,7 +263,9 @@ impl Profile {
         node: &NodeInfo,
     ) -> Result<(), (&'static str, Rejection)> {
         for plugin in plugins {
-            plugin.filter(state, pod, node).map_err(|r| (plugin.name(), r))?;
+            plugin
+                .filter(state, pod, node)
+                .map_err(|r| (plugin.name(), r))?;
         }
         Ok(())
     }

@@ -359,13 +359,9 @@ impl Plugin for PodTopologySpread {
         // counted once per node and distinct selector (the system defaults' hostname and
         // zone constraints share one), as PreScore and Score would count alike, and kept
         // while the node does not change (`counts`).
-        let keys: Vec<CountKey> = constraints
-            .iter()
-            .map(|c| self.counts.key(c, ns))
-            .collect();
-        let count = |info: &NodeInfo, i: usize| {
-            self.counts.count(info, &constraints[i], ns, keys[i])
-        };
+        let keys: Vec<CountKey> = constraints.iter().map(|c| self.counts.key(c, ns)).collect();
+        let count =
+            |info: &NodeInfo, i: usize| self.counts.count(info, &constraints[i], ns, keys[i]);
         // `PreScore`: matching pods per domain, over every node.
         let required = RequiredNodeAffinity::of(&pod.spec);
         for info in all_nodes {

@@ -79,7 +79,9 @@ impl ClaimMemo {
                 });
                 // A new object in a slot changes the answer for its ordinal.
                 if let Some((_, ordinal)) = slot
-                    && let Some(c) = usize::try_from(ordinal).ok().and_then(|o| checks.get_mut(o))
+                    && let Some(c) = usize::try_from(ordinal)
+                        .ok()
+                        .and_then(|o| checks.get_mut(o))
                 {
                     *c = None;
                 }

@@ -237,7 +237,10 @@ impl SetMemo {
         scaled_down: bool,
     ) -> ClaimChecks {
         let ordinal = pod.facts.ordinal;
-        if let Some(checks) = self.claims.kept_checks(ordinal, &pod.pod, policy, scaled_down) {
+        if let Some(checks) = self
+            .claims
+            .kept_checks(ordinal, &pod.pod, policy, scaled_down)
+        {
             return checks;
         }
         let checks = self.compute_claim_checks(set, pod, policy, scaled_down);

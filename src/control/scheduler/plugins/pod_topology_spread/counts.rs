@@ -82,3 +82,73 @@ impl MatchCounts {
         n
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{Node, ObjectMeta, Pod};
+    use crate::control::scheduler::cache::Cache;
+    use std::rc::Rc;
+
+    fn pod(name: &str, app: &str) -> Rc<Pod> {
+        let mut p = Pod {
+            metadata: ObjectMeta::named("default", name),
+            ..Default::default()
+        };
+        p.metadata.uid = name.into();
+        p.metadata.labels.insert("app".into(), app.into());
+        p.spec.node_name = "n1".into();
+        Rc::new(p)
+    }
+
+    fn constraint(app: &str) -> Constraint {
+        let mut selector = LabelSelector::default();
+        selector.match_labels.insert("app".into(), app.into());
+        Constraint {
+            max_skew: 1,
+            topology_key: "kubernetes.io/hostname".into(),
+            selector: Some(selector),
+            min_domains: 1,
+            node_affinity_honor: true,
+            node_taints_honor: false,
+        }
+    }
+
+    /// A kept count always equals a fresh count, as pods come and go on the node (each
+    /// change gives the NodeInfo a new generation).
+    #[test]
+    fn kept_counts_follow_the_node_generation() {
+        let mut cache = Cache::default();
+        cache.set_node(&Rc::new(Node {
+            metadata: ObjectMeta::named("", "n1"),
+            ..Default::default()
+        }));
+        let memo = MatchCounts::default();
+        let (web, db) = (constraint("web"), constraint("db"));
+        let mut last = None;
+        for step in 0..12 {
+            let app = if step % 3 == 0 { "db" } else { "web" };
+            cache.add_pod(&pod(&format!("p{step}"), app));
+            if step % 4 == 3 {
+                cache.remove_pod(&pod(&format!("p{}", step - 1), "web"));
+            }
+            let info = cache.get("n1").expect("the node");
+            assert_ne!(Some(info.generation), last, "a change, a new generation");
+            last = Some(info.generation);
+            for c in [&web, &db] {
+                for ns in ["default", "other"] {
+                    let key = memo.key(c, ns);
+                    for _ in 0..2 {
+                        let fresh = count_pods_match_selector(info, c, ns);
+                        assert_eq!(memo.count(info, c, ns, key), fresh, "step {step}");
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            memo.key(&web, "default"),
+            memo.key(&constraint("web"), "default")
+        );
+        assert_ne!(memo.key(&web, "default"), memo.key(&db, "default"));
+    }
+}

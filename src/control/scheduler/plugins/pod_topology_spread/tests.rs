@@ -138,7 +138,9 @@ fn missing_topology_label_is_unresolvable() {
         &p,
         vec![(zoned("a1", "a"), vec![]), (node("x1", "4", "8Gi"), vec![])],
     );
-    let err = PodTopologySpread::default().filter(&state, &p, &infos[1]).unwrap_err();
+    let err = PodTopologySpread::default()
+        .filter(&state, &p, &infos[1])
+        .unwrap_err();
     assert_eq!(
         err.code,
         crate::control::scheduler::framework::Code::UnschedulableAndUnresolvable
@@ -267,7 +269,10 @@ fn system_default_spread_is_soft_and_prefers_emptier_nodes() {
         nodes: state.cluster.nodes.clone(),
         ..Default::default()
     });
-    assert_eq!(PodTopologySpread::default().score(&empty, &lone, &[&infos[0]]), None);
+    assert_eq!(
+        PodTopologySpread::default().score(&empty, &lone, &[&infos[0]]),
+        None
+    );
 }
 
 #[test]
@@ -334,7 +339,12 @@ fn requeue_on_matching_pod_changes_and_relevant_node_changes() {
         QueueingHint::Queue
     );
     assert_eq!(
-        PodTopologySpread::default().queueing_hint(&p, &ClusterEvent::NODE_ADD, None, Some(&unlabelled)),
+        PodTopologySpread::default().queueing_hint(
+            &p,
+            &ClusterEvent::NODE_ADD,
+            None,
+            Some(&unlabelled)
+        ),
         QueueingHint::QueueSkip
     );
 }
