@@ -18,6 +18,9 @@
 //! * for each claim of the namespace, the template and ordinal its name stands for, and the
 //!   ownerRef facts of `isClaimOwnerUpToDate` (`retention::ClaimOwnerFacts`) for the pod it
 //!   was last checked against;
+//! * for each ordinal, the last answer of [`SetMemo::claim_checks`] with the pod object,
+//!   policy and scale-down it was for, dropped when a claim of that ordinal is replaced
+//!   and for every ordinal when a claim is added or removed (`claims::OrdinalChecks`);
 //! * for the set's revisions, the candidate `newRevision` of its template (a JSON patch
 //!   and its hash), each revision's data bytes and the template each restores.
 //!
