@@ -91,7 +91,11 @@ impl PersistentVolumeController {
         if claim.spec.volume_name.is_empty() {
             // The user did not ask for a particular volume.
             let delay_binding = is_delay_binding_mode(&claim, cache);
-            match find_best_match_for_claim(&claim, self.volumes.values(), delay_binding) {
+            match find_best_match_for_claim(
+                &claim,
+                self.volumes.candidates_for(&claim),
+                delay_binding,
+            ) {
                 Some(volume) => self.bind(volume, claim, ctx),
                 None => {
                     if self.assign_default_storage_class(&claim, cache, ctx)? {

@@ -12,11 +12,13 @@
 //! does; so here a sync error is dropped the same way.
 //!
 //! Files: `claims` (syncClaim), `volumes` (syncVolume, reclaim), `binding` (the writes),
-//! `index` (findBestMatchForClaim), `tests`.
+//! `index` (findBestMatchForClaim), `store` (the volume store and its claimRef index),
+//! `tests`.
 
 mod binding;
 mod claims;
 pub mod index;
+mod store;
 mod volumes;
 
 #[cfg(test)]
@@ -33,6 +35,7 @@ use crate::component::Ctx;
 use crate::time::SimDuration;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use store::VolumeStore;
 
 /// The name it writes and records Events under.
 pub const COMPONENT: &str = "persistentvolume-controller";
@@ -43,7 +46,7 @@ pub const RESYNC_PERIOD: SimDuration = SimDuration::from_secs(15);
 pub struct PersistentVolumeController {
     actor: Actor,
     /// `ctrl.volumes.store`: the newest version of each volume seen or written.
-    volumes: BTreeMap<String, Rc<PersistentVolume>>,
+    volumes: VolumeStore,
     /// `ctrl.claims`.
     claims: BTreeMap<ObjectKey, Rc<PersistentVolumeClaim>>,
     /// Whether the resync tick is armed.
@@ -54,7 +57,7 @@ impl Default for PersistentVolumeController {
     fn default() -> Self {
         PersistentVolumeController {
             actor: Actor::new(COMPONENT),
-            volumes: BTreeMap::new(),
+            volumes: VolumeStore::default(),
             claims: BTreeMap::new(),
             resync_armed: false,
         }
@@ -70,13 +73,12 @@ impl PersistentVolumeController {
     /// `storeObjectUpdate` for volumes: keep `v` unless a newer version is stored;
     /// whether it was kept.
     fn store_volume(&mut self, v: &Rc<PersistentVolume>) -> bool {
-        let name = v.metadata.name.clone();
-        if let Some(old) = self.volumes.get(&name)
+        if let Some(old) = self.volumes.get(&v.metadata.name)
             && old.metadata.resource_version_u64() > v.metadata.resource_version_u64()
         {
             return false;
         }
-        self.volumes.insert(name, Rc::clone(v));
+        self.volumes.insert(v);
         true
     }
 

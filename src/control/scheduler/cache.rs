@@ -24,6 +24,10 @@ pub struct NodeInfo {
     pub non_zero_requested: Resource,
     /// `status.allocatable` of the node.
     pub allocatable: Resource,
+    /// `Generation`: a number the cache gives the NodeInfo at each change, never given
+    /// twice by one cache (0 for a NodeInfo not from a cache), so that a plugin may keep
+    /// what it computed from a node while the number stays the same.
+    pub generation: u64,
 }
 
 impl NodeInfo {
@@ -86,9 +90,12 @@ struct PodState {
 pub struct Cache {
     nodes: BTreeMap<String, Rc<NodeInfo>>,
     pods: BTreeMap<String, PodState>,
+    /// The last [`NodeInfo::generation`] given (upstream's `nextGeneration` counter).
+    generation: u64,
 }
 
 impl Cache {
+    /// The NodeInfo of `name` (made if missing), about to change: it gets a new generation.
     fn node_info(&mut self, name: &str) -> &mut NodeInfo {
         let info = self.nodes.entry(name.to_string()).or_insert_with(|| {
             Rc::new(NodeInfo {
@@ -96,7 +103,10 @@ impl Cache {
                 ..Default::default()
             })
         });
-        Rc::make_mut(info)
+        let info = Rc::make_mut(info);
+        self.generation += 1;
+        info.generation = self.generation;
+        info
     }
 
     /// `AddNode` / `UpdateNode`.
@@ -114,6 +124,8 @@ impl Cache {
                 let info = Rc::make_mut(info);
                 info.node = None;
                 info.allocatable = Resource::default();
+                self.generation += 1;
+                info.generation = self.generation;
             }
         }
     }
@@ -128,6 +140,8 @@ impl Cache {
         if let Some(info) = self.nodes.get_mut(name) {
             let info = Rc::make_mut(info);
             info.remove_pod(&pod.metadata.uid);
+            self.generation += 1;
+            info.generation = self.generation;
             if info.pods.is_empty() && info.node.is_none() {
                 self.nodes.remove(name);
             }

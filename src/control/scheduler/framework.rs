@@ -245,20 +245,27 @@ impl Profile {
         out
     }
 
-    /// `RunFilterPlugins`: the first rejection wins.
+    /// The plugins `RunFilterPlugins` runs in a cycle, in order: all but those whose
+    /// PreFilter answered Skip (looked up once per cycle, not once per node).
+    pub fn filter_plugins(&self, skip: &BTreeSet<&'static str>) -> Vec<&dyn Plugin> {
+        self.plugins
+            .iter()
+            .map(|e| &*e.plugin)
+            .filter(|p| !skip.contains(p.name()))
+            .collect()
+    }
+
+    /// `RunFilterPlugins` over [`Profile::filter_plugins`]: the first rejection wins.
     pub fn run_filter_plugins(
-        &self,
+        plugins: &[&dyn Plugin],
         state: &CycleState,
         pod: &Pod,
         node: &NodeInfo,
-        skip: &BTreeSet<&'static str>,
     ) -> Result<(), (&'static str, Rejection)> {
-        for e in &self.plugins {
-            let name = e.plugin.name();
-            if skip.contains(name) {
-                continue;
-            }
-            e.plugin.filter(state, pod, node).map_err(|r| (name, r))?;
+        for plugin in plugins {
+            plugin
+                .filter(state, pod, node)
+                .map_err(|r| (plugin.name(), r))?;
         }
         Ok(())
     }

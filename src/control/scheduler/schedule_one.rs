@@ -100,13 +100,14 @@ pub fn find_nodes_that_fit_pod<'n>(
     let to_find = num_feasible_nodes_to_find(nodes.len());
     let mut feasible = Vec::new();
     let mut processed = 0;
+    let filters = profile.filter_plugins(&pre.skip);
     for i in 0..nodes.len() {
         if feasible.len() >= to_find {
             break;
         }
         let node = nodes[(*next_start + i) % nodes.len()];
         processed += 1;
-        match profile.run_filter_plugins(state, pod, node, &pre.skip) {
+        match Profile::run_filter_plugins(&filters, state, pod, node) {
             Ok(()) => feasible.push(node),
             Err((plugin, rejection)) => {
                 diagnosis.unschedulable_plugins.insert(plugin);

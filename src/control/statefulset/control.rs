@@ -14,7 +14,7 @@
 //! controller shell turns those into timeline notes.
 
 use super::StatefulSetConfig;
-use super::memo::{ClaimChecks, PodView, RevisionId};
+use super::memo::{AppliedSet, ClaimChecks, PodView, RevisionId};
 use super::pod_control::StatefulPodControl;
 use super::retention::{Retention, retention};
 use super::revision::{
@@ -48,7 +48,8 @@ pub struct StatefulSetControl<'a, 'c> {
 /// with their facts (`memo`), which the pass's checks read.
 struct Pass<'p> {
     set: &'p StatefulSet,
-    update_set: &'p StatefulSet,
+    /// The set with the update revision's template (built when first used).
+    update_set: &'p AppliedSet<'p>,
     /// The update revision, by its number in the memo (pod revisions are compared so).
     update_revision: RevisionId,
     /// The set's claim retention policy.
@@ -163,12 +164,14 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
     pub fn update_stateful_set(
         &mut self,
         set: &StatefulSet,
-        pods: &[PodView],
+        pods: Vec<PodView>,
     ) -> Result<StatefulSetStatus, String> {
         let mut revisions = list_revisions(self.pod_control.cache, set);
         sort_controller_revisions(&mut revisions);
+        // The pods' revisions, for `truncateHistory` below: read now, as the pass takes
+        // the pods (the pass does not change them).
+        let pod_revisions = self.pod_control.memo.revision_names(&pods);
         let (current, update, status, mut errs) = self.perform_update(set, pods, &mut revisions);
-        let pod_revisions = self.pod_control.memo.revision_names(pods);
         let truncated = truncate_history(
             &mut self.pod_control.client(),
             set,
@@ -190,7 +193,7 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
     fn perform_update(
         &mut self,
         set: &StatefulSet,
-        pods: &[PodView],
+        pods: Vec<PodView>,
         revisions: &mut [Rc<ControllerRevision>],
     ) -> UpdateResult {
         let (mut client, memo) = self.pod_control.client_and_memo();
@@ -224,12 +227,12 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         current_revision: &Rc<ControllerRevision>,
         update_revision: &Rc<ControllerRevision>,
         collision_count: i32,
-        pods: &[PodView],
+        pods: Vec<PodView>,
     ) -> StepResult {
         let history = &mut self.pod_control.memo.history;
         let (current_set, update_set) = match (
-            history.apply_revision(set, current_revision),
-            history.apply_revision(set, update_revision),
+            history.applied_revision(set, current_revision),
+            history.applied_revision(set, update_revision),
         ) {
             (Ok(c), Ok(u)) => (c, u),
             (Err(e), _) | (_, Err(e)) => return (None, vec![e]),
@@ -249,7 +252,7 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         };
         let memo = &mut *self.pod_control.memo;
         let (cur_id, upd_id) = (memo.revisions.id(cur), memo.revisions.id(upd));
-        update_status(&mut status, min_ready, cur_id, upd_id, now, &[pods]);
+        update_status(&mut status, min_ready, cur_id, upd_id, now, &[&pods]);
 
         // Partition pods into in-range slots and condemned ones; pods whose ordinal cannot
         // be parsed are ignored (R-5.1 step 3).
@@ -259,9 +262,9 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         for pod in pods {
             let ordinal = pod.facts.ordinal;
             if ordinal_in_range(ordinal, set) {
-                slots[(ordinal - start) as usize] = Some(pod.clone());
+                slots[(ordinal - start) as usize] = Some(pod);
             } else if ordinal >= 0 {
-                condemned.push(pod.clone());
+                condemned.push(pod);
             }
         }
         let replicas: Vec<PodView> = slots
@@ -269,8 +272,13 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
             .zip(start..)
             .map(|(pod, ord)| {
                 pod.unwrap_or_else(|| {
-                    let pod =
-                        new_versioned_stateful_set_pod(&current_set, &update_set, cur, upd, ord);
+                    let pod = new_versioned_stateful_set_pod(
+                        current_set.get(),
+                        update_set.get(),
+                        cur,
+                        upd,
+                        ord,
+                    );
                     let facts = memo.facts(&pod, set);
                     PodView {
                         pod: Rc::new(pod),
@@ -332,7 +340,7 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
             let pod = &pass.condemned[i];
             if !self.claim_checks(&pass, pod).match_retention_policy {
                 self.pod_control
-                    .update_pod_claim_for_retention_policy(pass.update_set, &pod.pod)?;
+                    .update_pod_claim_for_retention_policy(pass.update_set.get(), &pod.pod)?;
             }
             Ok(false)
         });
@@ -520,6 +528,18 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         let (set, monotonic) = (pass.set, pass.monotonic);
         let view = &pass.replicas[i];
         let (pod, facts) = (&*view.pod, &view.facts);
+
+        // Not upstream: in a burst pass, a replica that every check below lets through
+        // (created, neither Failed, Succeeded nor terminating, identity and storage
+        // matching, its claims settled or the pod not Pending, their refs as the policy
+        // wants) is answered at once from its facts and the memo's claim checks — the
+        // common case of a pass over a large set, with no write, Event or wait.
+        if !monotonic && facts.is_settled() {
+            let claims = self.claim_checks(pass, view);
+            if claims.match_retention_policy && (!facts.is_pending() || claims.settled) {
+                return Ok(false);
+            }
+        }
         let name = &pod.metadata.name;
 
         // Failed and Succeeded pods (e.g. evicted ones whose containers exited 0) are
@@ -594,7 +614,8 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         if facts.identity_matches && facts.storage_matches && retention_match {
             return Ok(false);
         }
-        self.pod_control.update_stateful_pod(pass.update_set, pod)?;
+        self.pod_control
+            .update_stateful_pod(pass.update_set.get(), pod)?;
         Ok(false)
     }
 

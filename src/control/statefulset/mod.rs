@@ -176,7 +176,7 @@ impl Controller for StatefulSetController {
         adopt_orphan_revisions(&mut pod_control, &set)?;
         let pods = get_pods_for_stateful_set(&mut pod_control, &set)?;
         let mut control = StatefulSetControl::new(pod_control, &self.config);
-        let result = control.update_stateful_set(&set, &pods);
+        let result = control.update_stateful_set(&set, pods);
         let waits = control.take_waits();
         self.note_waits(ctx, key, waits);
         let status = result?;

@@ -124,6 +124,18 @@ pub fn inconsistent_status(set: &StatefulSet, status: &StatefulSetStatus) -> boo
         || status.update_revision != old.update_revision
 }
 
+/// The body of a status write of `set`: upstream sends the whole set with the new status,
+/// but the status subresource reads only the object's metadata (key and resourceVersion)
+/// and its status, so the spec is left out here instead of cloned (the pod template is
+/// most of a set's size).
+fn status_request(set: &StatefulSet, status: &StatefulSetStatus) -> StatefulSet {
+    StatefulSet {
+        metadata: set.metadata.clone(),
+        status: status.clone(),
+        ..Default::default()
+    }
+}
+
 // Port of upstream `updateStatefulSetStatus` and `realStatefulSetStatusUpdater`
 // completes a finished rolling update in `status`, then writes it if it is
 // inconsistent with `set`'s (the cached object's). Conflicts are retried; upstream re-reads
@@ -138,7 +150,7 @@ pub fn update_stateful_set_status(
     if !inconsistent_status(set, status) {
         return Ok(());
     }
-    let mut target = set.clone();
+    let mut target = status_request(set, status);
     let mut last = String::new();
     for _ in 0..STATUS_RETRY_STEPS {
         target.status = status.clone();
@@ -147,7 +159,7 @@ pub fn update_stateful_set_status(
             Err(e) if e.is_conflict() => {
                 last = e.to_string();
                 match client.get::<StatefulSet>(&ObjectKey::of(&set.metadata)) {
-                    Some(fresh) => target = (*fresh).clone(),
+                    Some(fresh) => target = status_request(&fresh, status),
                     None => return Err(last),
                 }
             }

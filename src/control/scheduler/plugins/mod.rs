@@ -41,7 +41,7 @@ pub fn default_profile() -> Profile {
             entry(node_volume_limits::NodeVolumeLimits, 0),
             entry(volume_binding::VolumeBinding, 0),
             entry(volume_zone::VolumeZone, 0),
-            entry(pod_topology_spread::PodTopologySpread, 2),
+            entry(pod_topology_spread::PodTopologySpread::default(), 2),
             entry(inter_pod_affinity::InterPodAffinity, 2),
             entry(balanced_allocation::BalancedAllocation, 1),
         ],

@@ -19,8 +19,11 @@ use crate::control::scheduler::framework::{
     ClusterView, CycleState, MAX_NODE_SCORE, Plugin, PreFilterResult, QueueingHint, Rejection,
 };
 use crate::control::scheduler::node_selector::RequiredNodeAffinity;
+use counts::{CountKey, MatchCounts};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
+
+mod counts;
 
 pub const NAME: &str = "PodTopologySpread";
 /// `ErrReasonConstraintsNotMatch`.
@@ -39,7 +42,11 @@ const SYSTEM_DEFAULT_CONSTRAINTS: [(&str, i32); 2] = [(LABEL_HOSTNAME, 3), (LABE
 
 /// The plugin with the system default constraints (`systemDefaulted`), as kube-scheduler
 /// runs it.
-pub struct PodTopologySpread;
+#[derive(Debug, Default)]
+pub struct PodTopologySpread {
+    /// `countPodsMatchSelector` per node, kept between cycles (`counts`).
+    counts: MatchCounts,
+}
 
 /// `topologySpreadConstraint`: the internal form, selector parsed and defaults applied.
 #[derive(Clone, Debug, PartialEq)]
@@ -220,7 +227,7 @@ impl PreFilterState {
 }
 
 // `calPreFilterState`.
-fn cal_pre_filter_state(pod: &Pod, cluster: &ClusterView) -> PreFilterState {
+fn cal_pre_filter_state(pod: &Pod, cluster: &ClusterView, kept: &MatchCounts) -> PreFilterState {
     let constraints = get_constraints(pod, cluster, DO_NOT_SCHEDULE);
     if constraints.is_empty() {
         return PreFilterState {
@@ -230,6 +237,8 @@ fn cal_pre_filter_state(pod: &Pod, cluster: &ClusterView) -> PreFilterState {
     }
     let mut counts = vec![BTreeMap::new(); constraints.len()];
     let required = RequiredNodeAffinity::of(&pod.spec);
+    let ns = &pod.metadata.namespace;
+    let keys: Vec<CountKey> = constraints.iter().map(|c| kept.key(c, ns)).collect();
     for info in &cluster.nodes {
         let node = info.node();
         if !node_labels_match_spread_constraints(&node.metadata.labels, &constraints) {
@@ -240,7 +249,7 @@ fn cal_pre_filter_state(pod: &Pod, cluster: &ClusterView) -> PreFilterState {
                 continue;
             }
             let value = node.metadata.labels[&c.topology_key].clone();
-            let n = count_pods_match_selector(info, c, &pod.metadata.namespace);
+            let n = kept.count(info, c, ns, keys[i]);
             *counts[i].entry(value).or_insert(0) += n;
         }
     }
@@ -268,7 +277,7 @@ impl Plugin for PodTopologySpread {
 
     // `PodTopologySpread.PreFilter`.
     fn pre_filter(&self, state: &CycleState, pod: &Pod) -> PreFilterResult {
-        let s = cal_pre_filter_state(pod, &state.cluster);
+        let s = cal_pre_filter_state(pod, &state.cluster, &self.counts);
         if s.constraints.is_empty() {
             return PreFilterResult::Skip;
         }
@@ -313,15 +322,13 @@ impl Plugin for PodTopologySpread {
             return None;
         }
         let ns = &pod.metadata.namespace;
-        let label = |n: &Node, key: &str| {
-            n.metadata
-                .labels
-                .get(key)
-                .map_or(String::new(), String::clone)
-        };
+        // The node's value of a topology key ("" without the label), borrowed.
+        fn label<'n>(n: &'n Node, key: &str) -> &'n str {
+            n.metadata.labels.get(key).map_or("", String::as_str)
+        }
         // `initPreScoreState`.
         let mut ignored: BTreeSet<&str> = BTreeSet::new();
-        let mut counts: Vec<BTreeMap<String, i64>> = vec![BTreeMap::new(); constraints.len()];
+        let mut counts: Vec<BTreeMap<&str, i64>> = vec![BTreeMap::new(); constraints.len()];
         for n in nodes {
             let node = n.node();
             if require_all
@@ -350,23 +357,11 @@ impl Plugin for PodTopologySpread {
             .collect();
         // `countPodsMatchSelector` depends only on the node, the selector and the namespace:
         // counted once per node and distinct selector (the system defaults' hostname and
-        // zone constraints share one), as PreScore and Score would count alike.
-        let same_selector: Vec<usize> = constraints
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                constraints[..i]
-                    .iter()
-                    .position(|d| d.selector == c.selector)
-                    .unwrap_or(i)
-            })
-            .collect();
-        let mut counted: BTreeMap<(usize, *const NodeInfo), i64> = BTreeMap::new();
-        let mut count = |info: &NodeInfo, i: usize| {
-            *counted
-                .entry((same_selector[i], std::ptr::from_ref(info)))
-                .or_insert_with(|| count_pods_match_selector(info, &constraints[i], ns))
-        };
+        // zone constraints share one), as PreScore and Score would count alike, and kept
+        // while the node does not change (`counts`).
+        let keys: Vec<CountKey> = constraints.iter().map(|c| self.counts.key(c, ns)).collect();
+        let count =
+            |info: &NodeInfo, i: usize| self.counts.count(info, &constraints[i], ns, keys[i]);
         // `PreScore`: matching pods per domain, over every node.
         let required = RequiredNodeAffinity::of(&pod.spec);
         for info in all_nodes {
@@ -380,7 +375,7 @@ impl Plugin for PodTopologySpread {
                 if !c.match_node_inclusion_policies(pod, node, &required) {
                     continue;
                 }
-                if let Some(n) = counts[i].get_mut(&label(node, &c.topology_key)) {
+                if let Some(n) = counts[i].get_mut(label(node, &c.topology_key)) {
                     *n += count(info, i);
                 }
             }
@@ -401,7 +396,7 @@ impl Plugin for PodTopologySpread {
                     let cnt = if c.topology_key == LABEL_HOSTNAME {
                         count(n, i)
                     } else {
-                        counts[i].get(value).copied().unwrap_or(0)
+                        counts[i].get(value.as_str()).copied().unwrap_or(0)
                     };
                     score += score_for_count(cnt, c.max_skew, weights[i]);
                 }

@@ -60,6 +60,11 @@ impl Plugin for VolumeRestrictions {
             }
         }
         // `IsPVCUsedByPods`: assigned pods of any node, other than this pod.
+        // No ReadWriteOncePod claim: no pod can conflict (the count below would be 0),
+        // so the scan of every pod of the cluster is not made.
+        if rwop.is_empty() {
+            return PreFilterResult::Skip;
+        }
         let uid = &pod.metadata.uid;
         let conflicts = state
             .cluster

@@ -1,11 +1,12 @@
 //! The claims of a set's namespace as the memo keeps them: which template and ordinal each
 //! claim's name stands for (so that a pod's claims are found by number, not by a string
-//! search of the claim table), and the ownerRef facts of `isClaimOwnerUpToDate` for the
-//! pod each claim was last checked against.
+//! search of the claim table), the ownerRef facts of `isClaimOwnerUpToDate` for the
+//! pod each claim was last checked against, and per ordinal the last answer of
+//! `SetMemo::claim_checks` ([`OrdinalChecks`]).
 
-use super::{in_namespace, refresh};
+use super::{ClaimChecks, in_namespace, refresh};
 use crate::api::{PersistentVolumeClaim, Pod, StatefulSet, Tables};
-use crate::control::statefulset::retention::ClaimOwnerFacts;
+use crate::control::statefulset::retention::{ClaimOwnerFacts, Retention};
 use crate::control::statefulset::utils::parse_dashed_name;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -18,6 +19,27 @@ pub type ClaimId = usize;
 pub struct ClaimMemo {
     entries: Vec<ClaimEntry>,
     index: ClaimIndex,
+    /// `checks[ordinal]`: the last answer for a pod of that ordinal (see [`OrdinalChecks`]).
+    checks: Vec<Option<OrdinalChecks>>,
+}
+
+/// Ordinals above this are not given an [`OrdinalChecks`] (their checks are computed each
+/// time), so that a stray huge ordinal cannot make the table huge.
+const MAX_CHECKED_ORDINAL: i32 = 1 << 16;
+
+/// The answer of `SetMemo::claim_checks` for one pod object under one policy, kept while
+/// the claims of the pod's ordinal stay the same objects. It depends only on the pod, the
+/// claims named for its ordinal (which exist, their ownerRefs and deletion), the policy,
+/// whether the pod is scaled down, and the set's name and uid (fixed for the memo). So it
+/// is dropped when a claim of its ordinal is replaced, and all are dropped when a claim is
+/// added or removed; the pod is compared by pointer (the `Rc` held here keeps its
+/// allocation from being reused).
+#[derive(Debug)]
+pub struct OrdinalChecks {
+    pod: Rc<Pod>,
+    policy: Retention,
+    scaled_down: bool,
+    checks: ClaimChecks,
 }
 
 #[derive(Debug)]
@@ -43,26 +65,80 @@ impl ClaimMemo {
         first_of_name: &[usize],
     ) {
         let set_name = set.metadata.name.as_str();
+        let checks = &mut self.checks;
         let renamed = refresh(
             &mut self.entries,
             in_namespace(&cache.pvcs, &set.metadata.namespace),
             |e| &e.claim,
-            |claim| ClaimEntry {
-                claim: Rc::clone(claim),
-                slot: templates.iter().enumerate().find_map(|(t, name)| {
+            |claim| {
+                let slot = templates.iter().enumerate().find_map(|(t, name)| {
                     if first_of_name[t] != t {
                         return None;
                     }
                     parse_dashed_name(&claim.metadata.name, &[name, set_name]).map(|o| (t, o))
-                }),
-                owner: None,
+                });
+                // A new object in a slot changes the answer for its ordinal.
+                if let Some((_, ordinal)) = slot
+                    && let Some(c) = usize::try_from(ordinal)
+                        .ok()
+                        .and_then(|o| checks.get_mut(o))
+                {
+                    *c = None;
+                }
+                ClaimEntry {
+                    claim: Rc::clone(claim),
+                    slot,
+                    owner: None,
+                }
             },
         );
         // A claim's slot follows from its name and the templates (which the memo's set
         // fixes): with the same names at the same positions, the index still holds.
         if renamed || !self.index.built {
             self.index.build(&self.entries, templates.len());
+            // A claim added or removed (its entry is gone: its slot is not known here).
+            self.checks.clear();
         }
+    }
+
+    /// The kept answer for `pod` (of `ordinal`) under `policy`, if any.
+    #[inline]
+    pub fn kept_checks(
+        &self,
+        ordinal: i32,
+        pod: &Rc<Pod>,
+        policy: Retention,
+        scaled_down: bool,
+    ) -> Option<ClaimChecks> {
+        let kept = self.checks.get(usize::try_from(ordinal).ok()?)?.as_ref()?;
+        (Rc::ptr_eq(&kept.pod, pod) && kept.policy == policy && kept.scaled_down == scaled_down)
+            .then_some(kept.checks)
+    }
+
+    /// Keeps `checks`, the answer for `pod` (of `ordinal`) under `policy`.
+    #[cold]
+    #[inline(never)]
+    pub fn keep_checks(
+        &mut self,
+        ordinal: i32,
+        pod: &Rc<Pod>,
+        policy: Retention,
+        scaled_down: bool,
+        checks: ClaimChecks,
+    ) {
+        if !(0..=MAX_CHECKED_ORDINAL).contains(&ordinal) {
+            return;
+        }
+        let o = ordinal as usize;
+        if self.checks.len() <= o {
+            self.checks.resize_with(o + 1, || None);
+        }
+        self.checks[o] = Some(OrdinalChecks {
+            pod: Rc::clone(pod),
+            policy,
+            scaled_down,
+            checks,
+        });
     }
 
     /// The claim named for the template of number `first_of_name` and `ordinal`, if cached.

@@ -8,6 +8,7 @@ use crate::control::statefulset::revision::{
     new_revision, patch_bytes, revision_template, with_template,
 };
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -29,7 +30,32 @@ pub struct RevisionMemo {
 
 /// What `ApplyRevision` takes from a revision: its template (none if the patch has
 /// none), or why it cannot be read.
-type Restored = Result<Option<PodTemplateSpec>, String>;
+type Restored = Result<Option<Rc<PodTemplateSpec>>, String>;
+
+/// `ApplyRevision(set, revision)` as a pass uses it: the revision's template is read (and
+/// a revision that cannot be read fails) at once, but the set with the template applied
+/// is built on first use — a pass that creates and repairs no pod never needs it, and
+/// building it copies the whole set.
+#[derive(Debug)]
+pub struct AppliedSet<'s> {
+    set: &'s StatefulSet,
+    template: Option<Rc<PodTemplateSpec>>,
+    applied: OnceCell<StatefulSet>,
+}
+
+impl AppliedSet<'_> {
+    /// The set with the revision's template.
+    pub fn get(&self) -> &StatefulSet {
+        self.applied
+            .get_or_init(|| with_template(self.set, self.template.as_deref()))
+    }
+
+    #[cfg(test)]
+    pub fn into_set(self) -> StatefulSet {
+        self.get();
+        self.applied.into_inner().expect("built above")
+    }
+}
 
 /// How many restored templates [`RevisionMemo`] keeps (a pass applies two revisions).
 const KEPT_TEMPLATES: usize = 4;
@@ -124,11 +150,23 @@ impl RevisionMemo {
 
     /// [`apply_revision`](super::revision::apply_revision) with the revision's template
     /// parsed once.
+    #[cfg(test)]
     pub fn apply_revision(
         &mut self,
         set: &StatefulSet,
         revision: &Rc<ControllerRevision>,
     ) -> Result<StatefulSet, String> {
+        self.applied_revision(set, revision)
+            .map(AppliedSet::into_set)
+    }
+
+    /// [`apply_revision`](super::revision::apply_revision) with the revision's template
+    /// parsed once, and the set built when first used ([`AppliedSet`]).
+    pub fn applied_revision<'s>(
+        &mut self,
+        set: &'s StatefulSet,
+        revision: &Rc<ControllerRevision>,
+    ) -> Result<AppliedSet<'s>, String> {
         let pos = match self
             .templates
             .iter()
@@ -139,12 +177,16 @@ impl RevisionMemo {
                 if self.templates.len() == KEPT_TEMPLATES {
                     self.templates.drain(..1);
                 }
-                let template = revision_template(revision);
+                let template = revision_template(revision).map(|t| t.map(Rc::new));
                 self.templates.push((Rc::clone(revision), template));
                 self.templates.len() - 1
             }
         };
         let template = self.templates[pos].1.as_ref().map_err(Clone::clone)?;
-        Ok(with_template(set, template.as_ref()))
+        Ok(AppliedSet {
+            set,
+            template: template.clone(),
+            applied: OnceCell::new(),
+        })
     }
 }

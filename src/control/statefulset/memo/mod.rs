@@ -18,6 +18,9 @@
 //! * for each claim of the namespace, the template and ordinal its name stands for, and the
 //!   ownerRef facts of `isClaimOwnerUpToDate` (`retention::ClaimOwnerFacts`) for the pod it
 //!   was last checked against;
+//! * for each ordinal, the last answer of [`SetMemo::claim_checks`] with the pod object,
+//!   policy and scale-down it was for, dropped when a claim of that ordinal is replaced
+//!   and for every ordinal when a claim is added or removed (`claims::OrdinalChecks`);
 //! * for the set's revisions, the candidate `newRevision` of its template (a JSON patch
 //!   and its hash), each revision's data bytes and the template each restores.
 //!
@@ -54,7 +57,7 @@ mod pods;
 #[cfg(test)]
 mod tests;
 
-pub use history::RevisionMemo;
+pub use history::{AppliedSet, RevisionMemo};
 pub use pods::{ControlledBy, PodFacts, PodView, RevisionId, RevisionNames};
 
 use super::retention::Retention;
@@ -226,8 +229,33 @@ impl SetMemo {
     /// What the claims of `pod`, a pod of a pass of `set`, say under `policy` for a pod
     /// scaled down or not: upstream's `ClaimsMatchRetentionPolicy` and whether
     /// `createMissingPersistentVolumeClaims` would do nothing, from facts kept per claim
-    /// and pod.
+    /// and pod; the answer itself is kept per ordinal while the pod and the claims of its
+    /// ordinal stay the same objects (`claims::OrdinalChecks`).
+    #[inline]
     pub fn claim_checks(
+        &mut self,
+        set: &StatefulSet,
+        pod: &PodView,
+        policy: Retention,
+        scaled_down: bool,
+    ) -> ClaimChecks {
+        let ordinal = pod.facts.ordinal;
+        if let Some(checks) = self
+            .claims
+            .kept_checks(ordinal, &pod.pod, policy, scaled_down)
+        {
+            return checks;
+        }
+        let checks = self.compute_claim_checks(set, pod, policy, scaled_down);
+        self.claims
+            .keep_checks(ordinal, &pod.pod, policy, scaled_down, checks);
+        checks
+    }
+
+    /// [`SetMemo::claim_checks`] without the answer kept per ordinal.
+    #[cold]
+    #[inline(never)]
+    fn compute_claim_checks(
         &mut self,
         set: &StatefulSet,
         pod: &PodView,

@@ -147,6 +147,19 @@ impl PodFacts {
         is_available(self.ready, self.ready_since, min_ready_seconds, now)
     }
 
+    /// Created, neither Failed, Succeeded nor terminating, and with identity and storage
+    /// matching the set: what `processReplica` needs of a pod to have nothing to do
+    /// (besides its claims, and readiness in a monotonic pass).
+    #[inline]
+    pub fn is_settled(&self) -> bool {
+        self.created
+            && !self.failed
+            && !self.succeeded
+            && !self.terminating
+            && self.identity_matches
+            && self.storage_matches
+    }
+
     /// `isUnavailable` (v1.34+, PR #130909): terminating, or not Running, Ready and
     /// available. Placeholders (empty phase) are unavailable.
     #[inline]

@@ -509,8 +509,23 @@ fn claim_checks_answer_as_the_fresh_claim_checks() {
         put_claim(&mut cache, Rc::new(c));
     }
     let mut memo = SetMemo::default();
-    for (round, replicas) in [6, 5, 3, 3, 6].into_iter().enumerate() {
+    for (round, replicas) in [6, 5, 3, 3, 6, 6, 6, 6, 4].into_iter().enumerate() {
         s.spec.replicas = Some(replicas);
+        // Claims change under the answers kept per ordinal: one replaced in place (its
+        // refs dropped), one added, one removed, one replaced by a claim being deleted.
+        match round {
+            5 => put_claim(&mut cache, claim("www-web-2")),
+            6 => put_claim(&mut cache, claim("www-web-0")),
+            7 => {
+                cache.pvcs.remove(&ObjectKey::new("default", "www-web-5"));
+            }
+            8 => {
+                let mut c = (*claim("www-web-1")).clone();
+                c.metadata.deletion_timestamp = Some(Timestamp(secs(2)));
+                put_claim(&mut cache, Rc::new(c));
+            }
+            _ => {}
+        }
         if round == 3 {
             // New incarnations of every pod (same names, new uids): the claims, unchanged,
             // now carry stale refs or none to them.

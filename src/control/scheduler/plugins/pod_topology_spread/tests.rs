@@ -42,7 +42,7 @@ fn prepared(p: &Pod, nodes: Vec<(Node, Vec<Pod>)>) -> (CycleState, Vec<NodeInfo>
         nodes: infos.iter().cloned().map(Rc::new).collect(),
         ..Default::default()
     });
-    let pre = PodTopologySpread.pre_filter(&state, p);
+    let pre = PodTopologySpread::default().pre_filter(&state, p);
     (state, infos, pre)
 }
 
@@ -50,7 +50,7 @@ fn verdicts(state: &CycleState, p: &Pod, infos: &[NodeInfo]) -> Vec<Result<(), S
     infos
         .iter()
         .map(|n| {
-            PodTopologySpread
+            PodTopologySpread::default()
                 .filter(state, p, n)
                 .map_err(|r| r.message())
         })
@@ -138,7 +138,9 @@ fn missing_topology_label_is_unresolvable() {
         &p,
         vec![(zoned("a1", "a"), vec![]), (node("x1", "4", "8Gi"), vec![])],
     );
-    let err = PodTopologySpread.filter(&state, &p, &infos[1]).unwrap_err();
+    let err = PodTopologySpread::default()
+        .filter(&state, &p, &infos[1])
+        .unwrap_err();
     assert_eq!(
         err.code,
         crate::control::scheduler::framework::Code::UnschedulableAndUnresolvable
@@ -253,13 +255,13 @@ fn system_default_spread_is_soft_and_prefers_emptier_nodes() {
     let state = CycleState::new(&p).with_cluster(cluster);
     // Soft: nothing to filter.
     assert_eq!(
-        PodTopologySpread.pre_filter(&state, &p),
+        PodTopologySpread::default().pre_filter(&state, &p),
         PreFilterResult::Skip
     );
     // hostname (maxSkew 3, weight ln 4) + zone (maxSkew 5, weight ln 3): a1 scores
     // round(1·1.386 + 2 + 1·1.099 + 4) = 8, a2 round(0 + 2 + 1.099 + 4) = 7; normalised
     // 100·(8+7-8)/8 = 87 and 100.
-    let scores = PodTopologySpread.score(&state, &p, &[&infos[0], &infos[1]]);
+    let scores = PodTopologySpread::default().score(&state, &p, &[&infos[0], &infos[1]]);
     assert_eq!(scores, Some(vec![87, 100]));
     // A pod that no Service or StatefulSet selects gets no default constraints.
     let lone = web("lone");
@@ -267,7 +269,10 @@ fn system_default_spread_is_soft_and_prefers_emptier_nodes() {
         nodes: state.cluster.nodes.clone(),
         ..Default::default()
     });
-    assert_eq!(PodTopologySpread.score(&empty, &lone, &[&infos[0]]), None);
+    assert_eq!(
+        PodTopologySpread::default().score(&empty, &lone, &[&infos[0]]),
+        None
+    );
 }
 
 #[test]
@@ -303,7 +308,7 @@ fn soft_zone_spread_scores_the_empty_zone_highest() {
         ..Default::default()
     });
     // weight ln 5 = 1.609: raw 3, 2, 0 → 100·(3+0-s)/3.
-    let scores = PodTopologySpread
+    let scores = PodTopologySpread::default()
         .score(&state, &p, &[&infos[0], &infos[1], &infos[2]])
         .unwrap();
     assert_eq!(scores, vec![0, 33, 100]);
@@ -317,24 +322,29 @@ fn requeue_on_matching_pod_changes_and_relevant_node_changes() {
     let ev = ClusterEvent::ASSIGNED_POD_DELETE;
     let gone = AnyObject::Pod(Rc::new(assigned.clone()));
     assert_eq!(
-        PodTopologySpread.queueing_hint(&p, &ev, Some(&gone), None),
+        PodTopologySpread::default().queueing_hint(&p, &ev, Some(&gone), None),
         QueueingHint::Queue
     );
     let mut stranger = pod("x", &[]);
     stranger.spec.node_name = "a1".into();
     let stranger = AnyObject::Pod(Rc::new(stranger));
     assert_eq!(
-        PodTopologySpread.queueing_hint(&p, &ev, Some(&stranger), None),
+        PodTopologySpread::default().queueing_hint(&p, &ev, Some(&stranger), None),
         QueueingHint::QueueSkip
     );
     let added = AnyObject::Node(Rc::new(zoned("d1", "d")));
     let unlabelled = AnyObject::Node(Rc::new(node("x1", "1", "1Gi")));
     assert_eq!(
-        PodTopologySpread.queueing_hint(&p, &ClusterEvent::NODE_ADD, None, Some(&added)),
+        PodTopologySpread::default().queueing_hint(&p, &ClusterEvent::NODE_ADD, None, Some(&added)),
         QueueingHint::Queue
     );
     assert_eq!(
-        PodTopologySpread.queueing_hint(&p, &ClusterEvent::NODE_ADD, None, Some(&unlabelled)),
+        PodTopologySpread::default().queueing_hint(
+            &p,
+            &ClusterEvent::NODE_ADD,
+            None,
+            Some(&unlabelled)
+        ),
         QueueingHint::QueueSkip
     );
 }

@@ -1,0 +1,154 @@
+//! `countPodsMatchSelector` kept per node between scheduling cycles (not upstream, which
+//! counts every node's pods again in every cycle): a count depends only on the node's
+//! pods, the selector and the namespace, and the node's pods change only with its
+//! [`NodeInfo::generation`], so a count is reused while the generation is the same.
+//! In a scale-up, one node changes per cycle and the 49 others are looked up.
+//!
+//! A cycle first numbers its (selector, namespace) pairs ([`MatchCounts::key`], one
+//! comparison of selectors per pair and cycle), then looks counts up by node and number.
+
+use super::{Constraint, count_pods_match_selector};
+use crate::api::LabelSelector;
+use crate::control::scheduler::cache::NodeInfo;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+/// Above this many distinct (selector, namespace) pairs everything is forgotten, so that
+/// ever new selectors cannot grow the memo without bound.
+const MAX_KEYS: usize = 64;
+
+/// A (selector, namespace) pair by number (see [`MatchCounts::key`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CountKey(usize);
+
+/// The counts of one node, valid for one generation.
+#[derive(Debug, Default)]
+struct NodeCounts {
+    generation: u64,
+    counts: Vec<(usize, i64)>,
+}
+
+#[derive(Debug, Default)]
+struct Memo {
+    /// The (selector, namespace) pairs seen, numbered by position.
+    keys: Vec<(Option<LabelSelector>, String)>,
+    nodes: BTreeMap<String, NodeCounts>,
+}
+
+/// Counts by node name and (selector, namespace) pair (see the module notes).
+#[derive(Debug, Default)]
+pub struct MatchCounts(RefCell<Memo>);
+
+impl MatchCounts {
+    /// The number of `c`'s selector with `namespace`, for [`MatchCounts::count`] in this
+    /// cycle.
+    pub fn key(&self, c: &Constraint, namespace: &str) -> CountKey {
+        let mut memo = self.0.borrow_mut();
+        if let Some(i) = memo
+            .keys
+            .iter()
+            .position(|(s, ns)| *s == c.selector && ns == namespace)
+        {
+            return CountKey(i);
+        }
+        if memo.keys.len() == MAX_KEYS {
+            *memo = Memo::default();
+        }
+        memo.keys.push((c.selector.clone(), namespace.to_string()));
+        CountKey(memo.keys.len() - 1)
+    }
+
+    /// [`count_pods_match_selector`] of `node`, `c`'s selector and `namespace`, where
+    /// `key` is their [`MatchCounts::key`] of this cycle.
+    pub fn count(&self, node: &NodeInfo, c: &Constraint, namespace: &str, key: CountKey) -> i64 {
+        // A NodeInfo made outside a cache has no generation to key on.
+        if node.generation == 0 {
+            return count_pods_match_selector(node, c, namespace);
+        }
+        let mut memo = self.0.borrow_mut();
+        let entry = match memo.nodes.get_mut(node.name.as_str()) {
+            Some(e) => e,
+            None => memo.nodes.entry(node.name.clone()).or_default(),
+        };
+        if entry.generation != node.generation {
+            entry.generation = node.generation;
+            entry.counts.clear();
+        }
+        if let Some((_, n)) = entry.counts.iter().find(|(k, _)| *k == key.0) {
+            return *n;
+        }
+        let n = count_pods_match_selector(node, c, namespace);
+        entry.counts.push((key.0, n));
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{Node, ObjectMeta, Pod};
+    use crate::control::scheduler::cache::Cache;
+    use std::rc::Rc;
+
+    fn pod(name: &str, app: &str) -> Rc<Pod> {
+        let mut p = Pod {
+            metadata: ObjectMeta::named("default", name),
+            ..Default::default()
+        };
+        p.metadata.uid = name.into();
+        p.metadata.labels.insert("app".into(), app.into());
+        p.spec.node_name = "n1".into();
+        Rc::new(p)
+    }
+
+    fn constraint(app: &str) -> Constraint {
+        let mut selector = LabelSelector::default();
+        selector.match_labels.insert("app".into(), app.into());
+        Constraint {
+            max_skew: 1,
+            topology_key: "kubernetes.io/hostname".into(),
+            selector: Some(selector),
+            min_domains: 1,
+            node_affinity_honor: true,
+            node_taints_honor: false,
+        }
+    }
+
+    /// A kept count always equals a fresh count, as pods come and go on the node (each
+    /// change gives the NodeInfo a new generation).
+    #[test]
+    fn kept_counts_follow_the_node_generation() {
+        let mut cache = Cache::default();
+        cache.set_node(&Rc::new(Node {
+            metadata: ObjectMeta::named("", "n1"),
+            ..Default::default()
+        }));
+        let memo = MatchCounts::default();
+        let (web, db) = (constraint("web"), constraint("db"));
+        let mut last = None;
+        for step in 0..12 {
+            let app = if step % 3 == 0 { "db" } else { "web" };
+            cache.add_pod(&pod(&format!("p{step}"), app));
+            if step % 4 == 3 {
+                cache.remove_pod(&pod(&format!("p{}", step - 1), "web"));
+            }
+            let info = cache.get("n1").expect("the node");
+            assert_ne!(Some(info.generation), last, "a change, a new generation");
+            last = Some(info.generation);
+            for c in [&web, &db] {
+                for ns in ["default", "other"] {
+                    let key = memo.key(c, ns);
+                    for _ in 0..2 {
+                        let fresh = count_pods_match_selector(info, c, ns);
+                        assert_eq!(memo.count(info, c, ns, key), fresh, "step {step}");
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            memo.key(&web, "default"),
+            memo.key(&constraint("web"), "default")
+        );
+        assert_ne!(memo.key(&web, "default"), memo.key(&db, "default"));
+    }
+}
