@@ -21,6 +21,7 @@ mod faults;
 mod faults_net;
 mod fields;
 mod kubectl;
+mod kubectl_get;
 mod kubectl_nodes;
 mod kubectl_storage;
 mod load;

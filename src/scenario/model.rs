@@ -2,7 +2,7 @@
 //! `scenario::load` turns a YAML file into this; the engine reads only this.
 
 pub use super::model_faults::{Fault, NetTarget, TimedFault, ZoneOutageFlavour};
-pub use super::model_operator::{DrainOptions, NodeTarget, TaintChange};
+pub use super::model_operator::{DrainOptions, GetRequest, GetResource, NodeTarget, TaintChange};
 pub use super::model_storage::{CsiDriverProfile, StorageSpec, VolumeTopology};
 use crate::api::scheduling::Taint;
 use crate::api::{
@@ -386,6 +386,11 @@ pub enum Action {
         patch_type: PatchType,
         patch: serde_json::Value,
     },
+    /// `kubectl get pods|sts|pvc|nodes [NAME] [-o wide] [-l SELECTOR] [-A]`: prints the
+    /// table kubectl would print at that simulated moment into the timeline.
+    Get(GetRequest),
+    /// `kubectl describe pod NAME`: prints kubectl's description of the pod.
+    DescribePod { namespace: String, name: String },
 }
 
 /// `kubectl patch --type`.

@@ -550,7 +550,12 @@ impl Simulation {
                 type_: "Action".into(),
                 reason: "kubectl".into(),
                 object: String::new(),
-                message: format!("kubectl {text}  →  {}", outcome.text()),
+                // A table or a description goes on the lines below the command.
+                message: if outcome.text().contains('\n') {
+                    format!("kubectl {text}\n{}", outcome.text())
+                } else {
+                    format!("kubectl {text}  →  {}", outcome.text())
+                },
             });
         }
         outcome

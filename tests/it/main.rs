@@ -10,6 +10,7 @@ mod harness;
 mod heartbeats;
 mod hygiene;
 mod invariants;
+mod kubectl_get;
 mod node_faults;
 mod node_lifecycle;
 mod props;
