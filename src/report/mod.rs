@@ -1,5 +1,6 @@
 //! What a person reads: the timeline of a run and its summary.
 
 pub mod latency;
+pub mod slos;
 pub mod summary;
 pub mod timeline;

@@ -10,6 +10,7 @@
 pub mod model;
 mod model_faults;
 mod model_operator;
+mod model_slo;
 mod model_storage;
 pub use model::*;
 
@@ -33,6 +34,7 @@ mod raw;
 mod report;
 mod shell;
 mod simulated;
+mod slos;
 mod storage;
 mod suggest;
 mod validate;

@@ -3,6 +3,7 @@
 
 pub use super::model_faults::{Fault, NetTarget, TimedFault, ZoneOutageFlavour};
 pub use super::model_operator::{DrainOptions, GetRequest, GetResource, NodeTarget, TaintChange};
+pub use super::model_slo::{Fraction, SliKind, SliShape, SloSpec, SloTarget};
 pub use super::model_storage::{CsiDriverProfile, StorageSpec, VolumeTopology};
 use crate::api::scheduling::Taint;
 use crate::api::{
@@ -50,6 +51,8 @@ pub struct Scenario {
     pub storage: StorageSpec,
     /// Timed faults (`spec.faults`), in time order.
     pub faults: Vec<TimedFault>,
+    /// Service level objectives (`spec.slos`), in file order.
+    pub slos: Vec<SloSpec>,
 }
 
 /// `major.minor` of the Kubernetes release whose defaults apply.

@@ -17,6 +17,7 @@ mod props;
 mod rollout_scenarios;
 mod scenario_errors;
 mod scenarios;
+mod slos;
 mod statefulset_cases;
 mod statefulset_upstream;
 mod storage_attach;
