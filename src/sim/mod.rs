@@ -473,7 +473,7 @@ impl Simulation {
         let fault = self.scenario.faults[index].clone();
         if start {
             self.faults.start(index, fault.fault.clone());
-            self.slis.on_fault(now);
+            self.slis.on_fault(now, &fault.text);
         } else {
             self.faults.end(index);
         }

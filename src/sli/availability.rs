@@ -97,6 +97,32 @@ impl SetState {
 struct Pending {
     at: SimTime,
     degraded: bool,
+    /// Index into `incidents`.
+    incident: usize,
+}
+
+/// What one fault did to the StatefulSets, for the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incident {
+    pub fault_at: SimTime,
+    /// The fault as the scenario wrote it, e.g. `zoneOutage zone-a (power) for 1h0m0s`.
+    pub cause: String,
+    /// The first moment after the fault's start that a measured set lacked a replica.
+    pub degraded_at: Option<SimTime>,
+    /// Every set whole again (the end of the recovery), if it happened in the run.
+    pub recovered_at: Option<SimTime>,
+    /// The lowest availability of a set while degraded: (set, available, desired).
+    pub worst: Option<(String, i64, i64)>,
+}
+
+/// One change of a set's levels: a row of `metrics.csv`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesRow {
+    pub at: SimTime,
+    pub namespace: String,
+    pub name: String,
+    pub desired: i64,
+    pub available: i64,
 }
 
 /// The availability SLIs of one set, at the end of the run.
@@ -119,11 +145,13 @@ pub struct SetAvailability {
 }
 
 /// Recovery samples: recovered faults, and faults not recovered by the end (with the
-/// time they had been open, a lower bound).
+/// time they had been open, a lower bound); and what each fault did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Recoveries {
     pub recovered: Vec<SimDuration>,
     pub not_recovered: Vec<SimDuration>,
+    pub incidents: Vec<Incident>,
+    pub series: Vec<SeriesRow>,
 }
 
 /// Follows every StatefulSet's pods.
@@ -146,10 +174,19 @@ impl AvailabilityRecorder {
     }
 
     /// A fault begins: time the recovery from it.
-    pub fn on_fault(&mut self, at: SimTime) {
+    pub fn on_fault(&mut self, at: SimTime, cause: &str) {
+        let degraded = !self.degraded.is_empty();
         self.pending.push(Pending {
             at,
-            degraded: !self.degraded.is_empty(),
+            degraded,
+            incident: self.recoveries.incidents.len(),
+        });
+        self.recoveries.incidents.push(Incident {
+            fault_at: at,
+            cause: cause.to_string(),
+            degraded_at: degraded.then_some(at),
+            recovered_at: None,
+            worst: None,
         });
     }
 
@@ -161,6 +198,7 @@ impl AvailabilityRecorder {
             i64::from(set.spec.replicas.unwrap_or(1))
         };
         let start = set.spec.ordinals.as_ref().map_or(0, |o| o.start);
+        let new = !self.sets.contains_key(&key);
         let state = self.sets.entry(key.clone()).or_insert_with(|| SetState {
             start_ordinal: start,
             desired,
@@ -173,7 +211,7 @@ impl AvailabilityRecorder {
                 ordinals: BTreeMap::new(),
             },
         });
-        if state.desired == desired && state.start_ordinal == start {
+        if !new && state.desired == desired && state.start_ordinal == start {
             return;
         }
         state.desired = desired;
@@ -222,6 +260,13 @@ impl AvailabilityRecorder {
         };
         let ordinal = ordinal.map(|o| (o, state.available.contains(&o)));
         state.from_creation.update(at, levels, ordinal);
+        self.recoveries.series.push(SeriesRow {
+            at,
+            namespace: key.0.clone(),
+            name: key.1.clone(),
+            desired: levels.desired,
+            available: levels.available,
+        });
         match &mut state.measured {
             Some(m) => m.update(at, levels, ordinal),
             None if levels.full() == 1 => {
@@ -234,17 +279,30 @@ impl AvailabilityRecorder {
         } else {
             self.degraded.insert(key.clone());
         }
+        let incidents = &mut self.recoveries.incidents;
         if self.degraded.is_empty() {
             let recovered = &mut self.recoveries.recovered;
             self.pending.retain(|p| {
                 if p.degraded {
                     recovered.push(at.saturating_since(p.at));
+                    incidents[p.incident].recovered_at = Some(at);
                 }
                 !p.degraded
             });
         } else {
             for p in &mut self.pending {
                 p.degraded = true;
+                let incident = &mut incidents[p.incident];
+                incident.degraded_at.get_or_insert(at);
+                // The lowest share of desired replicas available, while degraded.
+                let worse = incident
+                    .worst
+                    .as_ref()
+                    .is_none_or(|(_, a, d)| levels.available * d < a * levels.desired);
+                if levels.full() == 0 && worse {
+                    let set = format!("{}/{}", key.0, key.1);
+                    incident.worst = Some((set, levels.available, levels.desired));
+                }
             }
         }
     }

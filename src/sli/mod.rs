@@ -10,7 +10,7 @@ mod integral;
 pub mod slo;
 mod transitions;
 
-pub use availability::{Recoveries, SetAvailability};
+pub use availability::{Incident, Recoveries, SeriesRow, SetAvailability};
 pub use transitions::{Durations, SetKey};
 
 use crate::apiserver::JournalEntry;
@@ -33,9 +33,9 @@ impl SliRecorder {
         }
     }
 
-    /// A fault starts at `at`.
-    pub fn on_fault(&mut self, at: SimTime) {
-        self.availability.on_fault(at);
+    /// A fault starts at `at`; `cause` is how the scenario wrote it.
+    pub fn on_fault(&mut self, at: SimTime, cause: &str) {
+        self.availability.on_fault(at, cause);
     }
 
     /// The SLIs at `end`; `attach` is the run's attach latency distribution.

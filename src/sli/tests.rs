@@ -86,7 +86,7 @@ fn history() -> SliRecorder {
             false,
         ));
     }
-    r.on_fault(t(100));
+    r.on_fault(t(100), "fault A");
     r.on_entry(&write(
         130,
         Verb::Update,
@@ -231,7 +231,7 @@ fn verdicts_budgets_and_burn_rates() {
 #[test]
 fn a_fault_never_recovered_from_misses_its_slo_and_one_with_no_impact_recovers_in_zero() {
     let mut r = history();
-    r.on_fault(t(350));
+    r.on_fault(t(350), "fault B");
     r.on_entry(&write(
         360,
         Verb::Update,
@@ -244,7 +244,7 @@ fn a_fault_never_recovered_from_misses_its_slo_and_one_with_no_impact_recovers_i
         vec![SimDuration::from_secs(62)]
     );
     let mut quiet = history();
-    quiet.on_fault(t(400));
+    quiet.on_fault(t(400), "fault C");
     let report_quiet = quiet.finish(t(412), Default::default());
     assert_eq!(
         report_quiet.recoveries.recovered,

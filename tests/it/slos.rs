@@ -73,4 +73,24 @@ fn stsim_run_prints_the_verdict_table_and_exits_1_on_a_missed_slo() {
     let left = json["slos"][0]["errorBudgetLeft"].as_f64().unwrap();
     assert!((0.81..0.82).contains(&left), "{left}");
     assert_eq!(json["slis"]["faultsNotRecovered"], 1);
+
+    let report = std::fs::read_to_string(dir.path().join("o/report.md")).unwrap();
+    for needle in [
+        "**1 of 3 SLOs met — exit code 1.**",
+        "1. **nodeCrash node=worker-zone-c-1** at +00:05:00.000",
+        "worst: default/etcd at 2/3 Ready",
+        "**not recovered** by the end of the run (25m0s after the fault began)",
+        "| default/etcd | +00:00:14.550 | 72.93% | 18.789% | 0: 18.789%, 1: 100%, 2: 100% |",
+    ] {
+        assert!(report.contains(needle), "{needle:?} missing in\n{report}");
+    }
+    // metrics.csv: the set's levels at each change; the last one is etcd-0 lost.
+    let csv = std::fs::read_to_string(dir.path().join("o/metrics.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        rows[0],
+        "t_ms,namespace,statefulset,desired,available,full_redundancy"
+    );
+    assert_eq!(rows[1], "0.000000,default,etcd,3,0,0");
+    assert_eq!(*rows.last().unwrap(), "350010.000000,default,etcd,3,2,0");
 }
