@@ -40,7 +40,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run a scenario: print the timeline and a summary, write trace.jsonl and result.json.
+    /// Run a scenario: print the timeline and a summary, write trace.jsonl, timeline.txt,
+    /// result.json, report.md and metrics.csv.
     #[command(after_help = EXAMPLES)]
     Run {
         /// The scenario file (YAML, `kind: Scenario`).
@@ -192,9 +193,19 @@ fn run_to(
     let timeline_path = out_dir.join("timeline.txt");
     std::fs::write(&timeline_path, &text)
         .with_context(|| format!("cannot write {}", timeline_path.display()))?;
-    let result_path = out_dir.join("result.json");
-    std::fs::write(&result_path, result.to_json())
-        .with_context(|| format!("cannot write {}", result_path.display()))?;
+    let outputs = [
+        ("result.json", result.to_json()),
+        ("report.md", stsim::report::markdown::render(&result)),
+        (
+            "metrics.csv",
+            stsim::report::metrics::render(&result.slis.recoveries.series),
+        ),
+    ];
+    for (name, content) in outputs {
+        let file = out_dir.join(name);
+        std::fs::write(&file, content)
+            .with_context(|| format!("cannot write {}", file.display()))?;
+    }
     let mut stdout = std::io::stdout().lock();
     if !quiet {
         let _ = stdout.write_all(text.as_bytes());

@@ -15,5 +15,6 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod sim;
+pub mod sli;
 pub mod time;
 pub mod trace;

@@ -54,6 +54,27 @@ impl Timestamp {
         buf[19] = b'Z';
         std::str::from_utf8(buf).expect("ASCII digits")
     }
+
+    /// Go's `time.RFC1123Z` layout in UTC, as `kubectl describe` prints times:
+    /// `Thu, 01 Jan 2026 00:01:30 +0000`.
+    pub fn rfc1123z(self) -> String {
+        const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let secs = EPOCH_UNIX_SECS + self.0.0 / crate::time::NANOS_PER_SEC;
+        let (days, rem) = (secs / 86_400, secs % 86_400);
+        let (y, m, d) = civil_from_days(days as i64);
+        // 1970-01-01, day 0, was a Thursday.
+        let weekday = DAYS[((days + 4) % 7) as usize];
+        format!(
+            "{weekday}, {d:02} {} {y:04} {:02}:{:02}:{:02} +0000",
+            MONTHS[(m - 1) as usize],
+            rem / 3600,
+            (rem / 60) % 60,
+            rem % 60
+        )
+    }
 }
 
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
@@ -231,5 +252,20 @@ mod tests {
         assert_eq!(Timestamp::at(t).rfc3339(), "2026-01-01T00:01:30Z");
         let leap = SimTime::ZERO + SimDuration::from_secs(59 * 86_400);
         assert_eq!(Timestamp::at(leap).rfc3339(), "2026-03-01T00:00:00Z");
+    }
+
+    #[test]
+    fn rfc1123z_has_the_weekday_and_month_go_prints() {
+        let t = SimTime::ZERO + SimDuration::from_millis(90_999);
+        assert_eq!(
+            Timestamp::at(t).rfc1123z(),
+            "Thu, 01 Jan 2026 00:01:30 +0000"
+        );
+        // 2026-03-01 is a Sunday.
+        let leap = SimTime::ZERO + SimDuration::from_secs(59 * 86_400 + 3_723);
+        assert_eq!(
+            Timestamp::at(leap).rfc1123z(),
+            "Sun, 01 Mar 2026 01:02:03 +0000"
+        );
     }
 }

@@ -61,6 +61,12 @@ impl<'a> ApiClient<'a> {
     pub fn list<T: Resource>(&self) -> Vec<Rc<T>> {
         self.api.objects().list::<T>().cloned().collect()
     }
+    /// What a GET or LIST sees (everything the API server holds, and the Events it still
+    /// keeps), or the error of a request that does not get through.
+    pub fn read(&self) -> Result<(&crate::api::Tables, &ApiServer), ApiError> {
+        self.reach("GET")?;
+        Ok((self.api.objects(), self.api))
+    }
     pub fn create<T: Strategy>(&mut self, obj: T) -> Result<Rc<T>, ApiError> {
         self.reach("POST")?;
         self.api.create(self.now, &self.actor.name, obj)

@@ -95,4 +95,30 @@ impl ApiServer {
         self.event_index.insert(key, Rc::clone(&ev));
         self.push(JournalEntry::Event { at: now, event: ev });
     }
+
+    /// The latest copy of every Event about the object with `uid` that the API server
+    /// still keeps: Events expire `--event-ttl` (1 h, refreshed by each update) after
+    /// their last write, as kube-apiserver stores them with that TTL. In kubectl's order.
+    pub fn events_about(&self, uid: &str, now: SimTime) -> Vec<Rc<K8sEvent>> {
+        let mut events: Vec<Rc<K8sEvent>> = self
+            .event_index
+            .iter()
+            .filter(|((u, ..), ev)| {
+                u == uid
+                    && ev
+                        .last_timestamp
+                        .is_some_and(|t| now.saturating_since(t.time()) < EVENT_TTL)
+            })
+            .map(|(_, ev)| Rc::clone(ev))
+            .collect();
+        // kubectl sorts the list (which the API server returns in name order, and names
+        // carry the creation counter) by last timestamp; for the short lists of one pod
+        // Go's sort is an insertion sort, so ties keep the order they were created in.
+        events.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        events.sort_by_key(|e| e.last_timestamp);
+        events
+    }
 }
+
+/// kube-apiserver's `--event-ttl` default.
+const EVENT_TTL: SimDuration = SimDuration::from_secs(3600);

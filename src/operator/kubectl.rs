@@ -32,6 +32,8 @@ impl ActionOutcome {
 pub(super) enum Failure {
     Api(ApiError),
     Client(String),
+    /// An error line kubectl prints as it is.
+    Printed(String),
 }
 
 impl From<ApiError> for Failure {
@@ -45,7 +47,7 @@ impl Failure {
     pub(super) fn server_text(&self) -> String {
         match self {
             Failure::Api(e) => e.to_string(),
-            Failure::Client(s) => s.clone(),
+            Failure::Client(s) | Failure::Printed(s) => s.clone(),
         }
     }
 
@@ -55,6 +57,7 @@ impl Failure {
         let reason = |r: &str, e: &ApiError| format!("Error from server ({r}): {e}");
         match self {
             Failure::Client(s) => format!("error: {s}"),
+            Failure::Printed(s) => s.clone(),
             Failure::Api(ApiError::Invalid {
                 kind,
                 name,
@@ -174,6 +177,21 @@ fn run(client: &mut ApiClient<'_>, action: &Action) -> Result<String, Failure> {
             patch_type,
             patch,
         } => super::storage::patch_pvc(client, namespace, name, *patch_type, patch),
+        Action::Get(request) => {
+            let (objects, _) = client.read()?;
+            super::printers::get(objects, request, client.now()).map_err(Failure::Printed)
+        }
+        Action::DescribePod { namespace, name } => {
+            let (objects, api) = client.read()?;
+            let key = ObjectKey::new(namespace, name);
+            let pod = objects.get::<Pod>(&key).ok_or_else(|| {
+                Failure::Printed(format!(
+                    "Error from server (NotFound): pods \"{name}\" not found"
+                ))
+            })?;
+            let events = api.events_about(&pod.metadata.uid, client.now());
+            Ok(super::printers::describe_pod(pod, &events, client.now()))
+        }
         // A drain runs for a while: `Operator::start` drives it.
         Action::Drain { .. } => Err(Failure::Client(
             "drain runs on the operator's timers (Operator::start)".into(),

@@ -5,6 +5,7 @@ mod drain;
 mod kubectl;
 mod nodes;
 mod patch;
+mod printers;
 mod rollout;
 mod runs;
 mod storage;

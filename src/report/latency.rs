@@ -29,7 +29,7 @@ pub fn nearest_rank(sorted: &[SimDuration], p: u32) -> SimDuration {
 }
 
 /// A latency distribution: how many samples, and their nearest-rank percentiles.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Distribution {
     /// The samples, ascending.
     pub sorted: Vec<SimDuration>,
@@ -39,7 +39,7 @@ pub struct Distribution {
 }
 
 impl Distribution {
-    fn new(mut samples: Vec<SimDuration>, unfinished: u64) -> Self {
+    pub fn new(mut samples: Vec<SimDuration>, unfinished: u64) -> Self {
         samples.sort_unstable();
         Distribution {
             sorted: samples,
@@ -49,6 +49,16 @@ impl Distribution {
 
     pub fn count(&self) -> usize {
         self.sorted.len()
+    }
+
+    /// The samples of several distributions as one.
+    pub fn merged<'a>(parts: impl IntoIterator<Item = &'a Distribution>) -> Distribution {
+        let (mut samples, mut unfinished) = (Vec::new(), 0);
+        for p in parts {
+            samples.extend_from_slice(&p.sorted);
+            unfinished += p.unfinished;
+        }
+        Distribution::new(samples, unfinished)
     }
 
     /// The nearest-rank `p`-th percentile, if there is a sample.
@@ -85,7 +95,7 @@ impl Distribution {
         s
     }
 
-    fn to_json(&self) -> DistributionJson {
+    pub fn to_json(&self) -> DistributionJson {
         let ms = |d: Option<SimDuration>| d.map(|d| d.as_nanos() as f64 / 1e6);
         DistributionJson {
             count: self.count() as u64,

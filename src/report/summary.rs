@@ -64,6 +64,7 @@ pub fn render(r: &RunResult, wall: Option<Duration>) -> String {
     if let Some(l) = &r.storage_latency {
         s.push_str(&l.render());
     }
+    s.push_str(&super::slos::render(&r.slos));
     if r.findings.is_empty() {
         let _ = writeln!(s, "  invariants: no violation found");
     } else {

@@ -37,15 +37,28 @@ pub const HEADER: &str =
     "TIME           TYPE     REASON                  OBJECT                         MESSAGE";
 
 /// One line, columns padded like kubectl's table printer (wider cells push the rest right).
+/// A message of several lines (the output of `kubectl get`) continues below, indented
+/// past the time column.
 pub fn format_line(l: &TimelineLine) -> String {
     let mut s = String::with_capacity(128);
+    let mut lines = l.message.split('\n');
     let _ = write!(
         s,
         "{}  {:<7}  {:<22}  {:<29}  {}",
-        l.at, l.type_, l.reason, l.object, l.message
+        l.at,
+        l.type_,
+        l.reason,
+        l.object,
+        lines.next().unwrap_or_default()
     );
+    for line in lines {
+        let _ = write!(s, "\n{CONTINUATION}{line}");
+    }
     s
 }
+
+/// The indent of a message's continuation lines: the width of `+HH:MM:SS.mmm  `.
+const CONTINUATION: &str = "               ";
 
 #[cfg(test)]
 mod tests {
@@ -66,5 +79,22 @@ mod tests {
             text.starts_with("+00:00:01.500  Normal   SuccessfulCreate        statefulset/web")
         );
         assert_eq!(text.find("create Pod"), HEADER.find("MESSAGE"));
+    }
+
+    #[test]
+    fn command_output_continues_below_past_the_time_column() {
+        let l = TimelineLine {
+            at: SimTime::ZERO,
+            type_: "Action".into(),
+            reason: "kubectl".into(),
+            object: String::new(),
+            message: "kubectl get sts\nNAME   READY   AGE\nweb    3/3     5m".into(),
+        };
+        let text = format_line(&l);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].ends_with("kubectl get sts"));
+        assert_eq!(lines[1], "               NAME   READY   AGE");
+        assert_eq!(lines[2].find("web"), Some("+00:00:00.000  ".len()));
     }
 }

@@ -1,7 +1,8 @@
 //! Operator actions written as kubectl command lines: `scale`, `set image`, `delete`
-//! (pods, statefulsets, claims), `rollout undo|restart`, `patch`, `cordon`, `uncordon`,
-//! parsed into `model::Action` the way kubectl reads its flags. The line is split into
-//! words as a shell would (`shell.rs`), so a patch can be quoted: `-p '{"spec":{...}}'`.
+//! (pods, statefulsets, claims), `rollout undo|restart`, `patch`, `cordon`, `uncordon`
+//! (and the read-only `get` and `describe`, in `kubectl_get.rs`), parsed into
+//! `model::Action` the way kubectl reads its flags. The line is split into words as a
+//! shell would (`shell.rs`), so a patch can be quoted: `-p '{"spec":{...}}'`.
 
 use super::model::{Action, PatchType};
 use super::suggest::did_you_mean;
@@ -13,10 +14,11 @@ delete pod NAME [--grace-period=N] [--force], delete statefulset NAME [--cascade
 delete pvc NAME, delete pv NAME, rollout undo statefulset/NAME [--to-revision=N], rollout restart statefulset/NAME, \
 patch statefulset|pvc NAME -p PATCH [--type=strategic|merge|json], cordon NODE|-l SELECTOR, \
 uncordon NODE|-l SELECTOR, drain NODE|-l SELECTOR [flags], taint nodes NODE|-l SELECTOR KEY[=VALUE]:EFFECT[-]..., \
-delete node NAME";
+delete node NAME, get pods|statefulsets|pvc|nodes [NAME] [-o wide] [-l SELECTOR] [-A], describe pod NAME";
 
 const VERBS: &[&str] = &[
-    "scale", "set", "delete", "rollout", "patch", "cordon", "uncordon", "drain", "taint",
+    "scale", "set", "delete", "rollout", "patch", "cordon", "uncordon", "drain", "taint", "get",
+    "describe",
 ];
 
 /// A parse failure: what is wrong, and what might fix it.
@@ -80,6 +82,8 @@ pub fn parse(line: &str) -> Result<Action, KubectlError> {
         "uncordon" => super::kubectl_nodes::cordon(rest, false),
         "drain" => super::kubectl_nodes::drain(rest),
         "taint" => super::kubectl_nodes::taint(rest),
+        "get" => super::kubectl_get::get(namespace, rest),
+        "describe" => super::kubectl_get::describe(namespace, rest),
         other => {
             let error = KubectlError::new(format!(
                 "unsupported kubectl command `{other}`; stsim runs: {SUPPORTED}"

@@ -32,7 +32,7 @@ fn node_name(token: &str) -> &str {
 }
 
 /// Splits out `-l SEL` / `-l=SEL` / `--selector SEL` / `--selector=SEL`.
-fn take_selector<'a>(
+pub(super) fn take_selector<'a>(
     args: &[&'a str],
     usage: &str,
 ) -> Result<(Option<NodeTarget>, Vec<&'a str>), KubectlError> {

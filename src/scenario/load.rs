@@ -146,7 +146,7 @@ impl Loader<'_> {
             drivers: &drivers,
         };
         let faults = faults::build(spec, &fault_ctx, self.r.src, self.r.diags);
-        self.not_yet(spec, "slos");
+        let slos = super::slos::build(spec, &imported.manifests, self.r.src, self.r.diags);
         let (Some((name, description)), Some(duration), Some(cluster)) =
             (metadata, duration, cluster)
         else {
@@ -168,6 +168,7 @@ impl Loader<'_> {
             actions,
             storage,
             faults,
+            slos,
         }))
     }
 
@@ -290,30 +291,6 @@ impl Loader<'_> {
             });
         }
         out
-    }
-
-    /// `slos` is reserved: empty or absent for now.
-    fn not_yet(&mut self, spec: &Node, section: &str) {
-        let Some(node) = spec.get(section) else {
-            return;
-        };
-        let path = join("spec", section);
-        match &node.value {
-            Value::Null => {}
-            Value::Seq(items) if items.is_empty() => {}
-            Value::Seq(_) => self.push(
-                node.pos,
-                &path,
-                format!("{section} are not supported yet"),
-                Some(format!("remove spec.{section} for now")),
-            ),
-            _ => self.push(
-                node.pos,
-                &path,
-                format!("expected a list, found {}", node.describe()),
-                None,
-            ),
-        }
     }
 }
 

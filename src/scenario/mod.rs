@@ -10,6 +10,7 @@
 pub mod model;
 mod model_faults;
 mod model_operator;
+mod model_slo;
 mod model_storage;
 pub use model::*;
 
@@ -21,6 +22,7 @@ mod faults;
 mod faults_net;
 mod fields;
 mod kubectl;
+mod kubectl_get;
 mod kubectl_nodes;
 mod kubectl_storage;
 mod load;
@@ -32,6 +34,7 @@ mod raw;
 mod report;
 mod shell;
 mod simulated;
+mod slos;
 mod storage;
 mod suggest;
 mod validate;

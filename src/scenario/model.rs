@@ -2,7 +2,8 @@
 //! `scenario::load` turns a YAML file into this; the engine reads only this.
 
 pub use super::model_faults::{Fault, NetTarget, TimedFault, ZoneOutageFlavour};
-pub use super::model_operator::{DrainOptions, NodeTarget, TaintChange};
+pub use super::model_operator::{DrainOptions, GetRequest, GetResource, NodeTarget, TaintChange};
+pub use super::model_slo::{Fraction, SliKind, SliShape, SloSpec, SloTarget};
 pub use super::model_storage::{CsiDriverProfile, StorageSpec, VolumeTopology};
 use crate::api::scheduling::Taint;
 use crate::api::{
@@ -50,6 +51,8 @@ pub struct Scenario {
     pub storage: StorageSpec,
     /// Timed faults (`spec.faults`), in time order.
     pub faults: Vec<TimedFault>,
+    /// Service level objectives (`spec.slos`), in file order.
+    pub slos: Vec<SloSpec>,
 }
 
 /// `major.minor` of the Kubernetes release whose defaults apply.
@@ -386,6 +389,11 @@ pub enum Action {
         patch_type: PatchType,
         patch: serde_json::Value,
     },
+    /// `kubectl get pods|sts|pvc|nodes [NAME] [-o wide] [-l SELECTOR] [-A]`: prints the
+    /// table kubectl would print at that simulated moment into the timeline.
+    Get(GetRequest),
+    /// `kubectl describe pod NAME`: prints kubectl's description of the pod.
+    DescribePod { namespace: String, name: String },
 }
 
 /// `kubectl patch --type`.

@@ -39,3 +39,32 @@ pub enum TaintChange {
     Add(Taint),
     Remove { key: String, effect: Option<String> },
 }
+
+/// What `kubectl get` lists (the kinds a person watching a StatefulSet looks at).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GetResource {
+    Pods,
+    StatefulSets,
+    PersistentVolumeClaims,
+    Nodes,
+}
+
+impl GetResource {
+    /// Namespaced kinds are listed in one namespace (or all with `-A`); nodes are not.
+    pub fn namespaced(self) -> bool {
+        !matches!(self, GetResource::Nodes)
+    }
+}
+
+/// `kubectl get TYPE [NAME] [-o wide] [-l SELECTOR] [-A]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GetRequest {
+    pub resource: GetResource,
+    /// `None`: every namespace (`-A`, which adds a NAMESPACE column).
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    /// `-l`, as written and parsed.
+    pub selector: Option<(String, LabelSelector)>,
+    /// `-o wide`: the columns kubectl shows only on request.
+    pub wide: bool,
+}

@@ -109,6 +109,7 @@ pub struct Simulation {
     checks: crate::check::Checks,
     /// Storage latency samples (attach, pod start) for the summary and `result.json`.
     latency: crate::report::latency::LatencyRecorder,
+    slis: crate::sli::SliRecorder,
 }
 
 impl Simulation {
@@ -391,6 +392,7 @@ impl Simulation {
                 self.counts.count(entry);
                 self.checks.on_entry(entry, &self.api);
                 self.latency.on_entry(entry);
+                self.slis.on_entry(entry);
                 if let (Some(tl), JournalEntry::Event { at, event }) =
                     (self.timeline.as_mut(), entry)
                 {
@@ -471,6 +473,7 @@ impl Simulation {
         let fault = self.scenario.faults[index].clone();
         if start {
             self.faults.start(index, fault.fault.clone());
+            self.slis.on_fault(now, &fault.text);
         } else {
             self.faults.end(index);
         }
@@ -550,7 +553,12 @@ impl Simulation {
                 type_: "Action".into(),
                 reason: "kubectl".into(),
                 object: String::new(),
-                message: format!("kubectl {text}  →  {}", outcome.text()),
+                // A table or a description goes on the lines below the command.
+                message: if outcome.text().contains('\n') {
+                    format!("kubectl {text}\n{}", outcome.text())
+                } else {
+                    format!("kubectl {text}  →  {}", outcome.text())
+                },
             });
         }
         outcome

@@ -136,6 +136,10 @@ pub struct RunResult {
     pub trace_error: Option<std::io::Error>,
     /// Attach and pod start latency distributions (runs that attached volumes).
     pub storage_latency: Option<crate::report::latency::StorageLatencies>,
+    /// Every SLI of the run.
+    pub slis: crate::sli::SliReport,
+    /// The verdicts of the scenario's SLOs, in file order.
+    pub slos: Vec<crate::sli::slo::SloVerdict>,
 }
 
 pub(super) fn build(sim: super::Simulation, stop: StopReason, simulated: SimTime) -> RunResult {
@@ -148,8 +152,16 @@ pub(super) fn build(sim: super::Simulation, stop: StopReason, simulated: SimTime
         mut trace,
         checks,
         latency,
+        slis,
         ..
     } = sim;
+    let storage_latency = latency.finish();
+    let attach = storage_latency
+        .as_ref()
+        .map(|l| l.attach.clone())
+        .unwrap_or_default();
+    let slis = slis.finish(simulated, attach);
+    let slos = crate::sli::slo::evaluate(&scenario.slos, &slis);
     let objects = api.objects();
     let final_state = FinalState {
         stateful_sets: objects
@@ -220,7 +232,9 @@ pub(super) fn build(sim: super::Simulation, stop: StopReason, simulated: SimTime
         final_state,
         findings: checks.into_findings(),
         trace_error: trace.take_error(),
-        storage_latency: latency.finish(),
+        storage_latency,
+        slis,
+        slos,
     }
 }
 
@@ -236,7 +250,8 @@ struct ResultJson<'a> {
     simulated_ms: u64,
     counts: &'a RunSummaryCounts,
     trace_lines: u64,
-    slos: Vec<serde_json::Value>,
+    slos: &'a [crate::sli::slo::SloVerdict],
+    slis: crate::sli::SliJson,
     findings: &'a [Finding],
     not_simulated: Vec<String>,
     final_state: &'a FinalState,
@@ -247,8 +262,15 @@ struct ResultJson<'a> {
 impl RunResult {
     /// Exit code by the CLI contract: 0 ran and every SLO met, 1 an SLO missed,
     /// 3 an invariant violated.
+    /// 3 for a violated invariant, else 1 for a missed SLO, else 0.
     pub fn exit_code(&self) -> i32 {
-        if !self.findings.is_empty() { 3 } else { 0 }
+        if !self.findings.is_empty() {
+            3
+        } else if self.slos.iter().any(|s| !s.met) {
+            1
+        } else {
+            0
+        }
     }
 
     pub fn simulated_duration(&self) -> SimDuration {
@@ -270,7 +292,8 @@ impl RunResult {
             simulated_ms: self.simulated.as_millis(),
             counts: &self.counts,
             trace_lines: self.trace_lines,
-            slos: Vec::new(),
+            slos: &self.slos,
+            slis: self.slis.to_json(),
             findings: &self.findings,
             not_simulated: self
                 .scenario

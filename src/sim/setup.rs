@@ -171,6 +171,7 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         stopped: None,
         checks: crate::check::Checks::new(delay),
         latency: Default::default(),
+        slis: Default::default(),
     };
     sim.nodes.set_manual_pods(opts.manual_kubelets);
     sim.nodes.set_csi_drivers(&scenario.storage.drivers);

@@ -1,0 +1,96 @@
+//! SLO verdicts of the bundled failure scenarios: the numbers their headers promise, the
+//! table `stsim run` prints, and exit code 1 for a missed SLO.
+
+use crate::harness::{bundled, repo_path, run};
+use std::process::Command;
+
+fn verdicts(name: &str) -> Vec<(String, String, bool)> {
+    let r = run(&bundled(name));
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+    assert_eq!(
+        r.exit_code(),
+        if r.slos.iter().all(|s| s.met) { 0 } else { 1 }
+    );
+    r.slos
+        .into_iter()
+        .map(|v| (v.name, v.value, v.met))
+        .collect()
+}
+
+fn row(name: &str, value: &str, met: bool) -> (String, String, bool) {
+    (name.into(), value.into(), met)
+}
+
+#[test]
+fn az_outage_keeps_pods_in_budget_but_not_redundancy() {
+    assert_eq!(
+        verdicts("az-outage"),
+        [
+            row("etcd-pods", "77.986%", true),
+            row("etcd-redundancy", "33.957%", false),
+            row("recovery", "1h0m1.733s", true),
+        ]
+    );
+}
+
+#[test]
+fn node_crash_never_recovers() {
+    assert_eq!(
+        verdicts("node-crash"),
+        [
+            row("etcd-pods", "72.93%", true),
+            row("etcd-0", "18.789%", false),
+            row("recovery", "not finished", false),
+        ]
+    );
+}
+
+#[test]
+fn stsim_run_prints_the_verdict_table_and_exits_1_on_a_missed_slo() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_stsim"))
+        .args(["run", "scenarios/node-crash.yaml", "--quiet", "--out"])
+        .arg(dir.path().join("o"))
+        .current_dir(repo_path(""))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("SLOs: 1 of 3 met"), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("etcd-0"))
+        .unwrap();
+    assert!(
+        line.contains("pod default/etcd-0") && line.ends_with("MISSED"),
+        "{line}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("o/result.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["slos"][0]["name"], "etcd-pods");
+    assert_eq!(json["slos"][0]["met"], true);
+    let left = json["slos"][0]["errorBudgetLeft"].as_f64().unwrap();
+    assert!((0.81..0.82).contains(&left), "{left}");
+    assert_eq!(json["slis"]["faultsNotRecovered"], 1);
+
+    let report = std::fs::read_to_string(dir.path().join("o/report.md")).unwrap();
+    for needle in [
+        "**1 of 3 SLOs met — exit code 1.**",
+        "1. **nodeCrash node=worker-zone-c-1** at +00:05:00.000",
+        "worst: default/etcd at 2/3 Ready",
+        "**not recovered** by the end of the run (25m0s after the fault began)",
+        "| default/etcd | +00:00:14.550 | 72.93% | 18.789% | 0: 18.789%, 1: 100%, 2: 100% |",
+    ] {
+        assert!(report.contains(needle), "{needle:?} missing in\n{report}");
+    }
+    // metrics.csv: the set's levels at each change; the last one is etcd-0 lost.
+    let csv = std::fs::read_to_string(dir.path().join("o/metrics.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        rows[0],
+        "t_ms,namespace,statefulset,desired,available,full_redundancy"
+    );
+    assert_eq!(rows[1], "0.000000,default,etcd,3,0,0");
+    assert_eq!(*rows.last().unwrap(), "350010.000000,default,etcd,3,2,0");
+}
