@@ -97,11 +97,7 @@ impl Compound<'_> {
         value.serialize(Json { out: self.out })
     }
 
-    fn field<T: ?Sized + Serialize>(
-        &mut self,
-        key: &str,
-        value: &T,
-    ) -> Result<(), Unsupported> {
+    fn field<T: ?Sized + Serialize>(&mut self, key: &str, value: &T) -> Result<(), Unsupported> {
         self.comma();
         write_str(self.out, key);
         self.out.push(b':');

@@ -29,13 +29,18 @@ fn same<T: Serialize>(v: &T) {
     let mut fast = Vec::new();
     json::to_vec(&mut fast, v).expect("written by the trace serializer");
     let slow = serde_json::to_vec(v).unwrap();
-    assert_eq!(String::from_utf8(fast).unwrap(), String::from_utf8(slow).unwrap());
+    assert_eq!(
+        String::from_utf8(fast).unwrap(),
+        String::from_utf8(slow).unwrap()
+    );
 }
 
 /// Every object the API server holds after ten minutes of `file`, each with every odd
 /// string put into its name, namespace, labels, annotations and finalizers (and as is).
 fn objects_after(file: &str) -> Vec<AnyObject> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(file);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(file);
     let scenario = scenario::load(&path).unwrap();
     let mut opts = RunOptions::for_scenario(&scenario);
     opts.keep_timeline = false;
@@ -46,7 +51,7 @@ fn objects_after(file: &str) -> Vec<AnyObject> {
     let t = sim.api().objects();
     let mut out = Vec::new();
     for kind in Kind::ALL {
-        crate::with_kind!(kind, T => out.extend(t.list::<T>().flat_map(|o| oddly_named(o))));
+        crate::with_kind!(kind, T => out.extend(t.list::<T>().flat_map(oddly_named)));
     }
     out
 }
@@ -59,7 +64,8 @@ fn oddly_named<T: Resource>(obj: &Rc<T>) -> Vec<AnyObject> {
         m.name = format!("{}{odd}", m.name);
         m.namespace = odd.to_string();
         m.labels.insert(odd.to_string(), odd.to_string());
-        m.annotations.insert(format!("k{odd}"), format!("{odd}{odd}"));
+        m.annotations
+            .insert(format!("k{odd}"), format!("{odd}{odd}"));
         m.finalizers.push(odd.to_string());
         all.push(T::wrap(Rc::new(o)));
     }
@@ -71,7 +77,11 @@ fn every_kind_with_odd_strings_matches_serde_json() {
     let shared = Rc::new(RefCell::new(Vec::<u8>::new()));
     let mut seen = BTreeSet::new();
     let mut writer = TraceWriter::new(Some(Box::new(SharedSink(Rc::clone(&shared)))));
-    for file in ["attach-storm.yaml", "zookeeper-drain.yaml", "statefulset-basics.yaml"] {
+    for file in [
+        "attach-storm.yaml",
+        "zookeeper-drain.yaml",
+        "statefulset-basics.yaml",
+    ] {
         for obj in objects_after(file) {
             seen.insert(obj.kind());
             same(&super::ObjectJson(&obj));
@@ -127,7 +137,16 @@ fn free_form_values_match_serde_json() {
     )
     .unwrap();
     same(&v);
-    same(&(1u8, 'c', '"', i128::MIN, u128::MAX, 3.25f32, f64::NAN, f64::INFINITY));
+    same(&(
+        1u8,
+        'c',
+        '"',
+        i128::MIN,
+        u128::MAX,
+        3.25f32,
+        f64::NAN,
+        f64::INFINITY,
+    ));
     same(&Some(b"bytes".as_slice()));
     same(&Option::<u32>::None);
     #[derive(Serialize)]
@@ -141,7 +160,10 @@ fn free_form_values_match_serde_json() {
         E::Unit,
         E::New(1),
         E::Tuple(2, "t\"".into()),
-        E::Struct { a: -1, b: vec![(), ()] },
+        E::Struct {
+            a: -1,
+            b: vec![(), ()],
+        },
     ]);
     // What this serializer leaves to serde_json is refused, not written differently.
     let keyed: std::collections::BTreeMap<u32, u32> = [(1, 2)].into();
