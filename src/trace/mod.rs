@@ -14,6 +14,11 @@ use crate::time::{NANOS_PER_MICRO, SimTime};
 use serde::Serialize;
 use std::io::Write;
 
+mod escape;
+mod json;
+#[cfg(test)]
+mod tests;
+
 /// Writes trace lines to any sink; I/O errors are kept and reported once, at the end.
 pub struct TraceWriter {
     out: Option<Box<dyn Write>>,
@@ -258,7 +263,17 @@ impl TraceWriter {
             return;
         }
         self.buf.clear();
-        serde_json::to_writer(&mut self.buf, line).expect("trace lines always serialise");
+        if json::to_vec(&mut self.buf, line).is_err() {
+            // Something only serde_json writes (see `json`): the line is written by it.
+            self.buf.clear();
+            serde_json::to_writer(&mut self.buf, line).expect("trace lines always serialise");
+        }
+        // Every trace line a unit test writes is checked against serde_json's bytes.
+        #[cfg(test)]
+        assert_eq!(
+            String::from_utf8_lossy(&self.buf),
+            String::from_utf8_lossy(&serde_json::to_vec(line).expect("serialises")),
+        );
         self.buf.push(b'\n');
         if let Err(e) = out.write_all(&self.buf) {
             self.error = Some(e);

@@ -1,0 +1,190 @@
+//! The trace's own serializer (`json`) against serde_json: the same bytes for real objects
+//! of every kind, with odd strings put into them, and for every kind of trace line. (Under
+//! `cfg(test)` `TraceWriter::emit` also compares every line it writes.)
+
+use super::{TraceWriter, json};
+use crate::api::{AnyObject, K8sEvent, Kind, Resource};
+use crate::apiserver::{JournalEntry, Verb, WatchEvent};
+use crate::component::Note;
+use crate::scenario;
+use crate::sim::{RunOptions, Simulation};
+use crate::time::{SimDuration, SimTime};
+use serde::Serialize;
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+const ODD: [&str; 8] = [
+    "",
+    "\"quoted\" \\back\\slash\\",
+    "ctl \n\t\r\u{8}\u{c}\u{0}\u{1}\u{1f}\u{7f} end",
+    "ünïcödé ✓ 😀 日本語 \u{2028}",
+    "a-very-long-name-without-anything-to-escape-0123456789-abcdefghijklmnopqrstuvwxyz",
+    "long then \"quote\" at 8: 0123456\"",
+    "\\\\\\\\\\\\\\\\\\\\",
+    "x",
+];
+
+fn same<T: Serialize>(v: &T) {
+    let mut fast = Vec::new();
+    json::to_vec(&mut fast, v).expect("written by the trace serializer");
+    let slow = serde_json::to_vec(v).unwrap();
+    assert_eq!(
+        String::from_utf8(fast).unwrap(),
+        String::from_utf8(slow).unwrap()
+    );
+}
+
+/// Every object the API server holds after ten minutes of `file`, each with every odd
+/// string put into its name, namespace, labels, annotations and finalizers (and as is).
+fn objects_after(file: &str) -> Vec<AnyObject> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(file);
+    let scenario = scenario::load(&path).unwrap();
+    let mut opts = RunOptions::for_scenario(&scenario);
+    opts.keep_timeline = false;
+    opts.trace = Some(Box::new(Vec::new()));
+    opts.trace_heartbeats = true;
+    let mut sim = Simulation::new(&scenario, opts);
+    sim.run_for(SimDuration::from_secs(600));
+    let t = sim.api().objects();
+    let mut out = Vec::new();
+    for kind in Kind::ALL {
+        crate::with_kind!(kind, T => out.extend(t.list::<T>().flat_map(oddly_named)));
+    }
+    out
+}
+
+fn oddly_named<T: Resource>(obj: &Rc<T>) -> Vec<AnyObject> {
+    let mut all = vec![T::wrap(Rc::clone(obj))];
+    for odd in ODD {
+        let mut o = T::clone(obj);
+        let m = o.meta_mut();
+        m.name = format!("{}{odd}", m.name);
+        m.namespace = odd.to_string();
+        m.labels.insert(odd.to_string(), odd.to_string());
+        m.annotations
+            .insert(format!("k{odd}"), format!("{odd}{odd}"));
+        m.finalizers.push(odd.to_string());
+        all.push(T::wrap(Rc::new(o)));
+    }
+    all
+}
+
+#[test]
+fn every_kind_with_odd_strings_matches_serde_json() {
+    let shared = Rc::new(RefCell::new(Vec::<u8>::new()));
+    let mut seen = BTreeSet::new();
+    let mut writer = TraceWriter::new(Some(Box::new(SharedSink(Rc::clone(&shared)))));
+    for file in [
+        "attach-storm.yaml",
+        "zookeeper-drain.yaml",
+        "statefulset-basics.yaml",
+    ] {
+        for obj in objects_after(file) {
+            seen.insert(obj.kind());
+            same(&super::ObjectJson(&obj));
+            let actor = Rc::from(obj.meta().namespace.as_str());
+            writer.entry(&JournalEntry::Write(WatchEvent {
+                at: SimTime(7_000_000_000),
+                verb: Verb::Update,
+                removed: false,
+                obj,
+                actor,
+                lease_renewal: false,
+            }));
+        }
+    }
+    assert_eq!(seen, Kind::ALL.into_iter().collect::<BTreeSet<_>>());
+    assert!(!shared.borrow().is_empty());
+}
+
+#[test]
+fn every_line_type_with_odd_strings_matches_serde_json() {
+    let mut writer = TraceWriter::new(Some(Box::new(Vec::new())));
+    for odd in ODD {
+        let mut event = K8sEvent {
+            reason: odd.into(),
+            message: format!("{odd} message {odd}"),
+            type_: "Warning".into(),
+            count: -3,
+            ..K8sEvent::default()
+        };
+        event.involved_object.name = odd.into();
+        event.source.component = odd.into();
+        writer.entry(&JournalEntry::Event {
+            at: SimTime(1_000_000),
+            event: Rc::new(event),
+        });
+        writer.action(SimTime(2_000_000), odd, true, odd);
+        writer.fault(SimTime(3_000_000), odd, false, odd);
+        writer.note(&Note {
+            at: SimTime(4_000_000),
+            source: odd.into(),
+            object: odd.into(),
+            message: odd.into(),
+        });
+    }
+    assert_eq!(writer.lines_written(), 4 * ODD.len() as u64);
+}
+
+#[test]
+fn free_form_values_match_serde_json() {
+    let v: serde_json::Value = serde_json::from_str(
+        r#"{"z":1,"a":[1.5,-0.0,1e300,2.5e-8,0.1,-7,18446744073709551615,-9223372036854775808],
+            "n":null,"t":true,"f":false,"s":"\"\\\n\u0001é😀","o":{"":{"x":[]},"y":{}}}"#,
+    )
+    .unwrap();
+    same(&v);
+    same(&(
+        1u8,
+        'c',
+        '"',
+        i128::MIN,
+        u128::MAX,
+        3.25f32,
+        f64::NAN,
+        f64::INFINITY,
+    ));
+    same(&Some(b"bytes".as_slice()));
+    same(&Option::<u32>::None);
+    #[derive(Serialize)]
+    enum E {
+        Unit,
+        New(u32),
+        Tuple(u32, String),
+        Struct { a: i8, b: Vec<()> },
+    }
+    same(&vec![
+        E::Unit,
+        E::New(1),
+        E::Tuple(2, "t\"".into()),
+        E::Struct {
+            a: -1,
+            b: vec![(), ()],
+        },
+    ]);
+    // What this serializer leaves to serde_json is refused, not written differently.
+    let keyed: std::collections::BTreeMap<u32, u32> = [(1, 2)].into();
+    assert!(json::to_vec(&mut Vec::new(), &keyed).is_err());
+    let raw = serde_json::value::RawValue::from_string("[1, 2]".into()).unwrap();
+    assert!(json::to_vec(&mut Vec::new(), &raw).is_err());
+    // …and the trace writer then writes it with serde_json.
+    let mut writer = TraceWriter::new(Some(Box::new(Vec::new())));
+    writer.emit(&keyed);
+    writer.emit(&raw);
+}
+
+/// A sink the test can read after handing it to a writer.
+struct SharedSink(Rc<RefCell<Vec<u8>>>);
+
+impl std::io::Write for SharedSink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
