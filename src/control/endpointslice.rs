@@ -317,17 +317,38 @@ fn port_map_key(ports: &[EndpointPort]) -> Vec<EndpointPort> {
     key
 }
 
+/// An endpoint's identity, borrowed from it (the same order and equality as the owned
+/// strings: only looked up, never stored beyond a reconcile).
+type EndpointId<'a> = (Vec<&'a str>, Option<&'a str>, &'a str, &'a str);
+
 /// `endpointsliceutil` endpoint identity (`hashEndpoint`): addresses, hostname, target.
-fn endpoint_id(e: &Endpoint) -> (Vec<String>, Option<String>, String, String) {
-    let mut addresses = e.addresses.clone();
-    addresses.sort();
+fn endpoint_id(e: &Endpoint) -> EndpointId<'_> {
+    let mut addresses: Vec<&str> = e.addresses.iter().map(String::as_str).collect();
+    addresses.sort_unstable();
     let (ns, name) = e
         .target_ref
         .as_ref()
-        .map_or((String::new(), String::new()), |r| {
-            (r.namespace.clone(), r.name.clone())
-        });
-    (addresses, e.hostname.clone(), ns, name)
+        .map_or(("", ""), |r| (r.namespace.as_str(), r.name.as_str()));
+    (addresses, e.hostname.as_deref(), ns, name)
+}
+
+/// `s` with `endpoints` and `labels` in place of its own; the old endpoints are not
+/// copied (they are replaced anyway).
+fn with_endpoints(
+    s: &EndpointSlice,
+    endpoints: Vec<Endpoint>,
+    labels: &BTreeMap<String, String>,
+) -> EndpointSlice {
+    let mut metadata = s.metadata.clone();
+    metadata.labels = labels.clone();
+    EndpointSlice {
+        api_version: s.api_version.clone(),
+        kind: s.kind.clone(),
+        metadata,
+        address_type: s.address_type.clone(),
+        endpoints,
+        ports: s.ports.clone(),
+    }
 }
 
 /// What one reconcile writes.
@@ -419,18 +440,19 @@ pub fn reconcile(
             .enumerate()
             .map(|(i, e)| (endpoint_id(e), i))
             .collect();
-        let mut unchanged: Vec<EndpointSlice> = Vec::new();
+        // Unchanged slices are copied only if new endpoints are added to one (step 3).
+        let mut unchanged: Vec<&Rc<EndpointSlice>> = Vec::new();
         let mut to_update: Vec<EndpointSlice> = Vec::new();
         // 1. Keep the endpoints still desired, in their places.
         for s in by_ports.get(ports).into_iter().flatten() {
-            let mut kept = Vec::new();
+            let mut kept: Vec<&Endpoint> = Vec::new();
             let mut changed = false;
             for e in &s.endpoints {
                 if let Some(&i) = index.get(&endpoint_id(e))
                     && let Some(want) = wanted[i].take()
                 {
                     changed |= want != e;
-                    kept.push(want.clone());
+                    kept.push(want);
                 }
             }
             let labels_changed = s.metadata.labels != labels;
@@ -439,16 +461,13 @@ pub fn reconcile(
                     delete.push(Rc::clone(s));
                     continue;
                 }
-                let mut next = (**s).clone();
-                next.endpoints = kept;
-                next.metadata.labels = labels.clone();
-                to_update.push(next);
+                let kept = kept.into_iter().cloned().collect();
+                to_update.push(with_endpoints(s, kept, &labels));
             } else if labels_changed {
-                let mut next = (**s).clone();
-                next.metadata.labels = labels.clone();
-                to_update.push(next);
+                // Every endpoint kept and equal: the slice's own are the desired ones.
+                to_update.push(with_endpoints(s, s.endpoints.clone(), &labels));
             } else {
-                unchanged.push((**s).clone());
+                unchanged.push(s);
             }
         }
         let mut left: std::collections::VecDeque<&Endpoint> =
@@ -468,7 +487,7 @@ pub fn reconcile(
             let fit = if left.len() < max {
                 // `getSliceToFill`: the slice closest to full once they are added.
                 unchanged
-                    .iter_mut()
+                    .iter()
                     .filter(|s| !filled_unchanged.contains(&s.metadata.name))
                     .filter(|s| s.endpoints.len() + left.len() <= max)
                     .min_by_key(|s| max - (s.endpoints.len() + left.len()))
@@ -477,9 +496,10 @@ pub fn reconcile(
             };
             match fit {
                 Some(s) => {
+                    let mut s = (***s).clone();
                     s.endpoints.extend(left.drain(..).cloned());
                     filled_unchanged.insert(s.metadata.name.clone());
-                    to_update.push(s.clone());
+                    to_update.push(s);
                 }
                 None => {
                     let mut s = new_slice(svc, ports.clone(), String::new());
