@@ -414,7 +414,7 @@ fn owned_by(slice: &EndpointSlice, svc: &Service) -> bool {
 pub fn reconcile(
     svc: &Service,
     existing: &[Rc<EndpointSlice>],
-    desired: BTreeMap<Vec<EndpointPort>, Vec<Endpoint>>,
+    mut desired: BTreeMap<Vec<EndpointPort>, Vec<Endpoint>>,
     new_name: &mut dyn FnMut() -> String,
 ) -> Plan {
     let max = MAX_ENDPOINTS_PER_SLICE;
@@ -433,25 +433,42 @@ pub fn reconcile(
             delete.push(Rc::clone(s));
         }
     }
-    for (ports, endpoints) in &desired {
-        let mut wanted: Vec<Option<&Endpoint>> = endpoints.iter().map(Some).collect();
-        let index: BTreeMap<_, usize> = endpoints
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (endpoint_id(e), i))
-            .collect();
+    // The desired endpoints are moved into the slices written, not copied: the keys
+    // (port maps) stay for the "no longer desired" test below.
+    for (ports, endpoints) in desired.iter_mut() {
+        let slices: &[Rc<EndpointSlice>] = by_ports.get(ports).map_or(&[], Vec::as_slice);
+        // Where each existing endpoint is in the desired list (its identity looked up
+        // while the list is borrowed; the endpoints are taken in step 1).
+        let found: Vec<Vec<Option<usize>>> = {
+            let index: BTreeMap<_, usize> = endpoints
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (endpoint_id(e), i))
+                .collect();
+            slices
+                .iter()
+                .map(|s| {
+                    s.endpoints
+                        .iter()
+                        .map(|e| index.get(&endpoint_id(e)).copied())
+                        .collect()
+                })
+                .collect()
+        };
+        let mut wanted: Vec<Option<Endpoint>> =
+            std::mem::take(endpoints).into_iter().map(Some).collect();
         // Unchanged slices are copied only if new endpoints are added to one (step 3).
         let mut unchanged: Vec<&Rc<EndpointSlice>> = Vec::new();
         let mut to_update: Vec<EndpointSlice> = Vec::new();
         // 1. Keep the endpoints still desired, in their places.
-        for s in by_ports.get(ports).into_iter().flatten() {
-            let mut kept: Vec<&Endpoint> = Vec::new();
+        for (s, found) in slices.iter().zip(found) {
+            let mut kept: Vec<Endpoint> = Vec::new();
             let mut changed = false;
-            for e in &s.endpoints {
-                if let Some(&i) = index.get(&endpoint_id(e))
+            for (e, i) in s.endpoints.iter().zip(found) {
+                if let Some(i) = i
                     && let Some(want) = wanted[i].take()
                 {
-                    changed |= want != e;
+                    changed |= want != *e;
                     kept.push(want);
                 }
             }
@@ -461,7 +478,6 @@ pub fn reconcile(
                     delete.push(Rc::clone(s));
                     continue;
                 }
-                let kept = kept.into_iter().cloned().collect();
                 to_update.push(with_endpoints(s, kept, &labels));
             } else if labels_changed {
                 // Every endpoint kept and equal: the slice's own are the desired ones.
@@ -470,15 +486,14 @@ pub fn reconcile(
                 unchanged.push(s);
             }
         }
-        let mut left: std::collections::VecDeque<&Endpoint> =
-            wanted.into_iter().flatten().collect();
+        let mut left: std::collections::VecDeque<Endpoint> = wanted.into_iter().flatten().collect();
         // 2. Fill the slices being updated, fullest first.
         to_update.sort_by_key(|s| std::cmp::Reverse(s.endpoints.len()));
         for s in &mut to_update {
             while s.endpoints.len() < max
                 && let Some(e) = left.pop_front()
             {
-                s.endpoints.push(e.clone());
+                s.endpoints.push(e);
             }
         }
         // 3. The rest: into the unchanged slice they fit best, else into new slices.
@@ -497,7 +512,7 @@ pub fn reconcile(
             match fit {
                 Some(s) => {
                     let mut s = (***s).clone();
-                    s.endpoints.extend(left.drain(..).cloned());
+                    s.endpoints.extend(left.drain(..));
                     filled_unchanged.insert(s.metadata.name.clone());
                     to_update.push(s);
                 }
@@ -506,7 +521,7 @@ pub fn reconcile(
                     while s.endpoints.len() < max
                         && let Some(e) = left.pop_front()
                     {
-                        s.endpoints.push(e.clone());
+                        s.endpoints.push(e);
                     }
                     create.push(s);
                 }

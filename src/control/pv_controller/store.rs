@@ -106,11 +106,7 @@ impl VolumeStore {
             claim.metadata.namespace.as_str(),
             claim.metadata.name.as_str(),
         );
-        let named = self
-            .by_claim
-            .get(&key as &dyn KeyRef)
-            .into_iter()
-            .flatten();
+        let named = self.by_claim.get(&key as &dyn KeyRef).into_iter().flatten();
         let mut a = self.unclaimed.iter().peekable();
         let mut b = named.peekable();
         std::iter::from_fn(move || match (a.peek(), b.peek()) {
