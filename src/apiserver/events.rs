@@ -7,6 +7,7 @@ use super::{ApiServer, JournalEntry};
 use crate::api::event::EventSource;
 use crate::api::{K8sEvent, ObjectMeta, ObjectReference, Resource, Timestamp};
 use crate::time::{SimDuration, SimTime};
+use std::collections::btree_map::Entry;
 use std::rc::Rc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,53 +47,65 @@ impl ApiServer {
             component.to_string(),
         );
         let ts = Timestamp::at(now);
-        if let Some(prev) = self.event_index.get(&key) {
-            let recent = prev
-                .last_timestamp
-                .is_some_and(|t| now.saturating_since(t.time()) <= CORRELATION_WINDOW);
-            if recent {
-                let mut ev = (**prev).clone();
+        // One search of the index (an entry) instead of a look-up and then an insert.
+        let ev = match self.event_index.entry(key) {
+            Entry::Occupied(mut prev)
+                if prev
+                    .get()
+                    .last_timestamp
+                    .is_some_and(|t| now.saturating_since(t.time()) <= CORRELATION_WINDOW) =>
+            {
+                let mut ev = (**prev.get()).clone();
                 ev.count += 1;
                 ev.last_timestamp = Some(ts);
                 let ev = Rc::new(ev);
-                self.event_index.insert(key, Rc::clone(&ev));
-                self.push(JournalEntry::Event { at: now, event: ev });
-                return;
+                prev.insert(Rc::clone(&ev));
+                ev
             }
-        }
-        self.event_counter += 1;
-        let ev = Rc::new(K8sEvent {
-            api_version: "v1".into(),
-            kind: "Event".into(),
-            metadata: ObjectMeta {
-                name: format!("{}.{:016x}", meta.name, self.event_counter),
-                namespace: if meta.namespace.is_empty() {
-                    "default".into()
-                } else {
-                    meta.namespace.clone()
-                },
-                ..Default::default()
-            },
-            involved_object: ObjectReference {
-                api_version: T::KIND.api_version().into(),
-                kind: T::KIND.as_str().into(),
-                namespace: meta.namespace.clone(),
-                name: meta.name.clone(),
-                uid: meta.uid.clone(),
-                resource_version: meta.resource_version.clone(),
-            },
-            reason: reason.into(),
-            message,
-            type_: type_.as_str().into(),
-            source: EventSource {
-                component: component.into(),
-                host: host.into(),
-            },
-            first_timestamp: Some(ts),
-            last_timestamp: Some(ts),
-            count: 1,
-        });
-        self.event_index.insert(key, Rc::clone(&ev));
+            entry => {
+                self.event_counter += 1;
+                let ev = Rc::new(K8sEvent {
+                    api_version: "v1".into(),
+                    kind: "Event".into(),
+                    metadata: ObjectMeta {
+                        name: event_name(&meta.name, self.event_counter),
+                        namespace: if meta.namespace.is_empty() {
+                            "default".into()
+                        } else {
+                            meta.namespace.clone()
+                        },
+                        ..Default::default()
+                    },
+                    involved_object: ObjectReference {
+                        api_version: T::KIND.api_version().into(),
+                        kind: T::KIND.as_str().into(),
+                        namespace: meta.namespace.clone(),
+                        name: meta.name.clone(),
+                        uid: meta.uid.clone(),
+                        resource_version: meta.resource_version.clone(),
+                    },
+                    reason: reason.into(),
+                    message,
+                    type_: type_.as_str().into(),
+                    source: EventSource {
+                        component: component.into(),
+                        host: host.into(),
+                    },
+                    first_timestamp: Some(ts),
+                    last_timestamp: Some(ts),
+                    count: 1,
+                });
+                match entry {
+                    Entry::Occupied(mut stale) => {
+                        stale.insert(Rc::clone(&ev));
+                    }
+                    Entry::Vacant(slot) => {
+                        slot.insert(Rc::clone(&ev));
+                    }
+                }
+                ev
+            }
+        };
         self.push(JournalEntry::Event { at: now, event: ev });
     }
 
@@ -120,5 +133,28 @@ impl ApiServer {
     }
 }
 
+/// `<object name>.<counter as 16 hex digits>`, what `format!("{name}.{n:016x}")` gives,
+/// written without the formatting machinery (one name per recorded Event).
+fn event_name(object: &str, n: u64) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut name = String::with_capacity(object.len() + 17);
+    name.push_str(object);
+    name.push('.');
+    for shift in (0..16).rev() {
+        name.push(HEX[((n >> (4 * shift)) & 0xf) as usize] as char);
+    }
+    name
+}
+
 /// kube-apiserver's `--event-ttl` default.
 const EVENT_TTL: SimDuration = SimDuration::from_secs(3600);
+
+#[cfg(test)]
+mod name_tests {
+    #[test]
+    fn event_name_is_the_formatted_one() {
+        for n in [0, 1, 0xabc, 0x0123_4567_89ab_cdef, u64::MAX] {
+            assert_eq!(super::event_name("web-0", n), format!("web-0.{n:016x}"));
+        }
+    }
+}

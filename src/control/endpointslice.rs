@@ -317,17 +317,38 @@ fn port_map_key(ports: &[EndpointPort]) -> Vec<EndpointPort> {
     key
 }
 
+/// An endpoint's identity, borrowed from it (the same order and equality as the owned
+/// strings: only looked up, never stored beyond a reconcile).
+type EndpointId<'a> = (Vec<&'a str>, Option<&'a str>, &'a str, &'a str);
+
 /// `endpointsliceutil` endpoint identity (`hashEndpoint`): addresses, hostname, target.
-fn endpoint_id(e: &Endpoint) -> (Vec<String>, Option<String>, String, String) {
-    let mut addresses = e.addresses.clone();
-    addresses.sort();
+fn endpoint_id(e: &Endpoint) -> EndpointId<'_> {
+    let mut addresses: Vec<&str> = e.addresses.iter().map(String::as_str).collect();
+    addresses.sort_unstable();
     let (ns, name) = e
         .target_ref
         .as_ref()
-        .map_or((String::new(), String::new()), |r| {
-            (r.namespace.clone(), r.name.clone())
-        });
-    (addresses, e.hostname.clone(), ns, name)
+        .map_or(("", ""), |r| (r.namespace.as_str(), r.name.as_str()));
+    (addresses, e.hostname.as_deref(), ns, name)
+}
+
+/// `s` with `endpoints` and `labels` in place of its own; the old endpoints are not
+/// copied (they are replaced anyway).
+fn with_endpoints(
+    s: &EndpointSlice,
+    endpoints: Vec<Endpoint>,
+    labels: &BTreeMap<String, String>,
+) -> EndpointSlice {
+    let mut metadata = s.metadata.clone();
+    metadata.labels = labels.clone();
+    EndpointSlice {
+        api_version: s.api_version.clone(),
+        kind: s.kind.clone(),
+        metadata,
+        address_type: s.address_type.clone(),
+        endpoints,
+        ports: s.ports.clone(),
+    }
 }
 
 /// What one reconcile writes.
@@ -393,7 +414,7 @@ fn owned_by(slice: &EndpointSlice, svc: &Service) -> bool {
 pub fn reconcile(
     svc: &Service,
     existing: &[Rc<EndpointSlice>],
-    desired: BTreeMap<Vec<EndpointPort>, Vec<Endpoint>>,
+    mut desired: BTreeMap<Vec<EndpointPort>, Vec<Endpoint>>,
     new_name: &mut dyn FnMut() -> String,
 ) -> Plan {
     let max = MAX_ENDPOINTS_PER_SLICE;
@@ -412,25 +433,43 @@ pub fn reconcile(
             delete.push(Rc::clone(s));
         }
     }
-    for (ports, endpoints) in &desired {
-        let mut wanted: Vec<Option<&Endpoint>> = endpoints.iter().map(Some).collect();
-        let index: BTreeMap<_, usize> = endpoints
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (endpoint_id(e), i))
-            .collect();
-        let mut unchanged: Vec<EndpointSlice> = Vec::new();
+    // The desired endpoints are moved into the slices written, not copied: the keys
+    // (port maps) stay for the "no longer desired" test below.
+    for (ports, endpoints) in desired.iter_mut() {
+        let slices: &[Rc<EndpointSlice>] = by_ports.get(ports).map_or(&[], Vec::as_slice);
+        // Where each existing endpoint is in the desired list (its identity looked up
+        // while the list is borrowed; the endpoints are taken in step 1).
+        let found: Vec<Vec<Option<usize>>> = {
+            let index: BTreeMap<_, usize> = endpoints
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (endpoint_id(e), i))
+                .collect();
+            slices
+                .iter()
+                .map(|s| {
+                    s.endpoints
+                        .iter()
+                        .map(|e| index.get(&endpoint_id(e)).copied())
+                        .collect()
+                })
+                .collect()
+        };
+        let mut wanted: Vec<Option<Endpoint>> =
+            std::mem::take(endpoints).into_iter().map(Some).collect();
+        // Unchanged slices are copied only if new endpoints are added to one (step 3).
+        let mut unchanged: Vec<&Rc<EndpointSlice>> = Vec::new();
         let mut to_update: Vec<EndpointSlice> = Vec::new();
         // 1. Keep the endpoints still desired, in their places.
-        for s in by_ports.get(ports).into_iter().flatten() {
-            let mut kept = Vec::new();
+        for (s, found) in slices.iter().zip(found) {
+            let mut kept: Vec<Endpoint> = Vec::new();
             let mut changed = false;
-            for e in &s.endpoints {
-                if let Some(&i) = index.get(&endpoint_id(e))
+            for (e, i) in s.endpoints.iter().zip(found) {
+                if let Some(i) = i
                     && let Some(want) = wanted[i].take()
                 {
-                    changed |= want != e;
-                    kept.push(want.clone());
+                    changed |= want != *e;
+                    kept.push(want);
                 }
             }
             let labels_changed = s.metadata.labels != labels;
@@ -439,27 +478,22 @@ pub fn reconcile(
                     delete.push(Rc::clone(s));
                     continue;
                 }
-                let mut next = (**s).clone();
-                next.endpoints = kept;
-                next.metadata.labels = labels.clone();
-                to_update.push(next);
+                to_update.push(with_endpoints(s, kept, &labels));
             } else if labels_changed {
-                let mut next = (**s).clone();
-                next.metadata.labels = labels.clone();
-                to_update.push(next);
+                // Every endpoint kept and equal: the slice's own are the desired ones.
+                to_update.push(with_endpoints(s, s.endpoints.clone(), &labels));
             } else {
-                unchanged.push((**s).clone());
+                unchanged.push(s);
             }
         }
-        let mut left: std::collections::VecDeque<&Endpoint> =
-            wanted.into_iter().flatten().collect();
+        let mut left: std::collections::VecDeque<Endpoint> = wanted.into_iter().flatten().collect();
         // 2. Fill the slices being updated, fullest first.
         to_update.sort_by_key(|s| std::cmp::Reverse(s.endpoints.len()));
         for s in &mut to_update {
             while s.endpoints.len() < max
                 && let Some(e) = left.pop_front()
             {
-                s.endpoints.push(e.clone());
+                s.endpoints.push(e);
             }
         }
         // 3. The rest: into the unchanged slice they fit best, else into new slices.
@@ -468,7 +502,7 @@ pub fn reconcile(
             let fit = if left.len() < max {
                 // `getSliceToFill`: the slice closest to full once they are added.
                 unchanged
-                    .iter_mut()
+                    .iter()
                     .filter(|s| !filled_unchanged.contains(&s.metadata.name))
                     .filter(|s| s.endpoints.len() + left.len() <= max)
                     .min_by_key(|s| max - (s.endpoints.len() + left.len()))
@@ -477,16 +511,17 @@ pub fn reconcile(
             };
             match fit {
                 Some(s) => {
-                    s.endpoints.extend(left.drain(..).cloned());
+                    let mut s = (***s).clone();
+                    s.endpoints.extend(left.drain(..));
                     filled_unchanged.insert(s.metadata.name.clone());
-                    to_update.push(s.clone());
+                    to_update.push(s);
                 }
                 None => {
                     let mut s = new_slice(svc, ports.clone(), String::new());
                     while s.endpoints.len() < max
                         && let Some(e) = left.pop_front()
                     {
-                        s.endpoints.push(e.clone());
+                        s.endpoints.push(e);
                     }
                     create.push(s);
                 }

@@ -273,7 +273,12 @@ impl ActualState {
         if live.status.volumes_attached == attached {
             return;
         }
-        let mut next = (*live).clone();
+        // Metadata and status only: all the status subresource reads.
+        let mut next = Node {
+            metadata: live.metadata.clone(),
+            status: live.status.clone(),
+            ..Default::default()
+        };
         next.status.volumes_attached = attached;
         // A status patch of one field: no resourceVersion precondition.
         next.metadata.resource_version.clear();

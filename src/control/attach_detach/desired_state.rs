@@ -214,13 +214,17 @@ impl DesiredState {
 }
 
 /// The unique volume name of an attachable CSI volume.
+/// `<plugin>/<driver>^<handle>`, concatenated (built on every pod event that names a
+/// volume, so without the formatting machinery).
 pub fn unique_name(spec: &VolumeSpec) -> String {
-    format!(
-        "{}/{}^{}",
-        crate::api::storage::CSI_PLUGIN_NAME,
-        spec.driver,
-        spec.handle
-    )
+    let plugin = crate::api::storage::CSI_PLUGIN_NAME;
+    let mut name = String::with_capacity(plugin.len() + spec.driver.len() + spec.handle.len() + 2);
+    name.push_str(plugin);
+    name.push('/');
+    name.push_str(&spec.driver);
+    name.push('^');
+    name.push_str(&spec.handle);
+    name
 }
 
 /// `CreateVolumeSpec` + `FindAttachablePluginBySpec` for a claim volume: the bound PV's CSI

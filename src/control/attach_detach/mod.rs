@@ -71,8 +71,8 @@ impl AttachDetachConfig {
 
 /// `getAttachmentName`: `csi-` + hex SHA-256 of volume handle, driver name and node name.
 pub fn attachment_name(volume_handle: &str, driver: &str, node: &str) -> String {
-    let data = format!("{volume_handle}{driver}{node}");
-    format!("csi-{}", sha256::hex_digest(data.as_bytes()))
+    let data = [volume_handle, driver, node].concat();
+    ["csi-", &sha256::hex_digest(data.as_bytes())].concat()
 }
 
 /// The volume a desired or actual entry is about: what the attacher plugin needs of the

@@ -41,7 +41,14 @@ pub fn digest(data: &[u8]) -> [u8; 32] {
 
 /// The digest as lower-case hex, as Go's `fmt.Sprintf("%x", sha256.Sum256(...))` prints it.
 pub fn hex_digest(data: &[u8]) -> String {
-    digest(data).iter().map(|b| format!("{b:02x}")).collect()
+    // Written digit by digit: a `format!` per byte was most of the cost of naming.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(64);
+    for b in digest(data) {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 0xf)] as char);
+    }
+    out
 }
 
 fn compress(h: &mut [u32; 8], block: &[u8]) {

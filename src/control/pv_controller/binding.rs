@@ -96,6 +96,12 @@ impl PersistentVolumeController {
         volume: &PersistentVolume,
         ctx: &mut Ctx<'_, ControlTimer>,
     ) -> Result<Rc<PersistentVolumeClaim>> {
+        // Nothing to write (checked first, so the claim is not copied for nothing).
+        if claim.spec.volume_name == volume.metadata.name
+            && claim.metadata.annotations.contains_key(ANN_BIND_COMPLETED)
+        {
+            return Ok(claim);
+        }
         let mut clone = (*claim).clone();
         let mut dirty = false;
         if claim.spec.volume_name != volume.metadata.name {
@@ -131,23 +137,25 @@ impl PersistentVolumeController {
         volume: Option<&PersistentVolume>,
         ctx: &mut Ctx<'_, ControlTimer>,
     ) -> Result<Rc<PersistentVolumeClaim>> {
-        let mut clone = (*claim).clone();
+        // Only the status is built: a status write reads the request's key,
+        // resourceVersion and status, nothing else (`ApiServer::update_status`).
+        let mut status = claim.status.clone();
         let mut dirty = false;
         if claim.status.phase != phase {
-            clone.status.phase = phase.into();
+            status.phase = phase.into();
             dirty = true;
         }
         match volume {
             None => {
-                if !clone.status.access_modes.is_empty() || !clone.status.capacity.is_empty() {
-                    clone.status.access_modes.clear();
-                    clone.status.capacity.clear();
+                if !status.access_modes.is_empty() || !status.capacity.is_empty() {
+                    status.access_modes.clear();
+                    status.capacity.clear();
                     dirty = true;
                 }
             }
             Some(v) => {
-                if clone.status.access_modes != v.spec.access_modes {
-                    clone.status.access_modes = v.spec.access_modes.clone();
+                if status.access_modes != v.spec.access_modes {
+                    status.access_modes = v.spec.access_modes.clone();
                     dirty = true;
                 }
                 // Capacity only when the claim becomes Bound: a later difference may be
@@ -158,7 +166,7 @@ impl PersistentVolumeController {
                 if claim.status.phase != phase
                     && bytes(&v.spec.capacity) != bytes(&claim.status.capacity)
                 {
-                    clone.status.capacity = v.spec.capacity.clone();
+                    status.capacity = v.spec.capacity.clone();
                     dirty = true;
                 }
             }
@@ -166,7 +174,12 @@ impl PersistentVolumeController {
         if !dirty {
             return Ok(claim);
         }
-        let saved = ctx.client(&self.actor).update_status(&clone)?;
+        let request = PersistentVolumeClaim {
+            metadata: claim.metadata.clone(),
+            status,
+            ..Default::default()
+        };
+        let saved = ctx.client(&self.actor).update_status(&request)?;
         self.store_claim(&saved);
         Ok(saved)
     }
@@ -201,10 +214,15 @@ impl PersistentVolumeController {
         if volume.status.phase == phase {
             return Ok(volume);
         }
-        let mut clone = (*volume).clone();
-        clone.status.phase = phase.into();
-        clone.status.message = message.into();
-        let saved = ctx.client(&self.actor).update_status(&clone)?;
+        // Metadata and status only: all a status write reads (see `update_claim_status`).
+        let mut request = PersistentVolume {
+            metadata: volume.metadata.clone(),
+            status: volume.status.clone(),
+            ..Default::default()
+        };
+        request.status.phase = phase.into();
+        request.status.message = message.into();
+        let saved = ctx.client(&self.actor).update_status(&request)?;
         self.store_volume(&saved);
         Ok(saved)
     }

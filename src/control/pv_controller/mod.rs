@@ -28,6 +28,7 @@ pub use binding::{bind_volume_to_claim_object, claim_ref};
 pub use claims::default_class;
 
 use super::{ControlTimer, Controller, Enqueue};
+use crate::api::key_ref::KeyRef;
 use crate::api::volume::{ANN_BIND_COMPLETED, phase};
 use crate::api::{AnyObject, ObjectKey, PersistentVolume, PersistentVolumeClaim, Tables};
 use crate::apiserver::{Actor, WatchEvent};
@@ -83,14 +84,23 @@ impl PersistentVolumeController {
     }
 
     fn store_claim(&mut self, c: &Rc<PersistentVolumeClaim>) -> bool {
-        let key = ObjectKey::of(&c.metadata);
-        if let Some(old) = self.claims.get(&key)
-            && old.metadata.resource_version_u64() > c.metadata.resource_version_u64()
-        {
-            return false;
+        // Looked up by borrowed name: a key is built only for a claim not stored yet.
+        let name = (c.metadata.namespace.as_str(), c.metadata.name.as_str());
+        match self.claims.get_mut(&name as &dyn KeyRef) {
+            Some(old)
+                if old.metadata.resource_version_u64() > c.metadata.resource_version_u64() =>
+            {
+                false
+            }
+            Some(old) => {
+                *old = Rc::clone(c);
+                true
+            }
+            None => {
+                self.claims.insert(ObjectKey::of(&c.metadata), Rc::clone(c));
+                true
+            }
         }
-        self.claims.insert(key, Rc::clone(c));
-        true
     }
 
     /// `resync`: every claim and volume again — except those fully bound to each other,

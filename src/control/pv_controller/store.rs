@@ -10,12 +10,13 @@
 //! [`VolumeStore::candidates_for`] yields exactly these, in name order as the full store
 //! does, so the grouping and order of the search are unchanged.
 
-use crate::api::{PersistentVolume, PersistentVolumeClaim};
+use crate::api::key_ref::KeyRef;
+use crate::api::{ObjectKey, PersistentVolume, PersistentVolumeClaim};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-/// A `claimRef`'s namespace and name.
-type ClaimName = (String, String);
+/// A `claimRef`'s namespace and name (looked up borrowed, as `dyn KeyRef`).
+type ClaimName = ObjectKey;
 
 #[derive(Debug, Default)]
 pub struct VolumeStore {
@@ -26,9 +27,9 @@ pub struct VolumeStore {
     by_claim: BTreeMap<ClaimName, BTreeMap<String, Rc<PersistentVolume>>>,
 }
 
-fn claim_name(v: &PersistentVolume) -> Option<ClaimName> {
+fn claim_name(v: &PersistentVolume) -> Option<(&str, &str)> {
     let r = v.spec.claim_ref.as_ref()?;
-    Some((r.namespace.clone(), r.name.clone()))
+    Some((r.namespace.as_str(), r.name.as_str()))
 }
 
 impl VolumeStore {
@@ -38,20 +39,36 @@ impl VolumeStore {
 
     /// Stores `v` under its name, replacing the version held.
     pub fn insert(&mut self, v: &Rc<PersistentVolume>) {
-        let name = v.metadata.name.clone();
-        self.unindex(&name);
+        let name = v.metadata.name.as_str();
+        // A new version that names the same claim (most writes: phase, annotations) takes
+        // the old one's places without re-indexing or allocating keys.
+        if let Some(old) = self.volumes.get_mut(name)
+            && claim_name(old) == claim_name(v)
+        {
+            *old = Rc::clone(v);
+            let slot = match claim_name(v) {
+                None => self.unclaimed.get_mut(name),
+                Some(claim) => self
+                    .by_claim
+                    .get_mut(&claim as &dyn KeyRef)
+                    .and_then(|vs| vs.get_mut(name)),
+            };
+            *slot.expect("an indexed volume is in its index") = Rc::clone(v);
+            return;
+        }
+        self.unindex(name);
         match claim_name(v) {
             None => {
-                self.unclaimed.insert(name.clone(), Rc::clone(v));
+                self.unclaimed.insert(name.to_string(), Rc::clone(v));
             }
-            Some(claim) => {
+            Some((namespace, claim)) => {
                 self.by_claim
-                    .entry(claim)
+                    .entry(ObjectKey::new(namespace, claim))
                     .or_default()
-                    .insert(name.clone(), Rc::clone(v));
+                    .insert(name.to_string(), Rc::clone(v));
             }
         }
-        self.volumes.insert(name, Rc::clone(v));
+        self.volumes.insert(name.to_string(), Rc::clone(v));
     }
 
     pub fn remove(&mut self, name: &str) {
@@ -68,10 +85,11 @@ impl VolumeStore {
                 self.unclaimed.remove(name);
             }
             Some(claim) => {
-                if let Some(vs) = self.by_claim.get_mut(&claim) {
+                let claim = &claim as &dyn KeyRef;
+                if let Some(vs) = self.by_claim.get_mut(claim) {
                     vs.remove(name);
                     if vs.is_empty() {
-                        self.by_claim.remove(&claim);
+                        self.by_claim.remove(claim);
                     }
                 }
             }
@@ -85,10 +103,10 @@ impl VolumeStore {
         claim: &PersistentVolumeClaim,
     ) -> impl Iterator<Item = &Rc<PersistentVolume>> {
         let key = (
-            claim.metadata.namespace.clone(),
-            claim.metadata.name.clone(),
+            claim.metadata.namespace.as_str(),
+            claim.metadata.name.as_str(),
         );
-        let named = self.by_claim.get(&key).into_iter().flatten();
+        let named = self.by_claim.get(&key as &dyn KeyRef).into_iter().flatten();
         let mut a = self.unclaimed.iter().peekable();
         let mut b = named.peekable();
         std::iter::from_fn(move || match (a.peek(), b.peek()) {

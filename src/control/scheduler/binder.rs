@@ -44,6 +44,16 @@ pub fn update_pod_condition(
     }
 }
 
+/// `pod`'s metadata and status, all a status write reads (`ApiServer::update_status`):
+/// the spec is not copied for it.
+fn status_request(pod: &Pod) -> Pod {
+    Pod {
+        metadata: pod.metadata.clone(),
+        status: pod.status.clone(),
+        ..Default::default()
+    }
+}
+
 /// `DefaultBinder.Bind` against `BindingREST.setPodNodeAndMetadata`: the pod (this very
 /// incarnation, by uid) must exist, not be terminating and not be bound yet. The error is
 /// the message the scheduler would log and put in its FailedScheduling event.
@@ -76,7 +86,8 @@ pub fn bind(client: &mut ApiClient<'_>, pod: &Pod, node: &str) -> Result<(), Str
     let mut next = (*live).clone();
     next.spec.node_name = node.to_string();
     let bound = client.update(next).map_err(|e| format!("{PLUGIN}: {e}"))?;
-    let mut scheduled = (*bound).clone();
+    // A status write reads the request's key, resourceVersion and status only.
+    let mut scheduled = status_request(&bound);
     let now = Timestamp::at(client.now());
     if update_pod_condition(&mut scheduled, true, "", "", now) {
         client
@@ -101,7 +112,7 @@ pub fn set_unschedulable_condition(
     if live.metadata.uid != pod.metadata.uid {
         return;
     }
-    let mut next = (*live).clone();
+    let mut next = status_request(&live);
     let now = Timestamp::at(client.now());
     if update_pod_condition(&mut next, false, reason, message, now) {
         // A lost race with another writer is not retried: the next attempt writes again.

@@ -431,7 +431,9 @@ impl Cloud {
     pub fn attached_count(&self, driver: &str, node: &str) -> usize {
         self.disks
             .values()
-            .filter(|d| d.driver == driver && d.attachments.contains_key(node))
+            // The node test first: it rules out most disks (those attached elsewhere or
+            // nowhere) without comparing the driver name, which nearly always matches.
+            .filter(|d| d.attachments.contains_key(node) && d.driver == driver)
             .count()
     }
 

@@ -124,8 +124,13 @@ impl PodWorker {
             self.remember_equal_status(&live, env, terminal);
             return Some(live);
         }
-        let mut next = (*live).clone();
-        next.status = status;
+        // The status subresource reads the request's key, resourceVersion and status only,
+        // so the spec is not copied into it.
+        let mut next = Pod {
+            metadata: live.metadata.clone(),
+            status,
+            ..Default::default()
+        };
         // A status patch: no resourceVersion precondition (the uid was checked above).
         next.metadata.resource_version.clear();
         client.update_status(&next).ok()
