@@ -125,6 +125,7 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
     ];
     let csi_unread = [
         Kind::Pod,
+        Kind::CSIStorageCapacity,
         Kind::StatefulSet,
         Kind::ControllerRevision,
         Kind::Service,
