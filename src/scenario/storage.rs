@@ -231,7 +231,10 @@ fn storage_capacity(
         ),
         (_, Some(q)) => {
             let Ok(milli) = crate::api::quantity::parse_quantity_milli(q.value.0.trim()) else {
-                let msg = format!("capacityPerZone must be a storage quantity, found {:?}", q.value.0);
+                let msg = format!(
+                    "capacityPerZone must be a storage quantity, found {:?}",
+                    q.value.0
+                );
                 let hint = Some("write it as Kubernetes does, e.g. 500Gi or 2Ti".into());
                 r.push(q.pos, &join(path, "capacityPerZone"), msg, hint);
                 return;
@@ -250,7 +253,8 @@ fn storage_capacity(
                     "driver {:?} has no zones: storage capacity is published per zone",
                     p.name
                 );
-                let hint = Some("use topology: zonal or regional, or remove storageCapacity".into());
+                let hint =
+                    Some("use topology: zonal or regional, or remove storageCapacity".into());
                 r.push(pos, &join(path, "storageCapacity"), msg, hint);
                 return;
             }

@@ -111,7 +111,10 @@ fn the_pod_schedules_once_the_exhausted_zones_have_capacity_again() {
     until(&mut sim, 240);
     let node = node_of(&sim, "web-0").expect("scheduled once the zones have room");
     // The zone that got the volume has 10Gi less.
-    let zone = node.trim_start_matches("w-").trim_end_matches("-1").to_string();
+    let zone = node
+        .trim_start_matches("w-")
+        .trim_end_matches("-1")
+        .to_string();
     assert_eq!(
         capacity(&sim, &format!("csisc-gp3-{zone}")).as_deref(),
         Some("90Gi")

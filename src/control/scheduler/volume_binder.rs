@@ -869,7 +869,12 @@ mod tests {
         i.revert_assumed_pod_volumes(&assumed);
     }
 
-    fn capacity(class: &str, zone: Option<&str>, cap: Option<&str>, max: Option<&str>) -> AnyObject {
+    fn capacity(
+        class: &str,
+        zone: Option<&str>,
+        cap: Option<&str>,
+        max: Option<&str>,
+    ) -> AnyObject {
         let node_topology = zone.map(|z| {
             let mut t = crate::api::LabelSelector::default();
             t.match_labels
@@ -889,7 +894,10 @@ mod tests {
     /// Whether a 1Gi WFFC claim of class `wffc` fits on a zone-a node, given `objects`.
     fn fits(capacity_drivers: &[&str], objects: Vec<AnyObject>) -> Vec<&'static str> {
         let mut i = StorageIndex::new(capacity_drivers.iter().map(|d| d.to_string()).collect());
-        i.on_watch(&class("wffc", "ebs.csi.aws.com", "WaitForFirstConsumer"), false);
+        i.on_watch(
+            &class("wffc", "ebs.csi.aws.com", "WaitForFirstConsumer"),
+            false,
+        );
         i.on_watch(
             &AnyObject::PersistentVolumeClaim(Rc::new(claim("later", "wffc", ""))),
             false,
@@ -897,9 +905,14 @@ mod tests {
         for o in objects {
             i.on_watch(&o, false);
         }
-        let claims = get_pod_volume_claims(&pod(&["later"]), &i).unwrap().unwrap();
+        let claims = get_pod_volume_claims(&pod(&["later"]), &i)
+            .unwrap()
+            .unwrap();
         let (volumes, reasons) = find_pod_volumes(&claims, &node("n-a", "zone-a"), &i);
-        assert_eq!(volumes.dynamic_provisions.len(), usize::from(reasons.is_empty()));
+        assert_eq!(
+            volumes.dynamic_provisions.len(),
+            usize::from(reasons.is_empty())
+        );
         reasons
     }
 
@@ -908,23 +921,56 @@ mod tests {
         // Not opted in: no objects needed.
         assert!(fits(&[], vec![]).is_empty());
         // Opted in, no object at all: no room.
-        assert_eq!(fits(&["ebs.csi.aws.com"], vec![]), [ERR_REASON_NOT_ENOUGH_SPACE]);
+        assert_eq!(
+            fits(&["ebs.csi.aws.com"], vec![]),
+            [ERR_REASON_NOT_ENOUGH_SPACE]
+        );
     }
 
     #[test]
     fn capacity_must_match_class_topology_and_size() {
         let ebs = &["ebs.csi.aws.com"];
         let ok = |objects| fits(ebs, objects).is_empty();
-        assert!(ok(vec![capacity("wffc", Some("zone-a"), Some("1Gi"), None)]));
+        assert!(ok(vec![capacity(
+            "wffc",
+            Some("zone-a"),
+            Some("1Gi"),
+            None
+        )]));
         // Too small, another zone, another class, no topology, no capacity.
-        assert!(!ok(vec![capacity("wffc", Some("zone-a"), Some("1023Mi"), None)]));
-        assert!(!ok(vec![capacity("wffc", Some("zone-b"), Some("1Ti"), None)]));
-        assert!(!ok(vec![capacity("other", Some("zone-a"), Some("1Ti"), None)]));
+        assert!(!ok(vec![capacity(
+            "wffc",
+            Some("zone-a"),
+            Some("1023Mi"),
+            None
+        )]));
+        assert!(!ok(vec![capacity(
+            "wffc",
+            Some("zone-b"),
+            Some("1Ti"),
+            None
+        )]));
+        assert!(!ok(vec![capacity(
+            "other",
+            Some("zone-a"),
+            Some("1Ti"),
+            None
+        )]));
         assert!(!ok(vec![capacity("wffc", None, Some("1Ti"), None)]));
         assert!(!ok(vec![capacity("wffc", Some("zone-a"), None, None)]));
         // maximumVolumeSize, when set, is what counts.
-        assert!(!ok(vec![capacity("wffc", Some("zone-a"), Some("1Ti"), Some("512Mi"))]));
-        assert!(ok(vec![capacity("wffc", Some("zone-a"), Some("0"), Some("2Gi"))]));
+        assert!(!ok(vec![capacity(
+            "wffc",
+            Some("zone-a"),
+            Some("1Ti"),
+            Some("512Mi")
+        )]));
+        assert!(ok(vec![capacity(
+            "wffc",
+            Some("zone-a"),
+            Some("0"),
+            Some("2Gi")
+        )]));
         // One fitting object among others is enough.
         assert!(ok(vec![
             capacity("wffc", Some("zone-b"), Some("1Ti"), None),

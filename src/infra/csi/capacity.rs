@@ -9,8 +9,8 @@
 //! the cloud or the faults may have changed (after each CSI step), which is the limit of
 //! a short poll interval. Only objects whose capacity changed are written.
 
-use super::cloud::Cloud;
 use super::CsiTimer;
+use super::cloud::Cloud;
 use crate::api::selector::LabelSelector;
 use crate::api::volume::BINDING_WAIT_FOR_FIRST_CONSUMER;
 use crate::api::{CSIStorageCapacity, ObjectKey, ObjectMeta, Quantity, Tables};

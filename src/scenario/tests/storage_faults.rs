@@ -51,7 +51,12 @@ fn drivers_start_from_a_profile_and_take_overrides() {
     assert!(!files.attach_required && !files.allow_expansion);
     assert_eq!(files.cloud_attach_concurrency, Some(5));
     // Storage capacity is off unless a scenario asks for it.
-    assert!(s.storage.drivers.iter().all(|d| d.capacity_per_zone.is_none()));
+    assert!(
+        s.storage
+            .drivers
+            .iter()
+            .all(|d| d.capacity_per_zone.is_none())
+    );
     let text = text.replace(
         "        maxVolumesPerNode: 39\n",
         "        maxVolumesPerNode: 39\n        storageCapacity: true\n        capacityPerZone: 500Gi\n",
