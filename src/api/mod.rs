@@ -32,7 +32,8 @@ pub use selector::LabelSelector;
 pub use service::{PodDisruptionBudget, Service};
 pub use statefulset::{ControllerRevision, StatefulSet};
 pub use storage::{
-    CSINode, PersistentVolume, PersistentVolumeClaim, StorageClass, VolumeAttachment,
+    CSINode, CSIStorageCapacity, PersistentVolume, PersistentVolumeClaim, StorageClass,
+    VolumeAttachment,
 };
 
 use key_ref::KeyRef;
@@ -57,11 +58,12 @@ pub enum Kind {
     CSINode,
     EndpointSlice,
     Lease,
+    CSIStorageCapacity,
 }
 
 impl Kind {
     /// Every stored kind, in a fixed order.
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Node,
         Kind::Pod,
         Kind::PersistentVolumeClaim,
@@ -75,6 +77,7 @@ impl Kind {
         Kind::CSINode,
         Kind::EndpointSlice,
         Kind::Lease,
+        Kind::CSIStorageCapacity,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -92,6 +95,7 @@ impl Kind {
             Kind::CSINode => "CSINode",
             Kind::EndpointSlice => "EndpointSlice",
             Kind::Lease => "Lease",
+            Kind::CSIStorageCapacity => "CSIStorageCapacity",
         }
     }
     /// The group-qualified plural resource, as API errors name it (`statefulsets.apps`).
@@ -110,6 +114,7 @@ impl Kind {
             Kind::CSINode => "csinodes.storage.k8s.io",
             Kind::EndpointSlice => "endpointslices.discovery.k8s.io",
             Kind::Lease => "leases.coordination.k8s.io",
+            Kind::CSIStorageCapacity => "csistoragecapacities.storage.k8s.io",
         }
     }
     /// The short lower-case name kubectl prints before a slash (`statefulset/web`).
@@ -128,12 +133,16 @@ impl Kind {
             Kind::CSINode => "csinode",
             Kind::EndpointSlice => "endpointslice",
             Kind::Lease => "lease",
+            Kind::CSIStorageCapacity => "csistoragecapacity",
         }
     }
     pub fn api_version(self) -> &'static str {
         match self {
             Kind::StatefulSet | Kind::ControllerRevision => "apps/v1",
-            Kind::StorageClass | Kind::VolumeAttachment | Kind::CSINode => "storage.k8s.io/v1",
+            Kind::StorageClass
+            | Kind::VolumeAttachment
+            | Kind::CSINode
+            | Kind::CSIStorageCapacity => "storage.k8s.io/v1",
             Kind::PodDisruptionBudget => "policy/v1",
             Kind::EndpointSlice => "discovery.k8s.io/v1",
             Kind::Lease => "coordination.k8s.io/v1",
@@ -243,6 +252,7 @@ pub struct Tables {
     pub csi_nodes: Table<CSINode>,
     pub endpoint_slices: Table<EndpointSlice>,
     pub leases: Table<Lease>,
+    pub csi_storage_capacities: Table<CSIStorageCapacity>,
 }
 
 impl Tables {
@@ -293,6 +303,7 @@ impl Tables {
             AnyObject::CSINode(o) => put!(o, CSINode),
             AnyObject::EndpointSlice(o) => put!(o, EndpointSlice),
             AnyObject::Lease(o) => put!(o, Lease),
+            AnyObject::CSIStorageCapacity(o) => put!(o, CSIStorageCapacity),
         }
     }
 }
@@ -355,6 +366,10 @@ macro_rules! with_kind {
                 type $T = $crate::api::Lease;
                 $body
             }
+            $crate::api::Kind::CSIStorageCapacity => {
+                type $T = $crate::api::CSIStorageCapacity;
+                $body
+            }
         }
     };
 }
@@ -375,6 +390,7 @@ pub enum AnyObject {
     CSINode(Rc<CSINode>),
     EndpointSlice(Rc<EndpointSlice>),
     Lease(Rc<Lease>),
+    CSIStorageCapacity(Rc<CSIStorageCapacity>),
 }
 
 macro_rules! any_dispatch {
@@ -393,6 +409,7 @@ macro_rules! any_dispatch {
             AnyObject::CSINode($o) => $e,
             AnyObject::EndpointSlice($o) => $e,
             AnyObject::Lease($o) => $e,
+            AnyObject::CSIStorageCapacity($o) => $e,
         }
     };
 }
@@ -474,3 +491,4 @@ resource!(VolumeAttachment, VolumeAttachment, volume_attachments, spec: spec; st
 resource!(CSINode, CSINode, csi_nodes, spec: spec; status: );
 resource!(EndpointSlice, EndpointSlice, endpoint_slices, spec: address_type, endpoints, ports; status: );
 resource!(Lease, Lease, leases, spec: spec; status: );
+resource!(CSIStorageCapacity, CSIStorageCapacity, csi_storage_capacities, spec: node_topology, storage_class_name, capacity, maximum_volume_size; status: );

@@ -337,3 +337,30 @@ impl PersistentVolume {
             .any(|m| m == "ReadWriteMany" || m == "ReadOnlyMany")
     }
 }
+
+/// CSIStorageCapacity (`storage.k8s.io/v1`, namespaced): the capacity a CSI driver has for
+/// new volumes of one StorageClass in one topology segment, published by the
+/// external-provisioner (`--enable-capacity`) and read by the scheduler's VolumeBinding
+/// plugin for drivers whose CSIDriver has `storageCapacity: true`. Like upstream, the
+/// fields are at the top level (no spec); `nodeTopology` unset means "no node".
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CSIStorageCapacity {
+    #[serde(default = "storage_v1")]
+    pub api_version: String,
+    #[serde(default = "csisc_kind")]
+    pub kind: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_topology: Option<LabelSelector>,
+    pub storage_class_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Quantity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_volume_size: Option<Quantity>,
+}
+
+fn csisc_kind() -> String {
+    "CSIStorageCapacity".into()
+}

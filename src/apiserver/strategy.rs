@@ -187,3 +187,4 @@ impl Strategy for crate::api::VolumeAttachment {}
 impl Strategy for crate::api::CSINode {}
 impl Strategy for crate::api::EndpointSlice {}
 impl Strategy for crate::api::Lease {}
+impl Strategy for crate::api::CSIStorageCapacity {}

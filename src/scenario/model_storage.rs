@@ -66,4 +66,9 @@ pub struct CsiDriverProfile {
     /// beyond it, operations queue and latency grows with load. `None` = unlimited.
     pub cloud_attach_concurrency: Option<u32>,
     pub allow_expansion: bool,
+    /// `CSIDriver.spec.storageCapacity` with the external-provisioner's `--enable-capacity`:
+    /// the bytes each zone has for new volumes of this driver, published per zone as
+    /// CSIStorageCapacity objects and checked by the scheduler. `None` (every built-in
+    /// profile, as the real EBS, PD and Azure Disk drivers publish no capacity) = off.
+    pub capacity_per_zone: Option<i128>,
 }

@@ -230,6 +230,8 @@ pub struct RawDriver {
     pub provision_workers: Option<Loc<i64>>,
     pub cloud_attach_concurrency: Option<Loc<i64>>,
     pub allow_volume_expansion: Option<bool>,
+    pub storage_capacity: Option<Loc<bool>>,
+    pub capacity_per_zone: Option<Loc<crate::api::Quantity>>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

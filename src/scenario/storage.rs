@@ -200,5 +200,65 @@ fn driver(d: RawDriver, path: &str, r: &mut Reporter) -> Option<CsiDriverProfile
     if let Some(e) = d.allow_volume_expansion {
         p.allow_expansion = e;
     }
+    storage_capacity(d.storage_capacity, d.capacity_per_zone, &mut p, path, r);
     (r.diags.len() == before).then_some(p)
+}
+
+/// `storageCapacity` and `capacityPerZone`: both or neither, a zonal or regional driver
+/// (capacity is published per zone), a storage quantity of at least 0.
+fn storage_capacity(
+    on: Option<super::located::Loc<bool>>,
+    per_zone: Option<super::located::Loc<crate::api::Quantity>>,
+    p: &mut CsiDriverProfile,
+    path: &str,
+    r: &mut Reporter,
+) {
+    let enabled = on.as_ref().is_some_and(|b| b.value);
+    match (&on, per_zone) {
+        (None, None) => {}
+        (Some(_), None) if !enabled => {}
+        (Some(b), None) => r.push(
+            b.pos,
+            &join(path, "capacityPerZone"),
+            "storageCapacity: true needs the capacity each zone has",
+            Some("add capacityPerZone: a storage quantity such as 500Gi".into()),
+        ),
+        (_, Some(q)) if !enabled => r.push(
+            q.pos,
+            &join(path, "storageCapacity"),
+            "capacityPerZone is only used when the driver publishes its capacity",
+            Some("add storageCapacity: true, or remove capacityPerZone".into()),
+        ),
+        (_, Some(q)) => {
+            let Ok(milli) = crate::api::quantity::parse_quantity_milli(q.value.0.trim()) else {
+                let msg = format!(
+                    "capacityPerZone must be a storage quantity, found {:?}",
+                    q.value.0
+                );
+                let hint = Some("write it as Kubernetes does, e.g. 500Gi or 2Ti".into());
+                r.push(q.pos, &join(path, "capacityPerZone"), msg, hint);
+                return;
+            };
+            if milli < 0 {
+                let msg = format!("capacityPerZone cannot be negative, found {:?}", q.value.0);
+                r.push(q.pos, &join(path, "capacityPerZone"), msg, None);
+                return;
+            }
+            if !matches!(
+                p.topology,
+                VolumeTopology::Zonal | VolumeTopology::Regional { .. }
+            ) {
+                let pos = on.as_ref().map_or(q.pos, |b| b.pos);
+                let msg = format!(
+                    "driver {:?} has no zones: storage capacity is published per zone",
+                    p.name
+                );
+                let hint =
+                    Some("use topology: zonal or regional, or remove storageCapacity".into());
+                r.push(pos, &join(path, "storageCapacity"), msg, hint);
+                return;
+            }
+            p.capacity_per_zone = Some((milli + 999).div_euclid(1000));
+        }
+    }
 }

@@ -93,6 +93,13 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
             pod_initial_backoff: t.scheduler_pod_initial_backoff,
             pod_max_backoff: t.scheduler_pod_max_backoff,
             max_in_unschedulable: t.scheduler_max_in_unschedulable,
+            storage_capacity_drivers: scenario
+                .storage
+                .drivers
+                .iter()
+                .filter(|d| d.capacity_per_zone.is_some())
+                .map(|d| d.name.clone())
+                .collect(),
         },
     );
     let node_inputs: Vec<_> = scenario
@@ -107,6 +114,7 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
     // storage classes, nodes and VolumeAttachments.
     let kubelets_unread = [
         Kind::StorageClass,
+        Kind::CSIStorageCapacity,
         Kind::StatefulSet,
         Kind::ControllerRevision,
         Kind::Service,
@@ -117,6 +125,7 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
     ];
     let csi_unread = [
         Kind::Pod,
+        Kind::CSIStorageCapacity,
         Kind::StatefulSet,
         Kind::ControllerRevision,
         Kind::Service,

@@ -21,6 +21,7 @@ mod slos;
 mod statefulset_cases;
 mod statefulset_upstream;
 mod storage_attach;
+mod storage_capacity;
 mod storage_mount;
 mod storage_provisioning;
 mod storage_storm;

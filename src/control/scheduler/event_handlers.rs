@@ -101,6 +101,9 @@ impl Scheduler {
                 self.on_other(EventResource::StorageClass, old.as_ref(), ev, now)
             }
             AnyObject::CSINode(_) => self.on_other(EventResource::CSINode, old.as_ref(), ev, now),
+            AnyObject::CSIStorageCapacity(_) => {
+                self.on_other(EventResource::CSIStorageCapacity, old.as_ref(), ev, now)
+            }
             AnyObject::VolumeAttachment(_) => {
                 self.on_other(EventResource::VolumeAttachment, old.as_ref(), ev, now)
             }

@@ -23,6 +23,7 @@ pub enum EventResource {
     PersistentVolumeClaim,
     StorageClass,
     CSINode,
+    CSIStorageCapacity,
     VolumeAttachment,
     WildCard,
 }

@@ -45,6 +45,10 @@ pub struct SchedulerConfig {
     pub pod_initial_backoff: SimDuration,
     pub pod_max_backoff: SimDuration,
     pub max_in_unschedulable: SimDuration,
+    /// The CSI drivers whose CSIDriver object has `storageCapacity: true` (stsim has no
+    /// CSIDriver kind: the scenario's driver profiles stand in for the CSIDriver lister,
+    /// as `attachRequired` does for the attach/detach controller).
+    pub storage_capacity_drivers: std::collections::BTreeSet<String>,
 }
 
 pub struct Scheduler {
@@ -72,6 +76,9 @@ impl Scheduler {
             max_in_unschedulable: config.max_in_unschedulable,
             pop_from_backoff_q: true,
         });
+        let storage = std::rc::Rc::new(volume_binder::StorageIndex::new(
+            config.storage_capacity_drivers.clone(),
+        ));
         Scheduler {
             informer,
             config,
@@ -81,7 +88,7 @@ impl Scheduler {
             queue,
             next_start_node_index: 0,
             wake_requested: None,
-            storage: Default::default(),
+            storage,
             waiting_binds: Default::default(),
         }
     }

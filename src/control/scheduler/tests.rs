@@ -38,6 +38,7 @@ impl World {
             pod_initial_backoff: SimDuration::from_secs(1),
             pod_max_backoff: SimDuration::from_secs(10),
             max_in_unschedulable: SimDuration::from_mins(5),
+            storage_capacity_drivers: Default::default(),
         };
         World {
             api: ApiServer::new(Default::default()),
@@ -243,6 +244,7 @@ fn backoff_timing_without_pop_from_backoff_q() {
             pod_initial_backoff: SimDuration::from_secs(1),
             pod_max_backoff: SimDuration::from_secs(10),
             max_in_unschedulable: SimDuration::from_mins(5),
+            storage_capacity_drivers: Default::default(),
         },
     )
     .with_pop_from_backoff_q(false);

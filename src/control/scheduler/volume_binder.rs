@@ -18,7 +18,8 @@ use crate::api::volume::{
     claim_class,
 };
 use crate::api::{
-    AnyObject, CSINode, Node, ObjectKey, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass,
+    AnyObject, CSINode, CSIStorageCapacity, Node, ObjectKey, PersistentVolume,
+    PersistentVolumeClaim, Pod, StorageClass,
 };
 use crate::apiserver::ApiClient;
 use crate::control::pv_controller::bind_volume_to_claim_object;
@@ -40,7 +41,8 @@ pub const ERR_REASON_BIND_CONFLICT: &str =
     "node(s) didn't find available persistent volumes to bind";
 /// `ErrReasonNodeConflict`.
 pub const ERR_REASON_NODE_CONFLICT: &str = "node(s) had volume node affinity conflict";
-/// `ErrReasonNotEnoughSpace` (CSIStorageCapacity is not modelled: never reported).
+/// `ErrReasonNotEnoughSpace`: no CSIStorageCapacity reachable from the node has room for
+/// a claim to provision (only for drivers with `storageCapacity: true`).
 pub const ERR_REASON_NOT_ENOUGH_SPACE: &str = "node(s) did not have enough free storage";
 /// `ErrReasonPVNotExist`.
 pub const ERR_REASON_PV_NOT_EXIST: &str =
@@ -59,9 +61,46 @@ pub struct StorageIndex {
     assumed_claims: BTreeMap<ObjectKey, Rc<PersistentVolumeClaim>>,
     /// `PVAssumeCache` assumptions: volumes pre-bound in memory.
     assumed_volumes: BTreeMap<String, Rc<PersistentVolume>>,
+    /// The `csiStorageCapacityLister`'s objects.
+    capacities: BTreeMap<ObjectKey, Rc<CSIStorageCapacity>>,
+    /// The drivers whose CSIDriver has `storageCapacity: true` (the `csiDriverLister`
+    /// look-up of `hasEnoughCapacity`; fixed for the run).
+    capacity_drivers: BTreeSet<String>,
 }
 
 impl StorageIndex {
+    /// An empty index; `capacity_drivers` opt into the storage capacity check.
+    pub fn new(capacity_drivers: BTreeSet<String>) -> Self {
+        StorageIndex {
+            capacity_drivers,
+            ..Default::default()
+        }
+    }
+
+    // `hasEnoughCapacity`: whether the provisioner can make a volume of the claim's size
+    // reachable from `node`. Drivers that do not opt in, and claims without a storage
+    // request, always have enough.
+    pub fn has_enough_capacity(
+        &self,
+        provisioner: &str,
+        claim: &PersistentVolumeClaim,
+        class: &StorageClass,
+        node: &Node,
+    ) -> bool {
+        let Some(quantity) = claim.requested_storage() else {
+            return true;
+        };
+        if !self.capacity_drivers.contains(provisioner) {
+            return true;
+        }
+        let size = quantity.units();
+        self.capacities.values().any(|c| {
+            c.storage_class_name == class.metadata.name
+                && capacity_sufficient(c, size)
+                && node_has_access(node, c)
+        })
+    }
+
     /// `GetPVC`: the assumed claim if there is one, else the informer's.
     pub fn claim(&self, namespace: &str, name: &str) -> Option<&Rc<PersistentVolumeClaim>> {
         get_by_parts(&self.assumed_claims, namespace, name)
@@ -166,6 +205,15 @@ impl StorageIndex {
                     self.csi_nodes.insert(n.metadata.name.clone(), Rc::clone(n));
                 }
                 Some(EventResource::CSINode)
+            }
+            AnyObject::CSIStorageCapacity(c) => {
+                let key = ObjectKey::of(&c.metadata);
+                if removed {
+                    self.capacities.remove(&key);
+                } else {
+                    self.capacities.insert(key, Rc::clone(c));
+                }
+                Some(EventResource::CSIStorageCapacity)
             }
             AnyObject::VolumeAttachment(va) => {
                 let node = &va.spec.node_name;
@@ -317,6 +365,7 @@ pub fn find_pod_volumes(
     let mut bound_ok = true;
     let mut bound_found = true;
     let mut unbound_ok = true;
+    let mut sufficient_storage = true;
     // `checkBoundClaims`.
     for pvc in &claims.bound {
         match index.volume(&pvc.spec.volume_name) {
@@ -381,8 +430,14 @@ pub fn find_pod_volumes(
                         unbound_ok = false;
                         break;
                     }
+                    // A claim that cannot fit fails the node with its own reason; the
+                    // provisioning itself is still possible (`provisionSatisfied`).
+                    if !index.has_enough_capacity(&class.provisioner, c, class, node) {
+                        sufficient_storage = false;
+                        break;
+                    }
                 }
-                if unbound_ok {
+                if unbound_ok && sufficient_storage {
                     pv.dynamic_provisions = to_provision;
                 }
             }
@@ -395,10 +450,31 @@ pub fn find_pod_volumes(
     if !unbound_ok {
         reasons.push(ERR_REASON_BIND_CONFLICT);
     }
+    if !sufficient_storage {
+        reasons.push(ERR_REASON_NOT_ENOUGH_SPACE);
+    }
     if !bound_found {
         reasons.push(ERR_REASON_PV_NOT_EXIST);
     }
     (pv, reasons)
+}
+
+// `capacitySufficient`: `maximumVolumeSize` if set (it is more precise), else `capacity`;
+// neither means no room.
+fn capacity_sufficient(capacity: &CSIStorageCapacity, size_bytes: i128) -> bool {
+    capacity
+        .maximum_volume_size
+        .as_ref()
+        .or(capacity.capacity.as_ref())
+        .is_some_and(|limit| limit.units() >= size_bytes)
+}
+
+// `nodeHasAccess`: the node's labels match the object's `nodeTopology` (unset: no node).
+fn node_has_access(node: &Node, capacity: &CSIStorageCapacity) -> bool {
+    capacity
+        .node_topology
+        .as_ref()
+        .is_some_and(|t| t.matches(&node.metadata.labels))
 }
 
 /// `MatchTopologySelectorTerms`: the node satisfies one term of the class's
@@ -791,5 +867,114 @@ mod tests {
             "provisioning failed for PVC \"later\""
         );
         i.revert_assumed_pod_volumes(&assumed);
+    }
+
+    fn capacity(
+        class: &str,
+        zone: Option<&str>,
+        cap: Option<&str>,
+        max: Option<&str>,
+    ) -> AnyObject {
+        let node_topology = zone.map(|z| {
+            let mut t = crate::api::LabelSelector::default();
+            t.match_labels
+                .insert("topology.kubernetes.io/zone".into(), z.into());
+            t
+        });
+        AnyObject::CSIStorageCapacity(Rc::new(CSIStorageCapacity {
+            metadata: ObjectMeta::named("kube-system", &format!("c-{class}-{zone:?}-{cap:?}")),
+            storage_class_name: class.into(),
+            node_topology,
+            capacity: cap.map(|c| Quantity(c.into())),
+            maximum_volume_size: max.map(|c| Quantity(c.into())),
+            ..Default::default()
+        }))
+    }
+
+    /// Whether a 1Gi WFFC claim of class `wffc` fits on a zone-a node, given `objects`.
+    fn fits(capacity_drivers: &[&str], objects: Vec<AnyObject>) -> Vec<&'static str> {
+        let mut i = StorageIndex::new(capacity_drivers.iter().map(|d| d.to_string()).collect());
+        i.on_watch(
+            &class("wffc", "ebs.csi.aws.com", "WaitForFirstConsumer"),
+            false,
+        );
+        i.on_watch(
+            &AnyObject::PersistentVolumeClaim(Rc::new(claim("later", "wffc", ""))),
+            false,
+        );
+        for o in objects {
+            i.on_watch(&o, false);
+        }
+        let claims = get_pod_volume_claims(&pod(&["later"]), &i)
+            .unwrap()
+            .unwrap();
+        let (volumes, reasons) = find_pod_volumes(&claims, &node("n-a", "zone-a"), &i);
+        assert_eq!(
+            volumes.dynamic_provisions.len(),
+            usize::from(reasons.is_empty())
+        );
+        reasons
+    }
+
+    #[test]
+    fn capacity_is_checked_only_for_drivers_that_opt_in() {
+        // Not opted in: no objects needed.
+        assert!(fits(&[], vec![]).is_empty());
+        // Opted in, no object at all: no room.
+        assert_eq!(
+            fits(&["ebs.csi.aws.com"], vec![]),
+            [ERR_REASON_NOT_ENOUGH_SPACE]
+        );
+    }
+
+    #[test]
+    fn capacity_must_match_class_topology_and_size() {
+        let ebs = &["ebs.csi.aws.com"];
+        let ok = |objects| fits(ebs, objects).is_empty();
+        assert!(ok(vec![capacity(
+            "wffc",
+            Some("zone-a"),
+            Some("1Gi"),
+            None
+        )]));
+        // Too small, another zone, another class, no topology, no capacity.
+        assert!(!ok(vec![capacity(
+            "wffc",
+            Some("zone-a"),
+            Some("1023Mi"),
+            None
+        )]));
+        assert!(!ok(vec![capacity(
+            "wffc",
+            Some("zone-b"),
+            Some("1Ti"),
+            None
+        )]));
+        assert!(!ok(vec![capacity(
+            "other",
+            Some("zone-a"),
+            Some("1Ti"),
+            None
+        )]));
+        assert!(!ok(vec![capacity("wffc", None, Some("1Ti"), None)]));
+        assert!(!ok(vec![capacity("wffc", Some("zone-a"), None, None)]));
+        // maximumVolumeSize, when set, is what counts.
+        assert!(!ok(vec![capacity(
+            "wffc",
+            Some("zone-a"),
+            Some("1Ti"),
+            Some("512Mi")
+        )]));
+        assert!(ok(vec![capacity(
+            "wffc",
+            Some("zone-a"),
+            Some("0"),
+            Some("2Gi")
+        )]));
+        // One fitting object among others is enough.
+        assert!(ok(vec![
+            capacity("wffc", Some("zone-b"), Some("1Ti"), None),
+            capacity("wffc", Some("zone-a"), Some("5Gi"), None),
+        ]));
     }
 }

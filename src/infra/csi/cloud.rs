@@ -238,6 +238,28 @@ impl Cloud {
         !self.exhausted.contains_key(zone)
     }
 
+    /// The bytes `driver` has left for new volumes in `zone`, if the scenario gives it a
+    /// `capacityPerZone` (what its GetCapacity reports): the capacity less every live
+    /// disk placed there; 0 while a `zoneCapacityExhausted` fault covers the zone.
+    pub fn zone_free(&self, driver: &str, zone: &str) -> Option<i128> {
+        let total = self.storage.driver(driver)?.capacity_per_zone?;
+        if !self.zone_has_capacity(zone) {
+            return Some(0);
+        }
+        let used: i128 = self
+            .disks
+            .values()
+            .filter(|d| d.driver == driver && !d.lost)
+            .filter(|d| match &d.placement {
+                Placement::Zone(z) => z == zone,
+                Placement::Zones(zs) => zs.iter().any(|z| z == zone),
+                Placement::Node(_) | Placement::Anywhere => false,
+            })
+            .map(|d| d.size_bytes)
+            .sum();
+        Some((total - used).max(0))
+    }
+
     pub fn disk(&self, handle: &str) -> Option<&Disk> {
         self.disks.get(handle)
     }
@@ -252,7 +274,8 @@ impl Cloud {
     }
 
     /// CreateVolume: a new disk, or the existing one of that name (the call is idempotent
-    /// by name). Fails with `ResourceExhausted` in a zone without capacity.
+    /// by name). Fails with `ResourceExhausted` in a zone without capacity (a fault, or too
+    /// little left of the driver's `capacityPerZone`).
     pub fn create_disk(&mut self, req: CreateDisk, now: SimTime) -> Result<&Disk, CloudError> {
         if let Some(h) = self.by_name.get(&req.name)
             && self.disks.get(h).is_some_and(|d| !d.lost)
@@ -264,7 +287,13 @@ impl Cloud {
             Placement::Zones(zs) => zs.iter().map(String::as_str).collect(),
             Placement::Node(_) | Placement::Anywhere => Vec::new(),
         };
-        if let Some(z) = zones.iter().find(|z| !self.zone_has_capacity(z)) {
+        let full = |z: &&&str| {
+            !self.zone_has_capacity(z)
+                || self
+                    .zone_free(&req.driver, z)
+                    .is_some_and(|free| free < req.size_bytes)
+        };
+        if let Some(z) = zones.iter().find(full) {
             return Err(CloudError::new(
                 Code::ResourceExhausted,
                 format!(

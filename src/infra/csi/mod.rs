@@ -3,9 +3,12 @@
 //! DeleteVolume for claims) and the external-attacher (`attacher`: ControllerPublish /
 //! ControllerUnpublish for VolumeAttachment objects). Like kubelets they see the cluster
 //! only through their informer and act only through the API; unlike control-plane
-//! controllers they talk to the "cloud", which is physical state.
+//! controllers they talk to the "cloud", which is physical state. The external-provisioner's
+//! capacity controller (`capacity`) publishes CSIStorageCapacity objects for drivers that
+//! opt in.
 
 pub mod attacher;
+pub mod capacity;
 pub mod cloud;
 pub mod profiles;
 pub mod provisioner;
@@ -30,6 +33,7 @@ pub struct CsiDrivers {
     pub cloud: cloud::Cloud,
     pub provisioner: provisioner::Provisioner,
     pub attacher: attacher::Attacher,
+    pub capacity: capacity::CapacityController,
 }
 
 impl CsiDrivers {
@@ -39,6 +43,7 @@ impl CsiDrivers {
             cloud: cloud::Cloud::new(scenario),
             provisioner: provisioner::Provisioner::new(scenario, rngs),
             attacher: attacher::Attacher::new(scenario, rngs),
+            capacity: capacity::CapacityController::new(scenario),
         }
     }
 
@@ -59,6 +64,7 @@ impl CsiDrivers {
             self.attacher
                 .on_watch(ev, cache, &mut self.cloud, faults, ctx);
         }
+        self.capacity.sync(cache, &self.cloud, ctx);
         next
     }
 
@@ -78,6 +84,7 @@ impl CsiDrivers {
                 .attacher
                 .on_timer(t, cache, &mut self.cloud, faults, ctx),
         }
+        self.capacity.sync(cache, &self.cloud, ctx);
     }
 
     /// A fault starts or ends (one-off effects such as a disk being destroyed happen here).
@@ -94,5 +101,6 @@ impl CsiDrivers {
             .on_fault(fault, start, cache, &mut self.cloud, faults, ctx);
         self.attacher
             .on_fault(fault, start, cache, &mut self.cloud, faults, ctx);
+        self.capacity.sync(cache, &self.cloud, ctx);
     }
 }

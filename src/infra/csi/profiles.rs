@@ -62,6 +62,7 @@ pub fn builtin(profile: &str, name: &str) -> Option<CsiDriverProfile> {
         provision_workers: 100,
         cloud_attach_concurrency: None,
         allow_expansion: true,
+        capacity_per_zone: None,
     };
     Some(match profile {
         // aws-ebs-csi-driver `pkg/cloud/cloud.go`: CreateVolume "median ~1.5 s, p99 ~4 s"

@@ -50,6 +50,20 @@ fn drivers_start_from_a_profile_and_take_overrides() {
     assert_eq!(files.topology_key, "topology.gke.io/zone");
     assert!(!files.attach_required && !files.allow_expansion);
     assert_eq!(files.cloud_attach_concurrency, Some(5));
+    // Storage capacity is off unless a scenario asks for it.
+    assert!(
+        s.storage
+            .drivers
+            .iter()
+            .all(|d| d.capacity_per_zone.is_none())
+    );
+    let text = text.replace(
+        "        maxVolumesPerNode: 39\n",
+        "        maxVolumesPerNode: 39\n        storageCapacity: true\n        capacityPerZone: 500Gi\n",
+    );
+    let s = load_text(&text).unwrap_or_else(|e| panic!("{e}"));
+    let ebs = s.storage.driver("ebs.csi.aws.com").unwrap();
+    assert_eq!(ebs.capacity_per_zone, Some(500 << 30));
     // The default class's driver is always there; unused built-ins are not.
     assert!(s.storage.driver("stsim.io/instant").is_some());
     assert!(s.storage.driver("pd.csi.storage.gke.io").is_none());
@@ -102,6 +116,35 @@ fn storage_mistakes_are_located_with_hints() {
         (
             "      - name: ebs.csi.aws.com\n      - name: ebs.csi.aws.com\n",
             &["driver \"ebs.csi.aws.com\" is declared twice"],
+        ),
+        (
+            "      - name: ebs.csi.aws.com\n        storageCapacity: true\n",
+            &[
+                "storage.drivers[0].capacityPerZone: storageCapacity: true needs the capacity each zone has",
+                "add capacityPerZone: a storage quantity such as 500Gi",
+            ],
+        ),
+        (
+            "      - name: ebs.csi.aws.com\n        capacityPerZone: 1Ti\n",
+            &["capacityPerZone is only used when the driver publishes its capacity"],
+        ),
+        (
+            "      - name: ebs.csi.aws.com\n        storageCapacity: true\n        capacityPerZone: lots\n",
+            &[
+                "capacityPerZone must be a storage quantity, found \"lots\"",
+                "e.g. 500Gi or 2Ti",
+            ],
+        ),
+        (
+            "      - name: ebs.csi.aws.com\n        storageCapacity: true\n        capacityPerZone: -1Gi\n",
+            &["capacityPerZone cannot be negative"],
+        ),
+        (
+            "      - name: rancher.io/local-path\n        storageCapacity: true\n        capacityPerZone: 1Ti\n",
+            &[
+                "driver \"rancher.io/local-path\" has no zones: storage capacity is published per zone",
+                "use topology: zonal or regional",
+            ],
         ),
     ];
     for (drivers, wants) in cases {

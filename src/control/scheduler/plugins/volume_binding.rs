@@ -5,11 +5,12 @@
 //! PersistentVolumeClaims`, unresolvable); unbound claims of a WaitForFirstConsumer class
 //! need an Available volume that fits the node, or a class that can provision there.
 //! Reserve and PreBind (selecting the node on the claims, waiting for the binding) are the
-//! binding cycle's, in `schedule_one.rs` with `volume_binder.rs`. Not modelled:
-//! CSIStorageCapacity (`node(s) did not have enough free storage` is never reported) and
-//! the capacity-based Score (off by default).
+//! binding cycle's, in `schedule_one.rs` with `volume_binder.rs`. For drivers with
+//! `storageCapacity: true`, a claim to provision also needs a CSIStorageCapacity reachable
+//! from the node with room for it (`node(s) did not have enough free storage`). Not
+//! modelled: the capacity-based Score (off by default).
 
-use crate::api::{AnyObject, Pod};
+use crate::api::{AnyObject, CSIStorageCapacity, Pod};
 use crate::control::scheduler::cache::NodeInfo;
 use crate::control::scheduler::events::{ActionType, ClusterEvent, EventResource};
 use crate::control::scheduler::framework::{
@@ -52,6 +53,8 @@ const EVENTS: &[ClusterEvent] = &[
             .or(ActionType::UPDATE_NODE_TAINT),
     ),
     ClusterEvent::new(EventResource::CSINode, ADD_OR_UPDATE),
+    // More capacity may fit a claim that did not fit.
+    ClusterEvent::new(EventResource::CSIStorageCapacity, ADD_OR_UPDATE),
 ];
 
 impl Plugin for VolumeBinding {
@@ -101,17 +104,34 @@ impl Plugin for VolumeBinding {
         EVENTS
     }
 
-    // `isSchedulableAfterPersistentVolumeChange`; the other events always queue.
+    // `isSchedulableAfterPersistentVolumeChange` and
+    // `isSchedulableAfterCSIStorageCapacityChange`; the other events always queue.
     fn queueing_hint(
         &self,
         pod: &Pod,
         event: &ClusterEvent,
-        _old: Option<&AnyObject>,
-        _new: Option<&AnyObject>,
+        old: Option<&AnyObject>,
+        new: Option<&AnyObject>,
     ) -> QueueingHint {
         if event.resource == EventResource::PersistentVolume && pod.claim_names().next().is_none() {
             return QueueingHint::QueueSkip;
         }
+        if let (Some(AnyObject::CSIStorageCapacity(o)), Some(AnyObject::CSIStorageCapacity(n))) =
+            (old, new)
+            && !capacity_grew(o, n)
+        {
+            return QueueingHint::QueueSkip;
+        }
         QueueingHint::Queue
     }
+}
+
+// The update half of `isSchedulableAfterCSIStorageCapacityChange`: another class or
+// topology, or more capacity or a larger maximum volume size, may fit a rejected claim.
+fn capacity_grew(old: &CSIStorageCapacity, new: &CSIStorageCapacity) -> bool {
+    let bytes = |q: &Option<crate::api::Quantity>| q.as_ref().map(|q| q.units());
+    old.storage_class_name != new.storage_class_name
+        || old.node_topology != new.node_topology
+        || bytes(&new.capacity) > bytes(&old.capacity)
+        || bytes(&new.maximum_volume_size) > bytes(&old.maximum_volume_size)
 }
