@@ -41,7 +41,16 @@ fn objects_after(file: &str) -> Vec<AnyObject> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(file);
-    let scenario = scenario::load(&path).unwrap();
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    if file == "attach-storm.yaml" {
+        // Storage capacity tracking on, so that CSIStorageCapacity objects exist too.
+        let at = text.find("  manifests:\n").unwrap();
+        text.insert_str(
+            at,
+            "  storage:\n    drivers:\n      - { name: ebs.csi.aws.com, storageCapacity: true, capacityPerZone: 10Ti }\n",
+        );
+    }
+    let scenario = scenario::load_str(&text, &path).unwrap();
     let mut opts = RunOptions::for_scenario(&scenario);
     opts.keep_timeline = false;
     opts.trace = Some(Box::new(Vec::new()));
