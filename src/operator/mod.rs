@@ -6,6 +6,7 @@ mod kubectl;
 mod nodes;
 mod patch;
 mod printers;
+pub use printers::tabwriter;
 mod rollout;
 mod runs;
 mod storage;

@@ -1,5 +1,6 @@
 //! The SLO verdict table of the run summary: one row per SLO with the SLI's value, the
-//! target, the error budget left and the burn rate (ratio SLOs), and MET or MISSED.
+//! target, the error budget left and the burn rate (ratio SLOs), and met or MISSED,
+//! aligned by the same tab writer as kubectl's tables.
 
 use crate::sli::slo::SloVerdict;
 
@@ -32,21 +33,13 @@ pub fn render(verdicts: &[SloVerdict]) -> String {
             if v.met { "met" } else { "MISSED" }.to_string(),
         ]);
     }
-    let widths: Vec<usize> = (0..8)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut s = format!("  SLOs: {met} of {} met\n", verdicts.len());
+    let mut cells = String::new();
     for r in rows {
-        let mut line = String::from("   ");
-        for (c, cell) in r.iter().enumerate() {
-            line.push(' ');
-            line.push_str(cell);
-            if c + 1 < r.len() {
-                line.push_str(&" ".repeat(widths[c] - cell.chars().count() + 1));
-            }
-        }
-        s.push_str(&line);
-        s.push('\n');
+        cells.push_str("    ");
+        cells.push_str(&r.join("\t"));
+        cells.push('\n');
     }
+    let mut s = format!("  SLOs: {met} of {} met\n", verdicts.len());
+    s.push_str(&crate::operator::tabwriter::TABLE.align(&cells));
     s
 }

@@ -7,7 +7,7 @@
 mod describe_pod;
 mod duration;
 mod get;
-mod tabwriter;
+pub mod tabwriter;
 
 pub use describe_pod::describe_pod;
 pub use get::get;

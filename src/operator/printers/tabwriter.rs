@@ -17,6 +17,9 @@ pub const GET: TabWriter = TabWriter {
     padding: 3,
 };
 
+/// stsim's own tables (the summary's SLO verdicts): two spaces between columns.
+pub const TABLE: TabWriter = DESCRIBE;
+
 /// `kubectl describe`: `tabbedString` (minwidth 0, padding 2).
 pub const DESCRIBE: TabWriter = TabWriter {
     min_width: 0,
