@@ -22,7 +22,7 @@ pub fn render(series: &[SeriesRow]) -> String {
             r.name,
             r.desired,
             r.available,
-            u8::from(r.desired > 0 && r.available >= r.desired)
+            u8::from(r.available >= r.desired)
         );
     }
     s

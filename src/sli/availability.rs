@@ -46,8 +46,10 @@ struct Levels {
 }
 
 impl Levels {
+    /// Every desired replica available. A set scaled to zero (or deleted) lacks nothing:
+    /// it is not degraded, so it does not hold up a recovery.
     fn full(self) -> i64 {
-        i64::from(self.desired > 0 && self.available >= self.desired)
+        i64::from(self.available >= self.desired)
     }
 }
 
@@ -207,7 +209,7 @@ impl AvailabilityRecorder {
             from_creation: Measured {
                 available: Integral::starting(at, 0),
                 desired: Integral::starting(at, desired),
-                full: Integral::starting(at, 0),
+                full: Integral::starting(at, i64::from(desired == 0)),
                 ordinals: BTreeMap::new(),
             },
         });

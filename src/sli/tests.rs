@@ -268,3 +268,24 @@ fn a_fault_never_recovered_from_misses_its_slo_and_one_with_no_impact_recovers_i
     let v = evaluate(&[recover], &report_quiet);
     assert_eq!((v[0].value.as_str(), v[0].met), ("1m30s", true));
 }
+
+#[test]
+fn a_set_scaled_to_zero_or_deleted_lacks_nothing_and_ends_a_recovery() {
+    let mut r = history();
+    r.on_fault(t(350), "fault D");
+    r.on_entry(&write(
+        355,
+        Verb::Update,
+        pod(0, "Running", false, false),
+        false,
+    ));
+    r.on_entry(&write(360, Verb::Update, set(0), false));
+    let report = r.finish(t(412), Default::default());
+    assert_eq!(
+        report.recoveries.recovered,
+        vec![SimDuration::from_secs(90), SimDuration::from_secs(10)]
+    );
+    let web = &report.availability[0];
+    // Full redundancy lost 130–190, 250–300 and 355–360 s: 115 s of 400.
+    assert_eq!(web.full_time, 285 * SEC);
+}
