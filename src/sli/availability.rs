@@ -271,7 +271,9 @@ impl AvailabilityRecorder {
         });
         match &mut state.measured {
             Some(m) => m.update(at, levels, ordinal),
-            None if levels.full() == 1 => {
+            // The warm-up ends when the set first has replicas and all of them available
+            // (a set created at zero and scaled up is measured from the end of that ramp).
+            None if levels.desired > 0 && levels.full() == 1 => {
                 state.measured = Some(Measured::starting(at, levels, &state.available));
             }
             None => return,

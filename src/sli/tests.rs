@@ -289,3 +289,24 @@ fn a_set_scaled_to_zero_or_deleted_lacks_nothing_and_ends_a_recovery() {
     // Full redundancy lost 130–190, 250–300 and 355–360 s: 115 s of 400.
     assert_eq!(web.full_time, 285 * SEC);
 }
+
+#[test]
+fn a_set_created_at_zero_is_measured_from_the_end_of_its_first_ramp() {
+    let mut r = SliRecorder::default();
+    r.on_entry(&write(0, Verb::Create, set(0), false));
+    r.on_entry(&write(5, Verb::Update, set(2), false));
+    for o in 0..2 {
+        r.on_entry(&write(6, Verb::Create, pod(o, "", false, false), false));
+        r.on_entry(&write(
+            10 + o as u64,
+            Verb::Update,
+            pod(o, "Running", true, false),
+            false,
+        ));
+    }
+    let report = r.finish(t(111), Default::default());
+    let web = &report.availability[0];
+    assert_eq!((web.measured_from, web.warmed_up), (t(11), true));
+    assert_eq!(web.available_area, web.desired_area);
+    assert_eq!(web.full_time, 100 * SEC);
+}
