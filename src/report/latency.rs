@@ -11,7 +11,7 @@
 //! run created at least one VolumeAttachment.
 
 use crate::api::{AnyObject, Pod};
-use crate::apiserver::{JournalEntry, Verb};
+use crate::apiserver::{JournalEntry, Verb, WatchEvent};
 use crate::time::{SimDuration, SimTime};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -111,7 +111,7 @@ impl Distribution {
 }
 
 /// Rounded to the millisecond for people (`16.012s`).
-fn to_ms(d: SimDuration) -> SimDuration {
+pub fn to_ms(d: SimDuration) -> SimDuration {
     SimDuration::from_millis((d.as_nanos() + 500_000) / 1_000_000)
 }
 
@@ -166,20 +166,78 @@ pub struct StorageLatenciesJson {
     pub pod_start: DistributionJson,
 }
 
+/// Creation → the first write that shows an object in a wanted state, per object (by
+/// uid), grouped by `G`. An object deleted before it got there, or still waiting at the
+/// end, is unfinished.
+#[derive(Debug)]
+pub struct FirstTransitions<G> {
+    open: BTreeMap<String, (SimTime, G)>,
+    samples: BTreeMap<G, Vec<SimDuration>>,
+    unfinished: BTreeMap<G, u64>,
+}
+
+impl<G> Default for FirstTransitions<G> {
+    fn default() -> Self {
+        FirstTransitions {
+            open: BTreeMap::new(),
+            samples: BTreeMap::new(),
+            unfinished: BTreeMap::new(),
+        }
+    }
+}
+
+impl<G: Ord + Clone> FirstTransitions<G> {
+    /// One write of the object `uid`; `reached`: the write shows the wanted state.
+    pub fn observe(&mut self, w: &WatchEvent, uid: &str, group: G, reached: bool) {
+        if w.verb == Verb::Create && !w.removed {
+            if reached {
+                self.samples
+                    .entry(group)
+                    .or_default()
+                    .push(SimDuration::ZERO);
+            } else {
+                self.open.insert(uid.to_string(), (w.at, group));
+            }
+        } else if w.removed {
+            if let Some((_, g)) = self.open.remove(uid) {
+                *self.unfinished.entry(g).or_default() += 1;
+            }
+        } else if reached && let Some((created, g)) = self.open.remove(uid) {
+            self.samples
+                .entry(g)
+                .or_default()
+                .push(w.at.saturating_since(created));
+        }
+    }
+
+    /// The distribution of each group that saw an object.
+    pub fn finish(mut self) -> BTreeMap<G, Distribution> {
+        for (_, g) in std::mem::take(&mut self.open).into_values() {
+            *self.unfinished.entry(g).or_default() += 1;
+        }
+        let mut groups: Vec<G> = self.samples.keys().cloned().collect();
+        groups.extend(self.unfinished.keys().cloned());
+        groups.sort();
+        groups.dedup();
+        groups
+            .into_iter()
+            .map(|g| {
+                let samples = self.samples.remove(&g).unwrap_or_default();
+                let unfinished = self.unfinished.get(&g).copied().unwrap_or(0);
+                (g, Distribution::new(samples, unfinished))
+            })
+            .collect()
+    }
+}
+
 /// Collects the samples while the run goes (fed every journal entry, in order).
 #[derive(Default)]
 pub struct LatencyRecorder {
-    /// VolumeAttachments created and not yet attached, by uid.
-    attaching: BTreeMap<String, SimTime>,
-    attach: Vec<SimDuration>,
+    attach: FirstTransitions<()>,
     attachments_created: u64,
-    /// VolumeAttachments deleted before they were ever attached.
-    attach_abandoned: u64,
-    /// Pods with claims created and not yet started, by uid.
-    starting: BTreeMap<String, SimTime>,
-    pod_start: Vec<SimDuration>,
-    /// Pods with claims deleted before they started.
-    start_abandoned: u64,
+    /// Pods with at least one claim (a pod's volumes never change, so every write of such
+    /// a pod is one).
+    pod_start: FirstTransitions<()>,
 }
 
 impl LatencyRecorder {
@@ -189,40 +247,15 @@ impl LatencyRecorder {
         };
         match &w.obj {
             AnyObject::VolumeAttachment(va) => {
-                let uid = &va.metadata.uid;
                 if w.verb == Verb::Create && !w.removed {
                     self.attachments_created += 1;
-                    if va.status.attached {
-                        self.attach.push(SimDuration::ZERO);
-                    } else {
-                        self.attaching.insert(uid.clone(), w.at);
-                    }
-                } else if w.removed {
-                    // Deleted before it was ever attached: it counts as unfinished.
-                    if self.attaching.remove(uid).is_some() {
-                        self.attach_abandoned += 1;
-                    }
-                } else if va.status.attached
-                    && let Some(created) = self.attaching.remove(uid)
-                {
-                    self.attach.push(w.at.saturating_since(created));
                 }
+                self.attach
+                    .observe(w, &va.metadata.uid, (), va.status.attached);
             }
-            AnyObject::Pod(pod) => {
-                let uid = &pod.metadata.uid;
-                if w.verb == Verb::Create && !w.removed {
-                    if pod.claim_names().next().is_some() {
-                        self.starting.insert(uid.clone(), w.at);
-                    }
-                } else if w.removed {
-                    if self.starting.remove(uid).is_some() {
-                        self.start_abandoned += 1;
-                    }
-                } else if started(pod)
-                    && let Some(created) = self.starting.remove(uid)
-                {
-                    self.pod_start.push(w.at.saturating_since(created));
-                }
+            AnyObject::Pod(pod) if pod.claim_names().next().is_some() => {
+                self.pod_start
+                    .observe(w, &pod.metadata.uid, (), started(pod));
             }
             _ => {}
         }
@@ -233,15 +266,10 @@ impl LatencyRecorder {
         if self.attachments_created == 0 {
             return None;
         }
+        let only = |d: FirstTransitions<()>| d.finish().remove(&()).unwrap_or_default();
         Some(StorageLatencies {
-            attach: Distribution::new(
-                self.attach,
-                self.attaching.len() as u64 + self.attach_abandoned,
-            ),
-            pod_start: Distribution::new(
-                self.pod_start,
-                self.starting.len() as u64 + self.start_abandoned,
-            ),
+            attach: only(self.attach),
+            pod_start: only(self.pod_start),
         })
     }
 }

@@ -2,6 +2,7 @@
 //! incidents (each fault with what it did and how long recovery took), invariant
 //! findings, each StatefulSet's SLIs, and the key timeline (faults, actions, warnings).
 
+use super::latency::to_ms;
 use crate::sim::RunResult;
 use crate::sli::slo::percent;
 use crate::time::{SimDuration, SimTime};
@@ -116,11 +117,6 @@ fn incidents(s: &mut String, r: &RunResult) {
         }
     }
     s.push('\n');
-}
-
-/// Rounded to the millisecond for people.
-fn to_ms(d: SimDuration) -> SimDuration {
-    SimDuration::from_millis((d.as_nanos() + 500_000) / 1_000_000)
 }
 
 fn findings(s: &mut String, r: &RunResult) {

@@ -15,7 +15,7 @@
 //! at all meets the SLO.
 
 use super::SliReport;
-use crate::report::latency::Distribution;
+use crate::report::latency::{Distribution, to_ms};
 use crate::scenario::{SliKind, SloSpec, SloTarget};
 use crate::time::SimDuration;
 use serde::Serialize;
@@ -127,7 +127,7 @@ fn verdict(slo: &SloSpec, report: &SliReport) -> SloVerdict {
                 Ranked::Unfinished => ("not finished".to_string(), false, None),
                 Ranked::Sample(d) => (
                     // Rounded to the millisecond for people; judged exactly.
-                    SimDuration::from_millis((d.as_nanos() + 500_000) / 1_000_000).to_string(),
+                    to_ms(d).to_string(),
                     d <= max,
                     Some(d.as_nanos() as f64 / 1e6),
                 ),

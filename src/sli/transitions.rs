@@ -5,64 +5,13 @@
 //! current one → every replica updated and Ready, the revisions equal again).
 
 use crate::api::{AnyObject, Pod, StatefulSet};
-use crate::apiserver::{Verb, WatchEvent};
-use crate::report::latency::Distribution;
+use crate::apiserver::WatchEvent;
+use crate::report::latency::{Distribution, FirstTransitions};
 use crate::time::{SimDuration, SimTime};
 use std::collections::BTreeMap;
 
 /// A StatefulSet as `(namespace, name)`; `None` groups objects no set owns.
 pub type SetKey = Option<(String, String)>;
-
-/// Creation → first write that reaches a state, per object, grouped by set.
-#[derive(Debug, Default)]
-struct FirstTransition {
-    open: BTreeMap<String, (SimTime, SetKey)>,
-    samples: BTreeMap<SetKey, Vec<SimDuration>>,
-    /// Deleted before they got there, or still waiting at the end.
-    unfinished: BTreeMap<SetKey, u64>,
-}
-
-impl FirstTransition {
-    fn observe(&mut self, w: &WatchEvent, uid: &str, group: SetKey, reached: bool) {
-        if w.verb == Verb::Create && !w.removed {
-            if reached {
-                self.samples
-                    .entry(group)
-                    .or_default()
-                    .push(SimDuration::ZERO);
-            } else {
-                self.open.insert(uid.to_string(), (w.at, group));
-            }
-        } else if w.removed {
-            if let Some((_, g)) = self.open.remove(uid) {
-                *self.unfinished.entry(g).or_default() += 1;
-            }
-        } else if reached && let Some((created, g)) = self.open.remove(uid) {
-            self.samples
-                .entry(g)
-                .or_default()
-                .push(w.at.saturating_since(created));
-        }
-    }
-
-    fn finish(mut self) -> BTreeMap<SetKey, Distribution> {
-        for (_, g) in std::mem::take(&mut self.open).into_values() {
-            *self.unfinished.entry(g).or_default() += 1;
-        }
-        let mut groups: Vec<SetKey> = self.samples.keys().cloned().collect();
-        groups.extend(self.unfinished.keys().cloned());
-        groups.sort();
-        groups.dedup();
-        groups
-            .into_iter()
-            .map(|g| {
-                let samples = self.samples.remove(&g).unwrap_or_default();
-                let unfinished = self.unfinished.get(&g).copied().unwrap_or(0);
-                (g, Distribution::new(samples, unfinished))
-            })
-            .collect()
-    }
-}
 
 /// A rollout in progress.
 #[derive(Debug)]
@@ -73,9 +22,9 @@ struct Rollout {
 /// All duration SLIs but attach latency (which `report::latency` already measures).
 #[derive(Debug, Default)]
 pub struct TransitionRecorder {
-    pod_pending: FirstTransition,
-    scheduler_pending: FirstTransition,
-    pvc_bind: FirstTransition,
+    pod_pending: FirstTransitions<SetKey>,
+    scheduler_pending: FirstTransitions<SetKey>,
+    pvc_bind: FirstTransitions<SetKey>,
     rollouts: BTreeMap<(String, String), Rollout>,
     rollout_samples: BTreeMap<SetKey, Vec<SimDuration>>,
 }
