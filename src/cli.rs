@@ -193,7 +193,7 @@ fn run_to(
     let timeline_path = out_dir.join("timeline.txt");
     std::fs::write(&timeline_path, &text)
         .with_context(|| format!("cannot write {}", timeline_path.display()))?;
-    let outputs = [
+    let mut outputs = vec![
         ("result.json", result.to_json()),
         ("report.md", stsim::report::markdown::render(&result)),
         (
@@ -201,6 +201,10 @@ fn run_to(
             stsim::report::metrics::render(&result.slis.recoveries.series),
         ),
     ];
+    if !result.slis.apps.is_empty() {
+        let apps = stsim::report::metrics::render_apps(&result.slis.app_series);
+        outputs.push(("app-metrics.csv", apps));
+    }
     for (name, content) in outputs {
         let file = out_dir.join(name);
         std::fs::write(&file, content)

@@ -32,6 +32,7 @@ pub fn render(r: &RunResult) -> String {
     incidents(&mut s, r);
     findings(&mut s, r);
     slis(&mut s, r);
+    apps(&mut s, r);
     key_timeline(&mut s, r);
     s
 }
@@ -174,20 +175,99 @@ fn slis(s: &mut String, r: &RunResult) {
     s.push('\n');
 }
 
+/// Each app's SLIs, and when its quorum was lost and its writes failed.
+fn apps(s: &mut String, r: &RunResult) {
+    if r.slis.apps.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "## Applications\n");
+    let _ = writeln!(
+        s,
+        "| app | model | measured from | quorum | writes | reads | leader elections |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+    let ratio = |g: i128, t: i128| {
+        if t > 0 {
+            percent(g as f64 / t as f64)
+        } else {
+            "–".into()
+        }
+    };
+    for a in &r.slis.apps {
+        let _ = writeln!(
+            s,
+            "| {}/{} | {} | {}{} | {} | {} | {} | {} |",
+            a.namespace,
+            a.name,
+            a.model,
+            a.measured_from,
+            if a.warmed_up {
+                ""
+            } else {
+                " (never served writes)"
+            },
+            ratio(a.quorum_time, a.measured_time),
+            ratio(a.writes_ok_area, a.writes_area),
+            ratio(a.reads_ok_area, a.reads_area),
+            a.leader_elections
+        );
+    }
+    s.push('\n');
+    for a in &r.slis.apps {
+        let spans = |list: &[crate::sli::Span]| -> Vec<String> {
+            list.iter()
+                .map(|sp| match sp.to {
+                    Some(to) => format!(
+                        "{} → {} ({})",
+                        sp.from,
+                        to,
+                        to_ms(to.saturating_since(sp.from))
+                    ),
+                    None => format!(
+                        "{} → end of run ({}, not recovered)",
+                        sp.from,
+                        to_ms(r.simulated.saturating_since(sp.from))
+                    ),
+                })
+                .collect()
+        };
+        for (what, list) in [
+            ("quorum lost", spans(&a.quorum_lost)),
+            ("writes failing for some clients", spans(&a.write_outages)),
+        ] {
+            if !list.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "- {}/{} {what}: {}",
+                    a.namespace,
+                    a.name,
+                    list.join("; ")
+                );
+            }
+        }
+    }
+    s.push('\n');
+}
+
 fn key_timeline(s: &mut String, r: &RunResult) {
     let key: Vec<_> = r
         .timeline
         .iter()
-        .filter(|l| matches!(l.type_.as_str(), "Fault" | "Action" | "Warning"))
+        .filter(|l| {
+            matches!(l.type_.as_str(), "Fault" | "Action" | "Warning")
+                || (l.type_ == "Note" && l.object.starts_with("app "))
+        })
         .collect();
     if key.is_empty() {
         return;
     }
     let _ = writeln!(s, "## Key timeline\n");
-    let _ = writeln!(
-        s,
-        "Faults, operator actions and warnings (all lines: `timeline.txt`).\n"
-    );
+    let what = if r.slis.apps.is_empty() {
+        "Faults, operator actions and warnings"
+    } else {
+        "Faults, operator actions, warnings and what the apps did"
+    };
+    let _ = writeln!(s, "{what} (all lines: `timeline.txt`).\n");
     let _ = writeln!(s, "```");
     for l in key.iter().take(KEY_LINES) {
         let first = l.message.lines().next().unwrap_or_default();

@@ -146,7 +146,14 @@ impl Loader<'_> {
             drivers: &drivers,
         };
         let faults = faults::build(spec, &fault_ctx, self.r.src, self.r.diags);
-        let slos = super::slos::build(spec, &imported.manifests, self.r.src, self.r.diags);
+        let apps = super::apps::build(
+            spec,
+            &imported.manifests,
+            cluster.as_ref().map(|c| &c.spec),
+            self.r.src,
+            self.r.diags,
+        );
+        let slos = super::slos::build(spec, &imported.manifests, &apps, self.r.src, self.r.diags);
         let (Some((name, description)), Some(duration), Some(cluster)) =
             (metadata, duration, cluster)
         else {
@@ -169,6 +176,7 @@ impl Loader<'_> {
             storage,
             faults,
             slos,
+            apps,
         }))
     }
 

@@ -8,6 +8,7 @@
 //! them together.
 
 pub mod model;
+mod model_app;
 mod model_faults;
 mod model_operator;
 mod model_slo;
@@ -15,6 +16,7 @@ mod model_storage;
 pub use model::*;
 
 mod actions;
+mod apps;
 mod cluster;
 mod de;
 mod error;

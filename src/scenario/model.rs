@@ -1,6 +1,7 @@
 //! The validated scenario: everything a run needs, ids resolved and every default explicit.
 //! `scenario::load` turns a YAML file into this; the engine reads only this.
 
+pub use super::model_app::{AppModel, AppSpec, ClientSpec, ReadConsistency};
 pub use super::model_faults::{Fault, NetTarget, TimedFault, ZoneOutageFlavour};
 pub use super::model_operator::{DrainOptions, GetRequest, GetResource, NodeTarget, TaintChange};
 pub use super::model_slo::{Fraction, SliKind, SliShape, SloSpec, SloTarget};
@@ -53,6 +54,8 @@ pub struct Scenario {
     pub faults: Vec<TimedFault>,
     /// Service level objectives (`spec.slos`), in file order.
     pub slos: Vec<SloSpec>,
+    /// The applications the StatefulSets run (`spec.apps`), in file order.
+    pub apps: Vec<AppSpec>,
 }
 
 /// `major.minor` of the Kubernetes release whose defaults apply.

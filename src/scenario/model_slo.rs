@@ -24,6 +24,17 @@ pub enum SliKind {
     RolloutDuration,
     /// A fault starts → every StatefulSet has all its replicas Ready again.
     TimeToRecover,
+    /// Share of time an app's leader can commit (`spec.apps`).
+    QuorumAvailability,
+    /// Share of the clients' writes (reads) that succeed, weighted by each zone's rate.
+    WriteAvailability,
+    ReadAvailability,
+    /// Leaders an app elected after its warm-up.
+    LeaderElections,
+    /// Each interval an app's leader could not commit, from loss to recovery.
+    QuorumLoss,
+    /// A fault starts → every app's clients can write again.
+    TimeToRecoverWrites,
 }
 
 /// What an SLI's value is, which decides the targets it accepts.
@@ -33,10 +44,12 @@ pub enum SliShape {
     Ratio,
     /// Durations, one per occurrence: `max` (of a percentile, default the largest).
     Durations,
+    /// A number of occurrences: `max` (an integer, e.g. `max: 0`).
+    Count,
 }
 
 impl SliKind {
-    pub const ALL: [SliKind; 8] = [
+    pub const ALL: [SliKind; 14] = [
         SliKind::PodAvailability,
         SliKind::FullRedundancy,
         SliKind::PodPendingTime,
@@ -45,6 +58,12 @@ impl SliKind {
         SliKind::AttachLatency,
         SliKind::RolloutDuration,
         SliKind::TimeToRecover,
+        SliKind::QuorumAvailability,
+        SliKind::WriteAvailability,
+        SliKind::ReadAvailability,
+        SliKind::LeaderElections,
+        SliKind::QuorumLoss,
+        SliKind::TimeToRecoverWrites,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +76,12 @@ impl SliKind {
             SliKind::AttachLatency => "attachLatency",
             SliKind::RolloutDuration => "rolloutDuration",
             SliKind::TimeToRecover => "timeToRecover",
+            SliKind::QuorumAvailability => "quorumAvailability",
+            SliKind::WriteAvailability => "writeAvailability",
+            SliKind::ReadAvailability => "readAvailability",
+            SliKind::LeaderElections => "leaderElections",
+            SliKind::QuorumLoss => "quorumLoss",
+            SliKind::TimeToRecoverWrites => "timeToRecoverWrites",
         }
     }
 
@@ -66,7 +91,12 @@ impl SliKind {
 
     pub fn shape(self) -> SliShape {
         match self {
-            SliKind::PodAvailability | SliKind::FullRedundancy => SliShape::Ratio,
+            SliKind::PodAvailability
+            | SliKind::FullRedundancy
+            | SliKind::QuorumAvailability
+            | SliKind::WriteAvailability
+            | SliKind::ReadAvailability => SliShape::Ratio,
+            SliKind::LeaderElections => SliShape::Count,
             _ => SliShape::Durations,
         }
     }
@@ -79,7 +109,24 @@ impl SliKind {
                 | SliKind::FullRedundancy
                 | SliKind::PodPendingTime
                 | SliKind::RolloutDuration
+        ) || self.per_app()
+    }
+
+    /// Measured per app (`spec.apps`): a `statefulSet` narrows it to that set's app.
+    pub fn per_app(self) -> bool {
+        matches!(
+            self,
+            SliKind::QuorumAvailability
+                | SliKind::WriteAvailability
+                | SliKind::ReadAvailability
+                | SliKind::LeaderElections
+                | SliKind::QuorumLoss
         )
+    }
+
+    /// Needs an app (`spec.apps`) to measure anything.
+    pub fn needs_app(self) -> bool {
+        self.per_app() || self == SliKind::TimeToRecoverWrites
     }
 }
 
@@ -105,6 +152,8 @@ pub enum SloTarget {
     /// The chosen percentile (nearest rank; 100 = the largest) of the durations is at most
     /// this; no occurrence at all meets it.
     MaxDuration { max: SimDuration, percentile: u32 },
+    /// The count is at most this.
+    MaxCount(u64),
 }
 
 /// One entry of `spec.slos`.

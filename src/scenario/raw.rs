@@ -44,6 +44,7 @@ pub struct RawSpecKeys {
     pub actions: Option<IgnoredAny>,
     pub faults: Option<IgnoredAny>,
     pub slos: Option<IgnoredAny>,
+    pub apps: Option<IgnoredAny>,
     pub storage: Option<IgnoredAny>,
 }
 

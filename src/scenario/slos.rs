@@ -7,6 +7,7 @@ use super::de::{index, join};
 use super::error::{Diagnostic, Source};
 use super::located::Loc;
 use super::model::{Manifest, ManifestObject};
+use super::model_app::AppSpec;
 use super::model_slo::{Fraction, SliKind, SliShape, SloSpec, SloTarget};
 use super::report::Reporter;
 use super::suggest::did_you_mean;
@@ -15,13 +16,9 @@ use crate::api::IntOrString;
 use crate::time::SimDuration;
 use serde::Deserialize;
 
-/// SLIs of the application models (issue 6), named so that a scenario asking for them
-/// gets a clear "not yet" rather than "unknown".
+/// SLIs of the primary–replica model (issue 6, not simulated yet), named so that a
+/// scenario asking for them gets a clear "not yet" rather than "unknown".
 const APP_SLIS: &[&str] = &[
-    "quorumAvailability",
-    "writeAvailability",
-    "readAvailability",
-    "leaderElections",
     "failovers",
     "writesLost",
     "dataLossWindow",
@@ -52,6 +49,7 @@ struct RawSlo {
 pub fn build(
     spec: &super::yaml::Node,
     manifests: &[Manifest],
+    apps: &[AppSpec],
     src: &Source,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<SloSpec> {
@@ -71,11 +69,17 @@ pub fn build(
             _ => None,
         })
         .collect();
+    // Apps that failed their own checks are reported there; SLOs about them say nothing more.
+    let declared = match spec.get("apps").map(|n| &n.value) {
+        Some(super::yaml::Value::Seq(items)) => items.len(),
+        _ => 0,
+    };
+    let apps_invalid = declared > apps.len();
     let mut out: Vec<SloSpec> = Vec::new();
     for (i, raw) in items {
         let path = index("spec.slos", i);
         let name_pos = raw.name.pos;
-        if let Some(slo) = slo(raw, &path, &sets, &mut r) {
+        if let Some(slo) = slo(raw, &path, &sets, apps, apps_invalid, &mut r) {
             if out.iter().any(|o| o.name == slo.name) {
                 let msg = format!("two SLOs are named {:?}", slo.name);
                 r.push(name_pos, &join(&path, "name"), msg, None);
@@ -87,13 +91,20 @@ pub fn build(
     out
 }
 
-fn slo(raw: RawSlo, path: &str, sets: &[(String, String)], r: &mut Reporter) -> Option<SloSpec> {
+fn slo(
+    raw: RawSlo,
+    path: &str,
+    sets: &[(String, String)],
+    apps: &[AppSpec],
+    apps_invalid: bool,
+    r: &mut Reporter,
+) -> Option<SloSpec> {
     let sli_path = join(path, "sli");
     let Some(sli) = SliKind::from_name(&raw.sli.value) else {
         let (msg, hint) = if APP_SLIS.contains(&raw.sli.value.as_str()) {
             (
                 format!(
-                    "SLI `{}` needs an application model (spec.apps), which stsim does not simulate yet",
+                    "SLI `{}` needs the primaryReplica application model, which stsim does not simulate yet",
                     raw.sli.value
                 ),
                 Some(format!("SLIs measured today: {}", names())),
@@ -131,6 +142,30 @@ fn slo(raw: RawSlo, path: &str, sets: &[(String, String)], r: &mut Reporter) -> 
             Some((ns, name))
         }
     };
+    if sli.needs_app() && !apps_invalid {
+        let has_app = |(ns, n): &(String, String)| {
+            apps.iter()
+                .any(|a| a.namespace == *ns && a.stateful_set == *n)
+        };
+        match &stateful_set {
+            _ if apps.is_empty() => {
+                let msg = format!(
+                    "SLI `{}` measures an application, and spec.apps runs none",
+                    sli.name()
+                );
+                let hint = Some("attach a model to the StatefulSet: spec.apps: [{statefulSet: NAME, model: quorum}]".to_string());
+                r.push(raw.sli.pos, &sli_path, msg, hint);
+                ok = false;
+            }
+            Some(set) if ok && !has_app(set) => {
+                let msg = format!("StatefulSet {}/{} runs no app (spec.apps)", set.0, set.1);
+                let pos = raw.stateful_set.as_ref().map_or(raw.sli.pos, |s| s.pos);
+                r.push(pos, &join(path, "statefulSet"), msg, None);
+                ok = false;
+            }
+            _ => {}
+        }
+    }
     if let Some(o) = &raw.ordinal
         && (sli != SliKind::PodAvailability || stateful_set.is_none() || o.value < 0)
     {
@@ -230,10 +265,44 @@ fn target(raw: &RawSlo, sli: SliKind, path: &str, r: &mut Reporter) -> Option<Sl
                 }
             }
         }
+        (SliShape::Count, Some(o), None) => {
+            let msg = format!("SLI `{}` is a count: give it a `max`", sli.name());
+            r.push(
+                o.pos,
+                &join(path, "objective"),
+                msg,
+                Some("e.g. max: 0".to_string()),
+            );
+            None
+        }
+        (SliShape::Count, None, Some(m)) => match &m.value {
+            IntOrString::Int(n) if *n >= 0 && raw.percentile.is_none() => {
+                Some(SloTarget::MaxCount(*n as u64))
+            }
+            _ if raw.percentile.is_some() => {
+                let p = raw.percentile.as_ref().expect("checked").pos;
+                let msg = "`percentile` applies to duration SLIs";
+                r.push(p, &join(path, "percentile"), msg, None);
+                None
+            }
+            v => {
+                let msg = format!(
+                    "SLI `{}` is a count: `max` is a whole number, not {v:?}",
+                    sli.name()
+                );
+                r.push(
+                    m.pos,
+                    &join(path, "max"),
+                    msg,
+                    Some("e.g. max: 0".to_string()),
+                );
+                None
+            }
+        },
         (_, None, None) => {
             let field = match sli.shape() {
                 SliShape::Ratio => "objective",
-                SliShape::Durations => "max",
+                SliShape::Durations | SliShape::Count => "max",
             };
             let msg = format!("missing `{field}`: what the SLO demands of {}", sli.name());
             r.push(raw.sli.pos, path, msg, None);

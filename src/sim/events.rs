@@ -42,6 +42,8 @@ pub enum SimEvent {
     Operator(crate::operator::OperatorTimer),
     /// Fault number `index` of the scenario starts (`start`) or ends.
     Fault { index: usize, start: bool },
+    /// An application model's timer (an election timeout, a step-down, a catch-up).
+    App(crate::infra::apps::AppTimer),
     /// Node number `node` (kubelet order) powers off at the end of its graceful shutdown.
     NodePowerOff { node: u32 },
 }

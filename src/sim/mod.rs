@@ -2,6 +2,7 @@
 //! dispatcher. One run is single-threaded and deterministic: the same scenario and seed
 //! give the same sequence of events, writes and trace bytes.
 
+mod apps;
 mod events;
 mod node_faults;
 mod result;
@@ -86,6 +87,8 @@ pub struct Simulation {
     faults: crate::infra::faults::ActiveFaults,
     /// Who reaches whom (`infra::network`), under the network faults in force.
     network: crate::infra::network::Network,
+    /// The applications in the pods (`spec.apps`).
+    apps: crate::infra::apps::Apps,
     /// `apiServerOutage` faults in force.
     api_outages: u32,
     /// Per reader: whether a delivery event is already queued.
@@ -340,6 +343,11 @@ impl Simulation {
                 );
                 self.nodes.on_timer(t, &mut ctx);
             }
+            SimEvent::App(t) => {
+                for (at, t) in self.apps.on_timer(now, t, &mut self.network) {
+                    self.queue.schedule(at, SimEvent::App(t));
+                }
+            }
             SimEvent::NodePowerOff { node } => self.power_off_node(node),
             SimEvent::Action(i) => self.run_action(now, i),
             SimEvent::Operator(t) => self.run_operator(now, t),
@@ -393,6 +401,9 @@ impl Simulation {
                 self.checks.on_entry(entry, &self.api);
                 self.latency.on_entry(entry);
                 self.slis.on_entry(entry);
+                if let JournalEntry::Write(w) = entry {
+                    self.apps.on_write(w);
+                }
                 if let (Some(tl), JournalEntry::Event { at, event }) =
                     (self.timeline.as_mut(), entry)
                 {
@@ -437,15 +448,23 @@ impl Simulation {
                 .iter()
                 .filter(|g| g.cause == crate::infra::csi::cloud::GoneCause::Lost)
                 .map(|g| g.name.as_str());
-            self.nodes.on_disks_lost(lost);
+            self.nodes.on_disks_lost(lost.clone());
+            self.apps.on_disks_lost(&lost.map(str::to_string).collect());
         }
         let attachment_changes = self.csi.attacher.drain_changes();
         if !attachment_changes.is_empty() {
             self.checks
                 .on_attachments(now, &attachment_changes, &self.csi.cloud, &self.nodes);
         }
-        let live_changes = self.nodes.drain_live_changes();
-        self.checks.after_event(now, &self.api, live_changes);
+        if self.apps.is_empty() {
+            let live_changes = self.nodes.drain_live_changes();
+            self.checks.after_event(now, &self.api, live_changes);
+        } else {
+            let live_changes: Vec<_> = self.nodes.drain_live_changes().collect();
+            self.follow_apps(now, &live_changes);
+            self.checks
+                .after_event(now, &self.api, live_changes.into_iter());
+        }
         for note in self.notes.drain(..) {
             self.trace.note(&note);
             if let Some(tl) = self.timeline.as_mut() {

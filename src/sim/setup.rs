@@ -143,6 +143,8 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         &rngs,
     );
     let work_pending = vec![false; controller_count];
+    let network = crate::infra::network::Network::new(&scenario.cluster);
+    let apps = crate::infra::apps::Apps::new(&scenario.apps, &rngs, &network);
     let mut sim = Simulation {
         scenario: scenario.clone(),
         queue: EventQueue::new(),
@@ -165,7 +167,8 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         kubectl_rng: rngs.stream("kubectl"),
         operator: Default::default(),
         faults: Default::default(),
-        network: crate::infra::network::Network::new(&scenario.cluster),
+        network,
+        apps,
         api_outages: 0,
         delivery_pending: [false; super::Reader::COUNT],
         work_pending,
@@ -180,7 +183,7 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         stopped: None,
         checks: crate::check::Checks::new(delay),
         latency: Default::default(),
-        slis: Default::default(),
+        slis: crate::sli::SliRecorder::new(&scenario.apps),
     };
     sim.nodes.set_manual_pods(opts.manual_kubelets);
     sim.nodes.set_csi_drivers(&scenario.storage.drivers);

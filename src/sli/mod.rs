@@ -5,11 +5,13 @@
 //! verdicts of the scenario's SLOs on them (`slo.rs`). The engine feeds every journal
 //! entry and every fault start; nothing here writes to the cluster.
 
+mod apps;
 mod availability;
 mod integral;
 pub mod slo;
 mod transitions;
 
+pub use apps::{AppSeriesRow, AppSlis, Span};
 pub use availability::{Incident, Recoveries, SeriesRow, SetAvailability};
 pub use transitions::{Durations, SetKey};
 
@@ -23,9 +25,23 @@ use serde::Serialize;
 pub struct SliRecorder {
     availability: availability::AvailabilityRecorder,
     transitions: transitions::TransitionRecorder,
+    apps: apps::AppRecorder,
 }
 
 impl SliRecorder {
+    /// A recorder for a run with these apps (`spec.apps`).
+    pub fn new(apps: &[crate::scenario::AppSpec]) -> Self {
+        SliRecorder {
+            apps: apps::AppRecorder::new(apps),
+            ..Default::default()
+        }
+    }
+
+    /// App number `app` of `spec.apps` has this status from `at` on.
+    pub fn on_app(&mut self, at: SimTime, app: usize, status: &crate::infra::apps::AppStatus) {
+        self.apps.on_status(at, app, status);
+    }
+
     pub fn on_entry(&mut self, entry: &JournalEntry) {
         if let JournalEntry::Write(w) = entry {
             self.availability.on_write(w);
@@ -36,14 +52,20 @@ impl SliRecorder {
     /// A fault starts at `at`; `cause` is how the scenario wrote it.
     pub fn on_fault(&mut self, at: SimTime, cause: &str) {
         self.availability.on_fault(at, cause);
+        self.apps.on_fault(at);
     }
 
     /// The SLIs at `end`; `attach` is the run's attach latency distribution.
     pub fn finish(self, end: SimTime, attach: Distribution) -> SliReport {
         let (availability, recoveries) = self.availability.finish(end);
+        let apps = self.apps.finish(end);
         SliReport {
             availability,
             recoveries,
+            apps: apps.apps,
+            writes_recovered: apps.recovered,
+            writes_not_recovered: apps.not_recovered,
+            app_series: apps.series,
             durations: self.transitions.finish(),
             attach,
         }
@@ -55,6 +77,13 @@ impl SliRecorder {
 pub struct SliReport {
     pub availability: Vec<SetAvailability>,
     pub recoveries: Recoveries,
+    /// The apps' SLIs, in `spec.apps` order.
+    pub apps: Vec<AppSlis>,
+    /// Per fault (when apps run): time until every app's writes succeed again.
+    pub writes_recovered: Vec<crate::time::SimDuration>,
+    pub writes_not_recovered: Vec<crate::time::SimDuration>,
+    /// Every change of an app's status (`app-metrics.csv`).
+    pub app_series: Vec<AppSeriesRow>,
     pub durations: Durations,
     pub attach: Distribution,
 }
@@ -70,6 +99,47 @@ pub struct SliJson {
     pub scheduler_pending_time: DistributionJson,
     pub pvc_bind_time: DistributionJson,
     pub attach_latency: DistributionJson,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<AppSliJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_to_recover_writes: Option<DistributionJson>,
+}
+
+/// One app's SLIs in `result.json`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppSliJson {
+    pub name: String,
+    pub namespace: String,
+    pub stateful_set: String,
+    pub model: &'static str,
+    pub measured_from_ms: f64,
+    pub warmed_up: bool,
+    pub quorum_availability: Option<f64>,
+    pub write_availability: Option<f64>,
+    pub read_availability: Option<f64>,
+    pub leader_elections: u64,
+    /// Intervals with quorum lost, in ms from the start (`toMs` null: still lost at the end).
+    pub quorum_lost: Vec<SpanJson>,
+    /// Intervals in which some zone's writes failed.
+    pub write_outages: Vec<SpanJson>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpanJson {
+    pub from_ms: f64,
+    pub to_ms: Option<f64>,
+}
+
+impl SpanJson {
+    fn of(s: &Span) -> Self {
+        let ms = |t: SimTime| t.0 as f64 / 1e6;
+        SpanJson {
+            from_ms: ms(s.from),
+            to_ms: s.to.map(ms),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -127,6 +197,31 @@ impl SliReport {
             scheduler_pending_time: all(&self.durations.scheduler_pending),
             pvc_bind_time: all(&self.durations.pvc_bind),
             attach_latency: self.attach.to_json(),
+            apps: self
+                .apps
+                .iter()
+                .map(|a| AppSliJson {
+                    name: a.name.clone(),
+                    namespace: a.namespace.clone(),
+                    stateful_set: a.stateful_set.clone(),
+                    model: a.model,
+                    measured_from_ms: a.measured_from.0 as f64 / 1e6,
+                    warmed_up: a.warmed_up,
+                    quorum_availability: ratio(a.quorum_time, a.measured_time),
+                    write_availability: ratio(a.writes_ok_area, a.writes_area),
+                    read_availability: ratio(a.reads_ok_area, a.reads_area),
+                    leader_elections: a.leader_elections,
+                    quorum_lost: a.quorum_lost.iter().map(SpanJson::of).collect(),
+                    write_outages: a.write_outages.iter().map(SpanJson::of).collect(),
+                })
+                .collect(),
+            time_to_recover_writes: (!self.apps.is_empty()).then(|| {
+                Distribution::new(
+                    self.writes_recovered.clone(),
+                    self.writes_not_recovered.len() as u64,
+                )
+                .to_json()
+            }),
         }
     }
 }

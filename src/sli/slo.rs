@@ -14,7 +14,7 @@
 //! started, a fault never recovered from) rank above every finished one; no occurrence
 //! at all meets the SLO.
 
-use super::SliReport;
+use super::{AppSlis, SliReport};
 use crate::report::latency::{Distribution, to_ms};
 use crate::scenario::{SliKind, SloSpec, SloTarget};
 use crate::time::SimDuration;
@@ -55,8 +55,10 @@ pub fn evaluate(slos: &[SloSpec], report: &SliReport) -> Vec<SloVerdict> {
 
 fn scope(slo: &SloSpec) -> String {
     match (&slo.stateful_set, slo.ordinal) {
+        (Some((ns, name)), _) if slo.sli.per_app() => format!("app {ns}/{name}"),
         (Some((ns, name)), Some(o)) => format!("pod {ns}/{name}-{o}"),
         (Some((ns, name)), None) => format!("statefulset {ns}/{name}"),
+        (None, _) if slo.sli.per_app() => "all apps".into(),
         (None, _) if slo.sli.per_set() => "all StatefulSets".into(),
         (None, _) => "cluster".into(),
     }
@@ -115,6 +117,15 @@ fn verdict(slo: &SloSpec, report: &SliReport) -> SloVerdict {
                 ..base
             }
         }
+        SloTarget::MaxCount(max) => {
+            let n = count(slo, report);
+            SloVerdict {
+                value: n.to_string(),
+                target: format!("≤ {max}"),
+                met: n <= max,
+                ..base
+            }
+        }
         SloTarget::MaxDuration { max, percentile } => {
             let dist = durations(slo, report);
             let target = if percentile == 100 {
@@ -164,7 +175,38 @@ fn ratio_parts(slo: &SloSpec, report: &SliReport) -> (i128, i128, i128) {
             .filter(|(_, t)| *t > 0)
             .min_by(|(a, b), (c, d)| (a * d).cmp(&(c * b)))
             .map_or((0, 0, 0), |(g, t)| (g, t, t)),
+        (SliKind::QuorumAvailability, _) => {
+            pooled(apps(slo, report).map(|a| (a.quorum_time, a.measured_time, a.measured_time)))
+        }
+        (SliKind::WriteAvailability, _) => {
+            pooled(apps(slo, report).map(|a| (a.writes_ok_area, a.writes_area, a.measured_time)))
+        }
+        (SliKind::ReadAvailability, _) => {
+            pooled(apps(slo, report).map(|a| (a.reads_ok_area, a.reads_area, a.measured_time)))
+        }
         _ => (0, 0, 0),
+    }
+}
+
+/// Sums of good and total, and the longest measured time.
+fn pooled(parts: impl Iterator<Item = (i128, i128, i128)>) -> (i128, i128, i128) {
+    parts.fold((0, 0, 0), |(g, t, m), (a, b, c)| (g + a, t + b, m.max(c)))
+}
+
+/// The apps an SLO is about: the app of its `statefulSet`, or every app.
+fn apps<'a>(slo: &'a SloSpec, report: &'a SliReport) -> impl Iterator<Item = &'a AppSlis> {
+    report.apps.iter().filter(|a| {
+        slo.stateful_set
+            .as_ref()
+            .is_none_or(|(ns, n)| a.namespace == *ns && a.stateful_set == *n)
+    })
+}
+
+/// A count SLI's value.
+fn count(slo: &SloSpec, report: &SliReport) -> u64 {
+    match slo.sli {
+        SliKind::LeaderElections => apps(slo, report).map(|a| a.leader_elections).sum(),
+        _ => 0,
     }
 }
 
@@ -190,7 +232,28 @@ fn durations(slo: &SloSpec, report: &SliReport) -> Distribution {
             report.recoveries.recovered.clone(),
             report.recoveries.not_recovered.len() as u64,
         ),
-        SliKind::PodAvailability | SliKind::FullRedundancy => Distribution::new(Vec::new(), 0),
+        SliKind::QuorumLoss => {
+            let spans: Vec<_> = apps(slo, report)
+                .flat_map(|a| a.quorum_lost.iter())
+                .collect();
+            Distribution::new(
+                spans
+                    .iter()
+                    .filter_map(|s| Some(s.to?.saturating_since(s.from)))
+                    .collect(),
+                spans.iter().filter(|s| s.to.is_none()).count() as u64,
+            )
+        }
+        SliKind::TimeToRecoverWrites => Distribution::new(
+            report.writes_recovered.clone(),
+            report.writes_not_recovered.len() as u64,
+        ),
+        SliKind::PodAvailability
+        | SliKind::FullRedundancy
+        | SliKind::QuorumAvailability
+        | SliKind::WriteAvailability
+        | SliKind::ReadAvailability
+        | SliKind::LeaderElections => Distribution::new(Vec::new(), 0),
     }
 }
 

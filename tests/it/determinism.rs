@@ -11,6 +11,7 @@ fn same_seed_gives_identical_trace_bytes() {
         "zookeeper-drain",
         "az-outage",
         "network-partition",
+        "quorum-loss",
     ] {
         let scenario = bundled(name);
         let (r1, a) = run_with_trace(&scenario, 11);

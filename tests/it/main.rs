@@ -1,6 +1,7 @@
 //! Integration tests, one binary with a module per area.
 
 mod actions;
+mod apps;
 mod cli;
 mod determinism;
 mod disruption_and_scheduling;

@@ -1,0 +1,213 @@
+//! One application: a StatefulSet's members running a model (`quorum`), told when member
+//! processes start and stop and when the network changes, and asked what its clients see.
+
+use super::clients::{self, ClientView};
+use super::members::{MemberSlot, data_volume};
+use super::quorum::{Quorum, QuorumTimer, Reach};
+use crate::api::{ObjectKey, Tables};
+use crate::infra::kubelet::LiveChange;
+use crate::infra::network::{Endpoint, Network};
+use crate::rng::SimRng;
+use crate::scenario::{AppModel, AppSpec};
+use crate::time::SimTime;
+use std::collections::BTreeSet;
+
+/// A timer an app's model asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelTimer {
+    Quorum(QuorumTimer),
+}
+
+/// The model's state machine.
+#[derive(Debug)]
+enum Model {
+    Quorum(Quorum),
+}
+
+/// What the app looks like now: the levels its SLIs integrate and its timeline reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppStatus {
+    /// The member that leads (quorum) — `None` while there is none.
+    pub leader: Option<usize>,
+    pub term: u64,
+    /// Leaders elected since the start.
+    pub elections: u64,
+    /// Quorum: the leader can commit (reaches a majority with current data).
+    pub quorum: bool,
+    /// Per member: its process runs, and whether its data is current (not an empty
+    /// volume waiting for, or receiving, the data set).
+    pub running: Vec<bool>,
+    pub current: Vec<bool>,
+    /// Per client group (in `spec.clients` order): whether its writes and reads succeed.
+    pub writes_ok: Vec<bool>,
+    pub reads_ok: Vec<bool>,
+}
+
+/// Member-to-member reachability through the network model, for the models' `Reach`.
+pub struct MemberReach<'a> {
+    pub net: &'a mut Network,
+    pub nodes: Vec<Option<u32>>,
+}
+
+impl Reach for MemberReach<'_> {
+    fn reach(&mut self, a: usize, b: usize) -> bool {
+        match (self.nodes[a], self.nodes[b]) {
+            (Some(x), Some(y)) => {
+                x == y || self.net.connected(Endpoint::Node(x), Endpoint::Node(y))
+            }
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct AppGroup {
+    pub spec: AppSpec,
+    model: Model,
+    members: Vec<MemberSlot>,
+}
+
+impl AppGroup {
+    pub fn new(spec: AppSpec, rng: SimRng) -> Self {
+        let n = spec.members as usize;
+        let model = match &spec.model {
+            AppModel::Quorum(c) => Model::Quorum(Quorum::new(n, c.clone(), rng)),
+        };
+        AppGroup {
+            spec,
+            model,
+            members: vec![MemberSlot::default(); n],
+        }
+    }
+
+    /// The member index of pod `key`, if it is one of this app's members.
+    pub fn member_of(&self, key: &ObjectKey) -> Option<usize> {
+        if key.namespace != self.spec.namespace {
+            return None;
+        }
+        let ordinal: i32 = key
+            .name
+            .strip_prefix(self.spec.stateful_set.as_str())?
+            .strip_prefix('-')?
+            .parse()
+            .ok()?;
+        let m = ordinal.checked_sub(self.spec.start_ordinal)?;
+        (0..self.members.len() as i32)
+            .contains(&m)
+            .then_some(m as usize)
+    }
+
+    /// Pod `name`'s member name (`etcd-2`).
+    pub fn member_name(&self, m: usize) -> String {
+        format!(
+            "{}-{}",
+            self.spec.stateful_set,
+            self.spec.start_ordinal + m as i32
+        )
+    }
+
+    fn reach<'a>(&self, net: &'a mut Network) -> MemberReach<'a> {
+        MemberReach {
+            net,
+            nodes: self.members.iter().map(MemberSlot::node).collect(),
+        }
+    }
+
+    /// A process of member `m` started or stopped on node number `node` (`change`).
+    pub fn live_change(
+        &mut self,
+        now: SimTime,
+        m: usize,
+        change: &LiveChange,
+        node: u32,
+        objects: &Tables,
+        net: &mut Network,
+    ) -> Vec<(SimTime, ModelTimer)> {
+        let uid = change.uid.as_str();
+        if change.live {
+            let volume = data_volume(objects, &change.pod, uid);
+            let Some(empty) = self.members[m].started(uid, node, volume) else {
+                return Vec::new();
+            };
+            let mut reach = self.reach(net);
+            match &mut self.model {
+                Model::Quorum(q) => wrap(q.start(now, m, empty, &mut reach)),
+            }
+        } else {
+            if !self.members[m].stopped(uid) {
+                return Vec::new();
+            }
+            let mut reach = self.reach(net);
+            match &mut self.model {
+                Model::Quorum(q) => wrap(q.stop(now, m, &mut reach)),
+            }
+        }
+    }
+
+    pub fn disks_lost(&mut self, lost: &BTreeSet<String>) {
+        for slot in &mut self.members {
+            slot.disks_lost(lost);
+        }
+    }
+
+    pub fn network_changed(
+        &mut self,
+        now: SimTime,
+        net: &mut Network,
+    ) -> Vec<(SimTime, ModelTimer)> {
+        let mut reach = self.reach(net);
+        match &mut self.model {
+            Model::Quorum(q) => wrap(q.network_changed(now, &mut reach)),
+        }
+    }
+
+    pub fn on_timer(
+        &mut self,
+        now: SimTime,
+        timer: ModelTimer,
+        net: &mut Network,
+    ) -> Vec<(SimTime, ModelTimer)> {
+        let mut reach = self.reach(net);
+        match (&mut self.model, timer) {
+            (Model::Quorum(q), ModelTimer::Quorum(t)) => wrap(q.on_timer(now, t, &mut reach)),
+        }
+    }
+
+    /// The app as its clients see it now; `ready` are the members with a ready endpoint
+    /// in the governing Service (the ones DNS answers for).
+    pub fn status(&self, ready: &BTreeSet<usize>, net: &mut Network) -> AppStatus {
+        let view = ClientView {
+            up: self.members.iter().map(MemberSlot::is_up).collect(),
+            nodes: self.members.iter().map(MemberSlot::node).collect(),
+            ready,
+        };
+        match &self.model {
+            Model::Quorum(q) => {
+                let mut reach = self.reach(net);
+                let quorum = q.can_commit(&mut reach);
+                let net = reach.net;
+                let (writes_ok, reads_ok) =
+                    clients::quorum_outcomes(&self.spec, q, quorum, &view, net);
+                AppStatus {
+                    running: view.up.clone(),
+                    current: (0..self.members.len())
+                        .map(|m| q.data(m) == super::quorum::Data::Current)
+                        .collect(),
+                    leader: q.leader(),
+                    term: q.term(),
+                    elections: q.elections(),
+                    quorum,
+                    writes_ok,
+                    reads_ok,
+                }
+            }
+        }
+    }
+}
+
+fn wrap(timers: Vec<(SimTime, QuorumTimer)>) -> Vec<(SimTime, ModelTimer)> {
+    timers
+        .into_iter()
+        .map(|(at, t)| (at, ModelTimer::Quorum(t)))
+        .collect()
+}
