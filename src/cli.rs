@@ -194,7 +194,7 @@ fn run_to(
     std::fs::write(&timeline_path, &text)
         .with_context(|| format!("cannot write {}", timeline_path.display()))?;
     let mut outputs = vec![
-        ("result.json", result.to_json()),
+        ("result.json", result.to_json_with_wall(Some(wall))),
         ("report.md", stsim::report::markdown::render(&result)),
         (
             "metrics.csv",

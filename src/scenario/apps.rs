@@ -50,6 +50,8 @@ struct RawQuorum {
     data_size: Option<Loc<IntOrString>>,
     #[serde(default)]
     snapshot_transfer_rate: Option<Loc<IntOrString>>,
+    #[serde(default)]
+    transfer_leadership_on_stop: Option<Loc<bool>>,
 }
 
 #[derive(Deserialize)]
@@ -280,6 +282,9 @@ fn quorum(raw: RawQuorum, path: &str, r: &mut Reporter) -> Option<QuorumConfig> 
             }
         }
     };
+    if let Some(t) = &raw.transfer_leadership_on_stop {
+        c.transfer_leadership_on_stop = t.value;
+    }
     bytes(&raw.data_size, "dataSize", &mut c.data_bytes);
     bytes(
         &raw.snapshot_transfer_rate,

@@ -248,6 +248,10 @@ struct ResultJson<'a> {
     outcome: &'static str,
     stop_reason: String,
     simulated_ms: u64,
+    /// The run's wall time, when the caller measured it (`stsim run` does); the only
+    /// figure in the file that differs between two runs of the same scenario and seed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wall_time_ms: Option<f64>,
     counts: &'a RunSummaryCounts,
     trace_lines: u64,
     slos: &'a [crate::sli::slo::SloVerdict],
@@ -279,6 +283,11 @@ impl RunResult {
 
     /// `result.json`: deterministic (no wall-clock figures), pretty-printed.
     pub fn to_json(&self) -> String {
+        self.to_json_with_wall(None)
+    }
+
+    /// `result.json` with the run's wall time (`wallTimeMs`) as `stsim run` writes it.
+    pub fn to_json_with_wall(&self, wall: Option<std::time::Duration>) -> String {
         let doc = ResultJson {
             scenario: &self.scenario.name,
             scenario_file: self.scenario.path.display().to_string(),
@@ -290,6 +299,7 @@ impl RunResult {
             },
             stop_reason: self.stop.describe(),
             simulated_ms: self.simulated.as_millis(),
+            wall_time_ms: wall.map(|w| (w.as_secs_f64() * 1e6).round() / 1e3),
             counts: &self.counts,
             trace_lines: self.trace_lines,
             slos: &self.slos,

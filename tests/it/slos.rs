@@ -29,6 +29,9 @@ fn az_outage_keeps_pods_in_budget_but_not_redundancy() {
             row("etcd-pods", "77.986%", true),
             row("etcd-redundancy", "33.957%", false),
             row("recovery", "1h0m1.733s", true),
+            row("etcd-writes", "100%", true),
+            row("etcd-quorum-loss", "no occurrence", true),
+            row("write-recovery", "0s", true),
         ]
     );
 }
@@ -41,6 +44,9 @@ fn node_crash_never_recovers() {
             row("etcd-pods", "72.93%", true),
             row("etcd-0", "18.789%", false),
             row("recovery", "not finished", false),
+            row("etcd-writes", "99.898%", true),
+            row("etcd-quorum-loss", "1.827s", true),
+            row("write-recovery", "1.827s", true),
         ]
     );
 }
@@ -56,7 +62,7 @@ fn stsim_run_prints_the_verdict_table_and_exits_1_on_a_missed_slo() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("SLOs: 1 of 3 met"), "{stdout}");
+    assert!(stdout.contains("SLOs: 4 of 6 met"), "{stdout}");
     let line = stdout
         .lines()
         .find(|l| l.trim_start().starts_with("etcd-0"))
@@ -76,7 +82,9 @@ fn stsim_run_prints_the_verdict_table_and_exits_1_on_a_missed_slo() {
 
     let report = std::fs::read_to_string(dir.path().join("o/report.md")).unwrap();
     for needle in [
-        "**1 of 3 SLOs met — exit code 1.**",
+        "**4 of 6 SLOs met — exit code 1.**",
+        "| default/etcd | quorum | +00:00:15.122 | 99.898% | 99.898% | 99.898% | 1 |",
+        "- default/etcd quorum lost: +00:05:00.000 → +00:05:01.826 (1.827s)",
         "1. **nodeCrash node=worker-zone-c-1** at +00:05:00.000",
         "worst: default/etcd at 2/3 Ready",
         "**not recovered** by the end of the run (25m0s after the fault began)",
@@ -93,4 +101,68 @@ fn stsim_run_prints_the_verdict_table_and_exits_1_on_a_missed_slo() {
     );
     assert_eq!(rows[1], "0.000000,default,etcd,3,0,0");
     assert_eq!(*rows.last().unwrap(), "350010.000000,default,etcd,3,2,0");
+    // app-metrics.csv: the app's status at each change; the last two are the leader's
+    // crash and the next election.
+    let csv = std::fs::read_to_string(dir.path().join("o/app-metrics.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        &rows[rows.len() - 2..],
+        [
+            "300000.000000,default,etcd,,1,0,2,3,0,600,0,2400",
+            "301826.656745,default,etcd,etcd-1,2,1,2,3,600,600,2400,2400"
+        ]
+    );
+}
+
+/// The verdicts without the exit-code check (network-partition exits 3 on its findings).
+fn slo_rows(name: &str) -> Vec<(String, String, bool)> {
+    run(&bundled(name))
+        .slos
+        .into_iter()
+        .map(|v| (v.name, v.value, v.met))
+        .collect()
+}
+
+#[test]
+fn node_crash_variants_lose_one_election_and_differ_in_redundancy() {
+    for (name, redundancy) in [
+        ("node-crash-force-delete", "75.232%"),
+        ("node-crash-out-of-service", "94.276%"),
+    ] {
+        assert_eq!(
+            verdicts(name),
+            [
+                row("etcd-writes", "99.898%", true),
+                row("etcd-quorum-loss", "1.827s", true),
+                row("write-recovery", "1.827s", true),
+                row("etcd-redundancy", redundancy, true),
+            ],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_control_plane_partition_is_invisible_to_etcd_clients() {
+    assert_eq!(
+        slo_rows("network-partition"),
+        [
+            row("etcd-writes", "100%", true),
+            row("etcd-quorum-loss", "no occurrence", true),
+            row("write-recovery", "0s", true),
+            row("etcd-redundancy", "81.462%", true),
+        ]
+    );
+}
+
+#[test]
+fn zookeeper_drains_cost_an_election_each() {
+    assert_eq!(
+        verdicts("zookeeper-drain"),
+        [
+            row("zk-writes", "99.657%", false),
+            row("zk-reads", "100%", true),
+            row("zk-elections", "3", false),
+        ]
+    );
 }

@@ -113,12 +113,15 @@ impl AppGroup {
         }
     }
 
-    /// A process of member `m` started or stopped on node number `node` (`change`).
+    /// A process of member `m` started or stopped on node number `node` (`change`); a stop
+    /// is `graceful` when the process was told to stop (SIGTERM).
+    #[allow(clippy::too_many_arguments)]
     pub fn live_change(
         &mut self,
         now: SimTime,
         m: usize,
         change: &LiveChange,
+        graceful: bool,
         node: u32,
         objects: &Tables,
         net: &mut Network,
@@ -139,7 +142,7 @@ impl AppGroup {
             }
             let mut reach = self.reach(net);
             match &mut self.model {
-                Model::Quorum(q) => wrap(q.stop(now, m, &mut reach)),
+                Model::Quorum(q) => wrap(q.stop(now, m, graceful, &mut reach)),
             }
         }
     }

@@ -16,7 +16,7 @@ pub mod quorum;
 
 pub use group::{AppGroup, AppStatus, ModelTimer};
 
-use crate::api::{AnyObject, EndpointSlice, ObjectKey, Tables};
+use crate::api::{AnyObject, EndpointSlice, ObjectKey, Pod, Tables};
 use crate::apiserver::WatchEvent;
 use crate::infra::kubelet::LiveChange;
 use crate::infra::network::Network;
@@ -82,6 +82,13 @@ impl Apps {
         objects: &Tables,
         net: &mut Network,
     ) -> Vec<(SimTime, AppTimer)> {
+        // The kubelet sends SIGTERM to the containers of a pod being deleted (an eviction,
+        // a rollout, a drain); a process that stops while its pod is not being deleted
+        // crashed or lost its machine.
+        let graceful = !change.live
+            && objects.get::<Pod>(&change.pod).is_none_or(|p| {
+                p.metadata.uid != change.uid || p.metadata.deletion_timestamp.is_some()
+            });
         let mut out = Vec::new();
         for (i, g) in self.groups.iter_mut().enumerate() {
             let Some(m) = g.member_of(&change.pod) else {
@@ -90,7 +97,7 @@ impl Apps {
             let Some(node) = net.node_index(&change.node) else {
                 continue;
             };
-            let timers = g.live_change(now, m, change, node, objects, net);
+            let timers = g.live_change(now, m, change, graceful, node, objects, net);
             out.extend(tag(i, timers));
             self.dirty = true;
         }

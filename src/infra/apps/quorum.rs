@@ -18,6 +18,10 @@
 //!   working leader, which is what PreVote is for.
 //! - CheckQuorum (`stepLeader` `MsgCheckQuorum`): a leader that cannot reach a majority
 //!   steps down one election timeout after it lost it.
+//! - A leader stopped gracefully (SIGTERM: a pod deleted, evicted, rolled) first hands its
+//!   leadership to a current follower it reaches (`EtcdServer.Stop` →
+//!   `TransferLeadership`, `MsgTimeoutNow`), which wins at once with a majority's votes;
+//!   a crashed one (power loss, a process that dies) leaves the followers to time out.
 //! - A write commits when the leader reaches a majority of members whose logs are current:
 //!   a member replaced with an empty volume first receives the data set (a snapshot) at
 //!   the modelled bandwidth and only then counts.
@@ -39,6 +43,9 @@ pub struct QuorumConfig {
     pub data_bytes: u64,
     /// Snapshot transfer rate to a catching-up member, bytes per second.
     pub transfer_bytes_per_sec: u64,
+    /// A leader stopping gracefully hands over its leadership first (etcd: yes, since
+    /// 3.2; ZooKeeper: no — its followers must elect a new leader).
+    pub transfer_leadership_on_stop: bool,
 }
 
 impl Default for QuorumConfig {
@@ -48,6 +55,7 @@ impl Default for QuorumConfig {
             election_timeout: SimDuration::from_secs(1),
             data_bytes: 2 << 30,
             transfer_bytes_per_sec: 100 << 20,
+            transfer_leadership_on_stop: true,
         }
     }
 }
@@ -180,13 +188,18 @@ impl Quorum {
         self.settle(now, reach)
     }
 
-    /// Member `m`'s container stopped.
+    /// Member `m`'s container stopped; `graceful` if it was told to (SIGTERM) rather than
+    /// killed by a crash or a power loss.
     pub fn stop(
         &mut self,
         now: SimTime,
         m: usize,
+        graceful: bool,
         reach: &mut impl Reach,
     ) -> Vec<(SimTime, QuorumTimer)> {
+        if graceful && self.leader == Some(m) && self.config.transfer_leadership_on_stop {
+            self.transfer_leadership(m, reach);
+        }
         let member = &mut self.members[m];
         member.up = false;
         member.election_at = None;
@@ -234,6 +247,26 @@ impl Quorum {
             _ => return Vec::new(),
         }
         self.settle(now, reach)
+    }
+
+    // `TransferLeadership` (etcd server) / `MsgTimeoutNow` (raft): the stopping leader
+    // picks a current follower it reaches — etcd picks the longest-connected one; here the
+    // lowest ordinal — which campaigns at once, skipping PreVote and the leader lease, and
+    // wins with a majority's votes (the old leader, still up, votes for it).
+    fn transfer_leadership(&mut self, from: usize, reach: &mut impl Reach) {
+        let n = self.members.len();
+        let transferee = (0..n).find(|&t| {
+            t != from
+                && self.members[t].data == Data::Current
+                && self.talk(reach, from, t)
+                && (0..n).filter(|&v| self.talk(reach, t, v)).count() >= self.majority()
+        });
+        if let Some(t) = transferee {
+            self.leader = Some(t);
+            self.term += 1;
+            self.elections += 1;
+            self.step_down_at = None;
+        }
     }
 
     // `campaign` with PreVote: votes from a majority of up, reachable members that are

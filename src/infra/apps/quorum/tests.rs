@@ -85,7 +85,7 @@ fn a_crashed_leader_is_replaced_one_to_two_timeouts_later() {
     let (mut q, timers) = bootstrap(3);
     run(&mut q, timers, t(5000), &mut full());
     let old = q.leader().unwrap();
-    let timers = q.stop(t(10_000), old, &mut full());
+    let timers = q.stop(t(10_000), old, false, &mut full());
     assert_eq!(q.leader(), None);
     assert!(!q.can_commit(&mut full()));
     assert_eq!(timers.len(), 2);
@@ -146,12 +146,12 @@ fn a_member_with_an_empty_volume_counts_only_once_caught_up() {
     let leader = q.leader().unwrap();
     let (a, b) = ((leader + 1) % 3, (leader + 2) % 3);
     // `a` is replaced with a new, empty volume: 2 GiB at 100 MiB/s = 20.48 s.
-    q.stop(t(10_000), a, &mut full());
+    q.stop(t(10_000), a, false, &mut full());
     let timers = q.start(t(30_000), a, true, &mut full());
     assert_eq!(q.data(a), Data::CatchingUp { done_at: t(50_480) });
     assert_eq!(timers, vec![(t(50_480), QuorumTimer::CaughtUp(a))]);
     // Meanwhile `b` stops: the leader and a catching-up member are no quorum.
-    let more = q.stop(t(40_000), b, &mut full());
+    let more = q.stop(t(40_000), b, false, &mut full());
     assert!(more.is_empty());
     assert!(!q.can_commit(&mut full()));
     run(&mut q, timers, t(60_000), &mut full());
@@ -165,9 +165,45 @@ fn the_same_seed_gives_the_same_elections() {
         let (mut q, timers) = bootstrap(5);
         run(&mut q, timers, t(5000), &mut full());
         let first = q.leader();
-        let timers = q.stop(t(10_000), first.unwrap(), &mut full());
+        let timers = q.stop(t(10_000), first.unwrap(), false, &mut full());
         run(&mut q, timers, t(20_000), &mut full());
         (first, q.leader(), q.term())
     };
     assert_eq!(elect(), elect());
+}
+
+#[test]
+fn a_leader_stopped_gracefully_hands_over_at_once_unless_transfer_is_off() {
+    let (mut q, timers) = bootstrap(3);
+    run(&mut q, timers, t(5000), &mut full());
+    let old = q.leader().unwrap();
+    // etcd: leadership moves to the lowest current follower the leader reaches, now.
+    q.stop(t(10_000), old, true, &mut full());
+    let new = q.leader().expect("a transferee took over");
+    assert_eq!(new, (0..3).find(|&m| m != old).unwrap());
+    assert_eq!((q.elections(), q.term()), (2, 2));
+    assert!(q.can_commit(&mut full()));
+    // A follower the stopping leader cannot reach is not a transferee; with no one
+    // reachable, nobody takes over and the others time out as after a crash.
+    let (mut q, timers) = bootstrap(3);
+    run(&mut q, timers, t(5000), &mut full());
+    let old = q.leader().unwrap();
+    q.stop(t(10_000), old, true, &mut isolate(old, 3));
+    assert_eq!(q.leader(), None);
+    // ZooKeeper-like: no transfer even when stopped gracefully.
+    let rng = RngStreams::new(7).stream("app/zk");
+    let config = QuorumConfig {
+        transfer_leadership_on_stop: false,
+        ..QuorumConfig::default()
+    };
+    let mut q = Quorum::new(3, config, rng);
+    let mut timers = Vec::new();
+    for m in 0..3 {
+        timers.extend(q.start(t(0), m, false, &mut full()));
+    }
+    run(&mut q, timers, t(5000), &mut full());
+    let old = q.leader().unwrap();
+    let timers = q.stop(t(10_000), old, true, &mut full());
+    assert_eq!(q.leader(), None);
+    assert_eq!(timers.len(), 2, "the followers arm their election timers");
 }

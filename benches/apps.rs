@@ -1,0 +1,41 @@
+//! What the application layer costs (issue 6: no more than 2× the run time of the same
+//! scenario without it). `scenarios/quorum-loss.yaml` (a 5-member etcd through a broken
+//! rollout, a node crash and six minutes without quorum, 30 min simulated) is run as it
+//! is, and with its `spec.apps` and app SLOs removed; both with the trace serialised to
+//! memory, as `stsim run` pays it. The ratio of the two medians is the figure to check.
+//!
+//! Run: `cargo bench --bench apps`.
+
+use stsim::scenario::{self, Scenario};
+use stsim::sim::{RunOptions, Simulation};
+
+fn main() {
+    divan::main();
+}
+
+fn quorum_loss() -> Scenario {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quorum-loss.yaml");
+    scenario::load(&path).expect("the bundled quorum-loss scenario is valid")
+}
+
+fn run(scenario: &Scenario) -> u64 {
+    let mut opts = RunOptions::for_scenario(scenario);
+    opts.keep_timeline = false;
+    opts.trace = Some(Box::new(Vec::<u8>::with_capacity(1 << 20)));
+    Simulation::new(scenario, opts).run().counts.events
+}
+
+#[divan::bench(sample_count = 20)]
+fn quorum_loss_with_apps(bencher: divan::Bencher) {
+    let scenario = quorum_loss();
+    assert!(!scenario.apps.is_empty());
+    bencher.bench_local(|| divan::black_box(run(&scenario)));
+}
+
+#[divan::bench(sample_count = 20)]
+fn quorum_loss_without_apps(bencher: divan::Bencher) {
+    let mut scenario = quorum_loss();
+    scenario.apps.clear();
+    scenario.slos.retain(|s| !s.sli.needs_app());
+    bencher.bench_local(|| divan::black_box(run(&scenario)));
+}
