@@ -1,5 +1,7 @@
 //! The applications inside the pods (issue 6): each `spec.apps` entry runs a model — a
-//! quorum group (`quorum.rs`, etcd's Raft) — over its StatefulSet's pods. A member takes
+//! quorum group (`quorum.rs`, etcd's Raft) — over its StatefulSet's pods. The
+//! primary–replica model (`primary_replica.rs`, PostgreSQL with Patroni) is tested on its
+//! own and not run by the engine yet. A member takes
 //! part while its container runs (the kubelets report every start and stop); members and
 //! clients talk through the network model; clients find members through the headless
 //! Service's ready endpoints. The engine asks for the app's status after anything it
@@ -12,6 +14,7 @@
 mod clients;
 mod group;
 mod members;
+pub mod primary_replica;
 pub mod quorum;
 
 pub use group::{AppGroup, AppStatus, ModelTimer};
