@@ -585,8 +585,7 @@ impl PrimaryReplica {
         }
         // `is_lagging`: last_lsn − my position > maximum_lag_on_failover.
         let behind = self.last_lsn.saturating_since(member.pos).as_nanos();
-        let bytes =
-            u128::from(behind) * u128::from(self.config.wal_bytes_per_sec) / 1_000_000_000;
+        let bytes = u128::from(behind) * u128::from(self.config.wal_bytes_per_sec) / 1_000_000_000;
         if bytes > u128::from(self.config.maximum_lag_on_failover) {
             return false;
         }
@@ -730,13 +729,11 @@ impl PrimaryReplica {
             return;
         }
         let current = self.current_sync(p);
-        let picked = current
-            .filter(|&s| self.streams_from(s, p))
-            .or_else(|| {
-                (0..self.members.len())
-                    .filter(|&r| self.streams_from(r, p))
-                    .max_by_key(|&r| (self.members[r].pos, std::cmp::Reverse(r)))
-            });
+        let picked = current.filter(|&s| self.streams_from(s, p)).or_else(|| {
+            (0..self.members.len())
+                .filter(|&r| self.streams_from(r, p))
+                .max_by_key(|&r| (self.members[r].pos, std::cmp::Reverse(r)))
+        });
         if picked != current {
             self.members[p].sync_names = match picked {
                 Some(s) => SyncNames::One(s),
@@ -775,9 +772,7 @@ impl PrimaryReplica {
     ) -> Vec<(SimTime, PrimaryReplicaTimer)> {
         let n = self.members.len();
         let mut timers = Vec::new();
-        let dcs: Vec<bool> = (0..n)
-            .map(|m| self.members[m].up && reach.dcs(m))
-            .collect();
+        let dcs: Vec<bool> = (0..n).map(|m| self.members[m].up && reach.dcs(m)).collect();
         // A clone whose source is gone starts over.
         for m in 0..n {
             if let Role::Rebuilding { .. } = self.members[m].role {
@@ -792,8 +787,8 @@ impl PrimaryReplica {
             self.bootstrap(now);
         }
         let holder = self.key.map(|k| k.holder);
-        for m in 0..n {
-            if self.members[m].role != Role::Stopped || !dcs[m] || !self.initialized {
+        for (m, &in_touch) in dcs.iter().enumerate() {
+            if self.members[m].role != Role::Stopped || !in_touch || !self.initialized {
                 continue;
             }
             if !self.members[m].has_data && holder == Some(m) && !self.expired(now) {
@@ -819,8 +814,8 @@ impl PrimaryReplica {
         }
         // A primary that sees another leader demotes: `demote('immediate-nolock')`.
         let holder = self.key.map(|k| k.holder);
-        for m in 0..n {
-            if self.members[m].role == Role::Primary && dcs[m] && holder != Some(m) {
+        for (m, &in_touch) in dcs.iter().enumerate() {
+            if self.members[m].role == Role::Primary && in_touch && holder != Some(m) {
                 self.leave_primary(m);
                 self.members[m].role = Role::Replica;
             }
@@ -828,8 +823,8 @@ impl PrimaryReplica {
         self.keep_key(now, &dcs);
         // Replicas in touch with the DCS follow the leader; a diverged one runs pg_rewind
         // (which needs the leader running).
-        for m in 0..n {
-            if self.members[m].role != Role::Replica || !dcs[m] {
+        for (m, &in_touch) in dcs.iter().enumerate() {
+            if self.members[m].role != Role::Replica || !in_touch {
                 continue;
             }
             self.members[m].follows = holder.filter(|&h| h != m);
@@ -1131,7 +1126,11 @@ impl PrimaryReplica {
 
     /// Brings every position up to `now` under the relations that held since the clock.
     fn advance(&mut self, now: SimTime) {
-        debug_assert!(now >= self.clock, "time went back: {now:?} < {:?}", self.clock);
+        debug_assert!(
+            now >= self.clock,
+            "time went back: {now:?} < {:?}",
+            self.clock
+        );
         let pos: Vec<SimTime> = (0..self.members.len())
             .map(|m| self.live_pos(m, now))
             .collect();

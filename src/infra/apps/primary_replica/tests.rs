@@ -157,10 +157,10 @@ fn ordinal_zero_bootstraps_and_a_steady_cluster_arms_no_timers() {
     // Renewals are computed, not simulated: nothing is armed while nothing can change.
     assert!(sim.queue.is_empty(), "{:?}", sim.queue);
     sim.run(s(600));
-    let lag = Some(SimDuration::from_millis(1));
-    assert_eq!(sim.c.replication_lag(s(600), 1), lag);
+    let lag = SimDuration::from_millis(1);
+    assert_eq!(sim.c.replication_lag(s(600), 1), Some(lag));
     assert_eq!(sim.c.replication_lag(s(600), 0), None);
-    assert_eq!(sim.c.replication_position(s(600), 2), Some(s(600) - lag.unwrap()));
+    assert_eq!(sim.c.replication_position(s(600), 2), Some(s(600) - lag));
     assert_eq!(sim.c.replication_position(s(600), 0), Some(s(600)));
     assert_eq!((sim.c.failovers(), sim.c.primary()), (0, Some(0)));
     assert!(sim.c.take_lost_windows().is_empty());
@@ -189,6 +189,18 @@ fn a_crashed_primary_is_replaced_between_ttl_and_ttl_plus_loop_wait_after_its_la
 }
 
 #[test]
+fn a_cycle_that_falls_on_the_expiry_still_sees_the_key() {
+    // Member 1 started at 10 s cycles in phase with member 0: at 120 s the key renewed at
+    // 90 s is still valid (`observed + ttl >= now`), so it takes over one loop later.
+    let mut sim = Sim::new(2, PrimaryReplicaConfig::default());
+    sim.start(s(0), 0, false);
+    sim.start(s(10), 1, false);
+    sim.stop(s(95), 0);
+    sim.run(s(300));
+    assert_eq!(sim.promoted_at(1), Some(s(130)));
+}
+
+#[test]
 fn an_asynchronous_failover_loses_the_replication_lag_at_the_crash() {
     let config = PrimaryReplicaConfig {
         apply_delay: SimDuration::from_millis(4),
@@ -197,11 +209,18 @@ fn an_asynchronous_failover_loses_the_replication_lag_at_the_crash() {
     let mut sim = Sim::three(config);
     sim.run(s(95));
     let lag = sim.c.replication_lag(s(95), 1).unwrap();
-    assert_eq!(lag, SimDuration::from_millis(5), "1 ms latency + 4 ms apply delay");
+    assert_eq!(
+        lag,
+        SimDuration::from_millis(5),
+        "1 ms latency + 4 ms apply delay"
+    );
     sim.stop(s(95), 0);
     sim.run(s(300));
     assert_eq!(sim.c.primary(), Some(1));
-    assert_eq!(sim.c.take_lost_windows(), vec![lost(s(95) - lag, s(95), 0, 1)]);
+    assert_eq!(
+        sim.c.take_lost_windows(),
+        vec![lost(s(95) - lag, s(95), 0, 1)]
+    );
     assert!(sim.c.take_lost_windows().is_empty(), "drained");
     // The old primary comes back as a replica of the new one (pg_rewind), losing nothing
     // more.
@@ -217,7 +236,10 @@ fn with_fencing_a_partitioned_primary_demotes_before_anyone_is_promoted() {
     sim.network(s(95), isolate_zero);
     // Its cycle at 100 s cannot renew; the retry gives up at 110 s and it demotes.
     sim.run(s(110));
-    assert!(sim.c.accepts_writes(0), "still the primary until the retry deadline");
+    assert!(
+        sim.c.accepts_writes(0),
+        "still the primary until the retry deadline"
+    );
     sim.run(ms(110_001));
     assert!(!sim.c.accepts_writes(0));
     assert_eq!(sim.c.role(0), Role::Replica);
@@ -226,7 +248,10 @@ fn with_fencing_a_partitioned_primary_demotes_before_anyone_is_promoted() {
     assert_eq!(sim.max_writers, 1, "never two writers");
     // The writes member 0 acknowledged after member 1's last received one are lost.
     let lag = SimDuration::from_millis(1);
-    assert_eq!(sim.c.take_lost_windows(), vec![lost(s(95) - lag, s(110), 0, 1)]);
+    assert_eq!(
+        sim.c.take_lost_windows(),
+        vec![lost(s(95) - lag, s(110), 0, 1)]
+    );
     // Healed: member 0 rewinds and replicates from member 1.
     sim.network(s(200), |net| *net = Net::default());
     assert_eq!((sim.c.role(0), sim.c.primary()), (Role::Replica, Some(1)));
@@ -245,11 +270,17 @@ fn without_fencing_a_partitioned_primary_keeps_writing_and_loses_it_all_on_rejoi
     sim.network(s(95), isolate_zero);
     sim.run(s(150));
     assert_eq!(sim.promoted_at(1), Some(s(121)));
-    assert!(sim.c.accepts_writes(0) && sim.c.accepts_writes(1), "split brain");
+    assert!(
+        sim.c.accepts_writes(0) && sim.c.accepts_writes(1),
+        "split brain"
+    );
     assert_eq!((sim.c.primary(), sim.max_writers), (Some(1), 2));
     let from = s(95) - SimDuration::from_millis(1);
     assert!(sim.c.take_lost_windows().is_empty(), "not over yet");
-    assert_eq!(sim.c.open_lost_windows(s(150)), vec![lost(from, s(150), 0, 1)]);
+    assert_eq!(
+        sim.c.open_lost_windows(s(150)),
+        vec![lost(from, s(150), 0, 1)]
+    );
     // Healed: member 0 sees member 1's key, demotes and rewinds; all it took is lost.
     sim.network(s(200), |net| *net = Net::default());
     assert!(!sim.c.accepts_writes(0));
@@ -269,7 +300,10 @@ fn a_primary_cut_off_from_the_dcs_alone_demotes_with_fencing_and_loses_nothing()
     assert!(sim.c.take_lost_windows().is_empty());
     assert_eq!(sim.max_writers, 1);
     sim.network(s(200), |net| *net = Net::default());
-    assert_eq!(sim.c.replication_lag(s(201), 0), Some(SimDuration::from_millis(1)));
+    assert_eq!(
+        sim.c.replication_lag(s(201), 0),
+        Some(SimDuration::from_millis(1))
+    );
     // Fencing off: the replicas see the old primary alive ("Primary is still alive") and
     // none takes over; it keeps the cluster's writes.
     let config = PrimaryReplicaConfig {
@@ -286,6 +320,20 @@ fn a_primary_cut_off_from_the_dcs_alone_demotes_with_fencing_and_loses_nothing()
     sim.run(s(600));
     assert!(sim.queue.is_empty(), "{:?}", sim.queue);
     assert_eq!(sim.c.failovers(), 0);
+    // Even a synchronous standby, as far ahead as the primary, does not take over while it
+    // sees the primary alive.
+    let config = PrimaryReplicaConfig {
+        fencing: false,
+        synchronous_mode: true,
+        ..PrimaryReplicaConfig::default()
+    };
+    let mut sim = Sim::three(config);
+    sim.run(s(50));
+    assert_eq!(sim.c.sync_standby(), Some(1));
+    sim.network(s(95), |net| net.no_dcs = vec![0]);
+    sim.run(s(300));
+    assert_eq!((sim.c.primary(), sim.c.failovers()), (Some(0), 0));
+    assert!(sim.c.accepts_writes(0));
 }
 
 #[test]
@@ -297,14 +345,30 @@ fn a_dcs_outage_shorter_than_retry_timeout_changes_nothing_and_its_timers_go_sta
     assert!(sim.queue.contains(&(s(121), Cycle(1))));
     // The DCS answers at 105 s, inside the renewal's retry window: renewed then.
     sim.network(s(105), |net| *net = Net::default());
-    let stale = [(s(110), RetryDeadline(0)), (s(121), Cycle(1)), (s(37), Cycle(2))];
+    let stale = [
+        (s(110), RetryDeadline(0)),
+        (s(121), Cycle(1)),
+        (s(37), Cycle(2)),
+    ];
     for (at, timer) in stale {
-        assert!(sim.c.on_timer(at, timer, &mut sim.net).is_empty(), "{timer:?}");
+        assert!(
+            sim.c.on_timer(at, timer, &mut sim.net).is_empty(),
+            "{timer:?}"
+        );
     }
     sim.run(s(600));
     assert_eq!((sim.c.primary(), sim.c.failovers()), (Some(0), 0));
     assert!(sim.c.accepts_writes(0));
     assert!(sim.queue.is_empty(), "{:?}", sim.queue);
+
+    // The renewal that succeeded at 105 s is what the ttl counts from: lost again at
+    // 106 s, the key expires at 135 s (not 120 s) and member 1 takes over at 141 s.
+    let mut sim = Sim::three(PrimaryReplicaConfig::default());
+    sim.network(s(95), |net| net.no_dcs = vec![0]);
+    sim.network(s(105), |net| *net = Net::default());
+    sim.network(s(106), |net| net.no_dcs = vec![0]);
+    sim.run(s(300));
+    assert_eq!(sim.promoted_at(1), Some(s(141)));
 }
 
 #[test]
@@ -359,20 +423,28 @@ fn synchronous_mode_promotes_only_the_synchronous_standby_and_loses_nothing() {
     sim.start(s(0), 0, false);
     sim.start(s(1), 2, false);
     sim.start(s(2), 1, false);
-    assert_eq!(sim.c.sync_standby(), None, "picked at the primary's next cycle");
+    assert_eq!(
+        sim.c.sync_standby(),
+        None,
+        "picked at the primary's next cycle"
+    );
     assert!(sim.c.accepts_writes(0), "asynchronous until then");
     sim.run(s(50));
     // Equally current at 10 s: the lower ordinal.
     assert_eq!(sim.c.sync_standby(), Some(1));
     assert_eq!(sim.c.replication_position(s(50), 1), Some(s(50)));
     assert_eq!(sim.c.replication_lag(s(50), 1), Some(SimDuration::ZERO));
+    // Member 2 cannot see member 1 is ahead of it: only the /sync key holds it back.
+    sim.network(s(90), |net| net.cut = vec![(1, 2)]);
     sim.stop(s(95), 0);
     sim.run(s(300));
     // Member 2's cycle at 121 s comes first, but only the synchronous standby may promote.
     assert_eq!(sim.promoted_at(2), None);
     assert_eq!(sim.promoted_at(1), Some(s(122)));
     assert!(sim.c.take_lost_windows().is_empty());
-    // Member 2 now follows member 1, which picks it as its standby at its next cycle.
+    // Member 2 follows member 1 once it reaches it, and becomes its standby.
+    sim.network(s(300), |net| net.cut.clear());
+    sim.run(s(400));
     assert_eq!(sim.c.sync_standby(), Some(2));
 }
 
@@ -423,7 +495,10 @@ fn a_member_with_an_empty_volume_rebuilds_before_it_serves_or_can_be_promoted() 
     assert_eq!(sim.c.replication_position(s(120), 1), None);
     sim.run(s(131));
     assert_eq!(sim.c.role(1), Role::Replica);
-    assert_eq!(sim.c.replication_lag(s(131), 1), Some(SimDuration::from_millis(1)));
+    assert_eq!(
+        sim.c.replication_lag(s(131), 1),
+        Some(SimDuration::from_millis(1))
+    );
 
     // The primary crashes while the only other member copies: the copy starts over and
     // nobody is promoted; its completion timer is stale.
@@ -433,9 +508,15 @@ fn a_member_with_an_empty_volume_rebuilds_before_it_serves_or_can_be_promoted() 
     sim.start(s(110), 1, true);
     sim.stop(s(120), 0);
     assert_eq!(sim.c.role(1), Role::Stopped);
-    assert!(sim.queue.contains(&(done_at, PrimaryReplicaTimer::Rebuilt(1))));
+    assert!(
+        sim.queue
+            .contains(&(done_at, PrimaryReplicaTimer::Rebuilt(1)))
+    );
     sim.run(s(600));
-    assert_eq!((sim.c.primary(), sim.c.failovers(), sim.c.role(1)), (None, 0, Role::Stopped));
+    assert_eq!(
+        (sim.c.primary(), sim.c.failovers(), sim.c.role(1)),
+        (None, 0, Role::Stopped)
+    );
     // The old primary returns: it retakes the cluster (not a failover) and member 1
     // copies from it.
     sim.start(s(600), 0, false);
@@ -481,6 +562,10 @@ fn simultaneous_candidates_race_and_the_seed_decides() {
         winner
     };
     let winners: Vec<usize> = (0..16).map(race).collect();
-    assert_eq!(winners, (0..16).map(race).collect::<Vec<_>>(), "same seed, same race");
+    assert_eq!(
+        winners,
+        (0..16).map(race).collect::<Vec<_>>(),
+        "same seed, same race"
+    );
     assert!(winners.contains(&1) && winners.contains(&2), "{winners:?}");
 }
