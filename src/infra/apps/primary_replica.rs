@@ -14,14 +14,22 @@
 //!   Here that is always ordinal 0 (the StatefulSet starts it first), once it runs and
 //!   reaches the DCS; the others wait for it ("waiting for leader to bootstrap").
 //! - HA cycles (`Patroni.run` → `Ha._run_cycle`): each member's loop runs at its container's
-//!   start and every `loop_wait` after, so its phase comes from its start time alone. Cycles
-//!   that change nothing are not simulated: the primary's renewals are computed, not
-//!   scheduled, and a timer is armed only for a cycle that may act.
+//!   start and every `loop_wait` after, so its phase comes from its start time alone (no
+//!   random draw); a cycle that overruns `loop_wait` (a renewal retried for `retry_timeout`)
+//!   restarts the count, as `Patroni.run` does. On Kubernetes a replica's loop is also woken
+//!   by each renewal it watches, which locks its phase to the primary's; keeping each
+//!   member's own phase instead (as with etcd) spreads failovers over
+//!   `(ttl, ttl + loop_wait]` rather than bunching them at the two ends. Cycles that change
+//!   nothing are not simulated: the primary's renewals are computed, not scheduled, and a
+//!   timer is armed only for a cycle that may act. A member that cannot reach the DCS does
+//!   not start PostgreSQL (`_handle_dcs_error`: "DCS is not accessible").
 //! - The leader key (`Ha.update_lock`, `Kubernetes.update_leader`): the primary renews it at
 //!   every cycle; it expires `ttl` after the last renewal (`Kubernetes._cluster_from_nodes`
-//!   treats the leader as gone once `observed + ttl < now`). A renewal that cannot reach the
-//!   DCS is retried until `retry_timeout` after the cycle began (`Retry(deadline=
-//!   retry_timeout)`); if the DCS answers within that window the renewal succeeds then.
+//!   treats the leader as gone once `observed + ttl < now`; Patroni counts from when each
+//!   member observed the renewal, here everyone counts from the renewal itself). A renewal
+//!   that cannot reach the DCS is retried until `retry_timeout` after the cycle began
+//!   (`Retry(deadline=retry_timeout)`); if the DCS answers within that window the renewal
+//!   succeeds then.
 //! - Fencing (on by default, which is Patroni's only behaviour outside pause and failsafe
 //!   mode): when the renewal fails, the primary demotes itself — `_handle_dcs_error` →
 //!   `demote('offline')` — and stops taking writes. So a primary cut off at `x` stops at
@@ -201,7 +209,8 @@ enum SyncNames {
 #[derive(Clone, Debug)]
 struct Member {
     up: bool,
-    /// Container start: the HA cycles run at `phase + k·loop_wait`.
+    /// The HA cycles run at `phase + k·loop_wait`: the container's start, or the end of a
+    /// cycle that overran `loop_wait`.
     phase: SimTime,
     role: Role,
     /// The volume holds a copy of the cluster (false: empty, must clone first).
@@ -419,11 +428,11 @@ impl PrimaryReplica {
         if !member.up {
             member.up = true;
             member.phase = now;
-        }
-        if empty {
-            member.has_data = false;
-            member.timeline = 0;
-            member.pos = SimTime::ZERO;
+            if empty {
+                member.has_data = false;
+                member.timeline = 0;
+                member.pos = SimTime::ZERO;
+            }
         }
         self.settle(now, reach)
     }
@@ -439,14 +448,71 @@ impl PrimaryReplica {
         if self.members[m].role == Role::Primary {
             self.leave_primary(m);
         }
+        self.down(m);
+        self.settle(now, reach)
+    }
+
+    /// Member `m` was asked to stop (SIGTERM, as for a pod deletion): Patroni's `shutdown`
+    /// stops PostgreSQL with a fast shutdown, so connected replicas receive all WAL, then
+    /// deletes the leader key if it held it; the watch wakes the others, which race at once.
+    pub fn shutdown(
+        &mut self,
+        now: SimTime,
+        m: usize,
+        reach: &mut impl PrimaryReach,
+    ) -> Vec<(SimTime, PrimaryReplicaTimer)> {
+        self.advance(now);
+        let holds = self.key.is_some_and(|k| k.holder == m);
+        if self.members[m].role == Role::Primary {
+            self.flush_replicas(m);
+            self.leave_primary(m);
+        }
+        self.down(m);
+        if holds && reach.dcs(m) {
+            // `delete_leader(last_lsn)`.
+            self.last_lsn = self.members[m].pos;
+            self.release_key(now, reach);
+        }
+        self.settle(now, reach)
+    }
+
+    fn down(&mut self, m: usize) {
         let member = &mut self.members[m];
         member.up = false;
         member.role = Role::Stopped;
         member.follows = None;
         member.streaming = false;
+        member.commits = false;
         member.tick_at = None;
         member.retry_until = None;
-        self.settle(now, reach)
+    }
+
+    // The leader key is deleted: the watch wakes every member that reaches the DCS, its
+    // loop counts from now, and the healthiest race for the key.
+    fn release_key(&mut self, now: SimTime, reach: &mut impl PrimaryReach) {
+        self.key = None;
+        let n = self.members.len();
+        for m in 0..n {
+            if self.members[m].up && reach.dcs(m) {
+                self.members[m].phase = now;
+            }
+        }
+        let contenders: Vec<usize> = (0..n).filter(|&c| self.healthiest(c, reach)).collect();
+        if !contenders.is_empty() {
+            let winner = contenders[self.rng.below(contenders.len() as u64) as usize];
+            self.acquire(winner, now);
+            self.promote(winner, now);
+        }
+    }
+
+    fn acquire(&mut self, m: usize, now: SimTime) {
+        self.members[m].tick_at = None;
+        self.key = Some(LeaderKey {
+            holder: m,
+            renewed: now,
+            renewing_from: Some(now),
+        });
+        self.last_lsn = self.members[m].pos;
     }
 
     /// Who can reach whom changed.
@@ -477,10 +543,16 @@ impl PrimaryReplica {
             PrimaryReplicaTimer::RetryDeadline(m) if self.members[m].retry_until == Some(now) => {
                 self.advance(now);
                 self.members[m].retry_until = None;
-                let member = &self.members[m];
                 let holds = self.key.is_some_and(|k| k.holder == m);
-                if self.config.fencing && holds && member.role == Role::Primary && !reach.dcs(m) {
-                    self.demote_offline(m);
+                if holds && self.members[m].role == Role::Primary && !reach.dcs(m) {
+                    if self.config.fencing {
+                        self.demote_offline(m);
+                    } else if self.config.retry_timeout >= self.config.loop_wait {
+                        // The cycle overran loop_wait: `Patroni.run` starts the next one at
+                        // once and counts the loop from there.
+                        self.members[m].phase = now;
+                        self.cycle(now, m, reach, &mut timers);
+                    }
                 }
             }
             PrimaryReplicaTimer::Rebuilt(m)
@@ -559,13 +631,7 @@ impl PrimaryReplica {
         }
         contenders.sort_unstable();
         let winner = contenders[self.rng.below(contenders.len() as u64) as usize];
-        self.members[winner].tick_at = None;
-        self.key = Some(LeaderKey {
-            holder: winner,
-            renewed: now,
-            renewing_from: Some(now),
-        });
-        self.last_lsn = self.members[winner].pos;
+        self.acquire(winner, now);
         self.promote(winner, now);
     }
 
@@ -679,6 +745,16 @@ impl PrimaryReplica {
         }
     }
 
+    // A fast shutdown of primary `m`: its walsenders send the replicas all WAL first.
+    fn flush_replicas(&mut self, m: usize) {
+        let last = self.members[m].pos;
+        for r in 0..self.members.len() {
+            if self.streams_from(r, m) {
+                self.members[r].pos = self.members[r].pos.max(last);
+            }
+        }
+    }
+
     // `m` stops being a primary: its timeline ends at its last acknowledged write, and
     // writes it took after a newer timeline forked are now lost.
     fn leave_primary(&mut self, m: usize) {
@@ -709,12 +785,7 @@ impl PrimaryReplica {
     // `demote('offline')`: a fast shutdown, so connected replicas receive all WAL first;
     // PostgreSQL restarts read-only, following nobody.
     fn demote_offline(&mut self, m: usize) {
-        let last = self.members[m].pos;
-        for r in 0..self.members.len() {
-            if self.streams_from(r, m) {
-                self.members[r].pos = self.members[r].pos.max(last);
-            }
-        }
+        self.flush_replicas(m);
         self.leave_primary(m);
         let member = &mut self.members[m];
         member.role = Role::Replica;
@@ -786,23 +857,28 @@ impl PrimaryReplica {
         if !self.initialized && dcs.first() == Some(&true) {
             self.bootstrap(now);
         }
-        let holder = self.key.map(|k| k.holder);
         for (m, &in_touch) in dcs.iter().enumerate() {
             if self.members[m].role != Role::Stopped || !in_touch || !self.initialized {
                 continue;
             }
-            if !self.members[m].has_data && holder == Some(m) && !self.expired(now) {
-                // "released leader key voluntarily as data dir empty and currently leader".
-                self.key = None;
-            } else if self.members[m].has_data {
-                if holder == Some(m) && !self.expired(now) {
+            let holder = self.key.map(|k| k.holder);
+            let holds = holder == Some(m) && !self.expired(now);
+            if self.members[m].has_data {
+                if holds {
                     // `recover`: "starting primary after failure" with the key still held.
                     self.restart_primary(m, now);
                 } else {
                     self.members[m].role = Role::Replica;
                     self.members[m].follows = holder.filter(|&h| h != m);
                 }
-            } else if let Some(h) = holder.filter(|&h| self.talks_to_primary(m, h, reach)) {
+                continue;
+            }
+            if holds {
+                // "released leader key voluntarily as data dir empty and currently leader".
+                self.release_key(now, reach);
+            }
+            let holder = self.key.map(|k| k.holder);
+            if let Some(h) = holder.filter(|&h| self.talks_to_primary(m, h, reach)) {
                 // `Ha.clone` from the leader.
                 let bytes = u128::from(self.config.data_bytes) * 1_000_000_000;
                 let nanos = bytes / u128::from(self.config.transfer_bytes_per_sec.max(1));
@@ -818,6 +894,7 @@ impl PrimaryReplica {
             if self.members[m].role == Role::Primary && in_touch && holder != Some(m) {
                 self.leave_primary(m);
                 self.members[m].role = Role::Replica;
+                self.members[m].retry_until = None;
             }
         }
         self.keep_key(now, &dcs);
@@ -953,8 +1030,7 @@ impl PrimaryReplica {
             return None;
         }
         let Some(key) = self.key else {
-            // Released: replicas race at their next cycle (the watch wakes them at once;
-            // the cycle bounds it).
+            // Released, and nobody could take it at once: replicas race at their cycles.
             return (member.role == Role::Replica && dcs[m]).then(|| self.next_cycle(m, now));
         };
         match member.role {

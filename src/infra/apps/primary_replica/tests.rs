@@ -569,3 +569,51 @@ fn simultaneous_candidates_race_and_the_seed_decides() {
     );
     assert!(winners.contains(&1) && winners.contains(&2), "{winners:?}");
 }
+
+#[test]
+fn a_graceful_shutdown_hands_over_at_once_and_loses_nothing() {
+    let mut sim = Sim::three(PrimaryReplicaConfig::default());
+    sim.run(s(95));
+    let armed = sim.c.shutdown(s(95), 0, &mut sim.net);
+    // Both replicas received everything and race at once; one wins.
+    let winner = sim.c.primary().expect("handed over");
+    assert!(winner == 1 || winner == 2);
+    assert!(armed.is_empty(), "{armed:?}");
+    assert!(sim.c.accepts_writes(winner));
+    assert_eq!(sim.c.failovers(), 1);
+    assert!(sim.c.take_lost_windows().is_empty());
+    // The old primary returns as a replica; its history is the new one's prefix.
+    sim.start(s(100), 0, false);
+    assert_eq!(sim.c.role(0), Role::Replica);
+    assert_eq!(
+        sim.c.replication_lag(s(101), 0),
+        Some(SimDuration::from_millis(1))
+    );
+}
+
+#[test]
+fn a_primary_restarted_with_an_empty_volume_releases_the_key_and_copies_the_new_one() {
+    let mut sim = Sim::three(PrimaryReplicaConfig::default());
+    sim.stop(s(95), 0);
+    sim.start(s(100), 0, true);
+    let winner = sim
+        .c
+        .primary()
+        .expect("a replica took the released key at once");
+    assert_ne!(winner, 0);
+    assert_eq!(
+        sim.c.role(0),
+        Role::Rebuilding {
+            done_at: ms(120_480)
+        }
+    );
+    // The writes between the replicas' last received one and the crash are lost.
+    let lag = SimDuration::from_millis(1);
+    assert_eq!(
+        sim.c.take_lost_windows(),
+        vec![lost(s(95) - lag, s(95), 0, winner)]
+    );
+    sim.run(s(121));
+    assert_eq!(sim.c.role(0), Role::Replica);
+    assert_eq!(sim.c.replication_lag(s(121), 0), Some(lag));
+}
