@@ -55,8 +55,9 @@
 //!   (`demote('immediate-nolock')`), and a member whose history diverged from the leader's
 //!   runs pg_rewind (`Rewind.execute`), which discards its writes past the fork. A primary
 //!   whose timeline is behind the cluster's never retakes the key ("My timeline %s is
-//!   behind last known cluster timeline"), so writes on an abandoned timeline are lost for
-//!   good the moment its writer stops.
+//!   behind last known cluster timeline"), and a diverged replica does not race (see
+//!   `healthiest`), so writes on an abandoned timeline are lost for good the moment its
+//!   writer stops.
 //! - Replication is asynchronous by default: a streaming replica has applied the primary's
 //!   history up to `now − (replication_latency + apply_delay)`; cut off, its position
 //!   freezes; reconnected, it catches up at once (WAL streams far faster than it is written).
@@ -641,6 +642,13 @@ impl PrimaryReplica {
         if !member.up || member.role != Role::Replica || !reach.dcs(c) {
             return false;
         }
+        // A member whose history diverged from the cluster's (it took or received writes
+        // on an abandoned timeline) does not race either. Patroni checks timelines in the
+        // race only with `check_timeline`, but such a member needs pg_rewind before it can
+        // even stream; keeping it out also means writes reported lost stay lost.
+        if !self.compatible(member.timeline, member.pos, self.timelines.len() as u32) {
+            return false;
+        }
         // `sync_mode_is_active`: only the synchronous standby (or the former leader).
         if self.config.synchronous_mode
             && self.sync_leader.is_some()
@@ -655,14 +663,19 @@ impl PrimaryReplica {
         if bytes > u128::from(self.config.maximum_lag_on_failover) {
             return false;
         }
-        // `fetch_nodes_statuses`: a reachable member still primary, or ahead, wins instead.
+        // `fetch_nodes_statuses`: a reachable member still primary, or ahead, wins instead
+        // (a diverged member's position is on another history: not comparable).
+        let cluster = self.timelines.len() as u32;
         (0..self.members.len()).all(|o| {
             let other = &self.members[o];
             let running = other.up && matches!(other.role, Role::Primary | Role::Replica);
             if o == c || !running || !reach.peers(c, o) {
                 return true;
             }
-            other.role != Role::Primary && other.pos <= member.pos
+            if other.role == Role::Primary {
+                return false;
+            }
+            !self.compatible(other.timeline, other.pos, cluster) || other.pos <= member.pos
         })
     }
 
@@ -932,7 +945,11 @@ impl PrimaryReplica {
             }
         }
         for m in 0..n {
-            let want = self.wanted_cycle(m, now, &dcs);
+            let mut want = self.wanted_cycle(m, now, &dcs);
+            if want.is_some() && self.members[m].tick_at == Some(now) {
+                // Its cycle at this instant has not run yet: it still does.
+                want = Some(now);
+            }
             if want != self.members[m].tick_at {
                 self.members[m].tick_at = want;
                 if let Some(at) = want {

@@ -175,6 +175,8 @@ fn a_crashed_primary_is_replaced_between_ttl_and_ttl_plus_loop_wait_after_its_la
     assert!(!(0..3).any(|m| sim.c.accepts_writes(m)));
     // The key expires at 120 s; the replicas' first cycles after it are at 121 and 122 s.
     assert_eq!(sim.queue.iter().min(), Some(&(s(121), Cycle(1))));
+    // Another change at the very instant of member 1's cycle does not put it off.
+    sim.network(s(121), |net| net.cut = vec![(0, 2)]);
     sim.run(s(300));
     let at = sim.promoted_at(1).expect("member 1 took over");
     assert!(at > s(90 + 30) && at <= s(90 + 30 + 10), "{at:?}");
@@ -616,4 +618,39 @@ fn a_primary_restarted_with_an_empty_volume_releases_the_key_and_copies_the_new_
     sim.run(s(121));
     assert_eq!(sim.c.role(0), Role::Replica);
     assert_eq!(sim.c.replication_lag(s(121), 0), Some(lag));
+}
+
+#[test]
+fn an_abandoned_timeline_stays_abandoned() {
+    let config = PrimaryReplicaConfig {
+        fencing: false,
+        ..PrimaryReplicaConfig::default()
+    };
+    let mut sim = Sim::three(config);
+    // Members 0 and 2 share a zone that loses member 1 and the DCS: member 1 takes over at
+    // 121 s while member 0 goes on writing, and member 2 goes on replicating it.
+    sim.network(s(95), |net| {
+        net.cut = vec![(0, 1), (1, 2)];
+        net.no_dcs = vec![0, 2];
+    });
+    sim.run(s(150));
+    assert_eq!(sim.promoted_at(1), Some(s(121)));
+    sim.stop(s(150), 1);
+    sim.network(s(200), |net| *net = Net::default());
+    let from = s(95) - SimDuration::from_millis(1);
+    assert_eq!(sim.c.take_lost_windows(), vec![lost(from, s(200), 0, 1)]);
+    // Members 0 and 2 hold the abandoned history: neither takes over (nor blocks member 1).
+    sim.run(s(300));
+    assert_eq!(sim.c.primary(), None);
+    sim.start(s(300), 1, false);
+    sim.run(s(400));
+    assert_eq!(sim.promoted_at(1), Some(s(310)));
+    assert_eq!((sim.c.failovers(), sim.c.timeline()), (1, 3));
+    assert!(sim.c.take_lost_windows().is_empty());
+    for m in [0, 2] {
+        assert_eq!(
+            sim.c.replication_lag(s(400), m),
+            Some(SimDuration::from_millis(1))
+        );
+    }
 }
