@@ -456,6 +456,7 @@ impl PrimaryReplica {
     /// Member `m` was asked to stop (SIGTERM, as for a pod deletion): Patroni's `shutdown`
     /// stops PostgreSQL with a fast shutdown, so connected replicas receive all WAL, then
     /// deletes the leader key if it held it; the watch wakes the others, which race at once.
+    /// A synchronous standby is first released by the primary.
     pub fn shutdown(
         &mut self,
         now: SimTime,
@@ -474,46 +475,14 @@ impl PrimaryReplica {
             self.last_lsn = self.members[m].pos;
             self.release_key(now, reach);
         }
-        self.settle(now, reach)
-    }
-
-    fn down(&mut self, m: usize) {
-        let member = &mut self.members[m];
-        member.up = false;
-        member.role = Role::Stopped;
-        member.follows = None;
-        member.streaming = false;
-        member.commits = false;
-        member.tick_at = None;
-        member.retry_until = None;
-    }
-
-    // The leader key is deleted: the watch wakes every member that reaches the DCS, its
-    // loop counts from now, and the healthiest race for the key.
-    fn release_key(&mut self, now: SimTime, reach: &mut impl PrimaryReach) {
-        self.key = None;
-        let n = self.members.len();
-        for m in 0..n {
-            if self.members[m].up && reach.dcs(m) {
-                self.members[m].phase = now;
+        // `while_not_sync_standby`: a synchronous standby has the primary release it
+        // before it stops, so commits do not wait for it.
+        if let Some(p) = self.primary().filter(|&p| self.current_sync(p) == Some(m)) {
+            if reach.dcs(p) {
+                self.sync_cycle(p);
             }
         }
-        let contenders: Vec<usize> = (0..n).filter(|&c| self.healthiest(c, reach)).collect();
-        if !contenders.is_empty() {
-            let winner = contenders[self.rng.below(contenders.len() as u64) as usize];
-            self.acquire(winner, now);
-            self.promote(winner, now);
-        }
-    }
-
-    fn acquire(&mut self, m: usize, now: SimTime) {
-        self.members[m].tick_at = None;
-        self.key = Some(LeaderKey {
-            holder: m,
-            renewed: now,
-            renewing_from: Some(now),
-        });
-        self.last_lsn = self.members[m].pos;
+        self.settle(now, reach)
     }
 
     /// Who can reach whom changed.
@@ -634,6 +603,45 @@ impl PrimaryReplica {
         let winner = contenders[self.rng.below(contenders.len() as u64) as usize];
         self.acquire(winner, now);
         self.promote(winner, now);
+    }
+
+    fn down(&mut self, m: usize) {
+        let member = &mut self.members[m];
+        member.up = false;
+        member.role = Role::Stopped;
+        member.follows = None;
+        member.streaming = false;
+        member.commits = false;
+        member.tick_at = None;
+        member.retry_until = None;
+    }
+
+    // The leader key is deleted: the watch wakes every member that reaches the DCS, its
+    // loop counts from now, and the healthiest race for the key.
+    fn release_key(&mut self, now: SimTime, reach: &mut impl PrimaryReach) {
+        self.key = None;
+        let n = self.members.len();
+        for m in 0..n {
+            if self.members[m].up && reach.dcs(m) {
+                self.members[m].phase = now;
+            }
+        }
+        let contenders: Vec<usize> = (0..n).filter(|&c| self.healthiest(c, reach)).collect();
+        if !contenders.is_empty() {
+            let winner = contenders[self.rng.below(contenders.len() as u64) as usize];
+            self.acquire(winner, now);
+            self.promote(winner, now);
+        }
+    }
+
+    fn acquire(&mut self, m: usize, now: SimTime) {
+        self.members[m].tick_at = None;
+        self.key = Some(LeaderKey {
+            holder: m,
+            renewed: now,
+            renewing_from: Some(now),
+        });
+        self.last_lsn = self.members[m].pos;
     }
 
     // `Ha.is_healthiest_node` / `Ha._is_healthiest_node` for a replica `c`.

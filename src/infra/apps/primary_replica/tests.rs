@@ -654,3 +654,26 @@ fn an_abandoned_timeline_stays_abandoned() {
         );
     }
 }
+
+#[test]
+fn a_synchronous_standby_shut_down_gracefully_is_released_first() {
+    let config = PrimaryReplicaConfig {
+        synchronous_mode: true,
+        ..PrimaryReplicaConfig::default()
+    };
+    let mut sim = Sim::three(config);
+    sim.run(s(50));
+    assert_eq!(sim.c.sync_standby(), Some(1));
+    let armed = sim.c.shutdown(s(50), 1, &mut sim.net);
+    sim.queue.extend(armed);
+    assert!(
+        sim.c.accepts_writes(0),
+        "no commit waits for a standby that is leaving"
+    );
+    assert_eq!(sim.c.sync_standby(), Some(2));
+    // A crash is different: commits wait until the primary's next cycle.
+    sim.stop(s(60), 2);
+    assert!(!sim.c.accepts_writes(0));
+    sim.run(ms(70_001));
+    assert!(sim.c.accepts_writes(0));
+}
