@@ -477,10 +477,10 @@ impl PrimaryReplica {
         }
         // `while_not_sync_standby`: a synchronous standby has the primary release it
         // before it stops, so commits do not wait for it.
-        if let Some(p) = self.primary().filter(|&p| self.current_sync(p) == Some(m)) {
-            if reach.dcs(p) {
-                self.sync_cycle(p);
-            }
+        if let Some(p) = self.primary().filter(|&p| self.current_sync(p) == Some(m))
+            && reach.dcs(p)
+        {
+            self.sync_cycle(p);
         }
         self.settle(now, reach)
     }
