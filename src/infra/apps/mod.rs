@@ -1,9 +1,11 @@
 //! The applications inside the pods (issue 6): each `spec.apps` entry runs a model — a
-//! quorum group (`quorum.rs`, etcd's Raft) — over its StatefulSet's pods. A member takes
-//! part while its container runs (the kubelets report every start and stop); members and
-//! clients talk through the network model; clients find members through the headless
-//! Service's ready endpoints. The engine asks for the app's status after anything it
-//! depends on changed, and the SLIs integrate it (`sli::apps`).
+//! quorum group (`quorum.rs`, etcd's Raft) — over its StatefulSet's pods; the
+//! primary–replica model (`primary_replica.rs`, PostgreSQL with Patroni) is tested on its
+//! own and not run by the engine yet. A member takes part while its container runs (the
+//! kubelets report every start and stop); members and clients talk through the network
+//! model; clients find members through the headless Service's ready endpoints. The
+//! engine asks for the app's status after anything it depends on changed, and the SLIs
+//! integrate it (`sli::apps`).
 //!
 //! Like the kubelets and the CSI drivers this is infrastructure: it reads what a process
 //! in the pod would know (its volumes, its Service's endpoints) and never writes to the
@@ -12,6 +14,7 @@
 mod clients;
 mod group;
 mod members;
+pub mod primary_replica;
 pub mod quorum;
 
 pub use group::{AppGroup, AppStatus, ModelTimer};
