@@ -183,9 +183,9 @@ fn apps(s: &mut String, r: &RunResult) {
     let _ = writeln!(s, "## Applications\n");
     let _ = writeln!(
         s,
-        "| app | model | measured from | quorum | writes | reads | leader elections |"
+        "| app | model | measured from | leader can commit | writes | reads | leader changes | writes lost |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
     let ratio = |g: i128, t: i128| {
         if t > 0 {
             percent(g as f64 / t as f64)
@@ -196,7 +196,7 @@ fn apps(s: &mut String, r: &RunResult) {
     for a in &r.slis.apps {
         let _ = writeln!(
             s,
-            "| {}/{} | {} | {}{} | {} | {} | {} | {} |",
+            "| {}/{} | {} | {}{} | {} | {} | {} | {} | {} |",
             a.namespace,
             a.name,
             a.model,
@@ -209,7 +209,8 @@ fn apps(s: &mut String, r: &RunResult) {
             ratio(a.quorum_time, a.measured_time),
             ratio(a.writes_ok_area, a.writes_area),
             ratio(a.reads_ok_area, a.reads_area),
-            a.leader_elections
+            a.leader_elections,
+            a.writes_lost()
         );
     }
     s.push('\n');
@@ -231,9 +232,29 @@ fn apps(s: &mut String, r: &RunResult) {
                 })
                 .collect()
         };
+        let no_leader = if a.model == "quorum" {
+            "quorum lost"
+        } else {
+            "no primary taking writes"
+        };
+        let windows: Vec<String> = a
+            .loss_windows
+            .iter()
+            .map(|w| {
+                format!(
+                    "{} → {}: {} writes acknowledged by {} and lost when {} was promoted",
+                    w.from, w.to, w.writes, w.old, w.new
+                )
+            })
+            .collect();
         for (what, list) in [
-            ("quorum lost", spans(&a.quorum_lost)),
+            (no_leader, spans(&a.quorum_lost)),
             ("writes failing for some clients", spans(&a.write_outages)),
+            (
+                "split brain (two members taking writes)",
+                spans(&a.split_brain),
+            ),
+            ("data lost", windows),
         ] {
             if !list.is_empty() {
                 let _ = writeln!(

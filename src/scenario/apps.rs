@@ -4,6 +4,7 @@
 //! (each client group is a zone's). Settings default to upstream's (etcd for `quorum`);
 //! each mistake is reported at its line with a hint.
 
+use super::app_settings::{RawPrimaryReplica, RawQuorum, primary_replica, quorum};
 use super::de::{index, join};
 use super::error::{Diagnostic, Source};
 use super::located::Loc;
@@ -11,17 +12,11 @@ use super::model::{ClusterSpec, Manifest, ManifestObject};
 use super::model_app::{AppModel, AppSpec, ClientSpec, DEFAULT_CLIENT_RATE, ReadConsistency};
 use super::report::Reporter;
 use super::suggest::did_you_mean;
-use super::values::parse_go_duration;
-use crate::api::quantity::parse_quantity_milli;
-use crate::api::{IntOrString, Service, StatefulSet};
-use crate::infra::apps::quorum::QuorumConfig;
-use crate::time::SimDuration;
+use crate::api::{Service, StatefulSet};
 use serde::Deserialize;
 
 /// The models stsim runs, as scenario files name them.
-const MODELS: &[&str] = &["quorum"];
-/// Models the issue tracker plans, named so that asking for one gets a clear "not yet".
-const PLANNED_MODELS: &[&str] = &["primaryReplica"];
+const MODELS: &[&str] = &["quorum", "primaryReplica"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -33,25 +28,11 @@ struct RawApp {
     #[serde(default)]
     quorum: Option<Loc<RawQuorum>>,
     #[serde(default)]
+    primary_replica: Option<Loc<RawPrimaryReplica>>,
+    #[serde(default)]
     reads: Option<Loc<String>>,
     #[serde(default)]
     clients: Option<Vec<Loc<RawClient>>>,
-}
-
-/// etcd's flags, by their scenario names.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RawQuorum {
-    #[serde(default)]
-    heartbeat_interval: Option<Loc<String>>,
-    #[serde(default)]
-    election_timeout: Option<Loc<String>>,
-    #[serde(default)]
-    data_size: Option<Loc<IntOrString>>,
-    #[serde(default)]
-    snapshot_transfer_rate: Option<Loc<IntOrString>>,
-    #[serde(default)]
-    transfer_leadership_on_stop: Option<Loc<bool>>,
 }
 
 #[derive(Deserialize)]
@@ -166,17 +147,22 @@ fn app(
     let model_path = join(path, "model");
     let model = match raw.model.value.as_str() {
         "quorum" => {
+            if let Some(p) = &raw.primary_replica {
+                misplaced(r, p.pos, path, "primaryReplica", "quorum");
+            }
             let q = raw.quorum.map(|q| q.value).unwrap_or_default();
             quorum(q, &join(path, "quorum"), r).map(AppModel::Quorum)
         }
-        m if PLANNED_MODELS.contains(&m) => {
-            let msg = format!("the `{m}` model is not simulated yet");
-            let hint = Some(format!("models: {}", MODELS.join(", ")));
-            r.push(raw.model.pos, &model_path, msg, hint);
-            None
+        "primaryReplica" => {
+            if let Some(q) = &raw.quorum {
+                misplaced(r, q.pos, path, "quorum", "primaryReplica");
+            }
+            let p = raw.primary_replica.map(|p| p.value).unwrap_or_default();
+            let net = cluster.map(|c| c.network).unwrap_or_default();
+            primary_replica(p, &join(path, "primaryReplica"), &net, r).map(AppModel::PrimaryReplica)
         }
         m => {
-            let hint = did_you_mean(m, MODELS.iter().chain(PLANNED_MODELS).copied())
+            let hint = did_you_mean(m, MODELS.iter().copied())
                 .or_else(|| Some(format!("models: {}", MODELS.join(", "))));
             r.push(
                 raw.model.pos,
@@ -219,92 +205,10 @@ fn app(
     })
 }
 
-/// `quorum`: etcd's flags over their defaults (`QuorumConfig::default`).
-fn quorum(raw: RawQuorum, path: &str, r: &mut Reporter) -> Option<QuorumConfig> {
-    let mut c = QuorumConfig::default();
-    let mut ok = true;
-    let mut duration = |field: &Option<Loc<String>>, name: &str, into: &mut SimDuration| {
-        if let Some(f) = field {
-            match parse_go_duration(&f.value) {
-                Ok(d) if d > SimDuration::ZERO => *into = d,
-                Ok(_) => {
-                    r.push(
-                        f.pos,
-                        &join(path, name),
-                        format!("{name} must be positive"),
-                        None,
-                    );
-                    ok = false;
-                }
-                Err(e) => {
-                    r.push(f.pos, &join(path, name), e, Some("e.g. 100ms, 1s".into()));
-                    ok = false;
-                }
-            }
-        }
-    };
-    duration(
-        &raw.heartbeat_interval,
-        "heartbeatInterval",
-        &mut c.heartbeat,
-    );
-    duration(
-        &raw.election_timeout,
-        "electionTimeout",
-        &mut c.election_timeout,
-    );
-    let mut bytes = |field: &Option<Loc<IntOrString>>, name: &str, into: &mut u64| {
-        if let Some(f) = field {
-            let text = match &f.value {
-                IntOrString::Int(n) => n.to_string(),
-                IntOrString::String(s) => s.clone(),
-            };
-            match parse_quantity_milli(&text) {
-                Ok(m) if m > 0 => *into = (m / 1000).clamp(1, i128::from(u64::MAX)) as u64,
-                Ok(_) => {
-                    r.push(
-                        f.pos,
-                        &join(path, name),
-                        format!("{name} must be positive"),
-                        None,
-                    );
-                    ok = false;
-                }
-                Err(e) => {
-                    r.push(
-                        f.pos,
-                        &join(path, name),
-                        e,
-                        Some("a byte quantity: 2Gi, 500Mi".into()),
-                    );
-                    ok = false;
-                }
-            }
-        }
-    };
-    if let Some(t) = &raw.transfer_leadership_on_stop {
-        c.transfer_leadership_on_stop = t.value;
-    }
-    bytes(&raw.data_size, "dataSize", &mut c.data_bytes);
-    bytes(
-        &raw.snapshot_transfer_rate,
-        "snapshotTransferRate",
-        &mut c.transfer_bytes_per_sec,
-    );
-    // etcd refuses to start otherwise (`embed.Config.Validate`): "--election-timeout
-    // should be at least as 5 times as --heartbeat-interval".
-    if ok && c.election_timeout.as_nanos() < 5 * c.heartbeat.as_nanos() {
-        let pos = raw
-            .election_timeout
-            .as_ref()
-            .or(raw.heartbeat_interval.as_ref())
-            .expect("a default pair is valid")
-            .pos;
-        let msg = "electionTimeout must be at least 5 times heartbeatInterval, as etcd requires";
-        r.push(pos, &join(path, "electionTimeout"), msg, None);
-        ok = false;
-    }
-    ok.then_some(c)
+/// Settings of one model given to an app of another.
+fn misplaced(r: &mut Reporter, pos: super::yaml::Pos, path: &str, key: &str, model: &str) {
+    let msg = format!("`{key}` settings apply to model {key}, and this app runs {model}");
+    r.push(pos, &join(path, key), msg, None);
 }
 
 fn clients(

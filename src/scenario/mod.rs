@@ -16,6 +16,7 @@ mod model_storage;
 pub use model::*;
 
 mod actions;
+mod app_settings;
 mod apps;
 mod cluster;
 mod de;

@@ -2,6 +2,7 @@
 //! which model (a quorum group or a primary with replicas), the model's settings over
 //! their upstream defaults, and the clients of each zone with their request rates.
 
+use crate::infra::apps::primary_replica::PrimaryReplicaConfig;
 use crate::infra::apps::quorum::QuorumConfig;
 
 /// One entry of `spec.apps`.
@@ -29,12 +30,14 @@ pub struct AppSpec {
 #[derive(Clone, Debug, PartialEq)]
 pub enum AppModel {
     Quorum(QuorumConfig),
+    PrimaryReplica(PrimaryReplicaConfig),
 }
 
 impl AppModel {
     pub fn name(&self) -> &'static str {
         match self {
             AppModel::Quorum(_) => "quorum",
+            AppModel::PrimaryReplica(_) => "primaryReplica",
         }
     }
 }

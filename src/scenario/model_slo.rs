@@ -35,6 +35,12 @@ pub enum SliKind {
     QuorumLoss,
     /// A fault starts → every app's clients can write again.
     TimeToRecoverWrites,
+    /// Promotions that moved a primary (primaryReplica), after the warm-up.
+    Failovers,
+    /// Acknowledged writes a failover discarded (primaryReplica).
+    WritesLost,
+    /// Each span of acknowledged history a failover discarded (primaryReplica).
+    DataLossWindow,
 }
 
 /// What an SLI's value is, which decides the targets it accepts.
@@ -49,7 +55,7 @@ pub enum SliShape {
 }
 
 impl SliKind {
-    pub const ALL: [SliKind; 14] = [
+    pub const ALL: [SliKind; 17] = [
         SliKind::PodAvailability,
         SliKind::FullRedundancy,
         SliKind::PodPendingTime,
@@ -64,6 +70,9 @@ impl SliKind {
         SliKind::LeaderElections,
         SliKind::QuorumLoss,
         SliKind::TimeToRecoverWrites,
+        SliKind::Failovers,
+        SliKind::WritesLost,
+        SliKind::DataLossWindow,
     ];
 
     pub fn name(self) -> &'static str {
@@ -82,6 +91,9 @@ impl SliKind {
             SliKind::LeaderElections => "leaderElections",
             SliKind::QuorumLoss => "quorumLoss",
             SliKind::TimeToRecoverWrites => "timeToRecoverWrites",
+            SliKind::Failovers => "failovers",
+            SliKind::WritesLost => "writesLost",
+            SliKind::DataLossWindow => "dataLossWindow",
         }
     }
 
@@ -96,7 +108,7 @@ impl SliKind {
             | SliKind::QuorumAvailability
             | SliKind::WriteAvailability
             | SliKind::ReadAvailability => SliShape::Ratio,
-            SliKind::LeaderElections => SliShape::Count,
+            SliKind::LeaderElections | SliKind::Failovers | SliKind::WritesLost => SliShape::Count,
             _ => SliShape::Durations,
         }
     }
@@ -121,6 +133,9 @@ impl SliKind {
                 | SliKind::ReadAvailability
                 | SliKind::LeaderElections
                 | SliKind::QuorumLoss
+                | SliKind::Failovers
+                | SliKind::WritesLost
+                | SliKind::DataLossWindow
         )
     }
 

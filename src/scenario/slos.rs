@@ -16,15 +16,9 @@ use crate::api::IntOrString;
 use crate::time::SimDuration;
 use serde::Deserialize;
 
-/// SLIs of the primary–replica model (issue 6, not simulated yet), named so that a
-/// scenario asking for them gets a clear "not yet" rather than "unknown".
-const APP_SLIS: &[&str] = &[
-    "failovers",
-    "writesLost",
-    "dataLossWindow",
-    "replicationLag",
-    "commitLatency",
-];
+/// SLIs not measured yet, named so that a scenario asking for them gets a clear "not yet"
+/// rather than "unknown".
+const APP_SLIS: &[&str] = &["replicationLag", "commitLatency"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -103,10 +97,7 @@ fn slo(
     let Some(sli) = SliKind::from_name(&raw.sli.value) else {
         let (msg, hint) = if APP_SLIS.contains(&raw.sli.value.as_str()) {
             (
-                format!(
-                    "SLI `{}` needs the primaryReplica application model, which stsim does not simulate yet",
-                    raw.sli.value
-                ),
+                format!("SLI `{}` is not measured yet", raw.sli.value),
                 Some(format!("SLIs measured today: {}", names())),
             )
         } else {

@@ -2,6 +2,7 @@
 //! dispatcher. One run is single-threaded and deterministic: the same scenario and seed
 //! give the same sequence of events, writes and trace bytes.
 
+mod app_notes;
 mod apps;
 mod events;
 mod node_faults;

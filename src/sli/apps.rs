@@ -68,6 +68,33 @@ pub struct AppSlis {
     pub quorum_lost: Vec<Span>,
     /// While measured: some client group's writes failed.
     pub write_outages: Vec<Span>,
+    /// primaryReplica: promotions that moved the primary (after the warm-up).
+    pub failovers: u64,
+    /// Acknowledged writes a failover discarded (primaryReplica), in requests·ns/s: divide
+    /// by 10⁹ for writes.
+    pub writes_lost_area: i128,
+    /// Each data-loss window: the acknowledged history a failover discarded.
+    pub loss_windows: Vec<LossWindow>,
+    /// Time with two or more members taking writes (split brain).
+    pub split_brain: Vec<Span>,
+}
+
+/// Writes acknowledged by `old` in `(from, to]` that the new primary does not hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LossWindow {
+    pub from: SimTime,
+    pub to: SimTime,
+    pub old: String,
+    pub new: String,
+    /// Acknowledged writes lost (whole writes, rounded down).
+    pub writes: i128,
+}
+
+impl AppSlis {
+    /// Whole writes lost.
+    pub fn writes_lost(&self) -> i128 {
+        self.writes_lost_area / 1_000_000_000
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -116,9 +143,34 @@ struct AppSignals {
     from_start: Measured,
     quorum_lost: Vec<Span>,
     write_outages: Vec<Span>,
+    split_brain: Vec<Span>,
+    failovers_at_start: u64,
+    failovers: u64,
+    /// Per member: the write rate it acknowledged, as (from, level) steps.
+    acks: Vec<Vec<(SimTime, i64)>>,
+    writes_lost_area: i128,
+    loss_windows: Vec<LossWindow>,
 }
 
 impl AppSignals {
+    fn member(&self, m: usize) -> String {
+        format!("{}-{}", self.stateful_set, self.start_ordinal + m as i32)
+    }
+
+    /// ∫ over (from, to] of the write rate member `m` acknowledged (requests·ns/s).
+    fn acked(&self, m: usize, from: SimTime, to: SimTime) -> i128 {
+        let steps = &self.acks[m];
+        let mut area = 0i128;
+        for (i, &(at, level)) in steps.iter().enumerate() {
+            let end = steps.get(i + 1).map_or(to, |&(next, _)| next).min(to);
+            let start = at.max(from);
+            if end > start {
+                area += i128::from(level) * i128::from(end.0 - start.0);
+            }
+        }
+        area
+    }
+
     fn writes_full(&self) -> bool {
         self.levels.writes_ok == self.write_rates.iter().sum::<i64>()
     }
@@ -166,6 +218,12 @@ impl AppRecorder {
                     from_start: Measured::starting(SimTime::ZERO, Levels::default()),
                     quorum_lost: Vec::new(),
                     write_outages: Vec::new(),
+                    split_brain: Vec::new(),
+                    failovers_at_start: 0,
+                    failovers: 0,
+                    acks: vec![vec![(SimTime::ZERO, 0)]; s.members as usize],
+                    writes_lost_area: 0,
+                    loss_windows: Vec::new(),
                 })
                 .collect(),
             pending: Vec::new(),
@@ -207,6 +265,31 @@ impl AppRecorder {
             reads_ok: rate(&a.read_rates, &s.reads_ok),
             elections: s.elections,
         };
+        a.failovers = s.failovers;
+        for (m, steps) in a.acks.iter_mut().enumerate() {
+            let level: i64 = s
+                .write_targets
+                .iter()
+                .zip(&a.write_rates)
+                .filter(|(t, _)| **t == Some(m))
+                .map(|(_, r)| r)
+                .sum();
+            if steps.last().is_some_and(|&(_, l)| l != level) {
+                steps.push((at, level));
+            }
+        }
+        for w in &s.lost {
+            let area = a.acked(w.old_primary, w.from, w.to);
+            a.writes_lost_area += area;
+            a.loss_windows.push(LossWindow {
+                from: w.from,
+                to: w.to,
+                old: a.member(w.old_primary),
+                new: a.member(w.new_primary),
+                writes: area / 1_000_000_000,
+            });
+        }
+        track(&mut a.split_brain, at, s.writers.len() > 1);
         let l = a.levels;
         self.series.push(AppSeriesRow {
             at,
@@ -228,7 +311,10 @@ impl AppRecorder {
         let full = a.writes_full();
         match &mut a.measured {
             Some(m) => m.set(at, l),
-            None if full && l.quorum => a.measured = Some(Measured::starting(at, l)),
+            None if full && l.quorum => {
+                a.measured = Some(Measured::starting(at, l));
+                a.failovers_at_start = s.failovers;
+            }
             None => return,
         }
         track(&mut a.quorum_lost, at, !l.quorum);
@@ -285,6 +371,10 @@ impl AppRecorder {
                     leader_elections: a.levels.elections - m.elections_at_start,
                     quorum_lost: a.quorum_lost,
                     write_outages: a.write_outages,
+                    failovers: a.failovers - a.failovers_at_start,
+                    writes_lost_area: a.writes_lost_area,
+                    loss_windows: a.loss_windows,
+                    split_brain: a.split_brain,
                 }
             })
             .collect();
@@ -311,5 +401,148 @@ fn track(spans: &mut Vec<Span>, at: SimTime, bad: bool) {
         spans.push(Span { from: at, to: None });
     } else if !bad && open {
         spans.last_mut().expect("an open span").to = Some(at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::infra::apps::primary_replica::LostWindow;
+    use crate::infra::apps::quorum::QuorumConfig;
+    use crate::scenario::{AppModel, ClientSpec, ReadConsistency};
+
+    fn t(s: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_secs(s)
+    }
+
+    /// An app with two client groups writing 100/s and 300/s.
+    fn recorder() -> AppRecorder {
+        let client = |zone: &str, i: u32, writes: u64| ClientSpec {
+            zone: zone.into(),
+            zone_index: i,
+            writes_per_second: writes,
+            reads_per_second: 0,
+        };
+        AppRecorder::new(&[AppSpec {
+            name: "etcd".into(),
+            namespace: "default".into(),
+            stateful_set: "etcd".into(),
+            service: "etcd".into(),
+            members: 3,
+            start_ordinal: 0,
+            model: AppModel::Quorum(QuorumConfig::default()),
+            reads: ReadConsistency::Linearizable,
+            clients: vec![client("a", 0, 100), client("b", 1, 300)],
+        }])
+    }
+
+    fn status(writes: [bool; 2], quorum: bool, elections: u64) -> AppStatus {
+        AppStatus {
+            leader: quorum.then_some(0),
+            term: elections,
+            elections,
+            quorum,
+            running: vec![true; 3],
+            current: vec![true; 3],
+            writes_ok: writes.to_vec(),
+            reads_ok: writes.to_vec(),
+            write_targets: writes.iter().map(|ok| ok.then_some(0)).collect(),
+            writers: Vec::new(),
+            failovers: 0,
+            lost: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn write_availability_is_the_exact_rate_weighted_area_on_a_hand_computed_timeline() {
+        let mut r = recorder();
+        r.on_status(t(0), 0, &status([false, false], false, 0));
+        r.on_status(t(10), 0, &status([true, true], true, 1)); // warm-up ends
+        r.on_fault(t(20));
+        r.on_status(t(30), 0, &status([true, false], true, 1)); // zone b cut off
+        r.on_status(t(40), 0, &status([false, false], false, 1)); // leader lost
+        r.on_status(t(45), 0, &status([true, true], true, 2)); // re-elected
+        let done = r.finish(t(100));
+        let a = &done.apps[0];
+        let s = 1_000_000_000i128;
+        assert_eq!(a.measured_from, t(10));
+        assert_eq!(a.measured_time, 90 * s);
+        // 400 writes/s for 90 s, less zone b (300/s) from 30 s to 45 s and zone a (100/s)
+        // from 40 s to 45 s.
+        assert_eq!(a.writes_area, 400 * 90 * s);
+        assert_eq!(a.writes_ok_area, (36_000 - 4_500 - 500) * s);
+        assert_eq!(a.quorum_time, 85 * s);
+        assert_eq!(a.leader_elections, 1, "the first election is the warm-up's");
+        assert_eq!(
+            a.quorum_lost,
+            [Span {
+                from: t(40),
+                to: Some(t(45))
+            }]
+        );
+        assert_eq!(
+            a.write_outages,
+            [Span {
+                from: t(30),
+                to: Some(t(45))
+            }]
+        );
+        // The fault at 20 s: writes degraded at 30 s, whole again at 45 s.
+        assert_eq!(done.recovered, [SimDuration::from_secs(25)]);
+        assert!(done.not_recovered.is_empty());
+    }
+
+    #[test]
+    fn lost_writes_are_the_old_primarys_acknowledged_rate_over_the_window() {
+        let mut r = recorder();
+        let mut s = status([true, true], true, 1);
+        r.on_status(t(10), 0, &s);
+        // From 50 s zone b writes to member 1 (promoted); zone a stays on member 0.
+        s.write_targets = vec![Some(0), Some(1)];
+        s.writers = vec![0, 1];
+        r.on_status(t(50), 0, &s);
+        // At 60 s member 0 stops; what it acknowledged after 40 s is lost.
+        s.write_targets = vec![None, Some(1)];
+        s.writers = vec![1];
+        s.writes_ok = vec![false, true];
+        s.lost = vec![LostWindow {
+            from: t(40),
+            to: t(60),
+            old_primary: 0,
+            new_primary: 1,
+        }];
+        r.on_status(t(60), 0, &s);
+        let a = &r.finish(t(100)).apps[0];
+        // (40, 50]: 400/s → 4,000; (50, 60]: 100/s → 1,000.
+        assert_eq!(a.writes_lost(), 5_000);
+        assert_eq!(a.loss_windows[0].writes, 5_000);
+        assert_eq!(
+            (
+                a.loss_windows[0].old.as_str(),
+                a.loss_windows[0].new.as_str()
+            ),
+            ("etcd-0", "etcd-1")
+        );
+        assert_eq!(
+            a.split_brain,
+            [Span {
+                from: t(50),
+                to: Some(t(60))
+            }]
+        );
+    }
+
+    #[test]
+    fn an_app_that_never_serves_writes_is_measured_from_the_start() {
+        let mut r = recorder();
+        r.on_status(t(0), 0, &status([false, false], false, 0));
+        r.on_status(t(30), 0, &status([false, false], false, 0));
+        let a = &r.finish(t(60)).apps[0];
+        assert!(!a.warmed_up);
+        assert_eq!(a.measured_from, t(0));
+        assert_eq!(
+            (a.writes_ok_area, a.writes_area),
+            (0, 400 * 60 * 1_000_000_000)
+        );
     }
 }

@@ -11,7 +11,7 @@ mod integral;
 pub mod slo;
 mod transitions;
 
-pub use apps::{AppSeriesRow, AppSlis, Span};
+pub use apps::{AppSeriesRow, AppSlis, LossWindow, Span};
 pub use availability::{Incident, Recoveries, SeriesRow, SetAvailability};
 pub use transitions::{Durations, SetKey};
 
@@ -123,6 +123,22 @@ pub struct AppSliJson {
     pub quorum_lost: Vec<SpanJson>,
     /// Intervals in which some zone's writes failed.
     pub write_outages: Vec<SpanJson>,
+    /// primaryReplica: failovers after the warm-up, acknowledged writes lost, each
+    /// data-loss window, and the intervals with two members taking writes.
+    pub failovers: u64,
+    pub writes_lost: i128,
+    pub data_loss_windows: Vec<LossWindowJson>,
+    pub split_brain: Vec<SpanJson>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LossWindowJson {
+    pub from_ms: f64,
+    pub to_ms: f64,
+    pub old_primary: String,
+    pub new_primary: String,
+    pub writes: i128,
 }
 
 #[derive(Serialize)]
@@ -213,6 +229,20 @@ impl SliReport {
                     leader_elections: a.leader_elections,
                     quorum_lost: a.quorum_lost.iter().map(SpanJson::of).collect(),
                     write_outages: a.write_outages.iter().map(SpanJson::of).collect(),
+                    failovers: a.failovers,
+                    writes_lost: a.writes_lost(),
+                    data_loss_windows: a
+                        .loss_windows
+                        .iter()
+                        .map(|w| LossWindowJson {
+                            from_ms: w.from.0 as f64 / 1e6,
+                            to_ms: w.to.0 as f64 / 1e6,
+                            old_primary: w.old.clone(),
+                            new_primary: w.new.clone(),
+                            writes: w.writes,
+                        })
+                        .collect(),
+                    split_brain: a.split_brain.iter().map(SpanJson::of).collect(),
                 })
                 .collect(),
             time_to_recover_writes: (!self.apps.is_empty()).then(|| {

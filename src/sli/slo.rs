@@ -206,6 +206,10 @@ fn apps<'a>(slo: &'a SloSpec, report: &'a SliReport) -> impl Iterator<Item = &'a
 fn count(slo: &SloSpec, report: &SliReport) -> u64 {
     match slo.sli {
         SliKind::LeaderElections => apps(slo, report).map(|a| a.leader_elections).sum(),
+        SliKind::Failovers => apps(slo, report).map(|a| a.failovers).sum(),
+        SliKind::WritesLost => apps(slo, report)
+            .map(|a| a.writes_lost().max(0) as u64)
+            .sum(),
         _ => 0,
     }
 }
@@ -244,6 +248,13 @@ fn durations(slo: &SloSpec, report: &SliReport) -> Distribution {
                 spans.iter().filter(|s| s.to.is_none()).count() as u64,
             )
         }
+        SliKind::DataLossWindow => Distribution::new(
+            apps(slo, report)
+                .flat_map(|a| a.loss_windows.iter())
+                .map(|w| w.to.saturating_since(w.from))
+                .collect(),
+            0,
+        ),
         SliKind::TimeToRecoverWrites => Distribution::new(
             report.writes_recovered.clone(),
             report.writes_not_recovered.len() as u64,
@@ -253,7 +264,9 @@ fn durations(slo: &SloSpec, report: &SliReport) -> Distribution {
         | SliKind::QuorumAvailability
         | SliKind::WriteAvailability
         | SliKind::ReadAvailability
-        | SliKind::LeaderElections => Distribution::new(Vec::new(), 0),
+        | SliKind::LeaderElections
+        | SliKind::Failovers
+        | SliKind::WritesLost => Distribution::new(Vec::new(), 0),
     }
 }
 

@@ -156,3 +156,79 @@ fn quorum_loss_scenario_verdict() {
     );
     assert_eq!(r.exit_code(), 1);
 }
+
+/// primary-failover.yaml with its `fencing` setting replaced.
+fn primary_failover(fencing: bool) -> RunResult {
+    let text = std::fs::read_to_string(repo_path("scenarios/primary-failover.yaml")).unwrap();
+    let text = text.replace("fencing: false", &format!("fencing: {fencing}"));
+    let s = scenario::load_str(&text, Path::new("primary-failover.yaml")).unwrap();
+    run(&s)
+}
+
+fn pg_notes<'a>(r: &'a RunResult, text: &str) -> Vec<&'a TimelineLine> {
+    r.timeline
+        .iter()
+        .filter(|l| l.object == "app default/pg" && l.message.contains(text))
+        .collect()
+}
+
+#[test]
+fn patroni_fails_over_after_the_leader_key_expires_and_unfenced_writes_are_lost() {
+    let r = primary_failover(false);
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+    // The last renewal before the cut was at 9m57.072 (the primary's HA cycle, from its
+    // start at 17.072 s): the key expires at 10m27.072 and pg-1's cycle at 10m32.505 — in
+    // (ttl, ttl + loop_wait] after the renewal — takes it.
+    let promoted = pg_notes(&r, "pg-1 is the primary (timeline 2)");
+    assert_eq!(promoted.len(), 1);
+    let after_renewal = promoted[0]
+        .at
+        .saturating_since(SimTime::ZERO + SimDuration::from_millis(597_072));
+    assert!(
+        after_renewal > SimDuration::from_secs(30) && after_renewal <= SimDuration::from_secs(40)
+    );
+    let app = &r.slis.apps[0];
+    assert_eq!(app.failovers, 1);
+    // Split brain from the promotion until the old primary stops at the heal (20m).
+    assert_eq!(app.split_brain.len(), 1);
+    assert_eq!(app.split_brain[0].from, promoted[0].at);
+    assert_eq!(app.split_brain[0].to, Some(t(1200)));
+    // Lost: everything pg-0 acknowledged after pg-1's replay position at the cut
+    // (10m − 1.4 ms latency − 200 ms replay delay): 1,500 writes/s until the cut, then
+    // zone-c's 500/s for ten minutes.
+    let w = &app.loss_windows[0];
+    assert_eq!(app.loss_windows.len(), 1);
+    assert_eq!((w.old.as_str(), w.new.as_str()), ("pg-0", "pg-1"));
+    assert_eq!(w.from, t(600) - SimDuration::from_micros_u64(201_400));
+    assert_eq!(w.to, t(1200));
+    let exact = 1500 * 201_400_000i128 + 500 * 600_000_000_000i128;
+    assert_eq!(app.writes_lost_area, exact);
+    assert_eq!(app.writes_lost(), 300_302);
+    assert_eq!(r.exit_code(), 1);
+}
+
+#[test]
+fn with_fencing_the_cut_off_primary_demotes_after_retry_timeout() {
+    let r = primary_failover(true);
+    // pg-0's HA loop runs every 10 s from its container's start.
+    let start = pg_notes(&r, "1 of 3 members run: pg-0")[0].at;
+    let mut cycle = start;
+    while cycle <= t(600) {
+        cycle = cycle + SimDuration::from_secs(10);
+    }
+    // Its first cycle after the cut cannot renew; it retries for retry_timeout (10 s),
+    // then demotes.
+    let demoted = pg_notes(&r, "pg-0 is no longer the primary");
+    assert_eq!(demoted[0].at, cycle + SimDuration::from_secs(10));
+    let app = &r.slis.apps[0];
+    assert!(
+        app.split_brain.is_empty(),
+        "never two writers: {:?}",
+        app.split_brain
+    );
+    // Lost: the 201.4 ms in flight at the cut for every zone, then zone-c's writes until
+    // the demotion.
+    let until = i128::from(demoted[0].at.saturating_since(t(600)).as_nanos());
+    assert_eq!(app.writes_lost_area, 1500 * 201_400_000i128 + 500 * until);
+    assert_eq!(app.writes_lost(), 8838);
+}

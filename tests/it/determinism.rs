@@ -12,6 +12,7 @@ fn same_seed_gives_identical_trace_bytes() {
         "az-outage",
         "network-partition",
         "quorum-loss",
+        "primary-failover",
     ] {
         let scenario = bundled(name);
         let (r1, a) = run_with_trace(&scenario, 11);

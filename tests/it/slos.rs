@@ -83,7 +83,7 @@ fn stsim_run_prints_the_verdict_table_and_exits_1_on_a_missed_slo() {
     let report = std::fs::read_to_string(dir.path().join("o/report.md")).unwrap();
     for needle in [
         "**4 of 6 SLOs met — exit code 1.**",
-        "| default/etcd | quorum | +00:00:15.122 | 99.898% | 99.898% | 99.898% | 1 |",
+        "| default/etcd | quorum | +00:00:15.122 | 99.898% | 99.898% | 99.898% | 1 | 0 |",
         "- default/etcd quorum lost: +00:05:00.000 → +00:05:01.826 (1.827s)",
         "1. **nodeCrash node=worker-zone-c-1** at +00:05:00.000",
         "worst: default/etcd at 2/3 Ready",
@@ -163,6 +163,20 @@ fn zookeeper_drains_cost_an_election_each() {
             row("zk-writes", "99.657%", false),
             row("zk-reads", "100%", true),
             row("zk-elections", "3", false),
+        ]
+    );
+}
+
+#[test]
+fn primary_failover_loses_the_split_brain_writes() {
+    assert_eq!(
+        verdicts("primary-failover"),
+        [
+            row("pg-writes", "98.785%", false),
+            row("pg-reads", "100%", true),
+            row("no-data-loss", "300302", false),
+            row("failovers", "1", true),
+            row("write-recovery", "32.506s", true),
         ]
     );
 }

@@ -3,8 +3,13 @@
 //! endpoint; it must reach the member through the network; and the member must be able to
 //! serve the request: for a quorum group (etcd), any member forwards a write (and a
 //! linearizable read, ReadIndex) to the leader, which must reach it and hold a quorum; a
-//! serializable read is answered by the member itself from its current data.
+//! serializable read is answered by the member itself from its current data. For a
+//! primary with replicas (PostgreSQL), a write goes to the primary — the leader-key holder
+//! if the client reaches it, else any member still taking writes that it reaches (a client
+//! keeps its connection to an old primary cut off with it: split brain) — and a read to any
+//! running member (hot standby).
 
+use super::primary_replica::PrimaryReplica;
 use super::quorum::{Data, Quorum};
 use crate::infra::network::{Endpoint, Network};
 use crate::scenario::{AppSpec, ReadConsistency};
@@ -61,4 +66,31 @@ pub fn quorum_outcomes(
         reads.push(read);
     }
     (writes, reads)
+}
+
+/// Per client group: the member that acknowledges its writes (none: they fail), and
+/// whether its reads succeed.
+pub fn primary_outcomes(
+    spec: &AppSpec,
+    p: &PrimaryReplica,
+    view: &ClientView<'_>,
+    net: &mut Network,
+) -> (Vec<Option<usize>>, Vec<bool>) {
+    let mut targets = Vec::with_capacity(spec.clients.len());
+    let mut reads = Vec::with_capacity(spec.clients.len());
+    for c in &spec.clients {
+        let members = view.reachable_from(c.zone_index, net);
+        let holder = p
+            .primary()
+            .filter(|&h| p.accepts_writes(h) && members.iter().any(|&(m, _)| m == h));
+        let target = holder.or_else(|| {
+            members
+                .iter()
+                .map(|&(m, _)| m)
+                .find(|&m| p.accepts_writes(m))
+        });
+        targets.push(target);
+        reads.push(members.iter().any(|&(m, _)| p.can_serve_read(m)));
+    }
+    (targets, reads)
 }

@@ -3,6 +3,7 @@
 
 use super::clients::{self, ClientView};
 use super::members::{MemberSlot, data_volume};
+use super::primary_replica::{LostWindow, PrimaryReach, PrimaryReplica, PrimaryReplicaTimer};
 use super::quorum::{Quorum, QuorumTimer, Reach};
 use crate::api::{ObjectKey, Tables};
 use crate::infra::kubelet::LiveChange;
@@ -16,12 +17,14 @@ use std::collections::BTreeSet;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ModelTimer {
     Quorum(QuorumTimer),
+    PrimaryReplica(PrimaryReplicaTimer),
 }
 
 /// The model's state machine.
 #[derive(Debug)]
 enum Model {
     Quorum(Quorum),
+    PrimaryReplica(PrimaryReplica),
 }
 
 /// What the app looks like now: the levels its SLIs integrate and its timeline reports.
@@ -41,12 +44,23 @@ pub struct AppStatus {
     /// Per client group (in `spec.clients` order): whether its writes and reads succeed.
     pub writes_ok: Vec<bool>,
     pub reads_ok: Vec<bool>,
+    /// Per client group: the member that acknowledges its writes (primaryReplica; for a
+    /// quorum group, the leader).
+    pub write_targets: Vec<Option<usize>>,
+    /// Members that accept writes now (two or more: split brain).
+    pub writers: Vec<usize>,
+    /// primaryReplica: promotions that moved the primary.
+    pub failovers: u64,
+    /// primaryReplica: acknowledged writes found lost since the last look.
+    pub lost: Vec<LostWindow>,
 }
 
 /// Member-to-member reachability through the network model, for the models' `Reach`.
 pub struct MemberReach<'a> {
     pub net: &'a mut Network,
     pub nodes: Vec<Option<u32>>,
+    /// The API server answers (no `apiServerOutage`).
+    pub api_up: bool,
 }
 
 impl Reach for MemberReach<'_> {
@@ -57,6 +71,20 @@ impl Reach for MemberReach<'_> {
             }
             _ => false,
         }
+    }
+}
+
+impl PrimaryReach for MemberReach<'_> {
+    fn peers(&mut self, a: usize, b: usize) -> bool {
+        self.reach(a, b)
+    }
+    /// Patroni on Kubernetes keeps its leader key in the API server.
+    fn dcs(&mut self, m: usize) -> bool {
+        self.api_up
+            && self.nodes[m].is_some_and(|n| {
+                self.net
+                    .connected(Endpoint::Node(n), Endpoint::ControlPlane)
+            })
     }
 }
 
@@ -72,6 +100,9 @@ impl AppGroup {
         let n = spec.members as usize;
         let model = match &spec.model {
             AppModel::Quorum(c) => Model::Quorum(Quorum::new(n, c.clone(), rng)),
+            AppModel::PrimaryReplica(c) => {
+                Model::PrimaryReplica(PrimaryReplica::new(n, c.clone(), rng))
+            }
         };
         AppGroup {
             spec,
@@ -106,10 +137,11 @@ impl AppGroup {
         )
     }
 
-    fn reach<'a>(&self, net: &'a mut Network) -> MemberReach<'a> {
+    fn reach<'a>(&self, net: &'a mut Network, api_up: bool) -> MemberReach<'a> {
         MemberReach {
             net,
             nodes: self.members.iter().map(MemberSlot::node).collect(),
+            api_up,
         }
     }
 
@@ -125,6 +157,7 @@ impl AppGroup {
         node: u32,
         objects: &Tables,
         net: &mut Network,
+        api_up: bool,
     ) -> Vec<(SimTime, ModelTimer)> {
         let uid = change.uid.as_str();
         if change.live {
@@ -132,17 +165,21 @@ impl AppGroup {
             let Some(empty) = self.members[m].started(uid, node, volume) else {
                 return Vec::new();
             };
-            let mut reach = self.reach(net);
+            let mut reach = self.reach(net, api_up);
             match &mut self.model {
                 Model::Quorum(q) => wrap(q.start(now, m, empty, &mut reach)),
+                Model::PrimaryReplica(p) => wrap_pr(p.start(now, m, empty, &mut reach)),
             }
         } else {
             if !self.members[m].stopped(uid) {
                 return Vec::new();
             }
-            let mut reach = self.reach(net);
+            let mut reach = self.reach(net, api_up);
             match &mut self.model {
                 Model::Quorum(q) => wrap(q.stop(now, m, graceful, &mut reach)),
+                // Patroni's shutdown on SIGTERM releases the key; a crash leaves it to expire.
+                Model::PrimaryReplica(p) if graceful => wrap_pr(p.shutdown(now, m, &mut reach)),
+                Model::PrimaryReplica(p) => wrap_pr(p.stop(now, m, &mut reach)),
             }
         }
     }
@@ -157,10 +194,12 @@ impl AppGroup {
         &mut self,
         now: SimTime,
         net: &mut Network,
+        api_up: bool,
     ) -> Vec<(SimTime, ModelTimer)> {
-        let mut reach = self.reach(net);
+        let mut reach = self.reach(net, api_up);
         match &mut self.model {
             Model::Quorum(q) => wrap(q.network_changed(now, &mut reach)),
+            Model::PrimaryReplica(p) => wrap_pr(p.network_changed(now, &mut reach)),
         }
     }
 
@@ -169,43 +208,94 @@ impl AppGroup {
         now: SimTime,
         timer: ModelTimer,
         net: &mut Network,
+        api_up: bool,
     ) -> Vec<(SimTime, ModelTimer)> {
-        let mut reach = self.reach(net);
+        let mut reach = self.reach(net, api_up);
         match (&mut self.model, timer) {
             (Model::Quorum(q), ModelTimer::Quorum(t)) => wrap(q.on_timer(now, t, &mut reach)),
+            (Model::PrimaryReplica(p), ModelTimer::PrimaryReplica(t)) => {
+                wrap_pr(p.on_timer(now, t, &mut reach))
+            }
+            _ => Vec::new(),
         }
     }
 
     /// The app as its clients see it now; `ready` are the members with a ready endpoint
     /// in the governing Service (the ones DNS answers for).
-    pub fn status(&self, ready: &BTreeSet<usize>, net: &mut Network) -> AppStatus {
+    pub fn status(
+        &mut self,
+        ready: &BTreeSet<usize>,
+        net: &mut Network,
+        api_up: bool,
+    ) -> AppStatus {
+        let n = self.members.len();
         let view = ClientView {
             up: self.members.iter().map(MemberSlot::is_up).collect(),
             nodes: self.members.iter().map(MemberSlot::node).collect(),
             ready,
         };
-        match &self.model {
+        let mut reach = MemberReach {
+            net,
+            nodes: view.nodes.clone(),
+            api_up,
+        };
+        match &mut self.model {
             Model::Quorum(q) => {
-                let mut reach = self.reach(net);
                 let quorum = q.can_commit(&mut reach);
                 let net = reach.net;
                 let (writes_ok, reads_ok) =
                     clients::quorum_outcomes(&self.spec, q, quorum, &view, net);
+                let leader = q.leader();
                 AppStatus {
                     running: view.up.clone(),
-                    current: (0..self.members.len())
+                    current: (0..n)
                         .map(|m| q.data(m) == super::quorum::Data::Current)
                         .collect(),
-                    leader: q.leader(),
+                    leader,
                     term: q.term(),
                     elections: q.elections(),
                     quorum,
+                    write_targets: writes_ok.iter().map(|ok| leader.filter(|_| *ok)).collect(),
                     writes_ok,
                     reads_ok,
+                    writers: leader.filter(|_| quorum).into_iter().collect(),
+                    failovers: 0,
+                    lost: Vec::new(),
+                }
+            }
+            Model::PrimaryReplica(p) => {
+                let net = reach.net;
+                let (write_targets, reads_ok) =
+                    clients::primary_outcomes(&self.spec, p, &view, net);
+                let writers: Vec<usize> = (0..n).filter(|&m| p.accepts_writes(m)).collect();
+                AppStatus {
+                    running: view.up.clone(),
+                    current: (0..n)
+                        .map(|m| {
+                            !matches!(p.role(m), super::primary_replica::Role::Rebuilding { .. })
+                        })
+                        .collect(),
+                    leader: p.primary(),
+                    term: u64::from(p.timeline()),
+                    elections: p.failovers(),
+                    quorum: !writers.is_empty(),
+                    writes_ok: write_targets.iter().map(Option::is_some).collect(),
+                    write_targets,
+                    reads_ok,
+                    writers,
+                    failovers: p.failovers(),
+                    lost: p.take_lost_windows(),
                 }
             }
         }
     }
+}
+
+fn wrap_pr(timers: Vec<(SimTime, PrimaryReplicaTimer)>) -> Vec<(SimTime, ModelTimer)> {
+    timers
+        .into_iter()
+        .map(|(at, t)| (at, ModelTimer::PrimaryReplica(t)))
+        .collect()
 }
 
 fn wrap(timers: Vec<(SimTime, QuorumTimer)>) -> Vec<(SimTime, ModelTimer)> {

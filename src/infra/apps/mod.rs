@@ -50,6 +50,8 @@ pub struct Apps {
     /// Something a status depends on may have changed since the last look.
     dirty: bool,
     last: Vec<Option<AppStatus>>,
+    /// The API server answers (no `apiServerOutage`): Patroni's DCS.
+    api_up: bool,
 }
 
 impl Apps {
@@ -66,6 +68,7 @@ impl Apps {
             groups,
             epoch: net.epoch(),
             dirty: true,
+            api_up: true,
         }
     }
 
@@ -100,7 +103,7 @@ impl Apps {
             let Some(node) = net.node_index(&change.node) else {
                 continue;
             };
-            let timers = g.live_change(now, m, change, graceful, node, objects, net);
+            let timers = g.live_change(now, m, change, graceful, node, objects, net, self.api_up);
             out.extend(tag(i, timers));
             self.dirty = true;
         }
@@ -128,16 +131,23 @@ impl Apps {
         }
     }
 
-    /// Tells every app if who-reaches-whom changed since it last heard.
-    pub fn after_network(&mut self, now: SimTime, net: &mut Network) -> Vec<(SimTime, AppTimer)> {
-        if net.epoch() == self.epoch {
+    /// Tells every app if who-reaches-whom changed since it last heard; `api_up` is
+    /// whether the API server answers.
+    pub fn after_network(
+        &mut self,
+        now: SimTime,
+        net: &mut Network,
+        api_up: bool,
+    ) -> Vec<(SimTime, AppTimer)> {
+        if net.epoch() == self.epoch && api_up == self.api_up {
             return Vec::new();
         }
         self.epoch = net.epoch();
+        self.api_up = api_up;
         self.dirty = true;
         let mut out = Vec::new();
         for (i, g) in self.groups.iter_mut().enumerate() {
-            out.extend(tag(i, g.network_changed(now, net)));
+            out.extend(tag(i, g.network_changed(now, net, api_up)));
         }
         out
     }
@@ -150,7 +160,7 @@ impl Apps {
     ) -> Vec<(SimTime, AppTimer)> {
         self.dirty = true;
         let i = t.app as usize;
-        let timers = self.groups[i].on_timer(now, t.timer, net);
+        let timers = self.groups[i].on_timer(now, t.timer, net, self.api_up);
         tag(i, timers)
     }
 
@@ -160,11 +170,14 @@ impl Apps {
             return Vec::new();
         }
         let mut out = Vec::new();
-        for (i, g) in self.groups.iter().enumerate() {
+        for (i, g) in self.groups.iter_mut().enumerate() {
             let ready = ready_members(objects, g);
-            let now = g.status(&ready, net);
+            let now = g.status(&ready, net, self.api_up);
             if self.last[i].as_ref() != Some(&now) {
-                let before = self.last[i].replace(now.clone());
+                // Lost windows are news once; the next look compares without them.
+                let mut kept = now.clone();
+                kept.lost.clear();
+                let before = self.last[i].replace(kept);
                 out.push(StatusChange {
                     app: i,
                     before,
