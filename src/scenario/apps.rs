@@ -16,7 +16,7 @@ use crate::api::{Service, StatefulSet};
 use serde::Deserialize;
 
 /// The models stsim runs, as scenario files name them.
-const MODELS: &[&str] = &["quorum", "primaryReplica"];
+const MODELS: &[&str] = &["quorum", "primaryReplica", "stateless"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -160,6 +160,20 @@ fn app(
             let p = raw.primary_replica.map(|p| p.value).unwrap_or_default();
             let net = cluster.map(|c| c.network).unwrap_or_default();
             primary_replica(p, &join(path, "primaryReplica"), &net, r).map(AppModel::PrimaryReplica)
+        }
+        "stateless" => {
+            for (key, node) in [
+                ("quorum", raw.quorum.as_ref().map(|q| q.pos)),
+                (
+                    "primaryReplica",
+                    raw.primary_replica.as_ref().map(|p| p.pos),
+                ),
+            ] {
+                if let Some(pos) = node {
+                    misplaced(r, pos, path, key, "stateless");
+                }
+            }
+            Some(AppModel::Stateless)
         }
         m => {
             let hint = did_you_mean(m, MODELS.iter().copied())

@@ -31,6 +31,8 @@ pub struct AppSpec {
 pub enum AppModel {
     Quorum(QuorumConfig),
     PrimaryReplica(PrimaryReplicaConfig),
+    /// Every member serves requests on its own (a web server).
+    Stateless,
 }
 
 impl AppModel {
@@ -38,6 +40,7 @@ impl AppModel {
         match self {
             AppModel::Quorum(_) => "quorum",
             AppModel::PrimaryReplica(_) => "primaryReplica",
+            AppModel::Stateless => "stateless",
         }
     }
 }

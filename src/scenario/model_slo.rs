@@ -41,6 +41,8 @@ pub enum SliKind {
     WritesLost,
     /// Each span of acknowledged history a failover discarded (primaryReplica).
     DataLossWindow,
+    /// How far replicas trail the primary, time-weighted over replica-time (primaryReplica).
+    ReplicationLag,
 }
 
 /// What an SLI's value is, which decides the targets it accepts.
@@ -55,7 +57,7 @@ pub enum SliShape {
 }
 
 impl SliKind {
-    pub const ALL: [SliKind; 17] = [
+    pub const ALL: [SliKind; 18] = [
         SliKind::PodAvailability,
         SliKind::FullRedundancy,
         SliKind::PodPendingTime,
@@ -73,6 +75,7 @@ impl SliKind {
         SliKind::Failovers,
         SliKind::WritesLost,
         SliKind::DataLossWindow,
+        SliKind::ReplicationLag,
     ];
 
     pub fn name(self) -> &'static str {
@@ -94,6 +97,7 @@ impl SliKind {
             SliKind::Failovers => "failovers",
             SliKind::WritesLost => "writesLost",
             SliKind::DataLossWindow => "dataLossWindow",
+            SliKind::ReplicationLag => "replicationLag",
         }
     }
 
@@ -136,6 +140,7 @@ impl SliKind {
                 | SliKind::Failovers
                 | SliKind::WritesLost
                 | SliKind::DataLossWindow
+                | SliKind::ReplicationLag
         )
     }
 

@@ -11,6 +11,7 @@ pub struct Words {
     leader: &'static str,
     term: &'static str,
     primary: bool,
+    stateless: bool,
 }
 
 impl Words {
@@ -20,11 +21,19 @@ impl Words {
                 leader: "leader",
                 term: "term",
                 primary: false,
+                stateless: false,
             },
             AppModel::PrimaryReplica(_) => Words {
                 leader: "primary",
                 term: "timeline",
                 primary: true,
+                stateless: false,
+            },
+            AppModel::Stateless => Words {
+                leader: "leader",
+                term: "term",
+                primary: false,
+                stateless: true,
             },
         }
     }
@@ -84,7 +93,9 @@ pub fn describe(
             (None, None) => {}
         }
     }
-    if old.map(|o| o.quorum) != Some(new.quorum) && (old.is_some() || new.quorum) {
+    if words.stateless {
+        // Nothing but the members and the zones to speak of.
+    } else if old.map(|o| o.quorum) != Some(new.quorum) && (old.is_some() || new.quorum) {
         out.push(match (new.quorum, new.leader, words.primary) {
             (true, _, false) => {
                 "writes can commit: the leader reaches a majority of current members".into()

@@ -19,7 +19,10 @@ impl Simulation {
         for (at, t) in timers {
             self.queue.schedule(at, SimEvent::App(t));
         }
-        for change in self.apps.changes(self.api.objects(), &mut self.network) {
+        for change in self
+            .apps
+            .changes(now, self.api.objects(), &mut self.network)
+        {
             self.slis.on_app(now, change.app, &change.now);
             let group = &self.apps.groups()[change.app];
             let object = format!("app {}/{}", group.spec.namespace, group.spec.name);

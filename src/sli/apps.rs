@@ -5,7 +5,7 @@
 //! quorum lost, and the time to recover writes after each fault.
 //!
 //! As for pods, an app is measured from the end of its warm-up — the first moment every
-//! client group's writes succeed — because a cluster starting from nothing is not an
+//! client group's writes and reads succeed — because a cluster starting from nothing is not an
 //! outage; an app that never got there is measured from the start of the run.
 
 use super::integral::Integral;
@@ -77,6 +77,9 @@ pub struct AppSlis {
     pub loss_windows: Vec<LossWindow>,
     /// Time with two or more members taking writes (split brain).
     pub split_brain: Vec<Span>,
+    /// Every replica's lag while measured (primaryReplica), for its time-weighted
+    /// percentiles (`sli::lag`).
+    pub lag: Vec<super::lag::LagPiece>,
 }
 
 /// Writes acknowledged by `old` in `(from, to]` that the new primary does not hold.
@@ -150,6 +153,7 @@ struct AppSignals {
     acks: Vec<Vec<(SimTime, i64)>>,
     writes_lost_area: i128,
     loss_windows: Vec<LossWindow>,
+    lag: super::lag::LagRecorder,
 }
 
 impl AppSignals {
@@ -173,6 +177,10 @@ impl AppSignals {
 
     fn writes_full(&self) -> bool {
         self.levels.writes_ok == self.write_rates.iter().sum::<i64>()
+    }
+
+    fn reads_full(&self) -> bool {
+        self.levels.reads_ok == self.read_rates.iter().sum::<i64>()
     }
 }
 
@@ -224,6 +232,7 @@ impl AppRecorder {
                     acks: vec![vec![(SimTime::ZERO, 0)]; s.members as usize],
                     writes_lost_area: 0,
                     loss_windows: Vec::new(),
+                    lag: Default::default(),
                 })
                 .collect(),
             pending: Vec::new(),
@@ -290,6 +299,7 @@ impl AppRecorder {
             });
         }
         track(&mut a.split_brain, at, s.writers.len() > 1);
+        a.lag.on_status(at, &s.lag);
         let l = a.levels;
         self.series.push(AppSeriesRow {
             at,
@@ -309,9 +319,10 @@ impl AppRecorder {
         });
         a.from_start.set(at, l);
         let full = a.writes_full();
+        let served = full && a.reads_full();
         match &mut a.measured {
             Some(m) => m.set(at, l),
-            None if full && l.quorum => {
+            None if served && l.quorum => {
                 a.measured = Some(Measured::starting(at, l));
                 a.failovers_at_start = s.failovers;
             }
@@ -375,6 +386,7 @@ impl AppRecorder {
                     writes_lost_area: a.writes_lost_area,
                     loss_windows: a.loss_windows,
                     split_brain: a.split_brain,
+                    lag: a.lag.finish(from, end),
                 }
             })
             .collect();
@@ -450,6 +462,7 @@ mod tests {
             writers: Vec::new(),
             failovers: 0,
             lost: Vec::new(),
+            lag: Vec::new(),
         }
     }
 

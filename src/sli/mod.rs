@@ -8,6 +8,7 @@
 mod apps;
 mod availability;
 mod integral;
+pub mod lag;
 pub mod slo;
 mod transitions;
 
@@ -129,6 +130,30 @@ pub struct AppSliJson {
     pub writes_lost: i128,
     pub data_loss_windows: Vec<LossWindowJson>,
     pub split_brain: Vec<SpanJson>,
+    /// Time-weighted percentiles of the replicas' lag (primaryReplica; null without
+    /// replicas).
+    pub replication_lag: Option<LagJson>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LagJson {
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl LagJson {
+    fn of(pieces: &[lag::LagPiece]) -> Option<Self> {
+        let ms = |p| lag::percentile(pieces, p).map(|d| d.as_nanos() as f64 / 1e6);
+        Some(LagJson {
+            p50_ms: ms(50)?,
+            p90_ms: ms(90)?,
+            p99_ms: ms(99)?,
+            max_ms: ms(100)?,
+        })
+    }
 }
 
 #[derive(Serialize)]
@@ -243,6 +268,7 @@ impl SliReport {
                         })
                         .collect(),
                     split_brain: a.split_brain.iter().map(SpanJson::of).collect(),
+                    replication_lag: LagJson::of(&a.lag),
                 })
                 .collect(),
             time_to_recover_writes: (!self.apps.is_empty()).then(|| {

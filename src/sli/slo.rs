@@ -126,6 +126,32 @@ fn verdict(slo: &SloSpec, report: &SliReport) -> SloVerdict {
                 ..base
             }
         }
+        SloTarget::MaxDuration { max, percentile } if slo.sli == SliKind::ReplicationLag => {
+            // A time-weighted percentile over replica-time, not a rank among occurrences.
+            let pieces: Vec<_> = apps(slo, report)
+                .flat_map(|a| a.lag.iter().copied())
+                .collect();
+            let target = if percentile == 100 {
+                format!("≤ {max}")
+            } else {
+                format!("p{percentile} ≤ {max}")
+            };
+            let (value, met, ms) = match super::lag::percentile(&pieces, percentile) {
+                None => ("no replica".to_string(), true, None),
+                Some(d) => (
+                    to_ms(d).to_string(),
+                    d <= max,
+                    Some(d.as_nanos() as f64 / 1e6),
+                ),
+            };
+            SloVerdict {
+                value,
+                target,
+                met,
+                value_ms: ms,
+                ..base
+            }
+        }
         SloTarget::MaxDuration { max, percentile } => {
             let dist = durations(slo, report);
             let target = if percentile == 100 {
@@ -266,7 +292,8 @@ fn durations(slo: &SloSpec, report: &SliReport) -> Distribution {
         | SliKind::ReadAvailability
         | SliKind::LeaderElections
         | SliKind::Failovers
-        | SliKind::WritesLost => Distribution::new(Vec::new(), 0),
+        | SliKind::WritesLost
+        | SliKind::ReplicationLag => Distribution::new(Vec::new(), 0),
     }
 }
 

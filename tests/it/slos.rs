@@ -177,6 +177,46 @@ fn primary_failover_loses_the_split_brain_writes() {
             row("no-data-loss", "300302", false),
             row("failovers", "1", true),
             row("write-recovery", "32.506s", true),
+            row("replica-lag", "18.022s", false),
         ]
     );
+}
+
+#[test]
+fn storage_faults_hit_capacity_or_the_whole_app() {
+    assert_eq!(
+        verdicts("pv-bind-failure"),
+        [
+            row("db-writes", "100%", true),
+            row("db-reads", "100%", true),
+            row("scale-up-pods", "19m6.794s", false),
+            row("claim-binding", "18m57.634s", false),
+        ]
+    );
+    assert_eq!(
+        verdicts("immediate-binding-conflict"),
+        [
+            row("cache-writes", "0%", false),
+            row("cache-reads", "0%", false),
+            row("cache-pods", "33.131%", false),
+        ]
+    );
+}
+
+#[test]
+fn bad_rollouts_spare_the_web_clients() {
+    for (name, pods, rollout) in [
+        ("forced-rollback", "86.449%", "6m2.478s"),
+        ("partitioned-rollout", "99.718%", "6m5.853s"),
+    ] {
+        assert_eq!(
+            verdicts(name),
+            [
+                row("web-requests", "100%", true),
+                row("web-pods", pods, false),
+                row("rollout", rollout, false),
+            ],
+            "{name}"
+        );
+    }
 }

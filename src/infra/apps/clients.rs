@@ -94,3 +94,12 @@ pub fn primary_outcomes(
     }
     (targets, reads)
 }
+
+/// Per client group: whether it reaches a running member with a ready endpoint, which
+/// serves it on its own (`stateless`).
+pub fn stateless_outcomes(spec: &AppSpec, view: &ClientView<'_>, net: &mut Network) -> Vec<bool> {
+    spec.clients
+        .iter()
+        .map(|c| !view.reachable_from(c.zone_index, net).is_empty())
+        .collect()
+}

@@ -10,7 +10,7 @@ use crate::infra::kubelet::LiveChange;
 use crate::infra::network::{Endpoint, Network};
 use crate::rng::SimRng;
 use crate::scenario::{AppModel, AppSpec};
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
 use std::collections::BTreeSet;
 
 /// A timer an app's model asked for.
@@ -25,6 +25,9 @@ pub enum ModelTimer {
 enum Model {
     Quorum(Quorum),
     PrimaryReplica(PrimaryReplica),
+    /// Every member serves requests on its own (a web server, a cache without
+    /// replication): nothing to coordinate, no state machine.
+    Stateless,
 }
 
 /// What the app looks like now: the levels its SLIs integrate and its timeline reports.
@@ -53,6 +56,17 @@ pub struct AppStatus {
     pub failovers: u64,
     /// primaryReplica: acknowledged writes found lost since the last look.
     pub lost: Vec<LostWindow>,
+    /// primaryReplica: per member, how far its replica trails the primary now and whether
+    /// that grows (1 s per second, while it is cut off from a primary taking writes) until
+    /// the next change; `None` for a primary or a member not replicating.
+    pub lag: Vec<Option<Lag>>,
+}
+
+/// A replica's lag at one instant and its slope until the next change of status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lag {
+    pub now: SimDuration,
+    pub growing: bool,
 }
 
 /// Member-to-member reachability through the network model, for the models' `Reach`.
@@ -103,6 +117,7 @@ impl AppGroup {
             AppModel::PrimaryReplica(c) => {
                 Model::PrimaryReplica(PrimaryReplica::new(n, c.clone(), rng))
             }
+            AppModel::Stateless => Model::Stateless,
         };
         AppGroup {
             spec,
@@ -168,6 +183,7 @@ impl AppGroup {
             let mut reach = self.reach(net, api_up);
             match &mut self.model {
                 Model::Quorum(q) => wrap(q.start(now, m, empty, &mut reach)),
+                Model::Stateless => Vec::new(),
                 Model::PrimaryReplica(p) => wrap_pr(p.start(now, m, empty, &mut reach)),
             }
         } else {
@@ -177,6 +193,7 @@ impl AppGroup {
             let mut reach = self.reach(net, api_up);
             match &mut self.model {
                 Model::Quorum(q) => wrap(q.stop(now, m, graceful, &mut reach)),
+                Model::Stateless => Vec::new(),
                 // Patroni's shutdown on SIGTERM releases the key; a crash leaves it to expire.
                 Model::PrimaryReplica(p) if graceful => wrap_pr(p.shutdown(now, m, &mut reach)),
                 Model::PrimaryReplica(p) => wrap_pr(p.stop(now, m, &mut reach)),
@@ -199,6 +216,7 @@ impl AppGroup {
         let mut reach = self.reach(net, api_up);
         match &mut self.model {
             Model::Quorum(q) => wrap(q.network_changed(now, &mut reach)),
+            Model::Stateless => Vec::new(),
             Model::PrimaryReplica(p) => wrap_pr(p.network_changed(now, &mut reach)),
         }
     }
@@ -224,6 +242,7 @@ impl AppGroup {
     /// in the governing Service (the ones DNS answers for).
     pub fn status(
         &mut self,
+        now: SimTime,
         ready: &BTreeSet<usize>,
         net: &mut Network,
         api_up: bool,
@@ -240,6 +259,25 @@ impl AppGroup {
             api_up,
         };
         match &mut self.model {
+            Model::Stateless => {
+                let net = reach.net;
+                let ok = clients::stateless_outcomes(&self.spec, &view, net);
+                AppStatus {
+                    running: view.up.clone(),
+                    current: vec![true; n],
+                    leader: None,
+                    term: 0,
+                    elections: 0,
+                    quorum: view.up.contains(&true),
+                    write_targets: vec![None; ok.len()],
+                    writes_ok: ok.clone(),
+                    reads_ok: ok,
+                    writers: Vec::new(),
+                    failovers: 0,
+                    lost: Vec::new(),
+                    lag: Vec::new(),
+                }
+            }
             Model::Quorum(q) => {
                 let quorum = q.can_commit(&mut reach);
                 let net = reach.net;
@@ -261,6 +299,7 @@ impl AppGroup {
                     writers: leader.filter(|_| quorum).into_iter().collect(),
                     failovers: 0,
                     lost: Vec::new(),
+                    lag: Vec::new(),
                 }
             }
             Model::PrimaryReplica(p) => {
@@ -285,6 +324,18 @@ impl AppGroup {
                     writers,
                     failovers: p.failovers(),
                     lost: p.take_lost_windows(),
+                    // The lag is linear in time between events (`replication_lag`): its
+                    // slope is what one more nanosecond adds.
+                    lag: (0..n)
+                        .map(|m| {
+                            let lag = p.replication_lag(now, m)?;
+                            let next = p.replication_lag(now + SimDuration::from_nanos(1), m);
+                            Some(Lag {
+                                now: lag,
+                                growing: next.is_some_and(|l| l > lag),
+                            })
+                        })
+                        .collect(),
                 }
             }
         }

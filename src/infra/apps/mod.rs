@@ -1,7 +1,7 @@
-//! The applications inside the pods (issue 6): each `spec.apps` entry runs a model — a
-//! quorum group (`quorum.rs`, etcd's Raft) — over its StatefulSet's pods; the
-//! primary–replica model (`primary_replica.rs`, PostgreSQL with Patroni) is tested on its
-//! own and not run by the engine yet. A member takes part while its container runs (the
+//! The applications inside the pods (issue 6): each `spec.apps` entry runs a model over
+//! its StatefulSet's pods — a quorum group (`quorum.rs`, etcd's Raft), a primary with
+//! replicas (`primary_replica.rs`, PostgreSQL with Patroni), or stateless servers (no
+//! state machine: every member serves on its own). A member takes part while its container runs (the
 //! kubelets report every start and stop); members and clients talk through the network
 //! model; clients find members through the headless Service's ready endpoints. The
 //! engine asks for the app's status after anything it depends on changed, and the SLIs
@@ -17,7 +17,7 @@ mod members;
 pub mod primary_replica;
 pub mod quorum;
 
-pub use group::{AppGroup, AppStatus, ModelTimer};
+pub use group::{AppGroup, AppStatus, Lag, ModelTimer};
 
 use crate::api::{AnyObject, EndpointSlice, ObjectKey, Pod, Tables};
 use crate::apiserver::WatchEvent;
@@ -165,23 +165,28 @@ impl Apps {
     }
 
     /// The apps whose status changed since the last look.
-    pub fn changes(&mut self, objects: &Tables, net: &mut Network) -> Vec<StatusChange> {
+    pub fn changes(
+        &mut self,
+        now: SimTime,
+        objects: &Tables,
+        net: &mut Network,
+    ) -> Vec<StatusChange> {
         if !std::mem::take(&mut self.dirty) {
             return Vec::new();
         }
         let mut out = Vec::new();
         for (i, g) in self.groups.iter_mut().enumerate() {
             let ready = ready_members(objects, g);
-            let now = g.status(&ready, net, self.api_up);
-            if self.last[i].as_ref() != Some(&now) {
+            let status = g.status(now, &ready, net, self.api_up);
+            if self.last[i].as_ref() != Some(&status) {
                 // Lost windows are news once; the next look compares without them.
-                let mut kept = now.clone();
+                let mut kept = status.clone();
                 kept.lost.clear();
                 let before = self.last[i].replace(kept);
                 out.push(StatusChange {
                     app: i,
                     before,
-                    now,
+                    now: status,
                 });
             }
         }

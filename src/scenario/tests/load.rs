@@ -213,7 +213,7 @@ const MISTAKES: &[Mistake] = &[
     ("  faults: []", "  faults: [ { at: 1m, duration: 5m, zoneCapacityExhuasted: { zone: a } } ]", &["unknown fault kind `zoneCapacityExhuasted`", "did you mean \"zoneCapacityExhausted\"?"], Some(("zoneCapacityExhuasted", 0))),
     ("  faults: []", "  slos: [ x ]", &["spec.slos[0]: expected a map"], Some(("x ]", 0))),
     ("  faults: []", "  slos: [ { name: up, sli: podAvailabilty, objective: \"99.9%\" } ]", &["spec.slos[0].sli: unknown SLI `podAvailabilty`", "did you mean \"podAvailability\"?"], Some(("podAvailabilty", 0))),
-    ("  faults: []", "  slos: [ { name: lag, sli: replicationLag, max: 1s } ]", &["SLI `replicationLag` is not measured yet"], Some(("replicationLag", 0))),
+    ("  faults: []", "  slos: [ { name: lag, sli: commitLatency, max: 1s } ]", &["SLI `commitLatency` is not measured yet"], Some(("commitLatency", 0))),
     ("  faults: []", "  slos: [ { name: lost, sli: writesLost, max: 0 } ]", &["SLI `writesLost` measures an application, and spec.apps runs none"], Some(("writesLost", 0))),
     ("  faults: []", "  slos: [ { name: q, sli: quorumAvailability, objective: \"99%\" } ]", &["spec.slos[0].sli: SLI `quorumAvailability` measures an application, and spec.apps runs none", "spec.apps: [{statefulSet: NAME, model: quorum}]"], Some(("quorumAvailability", 0))),
     ("  faults: []", "  apps: [ { statefulSet: db/redis, model: quorum } ]\n  slos: [ { name: e, sli: leaderElections, max: 1m } ]", &["spec.slos[0].max: SLI `leaderElections` is a count: `max` is a whole number", "e.g. max: 0"], Some(("1m } ]", 0))),
