@@ -144,13 +144,6 @@ fn slis(s: &mut String, r: &RunResult) {
     );
     let _ = writeln!(s, "|---|---|---|---|---|");
     for a in &r.slis.availability {
-        let ratio = |g: i128, t: i128| {
-            if t > 0 {
-                percent(g as f64 / t as f64)
-            } else {
-                "–".into()
-            }
-        };
         let ordinals: Vec<String> = a
             .ordinals
             .iter()
@@ -186,13 +179,6 @@ fn apps(s: &mut String, r: &RunResult) {
         "| app | model | measured from | leader can commit | writes | reads | leader changes | writes lost |"
     );
     let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
-    let ratio = |g: i128, t: i128| {
-        if t > 0 {
-            percent(g as f64 / t as f64)
-        } else {
-            "–".into()
-        }
-    };
     for a in &r.slis.apps {
         let _ = writeln!(
             s,
@@ -302,4 +288,13 @@ fn key_timeline(s: &mut String, r: &RunResult) {
         let _ = writeln!(s, "... {} more", key.len() - KEY_LINES);
     }
     let _ = writeln!(s, "```");
+}
+
+/// `g / t` as a percentage, or a dash when nothing was measured.
+fn ratio(g: i128, t: i128) -> String {
+    if t > 0 {
+        percent(g as f64 / t as f64)
+    } else {
+        "–".into()
+    }
 }

@@ -131,18 +131,10 @@ fn verdict(slo: &SloSpec, report: &SliReport) -> SloVerdict {
             let pieces: Vec<_> = apps(slo, report)
                 .flat_map(|a| a.lag.iter().copied())
                 .collect();
-            let target = if percentile == 100 {
-                format!("≤ {max}")
-            } else {
-                format!("p{percentile} ≤ {max}")
-            };
+            let target = max_target(max, percentile);
             let (value, met, ms) = match super::lag::percentile(&pieces, percentile) {
                 None => ("no replica".to_string(), true, None),
-                Some(d) => (
-                    to_ms(d).to_string(),
-                    d <= max,
-                    Some(d.as_nanos() as f64 / 1e6),
-                ),
+                Some(d) => judged(d, max),
             };
             SloVerdict {
                 value,
@@ -154,20 +146,11 @@ fn verdict(slo: &SloSpec, report: &SliReport) -> SloVerdict {
         }
         SloTarget::MaxDuration { max, percentile } => {
             let dist = durations(slo, report);
-            let target = if percentile == 100 {
-                format!("≤ {max}")
-            } else {
-                format!("p{percentile} ≤ {max}")
-            };
+            let target = max_target(max, percentile);
             let (value, met, ms) = match ranked(&dist, percentile) {
                 Ranked::None => ("no occurrence".to_string(), true, None),
                 Ranked::Unfinished => ("not finished".to_string(), false, None),
-                Ranked::Sample(d) => (
-                    // Rounded to the millisecond for people; judged exactly.
-                    to_ms(d).to_string(),
-                    d <= max,
-                    Some(d.as_nanos() as f64 / 1e6),
-                ),
+                Ranked::Sample(d) => judged(d, max),
             };
             SloVerdict {
                 value,
@@ -294,6 +277,25 @@ fn durations(slo: &SloSpec, report: &SliReport) -> Distribution {
         | SliKind::Failovers
         | SliKind::WritesLost
         | SliKind::ReplicationLag => Distribution::new(Vec::new(), 0),
+    }
+}
+
+/// A duration's value as people read it (rounded to the millisecond), its verdict
+/// (judged exactly), and its value in milliseconds.
+fn judged(d: SimDuration, max: SimDuration) -> (String, bool, Option<f64>) {
+    (
+        to_ms(d).to_string(),
+        d <= max,
+        Some(d.as_nanos() as f64 / 1e6),
+    )
+}
+
+/// `≤ 2m0s`, or `p99 ≤ 2m0s` for a percentile below 100.
+fn max_target(max: SimDuration, percentile: u32) -> String {
+    if percentile == 100 {
+        format!("≤ {max}")
+    } else {
+        format!("p{percentile} ≤ {max}")
     }
 }
 
