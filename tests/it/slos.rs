@@ -220,3 +220,14 @@ fn bad_rollouts_spare_the_web_clients() {
         );
     }
 }
+
+#[test]
+fn an_attach_storm_misses_its_attach_latency_objective() {
+    assert_eq!(
+        verdicts("attach-storm"),
+        [
+            row("attach-p99", "30.834s", false),
+            row("pods-started", "42.3s", true),
+        ]
+    );
+}
