@@ -262,16 +262,19 @@ impl Tables {
     pub fn list<T: Resource>(&self) -> impl Iterator<Item = &Rc<T>> {
         T::table(self).values()
     }
-    /// Objects of a namespace, in name order.
+    /// Objects of a namespace, in name order. The start is found by borrowed key (no key
+    /// allocated) and the end by the keys' namespaces, compared inline (`cmp_str`, no
+    /// `memcmp` call per object): callers walk namespaces of a thousand pods per event.
     pub fn list_in<'a, T: Resource>(
         &'a self,
         namespace: &'a str,
     ) -> impl Iterator<Item = &'a Rc<T>> + 'a {
-        let from = ObjectKey::new(namespace, "");
+        use std::ops::Bound;
+        let from = (namespace, "");
         T::table(self)
-            .range(from..)
+            .range::<dyn KeyRef, _>((Bound::Included(&from as &dyn KeyRef), Bound::Unbounded))
+            .take_while(move |(k, _)| key_ref::cmp_str(&k.namespace, namespace).is_eq())
             .map(|(_, v)| v)
-            .take_while(move |v| v.meta().namespace == namespace)
     }
     /// Puts or removes one object, as a watch event describes it; returns the object it
     /// replaced or removed, if any (what an informer's update handler receives as `old`).
