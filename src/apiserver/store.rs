@@ -166,8 +166,7 @@ impl ApiServer {
         if obj.same_status(&old) {
             return Ok(old);
         }
-        let mut next = (*old).clone();
-        next.take_status_from(obj);
+        let mut next = old.with_status_of(obj);
         self.resource_version += 1;
         next.meta_mut().resource_version = self.resource_version.to_string();
         Ok(self.store(now, actor, Verb::Status, next))
