@@ -145,6 +145,19 @@ impl Simulation {
             let (now, _, ev) = self.queue.pop().expect("peeked an event");
             self.clock = now;
             self.counts.events += 1;
+            // A probe tick that changes nothing outside its probe worker: done in place,
+            // the very timer re-armed (the one event the full path would schedule, so
+            // every later event keeps its sequence number and order).
+            if let SimEvent::Kubelet(t) = &ev
+                && let Some(rearm) = self.nodes.quiet_probe(t, now)
+            {
+                if let Some(period) = rearm {
+                    self.queue.schedule(now + period, ev);
+                }
+                self.schedule_busy_work(now);
+                self.after_event(now);
+                continue;
+            }
             self.dispatch(now, ev);
             self.after_event(now);
         }
@@ -366,7 +379,13 @@ impl Simulation {
         for (at, t) in csi_timers {
             self.queue.schedule(at, SimEvent::Csi(t));
         }
-        for i in self.manager.busy().collect::<Vec<_>>() {
+        self.schedule_busy_work(now);
+    }
+
+    /// Queues a work event for every controller with keys waiting and none queued.
+    fn schedule_busy_work(&mut self, now: SimTime) {
+        // Disjoint fields: no copy of the busy list is needed (this runs after every event).
+        for i in self.manager.busy() {
             if !self.work_pending[i] {
                 self.work_pending[i] = true;
                 self.queue.schedule(now, SimEvent::ControllerWork(i));

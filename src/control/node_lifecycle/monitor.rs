@@ -16,7 +16,7 @@ use super::health::{LeaseSeen, ReadyStatus, quiet_node_health, try_update_node_h
 use super::taint_template;
 use super::{NOT_READY_TAINT, NodeEntry, NodeLifecycleController, UNREACHABLE_TAINT};
 use crate::api::coordination::NAMESPACE_NODE_LEASE;
-use crate::api::{Lease, Node, ObjectKey, Pod, Tables};
+use crate::api::{Node, ObjectKey, Pod, Tables};
 use crate::apiserver::{ApiError, EventType};
 use crate::component::Ctx;
 use crate::control::ControlTimer;
@@ -50,27 +50,42 @@ fn in_step<'a>(
     mut on_node: impl FnMut(&'a Rc<Node>, &mut NodeEntry),
     mut on_other: impl FnMut(&str, &mut NodeEntry),
 ) {
-    let mut it = entries.iter_mut().peekable();
-    let mut leases = cache.list_in::<Lease>(NAMESPACE_NODE_LEASE).peekable();
+    let mut it = entries.iter_mut();
+    // The Lease lister's namespace as a key range (`list_in` would compare every key's
+    // namespace once more): keys order by namespace, then name.
+    let first = ObjectKey::new(NAMESPACE_NODE_LEASE, "");
+    let past = ObjectKey::new(&format!("{NAMESPACE_NODE_LEASE}\0"), "");
+    let mut leases = cache.leases.range(first..past).map(|(_, l)| l).peekable();
+    // One three-way comparison per step (a name compare is a `memcmp` call; `<` then `==`
+    // made two), and none against the Lease lister once it is exhausted.
     for node in cache.nodes.values() {
         let name = node.metadata.name.as_str();
-        while let Some((k, e)) = it.next_if(|(k, _)| k.as_str() < name) {
-            on_other(k, e);
-        }
-        while leases
-            .next_if(|l| l.metadata.name.as_str() < name)
-            .is_some()
-        {}
-        let lease = leases
-            .next_if(|l| l.metadata.name == name)
-            .map(|l| LeaseSeen::of(l));
-        match it.next() {
-            Some((k, e)) if k.as_str() == name => {
-                e.lease = lease;
-                on_node(node, e)
+        let e = loop {
+            let (k, e) = it.next().expect("every node of the lister has an entry");
+            match k.as_str().cmp(name) {
+                std::cmp::Ordering::Less => on_other(k, e),
+                std::cmp::Ordering::Equal => break e,
+                std::cmp::Ordering::Greater => {
+                    unreachable!("every node of the lister has an entry")
+                }
             }
-            _ => unreachable!("every node of the lister has an entry"),
+        };
+        let mut lease = None;
+        while let Some(l) = leases.peek() {
+            match l.metadata.name.as_str().cmp(name) {
+                std::cmp::Ordering::Less => {
+                    leases.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    lease = Some(LeaseSeen::of(l));
+                    leases.next();
+                    break;
+                }
+                std::cmp::Ordering::Greater => break,
+            }
         }
+        e.lease = lease;
+        on_node(node, e);
     }
     for (k, e) in it {
         on_other(k, e);
@@ -274,9 +289,19 @@ impl NodeLifecycleController {
         if !quiet_node_health(&self.config, entry, now) {
             return false;
         }
-        let (zone, excluded) = entry.topology(node);
-        if !excluded {
-            zones.push(&zone, true);
+        match &entry.topology {
+            // The usual case: the remembered topology is this very object's.
+            Some(t) if Rc::ptr_eq(&t.of, node) => {
+                if !t.excluded {
+                    zones.push(&t.zone, true);
+                }
+            }
+            _ => {
+                let (zone, excluded) = entry.topology(node);
+                if !excluded {
+                    zones.push(&zone, true);
+                }
+            }
         }
         true
     }
