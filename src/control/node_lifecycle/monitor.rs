@@ -49,13 +49,15 @@ fn in_step<'a>(
     entries: &mut BTreeMap<String, NodeEntry>,
     mut on_node: impl FnMut(&'a Rc<Node>, &mut NodeEntry),
     mut on_other: impl FnMut(&str, &mut NodeEntry),
-) {
+) -> bool {
+    // Whether the three listings held the same names in the same order.
+    let mut aligned = true;
     let mut it = entries.iter_mut();
-    // The Lease lister's namespace as a key range (`list_in` would compare every key's
-    // namespace once more): keys order by namespace, then name.
-    let first = ObjectKey::new(NAMESPACE_NODE_LEASE, "");
-    let past = ObjectKey::new(&format!("{NAMESPACE_NODE_LEASE}\0"), "");
-    let mut leases = cache.leases.range(first..past).map(|(_, l)| l).peekable();
+    let mut leases = cache
+        .leases
+        .range(node_lease_range())
+        .map(|(_, l)| l)
+        .peekable();
     // One three-way comparison per step (a name compare is a `memcmp` call; `<` then `==`
     // made two), and none against the Lease lister once it is exhausted.
     for node in cache.nodes.values() {
@@ -63,7 +65,10 @@ fn in_step<'a>(
         let e = loop {
             let (k, e) = it.next().expect("every node of the lister has an entry");
             match k.as_str().cmp(name) {
-                std::cmp::Ordering::Less => on_other(k, e),
+                std::cmp::Ordering::Less => {
+                    aligned = false;
+                    on_other(k, e)
+                }
                 std::cmp::Ordering::Equal => break e,
                 std::cmp::Ordering::Greater => {
                     unreachable!("every node of the lister has an entry")
@@ -74,6 +79,7 @@ fn in_step<'a>(
         while let Some(l) = leases.peek() {
             match l.metadata.name.as_str().cmp(name) {
                 std::cmp::Ordering::Less => {
+                    aligned = false;
                     leases.next();
                 }
                 std::cmp::Ordering::Equal => {
@@ -84,12 +90,38 @@ fn in_step<'a>(
                 std::cmp::Ordering::Greater => break,
             }
         }
+        aligned &= lease.is_some();
         e.lease = lease;
         on_node(node, e);
     }
     for (k, e) in it {
+        aligned = false;
         on_other(k, e);
     }
+    aligned && leases.next().is_none()
+}
+
+/// [`in_step`]'s node walk when the three listings are known to hold the same names in
+/// the same order (`NodeLifecycleController::aligned`): the same calls, paired by
+/// position instead of by name compares.
+fn aligned_step<'a>(
+    cache: &'a Tables,
+    entries: &mut BTreeMap<String, NodeEntry>,
+    mut on_node: impl FnMut(&'a Rc<Node>, &mut NodeEntry),
+) {
+    let leases = cache.leases.range(node_lease_range()).map(|(_, l)| l);
+    for ((node, (_, e)), lease) in cache.nodes.values().zip(entries.iter_mut()).zip(leases) {
+        debug_assert!(node.metadata.name == lease.metadata.name);
+        e.lease = Some(LeaseSeen::of(lease));
+        on_node(node, e);
+    }
+}
+
+/// The Lease lister's namespace as a key range (`list_in` would compare every key's
+/// namespace once more): keys order by namespace, then name.
+fn node_lease_range() -> std::ops::Range<ObjectKey> {
+    ObjectKey::new(NAMESPACE_NODE_LEASE, "")
+        ..ObjectKey::new(&format!("{NAMESPACE_NODE_LEASE}\0"), "")
 }
 
 /// The pass's `zoneToNodeConditions`: per zone, whether each node's Ready condition is
@@ -182,12 +214,16 @@ impl NodeLifecycleController {
         }
 
         let mut zones = ZoneConditions::default();
-        in_step(
-            cache,
-            &mut entries,
-            |node, e| self.update_node(node, e, cache, ctx, &mut zones),
-            |_, _| {},
-        );
+        let was_aligned = self.aligned;
+        let update =
+            |node: &Rc<Node>, e: &mut NodeEntry| self.update_node(node, e, cache, ctx, &mut zones);
+        let aligned = if was_aligned {
+            aligned_step(cache, &mut entries, update);
+            true
+        } else {
+            in_step(cache, &mut entries, update, |_, _| {})
+        };
+        self.aligned = aligned;
         self.entries = entries;
         self.handle_disruption(&zones.into_map(), cache, ctx);
     }
