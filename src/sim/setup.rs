@@ -181,6 +181,8 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         checks: crate::check::Checks::new(delay),
         latency: Default::default(),
         slis: Default::default(),
+        quiet_ticks: true,
+        quiet_done: 0,
     };
     sim.nodes.set_manual_pods(opts.manual_kubelets);
     sim.nodes.set_csi_drivers(&scenario.storage.drivers);
