@@ -124,27 +124,41 @@ fn node_lease_range() -> std::ops::Range<ObjectKey> {
         ..ObjectKey::new(&format!("{NAMESPACE_NODE_LEASE}\0"), "")
 }
 
-/// The pass's `zoneToNodeConditions`: per zone, whether each node's Ready condition is
-/// True (all `ComputeZoneState` asks). Zones are few; nodes of a zone mostly come in a row.
+/// The pass's `zoneToNodeConditions`: per zone, how many nodes' Ready condition is True
+/// and how many not (all `ComputeZoneState` asks: it counts, so the order is not kept).
+/// Zones are few; nodes of a zone mostly come in a row.
 #[derive(Default)]
-struct ZoneConditions(Vec<(Rc<str>, Vec<bool>)>);
+struct ZoneConditions(Vec<(Rc<str>, usize, usize)>);
 
 impl ZoneConditions {
+    #[inline]
     fn push(&mut self, zone: &Rc<str>, ready: bool) {
         let found = self
             .0
             .iter_mut()
             .rev()
-            .find(|(z, _)| Rc::ptr_eq(z, zone) || **z == **zone);
-        match found {
-            Some((_, v)) => v.push(ready),
-            None => self.0.push((Rc::clone(zone), vec![ready])),
+            .find(|(z, _, _)| Rc::ptr_eq(z, zone) || **z == **zone);
+        let (ready_n, not_ready_n) = match found {
+            Some((_, r, n)) => (r, n),
+            None => {
+                self.0.push((Rc::clone(zone), 0, 0));
+                let (_, r, n) = self.0.last_mut().expect("just pushed");
+                (r, n)
+            }
+        };
+        if ready {
+            *ready_n += 1;
+        } else {
+            *not_ready_n += 1;
         }
     }
+    /// The map `handleDisruption` takes: per zone key, a Ready flag per node.
     fn into_map(self) -> BTreeMap<String, Vec<bool>> {
         let mut out: BTreeMap<String, Vec<bool>> = BTreeMap::new();
-        for (z, v) in self.0 {
-            out.entry(z.to_string()).or_default().extend(v);
+        for (z, ready, not_ready) in self.0 {
+            let v = out.entry(z.to_string()).or_default();
+            v.extend(std::iter::repeat_n(true, ready));
+            v.extend(std::iter::repeat_n(false, not_ready));
         }
         out
     }
