@@ -8,15 +8,26 @@
 //! through a free list). A pop moves a heap entry about log₂(n) times, so keeping the
 //! entries small (24 bytes, where events with names in them are 70 and more) keeps the
 //! queue cheap with thousands of timers pending.
+//!
+//! Lanes: many events are scheduled a fixed delay after the instant they are scheduled
+//! at — a probe ticker's period, an informer's watch delay, a controller's work "now".
+//! Scheduling instants never go back, so the events of one such delay arrive in
+//! `(time, seq)` order already, and a first-in first-out lane keeps them sorted for a
+//! push and a pop of a few instructions each, instead of a heap's log₂(n) moves. The
+//! caller says which events are worth a lane ([`EventQueue::schedule_in_lane`]); a lane
+//! takes an entry only if it is not earlier than the lane's last one, so every lane is
+//! always sorted, and a pop takes the smallest `(time, seq)` among the heap's top and the
+//! lanes' fronts: the order is exactly the heap-only order.
 
 use crate::time::SimTime;
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, BinaryHeap};
+use std::collections::{BTreeSet, BinaryHeap, VecDeque};
 
 /// Handle of a scheduled event, for cancelling it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimerId(pub u64);
 
+#[derive(Clone, Copy)]
 struct Entry {
     at: SimTime,
     seq: u64,
@@ -42,9 +53,19 @@ impl Ord for Entry {
     }
 }
 
+/// Most lanes a queue keeps (each pop compares every lane's front).
+const MAX_LANES: usize = 6;
+
+/// Entries scheduled `delay` after their scheduling instant, in `(time, seq)` order.
+struct Lane {
+    delay: u64,
+    entries: VecDeque<Entry>,
+}
+
 /// A priority queue of simulator events of type `E`.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry>,
+    lanes: Vec<Lane>,
     /// Payloads of the scheduled events, by slot; `None` in a free slot.
     slots: Vec<Option<E>>,
     /// Free slots, reused last-freed first.
@@ -64,6 +85,7 @@ impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
+            lanes: Vec::new(),
             slots: Vec::new(),
             free: Vec::new(),
             next_seq: 0,
@@ -79,6 +101,39 @@ impl<E> EventQueue<E> {
 
     /// Schedules `payload` at `at`. Scheduling in the past is a simulator bug.
     pub fn schedule(&mut self, at: SimTime, payload: E) -> TimerId {
+        let e = self.entry(at, payload);
+        let id = TimerId(e.seq);
+        self.heap.push(e);
+        id
+    }
+
+    /// [`EventQueue::schedule`] for an event whose delay (`at` − now) recurs often: it
+    /// goes to that delay's lane (made if there is room) when that keeps the lane sorted.
+    /// Where an event waits never changes when it runs.
+    pub fn schedule_in_lane(&mut self, at: SimTime, payload: E) -> TimerId {
+        let e = self.entry(at, payload);
+        let id = TimerId(e.seq);
+        let delay = e.at.as_nanos() - self.now.as_nanos();
+        match self.lanes.iter().position(|l| l.delay == delay) {
+            Some(i) => {
+                let lane = &mut self.lanes[i].entries;
+                if lane.back().is_none_or(|b| b.at <= e.at) {
+                    lane.push_back(e);
+                } else {
+                    self.heap.push(e);
+                }
+            }
+            None if self.lanes.len() < MAX_LANES => self.lanes.push(Lane {
+                delay,
+                entries: VecDeque::from([e]),
+            }),
+            None => self.heap.push(e),
+        }
+        id
+    }
+
+    /// A new entry for `payload` at `at`: the next sequence number and a slot.
+    fn entry(&mut self, at: SimTime, payload: E) -> Entry {
         assert!(
             at >= self.now,
             "event scheduled in the past: {at:?} < now {:?}",
@@ -96,8 +151,29 @@ impl<E> EventQueue<E> {
                 u32::try_from(self.slots.len() - 1).expect("fewer than 2^32 pending events")
             }
         };
-        self.heap.push(Entry { at, seq, slot });
-        TimerId(seq)
+        Entry { at, seq, slot }
+    }
+
+    /// The earliest entry and where it waits: `None` for the heap's top, `Some(i)` for
+    /// lane `i`'s front.
+    fn earliest(&self) -> Option<(Option<usize>, Entry)> {
+        let mut best = self.heap.peek().map(|e| (None, *e));
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if let Some(f) = lane.entries.front()
+                && best.is_none_or(|(_, b)| (f.at, f.seq) < (b.at, b.seq))
+            {
+                best = Some((Some(i), *f));
+            }
+        }
+        best
+    }
+
+    /// Removes the entry `earliest` found there.
+    fn remove_earliest(&mut self, from: Option<usize>) {
+        match from {
+            Some(i) => self.lanes[i].entries.pop_front(),
+            None => self.heap.pop(),
+        };
     }
 
     /// Cancels a scheduled event; cancelling one that already ran is harmless.
@@ -109,31 +185,41 @@ impl<E> EventQueue<E> {
 
     /// Pops the earliest live event and advances `now` to its time.
     pub fn pop(&mut self) -> Option<(SimTime, u64, E)> {
-        while let Some(e) = self.heap.pop() {
-            let payload = self.take(e.slot);
+        self.pop_due(SimTime(u64::MAX))
+    }
+
+    /// Pops the earliest live event if it is due at or before `t` (and advances `now` to
+    /// its time); `None` if there is none by then. One search for both questions.
+    pub fn pop_due(&mut self, t: SimTime) -> Option<(SimTime, u64, E)> {
+        loop {
+            let (from, e) = self.earliest()?;
             if !self.cancelled.is_empty() && self.cancelled.remove(&e.seq) {
+                self.remove_earliest(from);
+                self.take(e.slot);
                 continue;
             }
+            if e.at > t {
+                return None;
+            }
+            self.remove_earliest(from);
+            let payload = self.take(e.slot);
             debug_assert!(e.at >= self.now, "time went backwards");
             self.now = e.at;
             return Some((e.at, e.seq, payload));
         }
-        None
     }
 
     /// The time of the next live event, without popping it.
     pub fn peek_time(&mut self) -> Option<SimTime> {
-        while let Some(e) = self.heap.peek() {
-            if self.cancelled.contains(&e.seq) {
-                let (seq, slot) = (e.seq, e.slot);
-                self.heap.pop();
-                self.take(slot);
-                self.cancelled.remove(&seq);
+        loop {
+            let (from, e) = self.earliest()?;
+            if !self.cancelled.is_empty() && self.cancelled.remove(&e.seq) {
+                self.remove_earliest(from);
+                self.take(e.slot);
                 continue;
             }
             return Some(e.at);
         }
-        None
     }
 
     /// Takes the payload out of `slot` and frees the slot.
@@ -145,7 +231,8 @@ impl<E> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len() - self.cancelled.len().min(self.heap.len())
+        let queued = self.heap.len() + self.lanes.iter().map(|l| l.entries.len()).sum::<usize>();
+        queued - self.cancelled.len().min(queued)
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -186,6 +273,82 @@ mod tests {
         assert_eq!(q.pop().map(|(_, _, e)| e), Some(2));
         assert!(q.pop().is_none());
         q.cancel(a); // already gone: harmless
+    }
+
+    /// A heap-only queue, the reference order for the lanes.
+    fn reference_order(ops: &[(u64, u64)]) -> Vec<u64> {
+        // (time, seq) sorted: what the heap alone gives.
+        let mut v: Vec<(u64, u64)> = ops.to_vec();
+        v.sort();
+        v.into_iter().map(|(_, seq)| seq).collect()
+    }
+
+    #[test]
+    fn lanes_keep_the_heap_order_exactly() {
+        // Pops interleaved with pushes, to lanes or not, at fixed delays (which get
+        // lanes, up to four) and jittered ones (lanes only while they stay sorted), equal
+        // instants across heap and lanes, and cancellations.
+        let mut q = EventQueue::new();
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut scheduled: Vec<(u64, u64)> = Vec::new();
+        let mut popped: Vec<u64> = Vec::new();
+        let mut cancelled = BTreeSet::new();
+        for round in 0..5_000u64 {
+            let now = q.now().as_nanos();
+            let delay = match next() % 6 {
+                0 => 0,
+                1 => 10_000,
+                2 => 5_000,
+                3 => 7_000,
+                4 => next() % 20_000,
+                _ => 10_000,
+            };
+            let id = if next() % 4 == 0 {
+                q.schedule(SimTime(now + delay), round)
+            } else {
+                q.schedule_in_lane(SimTime(now + delay), round)
+            };
+            scheduled.push((now + delay, id.0));
+            if next() % 50 == 0 {
+                q.cancel(id);
+                cancelled.insert(id.0);
+            }
+            if next() % 3 != 0
+                && let Some((at, seq, payload)) = q.pop()
+            {
+                assert_eq!(seq, payload, "payloads follow their entries");
+                assert_eq!(at, q.now());
+                popped.push(seq);
+            }
+        }
+        while let Some((_, seq, _)) = q.pop() {
+            popped.push(seq);
+        }
+        assert_eq!(q.lanes.len(), MAX_LANES, "delays got lanes");
+        let expected: Vec<u64> = reference_order(&scheduled)
+            .into_iter()
+            .filter(|s| !cancelled.contains(s))
+            .collect();
+        // Every live entry came out once, and in (time, seq) order: since pops only ever
+        // take the earliest pending entry and pushes are never earlier than now, the pop
+        // sequence is sorted.
+        let mut sorted = popped.clone();
+        sorted.sort_by_key(|s| {
+            let (at, _) = scheduled[*s as usize];
+            (at, *s)
+        });
+        assert_eq!(popped, sorted);
+        let mut all = popped.clone();
+        all.sort();
+        let mut want = expected;
+        want.sort();
+        assert_eq!(all, want);
     }
 
     #[test]

@@ -114,6 +114,11 @@ pub struct Simulation {
     /// Storage latency samples (attach, pod start) for the summary and `result.json`.
     latency: crate::report::latency::LatencyRecorder,
     slis: crate::sli::SliRecorder,
+    /// Probe ticks with no effect outside their probe worker are done in place (see
+    /// `run_until`); off only in tests that compare both paths.
+    quiet_ticks: bool,
+    /// How many ticks took that path.
+    quiet_done: u64,
 }
 
 impl Simulation {
@@ -140,15 +145,27 @@ impl Simulation {
                 });
                 return;
             }
-            match self.queue.peek_time() {
-                // Nothing left to happen before `t`: the cluster stays as it is.
-                None => break,
-                Some(next) if next > t => break,
-                Some(_) => {}
-            }
-            let (now, _, ev) = self.queue.pop().expect("peeked an event");
+            // Nothing left to happen by `t`: the cluster stays as it is.
+            let Some((now, _, ev)) = self.queue.pop_due(t) else {
+                break;
+            };
             self.clock = now;
             self.counts.events += 1;
+            // A probe tick that changes nothing outside its probe worker: done in place,
+            // the very timer re-armed (the one event the full path would schedule, so
+            // every later event keeps its sequence number and order).
+            if self.quiet_ticks
+                && let SimEvent::Kubelet(t) = &ev
+                && let Some(rearm) = self.nodes.quiet_probe(t, now)
+            {
+                self.quiet_done += 1;
+                if let Some(period) = rearm {
+                    self.queue.schedule_in_lane(now + period, ev);
+                }
+                self.schedule_busy_work(now);
+                self.after_event(now);
+                continue;
+            }
             self.dispatch(now, ev);
             self.after_event(now);
         }
@@ -216,6 +233,18 @@ impl Simulation {
         }
         self.after_event(now);
         failed
+    }
+
+    /// Test hook: whether probe ticks that change nothing outside their probe worker are
+    /// done in place (the default) or dispatched like any other event. Either way the run
+    /// is the same, byte for byte; tests compare the two.
+    pub fn set_quiet_ticks(&mut self, on: bool) {
+        self.quiet_ticks = on;
+    }
+
+    /// How many probe ticks were done in place so far.
+    pub fn quiet_ticks(&self) -> u64 {
+        self.quiet_done
     }
 
     /// Test hook: node `name`'s kubelet stops renewing its Lease and posting node status
@@ -370,15 +399,27 @@ impl Simulation {
             self.queue.schedule(at, SimEvent::Control(t));
         }
         for (at, t) in kubelet_timers {
-            self.queue.schedule(at, SimEvent::Kubelet(t));
+            // Probe tickers re-arm a fixed period ahead: a queue lane keeps them in order.
+            if matches!(t, KubeletTimer::Probe { .. }) {
+                self.queue.schedule_in_lane(at, SimEvent::Kubelet(t));
+            } else {
+                self.queue.schedule(at, SimEvent::Kubelet(t));
+            }
         }
         for (at, t) in csi_timers {
             self.queue.schedule(at, SimEvent::Csi(t));
         }
-        for i in self.manager.busy().collect::<Vec<_>>() {
+        self.schedule_busy_work(now);
+    }
+
+    /// Queues a work event for every controller with keys waiting and none queued.
+    fn schedule_busy_work(&mut self, now: SimTime) {
+        // Disjoint fields: no copy of the busy list is needed (this runs after every event).
+        for i in self.manager.busy() {
             if !self.work_pending[i] {
                 self.work_pending[i] = true;
-                self.queue.schedule(now, SimEvent::ControllerWork(i));
+                self.queue
+                    .schedule_in_lane(now, SimEvent::ControllerWork(i));
             }
         }
     }
@@ -427,7 +468,9 @@ impl Simulation {
                 if !self.delivery_pending[reader as usize] {
                     self.delivery_pending[reader as usize] = true;
                     let delay = self.reader_delay(reader);
-                    self.queue.schedule(now + delay, SimEvent::Deliver(reader));
+                    // A fixed watch delay per reader: a queue lane keeps these in order.
+                    self.queue
+                        .schedule_in_lane(now + delay, SimEvent::Deliver(reader));
                 }
             }
             let min_cursor = [

@@ -184,6 +184,8 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         checks: crate::check::Checks::new(delay),
         latency: Default::default(),
         slis: crate::sli::SliRecorder::new(&scenario.apps),
+        quiet_ticks: true,
+        quiet_done: 0,
     };
     sim.nodes.set_manual_pods(opts.manual_kubelets);
     sim.nodes.set_csi_drivers(&scenario.storage.drivers);

@@ -15,6 +15,7 @@ mod kubectl_get;
 mod node_faults;
 mod node_lifecycle;
 mod props;
+mod quiet_ticks;
 mod rollout_scenarios;
 mod scenario_errors;
 mod scenarios;

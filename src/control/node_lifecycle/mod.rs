@@ -179,6 +179,11 @@ pub struct NodeLifecycleController {
     /// labels, or a zone's state was dropped, since the last pass. (When nothing of the
     /// kind happened it finds nothing, and the pass skips it.)
     classify: bool,
+    /// The node lister, the entries and the Lease lister held the same names in the same
+    /// order at the last full walk of a monitor pass, and no Node or Lease has been added
+    /// or removed since (each add or remove reaches `on_watch`; Lease renewals, which do
+    /// not, change no name): the pass may pair them by position (`monitor::aligned_step`).
+    aligned: bool,
     loops: Loops,
 }
 
@@ -192,6 +197,7 @@ impl NodeLifecycleController {
             zone_states: BTreeMap::new(),
             nodes_to_retry: BTreeSet::new(),
             classify: true,
+            aligned: false,
             loops: Loops::default(),
         }
     }
@@ -263,6 +269,12 @@ impl Controller for NodeLifecycleController {
         if !self.loops.armed {
             self.loops.armed = true;
             q.add(loop_key());
+        }
+        if ev.removed || old.is_none() {
+            // A name may have come or gone from the Node or Lease lister.
+            if matches!(ev.obj, AnyObject::Node(_) | AnyObject::Lease(_)) {
+                self.aligned = false;
+            }
         }
         match &ev.obj {
             AnyObject::Node(node) if ev.removed => {

@@ -16,7 +16,7 @@ use super::health::{LeaseSeen, ReadyStatus, quiet_node_health, try_update_node_h
 use super::taint_template;
 use super::{NOT_READY_TAINT, NodeEntry, NodeLifecycleController, UNREACHABLE_TAINT};
 use crate::api::coordination::NAMESPACE_NODE_LEASE;
-use crate::api::{Lease, Node, ObjectKey, Pod, Tables};
+use crate::api::{Node, ObjectKey, Pod, Tables};
 use crate::apiserver::{ApiError, EventType};
 use crate::component::Ctx;
 use crate::control::ControlTimer;
@@ -49,55 +49,116 @@ fn in_step<'a>(
     entries: &mut BTreeMap<String, NodeEntry>,
     mut on_node: impl FnMut(&'a Rc<Node>, &mut NodeEntry),
     mut on_other: impl FnMut(&str, &mut NodeEntry),
-) {
-    let mut it = entries.iter_mut().peekable();
-    let mut leases = cache.list_in::<Lease>(NAMESPACE_NODE_LEASE).peekable();
+) -> bool {
+    // Whether the three listings held the same names in the same order.
+    let mut aligned = true;
+    let mut it = entries.iter_mut();
+    let mut leases = cache
+        .leases
+        .range(node_lease_range())
+        .map(|(_, l)| l)
+        .peekable();
+    // One three-way comparison per step (a name compare is a `memcmp` call; `<` then `==`
+    // made two), and none against the Lease lister once it is exhausted.
     for node in cache.nodes.values() {
         let name = node.metadata.name.as_str();
-        while let Some((k, e)) = it.next_if(|(k, _)| k.as_str() < name) {
-            on_other(k, e);
-        }
-        while leases
-            .next_if(|l| l.metadata.name.as_str() < name)
-            .is_some()
-        {}
-        let lease = leases
-            .next_if(|l| l.metadata.name == name)
-            .map(|l| LeaseSeen::of(l));
-        match it.next() {
-            Some((k, e)) if k.as_str() == name => {
-                e.lease = lease;
-                on_node(node, e)
+        let e = loop {
+            let (k, e) = it.next().expect("every node of the lister has an entry");
+            match k.as_str().cmp(name) {
+                std::cmp::Ordering::Less => {
+                    aligned = false;
+                    on_other(k, e)
+                }
+                std::cmp::Ordering::Equal => break e,
+                std::cmp::Ordering::Greater => {
+                    unreachable!("every node of the lister has an entry")
+                }
             }
-            _ => unreachable!("every node of the lister has an entry"),
+        };
+        let mut lease = None;
+        while let Some(l) = leases.peek() {
+            match l.metadata.name.as_str().cmp(name) {
+                std::cmp::Ordering::Less => {
+                    aligned = false;
+                    leases.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    lease = Some(LeaseSeen::of(l));
+                    leases.next();
+                    break;
+                }
+                std::cmp::Ordering::Greater => break,
+            }
         }
+        aligned &= lease.is_some();
+        e.lease = lease;
+        on_node(node, e);
     }
     for (k, e) in it {
+        aligned = false;
         on_other(k, e);
+    }
+    aligned && leases.next().is_none()
+}
+
+/// [`in_step`]'s node walk when the three listings are known to hold the same names in
+/// the same order (`NodeLifecycleController::aligned`): the same calls, paired by
+/// position instead of by name compares.
+fn aligned_step<'a>(
+    cache: &'a Tables,
+    entries: &mut BTreeMap<String, NodeEntry>,
+    mut on_node: impl FnMut(&'a Rc<Node>, &mut NodeEntry),
+) {
+    let leases = cache.leases.range(node_lease_range()).map(|(_, l)| l);
+    for ((node, (_, e)), lease) in cache.nodes.values().zip(entries.iter_mut()).zip(leases) {
+        debug_assert!(node.metadata.name == lease.metadata.name);
+        e.lease = Some(LeaseSeen::of(lease));
+        on_node(node, e);
     }
 }
 
-/// The pass's `zoneToNodeConditions`: per zone, whether each node's Ready condition is
-/// True (all `ComputeZoneState` asks). Zones are few; nodes of a zone mostly come in a row.
+/// The Lease lister's namespace as a key range (`list_in` would compare every key's
+/// namespace once more): keys order by namespace, then name.
+fn node_lease_range() -> std::ops::Range<ObjectKey> {
+    ObjectKey::new(NAMESPACE_NODE_LEASE, "")
+        ..ObjectKey::new(&format!("{NAMESPACE_NODE_LEASE}\0"), "")
+}
+
+/// The pass's `zoneToNodeConditions`: per zone, how many nodes' Ready condition is True
+/// and how many not (all `ComputeZoneState` asks: it counts, so the order is not kept).
+/// Zones are few; nodes of a zone mostly come in a row.
 #[derive(Default)]
-struct ZoneConditions(Vec<(Rc<str>, Vec<bool>)>);
+struct ZoneConditions(Vec<(Rc<str>, usize, usize)>);
 
 impl ZoneConditions {
+    #[inline]
     fn push(&mut self, zone: &Rc<str>, ready: bool) {
         let found = self
             .0
             .iter_mut()
             .rev()
-            .find(|(z, _)| Rc::ptr_eq(z, zone) || **z == **zone);
-        match found {
-            Some((_, v)) => v.push(ready),
-            None => self.0.push((Rc::clone(zone), vec![ready])),
+            .find(|(z, _, _)| Rc::ptr_eq(z, zone) || **z == **zone);
+        let (ready_n, not_ready_n) = match found {
+            Some((_, r, n)) => (r, n),
+            None => {
+                self.0.push((Rc::clone(zone), 0, 0));
+                let (_, r, n) = self.0.last_mut().expect("just pushed");
+                (r, n)
+            }
+        };
+        if ready {
+            *ready_n += 1;
+        } else {
+            *not_ready_n += 1;
         }
     }
+    /// The map `handleDisruption` takes: per zone key, a Ready flag per node.
     fn into_map(self) -> BTreeMap<String, Vec<bool>> {
         let mut out: BTreeMap<String, Vec<bool>> = BTreeMap::new();
-        for (z, v) in self.0 {
-            out.entry(z.to_string()).or_default().extend(v);
+        for (z, ready, not_ready) in self.0 {
+            let v = out.entry(z.to_string()).or_default();
+            v.extend(std::iter::repeat_n(true, ready));
+            v.extend(std::iter::repeat_n(false, not_ready));
         }
         out
     }
@@ -167,12 +228,16 @@ impl NodeLifecycleController {
         }
 
         let mut zones = ZoneConditions::default();
-        in_step(
-            cache,
-            &mut entries,
-            |node, e| self.update_node(node, e, cache, ctx, &mut zones),
-            |_, _| {},
-        );
+        let was_aligned = self.aligned;
+        let update =
+            |node: &Rc<Node>, e: &mut NodeEntry| self.update_node(node, e, cache, ctx, &mut zones);
+        let aligned = if was_aligned {
+            aligned_step(cache, &mut entries, update);
+            true
+        } else {
+            in_step(cache, &mut entries, update, |_, _| {})
+        };
+        self.aligned = aligned;
         self.entries = entries;
         self.handle_disruption(&zones.into_map(), cache, ctx);
     }
@@ -274,9 +339,19 @@ impl NodeLifecycleController {
         if !quiet_node_health(&self.config, entry, now) {
             return false;
         }
-        let (zone, excluded) = entry.topology(node);
-        if !excluded {
-            zones.push(&zone, true);
+        match &entry.topology {
+            // The usual case: the remembered topology is this very object's.
+            Some(t) if Rc::ptr_eq(&t.of, node) => {
+                if !t.excluded {
+                    zones.push(&t.zone, true);
+                }
+            }
+            _ => {
+                let (zone, excluded) = entry.topology(node);
+                if !excluded {
+                    zones.push(&zone, true);
+                }
+            }
         }
         true
     }

@@ -329,6 +329,41 @@ fn ready_goes_unknown_after_the_grace_period_of_the_version() {
     }
 }
 
+/// Once a walk has found the node lister, the entries and the Lease lister aligned, the
+/// passes pair them by position. A node added later (with its Lease) sorts first and
+/// shifts every position, so it must end the pairing: each node still goes Unknown at its
+/// own grace period, from its own Lease (as in the test above: killed at 33 s, Unknown at
+/// the 85 s pass), and the newcomer is monitored too.
+#[test]
+fn a_node_added_after_the_listings_were_paired_keeps_every_node_on_its_own_lease() {
+    let mut w = World::new(36);
+    for n in ["n1", "n2", "n3"] {
+        w.add_node(n, "a");
+    }
+    w.advance(at(30.0));
+    w.add_node("n0", "a");
+    w.advance(at(33.0));
+    w.kill("n2");
+    // n0 renews once more at 43 s (seen by the 45 s pass): Unknown at 95 s.
+    w.advance(at(50.0));
+    w.kill("n0");
+    w.advance(at(85.0 - 0.001));
+    for n in ["n0", "n1", "n2", "n3"] {
+        assert_eq!(w.ready_status(n), "True", "{n} before 85 s");
+    }
+    w.advance(at(85.0));
+    assert_eq!(w.ready_status("n2"), "Unknown");
+    for n in ["n0", "n1", "n3"] {
+        assert_eq!(w.ready_status(n), "True", "{n} at 85 s");
+    }
+    w.advance(at(95.0 - 0.001));
+    assert_eq!(w.ready_status("n0"), "True");
+    w.advance(at(95.0));
+    assert_eq!(w.ready_status("n0"), "Unknown");
+    assert_eq!(w.ready_status("n1"), "True");
+    assert_eq!(w.ready_status("n3"), "True");
+}
+
 /// A node that never posted a Ready condition gets the 60 s startup grace from its
 /// creation (0 s): Unknown at the 60 s pass, with `NodeStatusNeverUpdated` conditions. A
 /// Lease renewal alone keeps such a node healthy.

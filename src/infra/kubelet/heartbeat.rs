@@ -85,6 +85,11 @@ pub struct Heartbeat {
     /// which is what an informer holds; reading it here saves a store look-up per node
     /// every 10 s.
     node_obj: Option<Rc<Node>>,
+    /// The last `status_changed` answer, with the Node (held, so its address cannot be
+    /// reused) and the shutdown flag it was computed from: the check is a pure function
+    /// of the two, and the Node object only changes on a write, so most checks every
+    /// 10 s find the very same inputs.
+    checked: Option<(Rc<Node>, bool, bool)>,
 }
 
 impl Heartbeat {
@@ -100,6 +105,7 @@ impl Heartbeat {
             epoch: 0,
             shutting_down: false,
             node_obj: None,
+            checked: None,
         }
     }
 
@@ -314,7 +320,14 @@ impl Heartbeat {
             return;
         };
         let now = ctx.now;
-        let changed = node_status::status_changed(&node, self.shutting_down);
+        let changed = match &self.checked {
+            Some((n, sd, changed)) if Rc::ptr_eq(n, &node) && *sd == self.shutting_down => *changed,
+            _ => {
+                let changed = node_status::status_changed(&node, self.shutting_down);
+                self.checked = Some((Rc::clone(&node), self.shutting_down, changed));
+                changed
+            }
+        };
         let due = self
             .last_report
             .is_none_or(|t| now >= t + self.timing.node_status_report_frequency);

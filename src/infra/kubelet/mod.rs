@@ -275,6 +275,32 @@ impl NodeAgents {
         }
     }
 
+    /// The tick of probe timer `timer` at `now` if it has no effect outside its probe
+    /// worker (the container's result stands, no failure to record): performs it and
+    /// returns the re-arm delay (`Some(None)`: the ticker stops). `None` — the timer is
+    /// not a probe, its kubelet is not running, or the tick does something — means
+    /// nothing was done and [`NodeAgents::on_timer`] must handle it. A quiet tick is what
+    /// `on_timer` would do for it, minus the work of building a fresh timer.
+    pub fn quiet_probe(
+        &mut self,
+        timer: &KubeletTimer,
+        now: SimTime,
+    ) -> Option<Option<crate::time::SimDuration>> {
+        let KubeletTimer::Probe {
+            pod,
+            container,
+            kind,
+        } = timer
+        else {
+            return None;
+        };
+        let k = self.kubelets.get_mut(pod.node as usize)?;
+        if k.state != lifecycle::KubeletState::Running {
+            return None;
+        }
+        k.quiet_probe(pod, *container, *kind, now)
+    }
+
     /// The name of node number `i` (kubelet order, which is also the network's).
     pub fn node_name(&self, i: u32) -> Option<&str> {
         self.kubelets

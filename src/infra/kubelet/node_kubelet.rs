@@ -240,6 +240,23 @@ impl Kubelet {
     }
 }
 
+impl Kubelet {
+    /// A probe timer's tick if it is quiet (see `PodWorker::quiet_probe`); a timer whose
+    /// worker has moved on is quiet too (the full path drops it).
+    pub fn quiet_probe(
+        &mut self,
+        pod: &PodTimer,
+        container: u32,
+        kind: super::ProbeKind,
+        now: crate::time::SimTime,
+    ) -> Option<Option<crate::time::SimDuration>> {
+        match live_worker(&mut self.pods, pod) {
+            Some(w) => w.quiet_probe(container as usize, kind, now),
+            None => Some(None),
+        }
+    }
+}
+
 /// The worker a timer was set by, if it is still at the generation the timer carries.
 fn live_worker<'a>(
     pods: &'a mut BTreeMap<String, PodWorker>,

@@ -156,6 +156,28 @@ impl ProbeWorker {
     }
 }
 
+impl ProbeWorker {
+    /// `doProbe` at `now` if it is *quiet* — it records no failure and moves no result,
+    /// so the tick has no effect outside this worker — and nothing otherwise (the worker
+    /// is left as it was, for the full path to run the same probe). Returns whether it
+    /// ran. Exact by construction: the same `do_probe`, undone when not quiet.
+    pub fn probe_quietly(
+        &mut self,
+        now: SimTime,
+        running: Option<(SimTime, u32)>,
+        started: bool,
+        passes: bool,
+    ) -> bool {
+        let saved = (self.attempt, self.result, self.last, self.run);
+        let probed = self.do_probe(now, running, started, passes);
+        if probed.ran == Some(false) || probed.changed {
+            (self.attempt, self.result, self.last, self.run) = saved;
+            return false;
+        }
+        true
+    }
+}
+
 /// `worker.initialValue`: readiness starts failed (a pod is not ready before its first
 /// success), startup unknown.
 fn initial_value(kind: ProbeKind) -> ProbeResult {
@@ -240,6 +262,39 @@ mod tests {
         );
         assert_eq!(w.result, ProbeResult::Failure);
         assert_eq!(w.do_probe(secs(4), None, false, true).ran, None);
+    }
+
+    /// What a worker's observable state is (its counters included).
+    fn state(w: &ProbeWorker) -> (Option<u32>, ProbeResult, Option<bool>, u32) {
+        (w.attempt, w.result, w.last, w.run)
+    }
+
+    #[test]
+    fn a_quiet_probe_is_the_full_probe_and_a_loud_one_is_left_to_it() {
+        let run = Some((secs(0), 1));
+        let mut w = ProbeWorker::new(ProbeKind::Readiness, &probe(0, 2));
+        // Below the success threshold: the first success moves nothing, so it is quiet
+        // and counts exactly as the full probe would.
+        let mut full = w.clone();
+        assert!(w.probe_quietly(secs(10), run, true, true));
+        full.do_probe(secs(10), run, true, true);
+        assert_eq!(state(&w), state(&full));
+        // The second success flips the result: not quiet, and nothing was changed, so
+        // the full path flips it at this very tick.
+        let before = state(&w);
+        assert!(!w.probe_quietly(secs(20), run, true, true));
+        assert_eq!(state(&w), before);
+        assert!(w.do_probe(secs(20), run, true, true).changed);
+        assert_eq!(w.result, ProbeResult::Success);
+        // Steady: quiet from now on, the result stays.
+        assert!(w.probe_quietly(secs(30), run, true, true));
+        assert_eq!(w.result, ProbeResult::Success);
+        // A failing probe records a failure: never quiet.
+        assert!(!w.probe_quietly(secs(40), run, true, false));
+        // A new container resets the result: not quiet either.
+        assert!(!w.probe_quietly(secs(50), Some((secs(45), 2)), true, true));
+        // No container running: the tick skips, quietly.
+        assert!(w.probe_quietly(secs(60), None, false, true));
     }
 
     #[test]

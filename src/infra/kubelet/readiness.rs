@@ -63,6 +63,32 @@ impl PodWorker {
         }
     }
 
+    /// The probe tick of [`PodWorker::on_probe`] when it has no effect but the worker's
+    /// own counters and the re-arm: `Some(Some(period))` — probed, tick again a period
+    /// from now; `Some(None)` — the worker is not running, the ticker stops; `None` — the
+    /// tick records a failure or moves a result, so the full path must run (nothing was
+    /// changed). The engine then skips the event's general machinery (`sim` quiet ticks).
+    pub fn quiet_probe(
+        &mut self,
+        idx: usize,
+        kind: ProbeKind,
+        now: crate::time::SimTime,
+    ) -> Option<Option<crate::time::SimDuration>> {
+        if self.stage != Stage::Running {
+            return Some(None);
+        }
+        let Some(k) = self.probes[idx].iter().position(|w| w.kind == kind) else {
+            return Some(None);
+        };
+        let running = self.containers[idx].running();
+        let started = self.started(idx);
+        let passes = !(kind == ProbeKind::Readiness
+            && self.containers[idx].behavior == ImageBehavior::NeverReady);
+        let w = &mut self.probes[idx][k];
+        w.probe_quietly(now, running, started, passes)
+            .then_some(Some(w.period))
+    }
+
     /// One `doProbe` of probe `k` of container `idx`, with the `Unhealthy` Event on failure.
     fn run_probe(&mut self, idx: usize, k: usize, env: &NodeEnv, ctx: &mut KCtx<'_>) -> Probed {
         let running = self.containers[idx].running();

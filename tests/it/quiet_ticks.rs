@@ -1,0 +1,130 @@
+//! Probe ticks that change nothing outside their probe worker are done in place by the
+//! engine (`Simulation::run_until`, `NodeAgents::quiet_probe`). This pins that the shortcut
+//! is invisible: with it and without it, the same scenario — probes below their success
+//! threshold, an initial delay, a never-ready image whose probe fails at every tick, a
+//! stopped kubelet and crashed containers whose readiness must be earned again — gives the
+//! same trace bytes, the same result and the same Ready instants.
+
+use crate::harness::SharedBuf;
+use std::path::Path;
+use stsim::api::ObjectKey;
+use stsim::scenario;
+use stsim::sim::{RunOptions, Simulation};
+use stsim::time::{SimDuration, SimTime};
+
+const SCENARIO: &str = "apiVersion: stsim/v1alpha1
+kind: Scenario
+metadata: { name: quiet-ticks }
+spec:
+  duration: 20m
+  cluster:
+    zones:
+      - name: a
+        nodePools: [ { name: w, count: 3, capacity: { cpu: \"4\", memory: 8Gi } } ]
+  images:
+    - { image: db, pullTime: 1s, shutdownTime: 1s }
+    - { image: stuck, pullTime: 1s, shutdownTime: 1s, behavior: neverReady }
+  manifests:
+    - apiVersion: apps/v1
+      kind: StatefulSet
+      metadata: { name: web }
+      spec:
+        serviceName: web
+        replicas: 3
+        podManagementPolicy: Parallel
+        selector: { matchLabels: { app: web } }
+        template:
+          metadata: { labels: { app: web } }
+          spec:
+            containers:
+              - name: db
+                image: db
+                readinessProbe: { tcpSocket: { port: 80 }, periodSeconds: 10, successThreshold: 2, initialDelaySeconds: 5 }
+    - apiVersion: apps/v1
+      kind: StatefulSet
+      metadata: { name: stuck }
+      spec:
+        serviceName: stuck
+        replicas: 1
+        selector: { matchLabels: { app: stuck } }
+        template:
+          metadata: { labels: { app: stuck } }
+          spec:
+            containers:
+              - name: s
+                image: stuck
+                readinessProbe: { httpGet: { path: /, port: 80 }, periodSeconds: 7 }
+  faults:
+    - { at: 8m, duration: 1m, kubeletStop: { node: w-a-2 } }
+";
+
+/// What one run gave: trace bytes, event count, quiet ticks taken, and the instants at
+/// which web-0 turned Ready after each of its two container crashes.
+struct Outcome {
+    trace: Vec<u8>,
+    events: u64,
+    quiet: u64,
+    ready_again: Vec<SimTime>,
+}
+
+fn run(quiet: bool) -> Outcome {
+    let s = scenario::load_str(SCENARIO, Path::new("inline.yaml")).unwrap();
+    let buf = SharedBuf::default();
+    let mut opts = RunOptions::for_scenario(&s);
+    opts.trace = Some(Box::new(buf.clone()));
+    let mut sim = Simulation::new(&s, opts);
+    sim.set_quiet_ticks(quiet);
+    let web0 = ObjectKey::new("default", "web-0");
+    let ready = |sim: &Simulation| {
+        sim.api()
+            .objects()
+            .pods
+            .get(&web0)
+            .is_some_and(|p| p.is_ready())
+    };
+    let mut ready_again = Vec::new();
+    for crash_at in [3 * 60, 12 * 60] {
+        sim.run_until(SimTime::ZERO + SimDuration::from_secs(crash_at));
+        assert!(
+            ready(&sim),
+            "web-0 is Ready before the crash at {crash_at} s"
+        );
+        assert!(sim.fail_container(&web0), "web-0 runs");
+        // A millisecond at a time, to see the very instant it is Ready again.
+        let mut steps = 0;
+        while !ready(&sim) {
+            sim.run_for(SimDuration::from_millis(1));
+            steps += 1;
+            assert!(steps < 300_000, "web-0 Ready again within 5 min");
+        }
+        ready_again.push(sim.now());
+    }
+    let quiet_done = sim.quiet_ticks();
+    let result = sim.into_result();
+    assert!(result.findings.is_empty(), "{:?}", result.findings);
+    let trace = buf.0.borrow().clone();
+    Outcome {
+        trace,
+        events: result.counts.events,
+        quiet: quiet_done,
+        ready_again,
+    }
+}
+
+#[test]
+fn quiet_probe_ticks_change_nothing_a_run_shows() {
+    let quiet = run(true);
+    let full = run(false);
+    assert!(
+        quiet.quiet > 100,
+        "the shortcut was taken ({} times)",
+        quiet.quiet
+    );
+    assert_eq!(full.quiet, 0);
+    assert_eq!(quiet.events, full.events, "every tick is still an event");
+    assert_eq!(quiet.ready_again, full.ready_again);
+    assert!(
+        quiet.trace == full.trace,
+        "the trace differs with quiet probe ticks"
+    );
+}
