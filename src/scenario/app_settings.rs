@@ -53,6 +53,10 @@ pub struct RawPrimaryReplica {
     #[serde(default)]
     wal_rate: Option<Loc<IntOrString>>,
     #[serde(default)]
+    wal_per_write: Option<Loc<IntOrString>>,
+    #[serde(default)]
+    replay_rate: Option<Loc<u64>>,
+    #[serde(default)]
     data_size: Option<Loc<IntOrString>>,
     #[serde(default)]
     basebackup_rate: Option<Loc<IntOrString>>,
@@ -149,12 +153,24 @@ pub fn quorum(raw: RawQuorum, path: &str, r: &mut Reporter) -> Option<QuorumConf
     f.ok.then_some(c)
 }
 
-/// `primaryReplica`: Patroni's settings over their defaults (`PrimaryReplicaConfig`); the
-/// replication latency is the network's node-to-node latency across zones.
+/// Writes per second a replica replays when not set (PostgreSQL's single startup process
+/// applying small transactions).
+pub const DEFAULT_REPLAY_RATE: u64 = 20_000;
+/// WAL bytes per client write when not set (a small OLTP transaction).
+pub const DEFAULT_WAL_PER_WRITE: u64 = 2 << 10;
+
+/// `primaryReplica`: Patroni's settings over their defaults (`PrimaryReplicaConfig`). The
+/// replication latency is the network's node-to-node latency across zones; the replay
+/// delay grows with the clients' write rate λ (`writes_per_second`) against what a replica
+/// replays, μ (`replayRate`): a replica is a queue, and its mean time in it is the M/M/1
+/// sojourn 1/(μ − λ), added to `applyDelay`. The WAL rate the lag limit is measured in is
+/// λ × `walPerWrite` unless `walRate` is given.
 pub fn primary_replica(
     raw: RawPrimaryReplica,
     path: &str,
     net: &NetworkSpec,
+    writes_per_second: u64,
+    model_pos: super::yaml::Pos,
     r: &mut Reporter,
 ) -> Option<PrimaryReplicaConfig> {
     let mut c = PrimaryReplicaConfig {
@@ -179,7 +195,28 @@ pub fn primary_replica(
     f.flag(&raw.synchronous_mode_strict, &mut c.synchronous_mode_strict);
     f.flag(&raw.fencing, &mut c.fencing);
     f.duration(&raw.apply_delay, "applyDelay", true, &mut c.apply_delay);
+    let mut wal_per_write = DEFAULT_WAL_PER_WRITE;
+    f.bytes(&raw.wal_per_write, "walPerWrite", &mut wal_per_write);
+    if writes_per_second > 0 {
+        c.wal_bytes_per_sec = writes_per_second.saturating_mul(wal_per_write);
+    }
     f.bytes(&raw.wal_rate, "walRate", &mut c.wal_bytes_per_sec);
+    let replay = raw
+        .replay_rate
+        .as_ref()
+        .map_or(DEFAULT_REPLAY_RATE, |v| v.value);
+    if replay <= writes_per_second {
+        let pos = raw.replay_rate.as_ref().map(|v| v.pos);
+        let msg = format!(
+            "replicas replay at most {replay} writes/s and the clients write {writes_per_second}/s: \
+             they would fall behind without bound"
+        );
+        let hint = Some("raise replayRate, or lower the clients' writesPerSecond".to_string());
+        f.fail(pos.unwrap_or(model_pos), "replayRate", msg, hint);
+    } else {
+        let sojourn = SimDuration::from_nanos(1_000_000_000 / (replay - writes_per_second));
+        c.apply_delay = c.apply_delay + sojourn;
+    }
     f.bytes(&raw.data_size, "dataSize", &mut c.data_bytes);
     f.bytes(
         &raw.basebackup_rate,

@@ -144,6 +144,8 @@ fn app(
         r.push(raw.stateful_set.pos, &set_path, msg, hint);
         ok = false;
     }
+    let clients = clients(raw.clients, &join(path, "clients"), cluster, r);
+    let writes_per_second: u64 = clients.iter().flatten().map(|c| c.writes_per_second).sum();
     let model_path = join(path, "model");
     let model = match raw.model.value.as_str() {
         "quorum" => {
@@ -159,7 +161,9 @@ fn app(
             }
             let p = raw.primary_replica.map(|p| p.value).unwrap_or_default();
             let net = cluster.map(|c| c.network).unwrap_or_default();
-            primary_replica(p, &join(path, "primaryReplica"), &net, r).map(AppModel::PrimaryReplica)
+            let at = join(path, "primaryReplica");
+            primary_replica(p, &at, &net, writes_per_second, raw.model.pos, r)
+                .map(AppModel::PrimaryReplica)
         }
         "stateless" => {
             for (key, node) in [
@@ -203,7 +207,6 @@ fn app(
             ReadConsistency::Linearizable
         }
     };
-    let clients = clients(raw.clients, &join(path, "clients"), cluster, r);
     let model = model?;
     let clients = clients?;
     ok.then(|| AppSpec {

@@ -157,6 +157,11 @@ fn quorum_loss_scenario_verdict() {
     assert_eq!(r.exit_code(), 1);
 }
 
+/// How far (ns) a replica's replay trails the primary in primary-failover.yaml: 1.4 ms
+/// across zones, `applyDelay` 200 ms, and the replay queue's M/M/1 sojourn at 1,500
+/// writes/s against the default 20,000/s replay rate, 10⁹ / 18,500 ns.
+const REPLAY_BEHIND: i128 = 1_400_000 + 200_000_000 + 1_000_000_000 / 18_500;
+
 /// primary-failover.yaml with its `fencing` setting replaced.
 fn primary_failover(fencing: bool) -> RunResult {
     let text = std::fs::read_to_string(repo_path("scenarios/primary-failover.yaml")).unwrap();
@@ -194,14 +199,17 @@ fn patroni_fails_over_after_the_leader_key_expires_and_unfenced_writes_are_lost(
     assert_eq!(app.split_brain[0].from, promoted[0].at);
     assert_eq!(app.split_brain[0].to, Some(t(1200)));
     // Lost: everything pg-0 acknowledged after pg-1's replay position at the cut
-    // (10m − 1.4 ms latency − 200 ms replay delay): 1,500 writes/s until the cut, then
-    // zone-c's 500/s for ten minutes.
+    // (10m − REPLAY_BEHIND): 1,500 writes/s until the cut, then zone-c's 500/s for ten
+    // minutes.
     let w = &app.loss_windows[0];
     assert_eq!(app.loss_windows.len(), 1);
     assert_eq!((w.old.as_str(), w.new.as_str()), ("pg-0", "pg-1"));
-    assert_eq!(w.from, t(600) - SimDuration::from_micros_u64(201_400));
+    assert_eq!(
+        w.from,
+        t(600) - SimDuration::from_nanos(REPLAY_BEHIND as u64)
+    );
     assert_eq!(w.to, t(1200));
-    let exact = 1500 * 201_400_000i128 + 500 * 600_000_000_000i128;
+    let exact = 1500 * REPLAY_BEHIND + 500 * 600_000_000_000i128;
     assert_eq!(app.writes_lost_area, exact);
     assert_eq!(app.writes_lost(), 300_302);
     assert_eq!(r.exit_code(), 1);
@@ -226,9 +234,9 @@ fn with_fencing_the_cut_off_primary_demotes_after_retry_timeout() {
         "never two writers: {:?}",
         app.split_brain
     );
-    // Lost: the 201.4 ms in flight at the cut for every zone, then zone-c's writes until
-    // the demotion.
+    // Lost: what was in flight at the cut for every zone, then zone-c's writes until the
+    // demotion.
     let until = i128::from(demoted[0].at.saturating_since(t(600)).as_nanos());
-    assert_eq!(app.writes_lost_area, 1500 * 201_400_000i128 + 500 * until);
+    assert_eq!(app.writes_lost_area, 1500 * REPLAY_BEHIND + 500 * until);
     assert_eq!(app.writes_lost(), 8838);
 }
