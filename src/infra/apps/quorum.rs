@@ -249,10 +249,11 @@ impl Quorum {
         self.settle(now, reach)
     }
 
-    // `TransferLeadership` (etcd server) / `MsgTimeoutNow` (raft): the stopping leader
-    // picks a current follower it reaches — etcd picks the longest-connected one; here the
-    // lowest ordinal — which campaigns at once, skipping PreVote and the leader lease, and
-    // wins with a majority's votes (the old leader, still up, votes for it).
+    // etcd server `EtcdServer.Stop` → `TransferLeadership` (`TryTransferLeadershipOnShutdown`
+    // in 3.6: skipped for a single voting member; transferee `longestConnected`, here the
+    // lowest current ordinal the leader reaches) → raft `MsgTimeoutNow`: the transferee
+    // campaigns at once, skipping PreVote and the leader lease, and wins with a majority's
+    // votes (the old leader, still up, votes for it).
     fn transfer_leadership(&mut self, from: usize, reach: &mut impl Reach) {
         let n = self.members.len();
         let transferee = (0..n).find(|&t| {
