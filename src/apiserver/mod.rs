@@ -9,6 +9,7 @@ mod admission;
 mod client;
 mod default_toleration_seconds;
 mod defaults;
+pub mod dns;
 mod errors;
 mod events;
 mod eviction;

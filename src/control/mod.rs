@@ -4,7 +4,6 @@
 
 pub mod attach_detach;
 pub mod disruption;
-pub mod dns;
 pub mod endpointslice;
 pub mod garbage_collector;
 pub mod manager;

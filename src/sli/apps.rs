@@ -184,19 +184,12 @@ impl AppSignals {
     }
 }
 
-/// A fault whose write recovery is being timed.
-#[derive(Clone, Copy, Debug)]
-struct Pending {
-    at: SimTime,
-    degraded: bool,
-}
-
 /// Follows every app's status.
 #[derive(Debug, Default)]
 pub struct AppRecorder {
     apps: Vec<AppSignals>,
-    pending: Vec<Pending>,
-    recovered: Vec<SimDuration>,
+    /// Per fault: until every app's clients can write again.
+    recoveries: super::recovery::RecoveryClocks,
     series: Vec<AppSeriesRow>,
 }
 
@@ -235,8 +228,7 @@ impl AppRecorder {
                     lag: Default::default(),
                 })
                 .collect(),
-            pending: Vec::new(),
-            recovered: Vec::new(),
+            recoveries: Default::default(),
             series: Vec::new(),
         }
     }
@@ -247,7 +239,7 @@ impl AppRecorder {
             return;
         }
         let degraded = self.degraded();
-        self.pending.push(Pending { at, degraded });
+        self.recoveries.fault(at, degraded);
     }
 
     /// Some measured app's clients lack writes.
@@ -330,33 +322,17 @@ impl AppRecorder {
         }
         track(&mut a.quorum_lost, at, !l.quorum);
         track(&mut a.write_outages, at, !full);
-        if !self.degraded() {
-            let recovered = &mut self.recovered;
-            self.pending.retain(|p| {
-                if p.degraded {
-                    recovered.push(at.saturating_since(p.at));
-                }
-                !p.degraded
-            });
+        if self.degraded() {
+            self.recoveries.degraded();
         } else {
-            for p in &mut self.pending {
-                p.degraded = true;
-            }
+            self.recoveries.whole(at);
         }
     }
 
     /// The SLIs at `end`, the write recoveries (recovered, not recovered by the end) and
     /// the series of statuses.
     pub fn finish(self, end: SimTime) -> AppsFinished {
-        let mut recovered = self.recovered;
-        let mut not_recovered = Vec::new();
-        for p in self.pending {
-            if p.degraded {
-                not_recovered.push(end.saturating_since(p.at));
-            } else {
-                recovered.push(SimDuration::ZERO);
-            }
-        }
+        let (recovered, not_recovered) = self.recoveries.finish(end);
         let apps = self
             .apps
             .into_iter()

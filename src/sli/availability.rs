@@ -94,15 +94,6 @@ impl SetState {
     }
 }
 
-/// A fault whose recovery is being timed.
-#[derive(Clone, Debug)]
-struct Pending {
-    at: SimTime,
-    degraded: bool,
-    /// Index into `incidents`.
-    incident: usize,
-}
-
 /// What one fault did to the StatefulSets, for the report.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Incident {
@@ -162,7 +153,8 @@ pub struct AvailabilityRecorder {
     sets: BTreeMap<(String, String), SetState>,
     /// Measured sets missing a replica now.
     degraded: BTreeSet<(String, String)>,
-    pending: Vec<Pending>,
+    /// Per fault (id = index into `recoveries.incidents`): until every set is whole.
+    clocks: super::recovery::RecoveryClocks,
     recoveries: Recoveries,
 }
 
@@ -178,11 +170,7 @@ impl AvailabilityRecorder {
     /// A fault begins: time the recovery from it.
     pub fn on_fault(&mut self, at: SimTime, cause: &str) {
         let degraded = !self.degraded.is_empty();
-        self.pending.push(Pending {
-            at,
-            degraded,
-            incident: self.recoveries.incidents.len(),
-        });
+        self.clocks.fault(at, degraded);
         self.recoveries.incidents.push(Incident {
             fault_at: at,
             cause: cause.to_string(),
@@ -285,18 +273,12 @@ impl AvailabilityRecorder {
         }
         let incidents = &mut self.recoveries.incidents;
         if self.degraded.is_empty() {
-            let recovered = &mut self.recoveries.recovered;
-            self.pending.retain(|p| {
-                if p.degraded {
-                    recovered.push(at.saturating_since(p.at));
-                    incidents[p.incident].recovered_at = Some(at);
-                }
-                !p.degraded
-            });
+            for id in self.clocks.whole(at) {
+                incidents[id].recovered_at = Some(at);
+            }
         } else {
-            for p in &mut self.pending {
-                p.degraded = true;
-                let incident = &mut incidents[p.incident];
+            for id in self.clocks.degraded() {
+                let incident = &mut incidents[id];
                 incident.degraded_at.get_or_insert(at);
                 // The lowest share of desired replicas available, while degraded.
                 let worse = incident
@@ -314,13 +296,7 @@ impl AvailabilityRecorder {
     /// The SLIs at the end of the run.
     pub fn finish(self, end: SimTime) -> (Vec<SetAvailability>, Recoveries) {
         let mut recoveries = self.recoveries;
-        for p in self.pending {
-            if p.degraded {
-                recoveries.not_recovered.push(end.saturating_since(p.at));
-            } else {
-                recoveries.recovered.push(SimDuration::ZERO);
-            }
-        }
+        (recoveries.recovered, recoveries.not_recovered) = self.clocks.finish(end);
         let sets = self
             .sets
             .into_iter()

@@ -9,6 +9,7 @@ mod apps;
 mod availability;
 mod integral;
 pub mod lag;
+mod recovery;
 pub mod slo;
 mod transitions;
 

@@ -73,20 +73,16 @@ impl MemberSlot {
 /// Where pod `key`'s data lives: the PersistentVolumes bound to its claims (sorted,
 /// joined), or the pod instance itself when it mounts no bound claim.
 pub fn data_volume(objects: &Tables, key: &ObjectKey, uid: &str) -> String {
-    let mut volumes: Vec<String> = Vec::new();
-    if let Some(pod) = objects.get::<Pod>(key) {
-        for v in &pod.spec.volumes {
-            let Some(claim) = &v.persistent_volume_claim else {
-                continue;
-            };
-            let claim_key = ObjectKey::new(&key.namespace, &claim.claim_name);
-            if let Some(pvc) = objects.get::<PersistentVolumeClaim>(&claim_key)
-                && !pvc.spec.volume_name.is_empty()
-            {
-                volumes.push(pvc.spec.volume_name.clone());
-            }
-        }
-    }
+    let mut volumes: Vec<String> = objects
+        .get::<Pod>(key)
+        .into_iter()
+        .flat_map(|pod| pod.claim_names())
+        .filter_map(|claim| {
+            let pvc =
+                objects.get::<PersistentVolumeClaim>(&ObjectKey::new(&key.namespace, claim))?;
+            (!pvc.spec.volume_name.is_empty()).then(|| pvc.spec.volume_name.clone())
+        })
+        .collect();
     if volumes.is_empty() {
         return format!("pod:{uid}");
     }

@@ -19,8 +19,8 @@ pub mod quorum;
 
 pub use group::{AppGroup, AppStatus, Lag, ModelTimer};
 
-use crate::api::{AnyObject, EndpointSlice, ObjectKey, Pod, Tables};
-use crate::apiserver::WatchEvent;
+use crate::api::{AnyObject, ObjectKey, Pod, Tables};
+use crate::apiserver::{WatchEvent, dns};
 use crate::infra::kubelet::LiveChange;
 use crate::infra::network::Network;
 use crate::rng::RngStreams;
@@ -88,13 +88,6 @@ impl Apps {
         objects: &Tables,
         net: &mut Network,
     ) -> Vec<(SimTime, AppTimer)> {
-        // The kubelet sends SIGTERM to the containers of a pod being deleted (an eviction,
-        // a rollout, a drain); a process that stops while its pod is not being deleted
-        // crashed or lost its machine.
-        let graceful = !change.live
-            && objects.get::<Pod>(&change.pod).is_none_or(|p| {
-                p.metadata.uid != change.uid || p.metadata.deletion_timestamp.is_some()
-            });
         let mut out = Vec::new();
         for (i, g) in self.groups.iter_mut().enumerate() {
             let Some(m) = g.member_of(&change.pod) else {
@@ -103,6 +96,13 @@ impl Apps {
             let Some(node) = net.node_index(&change.node) else {
                 continue;
             };
+            // The kubelet sends SIGTERM to the containers of a pod being deleted (an
+            // eviction, a rollout, a drain); a process that stops while its pod is not
+            // being deleted crashed or lost its machine.
+            let graceful = !change.live
+                && objects.get::<Pod>(&change.pod).is_none_or(|p| {
+                    p.metadata.uid != change.uid || p.metadata.deletion_timestamp.is_some()
+                });
             let timers = g.live_change(now, m, change, graceful, node, objects, net, self.api_up);
             out.extend(tag(i, timers));
             self.dirty = true;
@@ -204,26 +204,11 @@ fn tag(app: usize, timers: Vec<(SimTime, ModelTimer)>) -> Vec<(SimTime, AppTimer
         .collect()
 }
 
-/// Members with a ready endpoint in the app's Service: the names cluster DNS answers for
-/// (`control::dns`; an endpoint counts unless its `ready` condition is false).
+/// Members with a ready endpoint in the app's Service: the pod names cluster DNS answers
+/// for under it (`apiserver::dns`).
 fn ready_members(objects: &Tables, g: &AppGroup) -> BTreeSet<usize> {
     let ns = &g.spec.namespace;
-    let mut out = BTreeSet::new();
-    for slice in objects
-        .list_in::<EndpointSlice>(ns)
-        .filter(|s| s.service_name() == Some(g.spec.service.as_str()))
-    {
-        for e in &slice.endpoints {
-            if e.conditions.ready == Some(false) {
-                continue;
-            }
-            let Some(host) = e.hostname.as_deref() else {
-                continue;
-            };
-            if let Some(m) = g.member_of(&ObjectKey::new(ns, host)) {
-                out.insert(m);
-            }
-        }
-    }
-    out
+    dns::ready_hosts(objects, ns, &g.spec.service)
+        .filter_map(|host| g.member_of(&ObjectKey::new(ns, &host)))
+        .collect()
 }

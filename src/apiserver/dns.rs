@@ -12,7 +12,11 @@
 //! so a pod's record exists exactly while its endpoint is ready: while the pod is Ready
 //! and not terminating, or always when the Service sets `publishNotReadyAddresses`.
 //! Answers follow the API objects as they are; real CoreDNS adds its watch lag and cache.
+//!
+//! It lives beside the API server, not among the controllers: both the control plane's
+//! tests and the applications in the pods (`infra::apps`) resolve through it.
 
+use crate::api::discovery::Endpoint;
 use crate::api::{EndpointSlice, ObjectKey, Service, Tables};
 
 /// The cluster domain (kubelet `clusterDomain`).
@@ -43,26 +47,47 @@ pub fn resolve_all(objects: &Tables, name: &str) -> Vec<String> {
         };
     }
     let mut out = Vec::new();
-    for slice in objects
-        .list_in::<EndpointSlice>(ns)
-        .filter(|s| s.service_name() == Some(svc))
-    {
-        for e in &slice.endpoints {
-            if e.conditions.ready == Some(false) {
-                continue;
-            }
-            for addr in &e.addresses {
-                let matches = match host {
-                    None => true,
-                    Some(h) => endpoint_hostname(e.hostname.as_deref(), addr) == h,
-                };
-                if matches {
-                    out.push(addr.clone());
-                }
+    for e in ready_endpoints(objects, ns, svc) {
+        for addr in &e.addresses {
+            let matches = match host {
+                None => true,
+                Some(h) => endpoint_hostname(e.hostname.as_deref(), addr) == h,
+            };
+            if matches {
+                out.push(addr.clone());
             }
         }
     }
     out
+}
+
+/// The endpoints of Service `ns/svc` that DNS answers for: ready, or with no `ready`
+/// condition (`endpointsliceReady`).
+fn ready_endpoints<'a>(
+    objects: &'a Tables,
+    ns: &'a str,
+    svc: &'a str,
+) -> impl Iterator<Item = &'a Endpoint> + 'a {
+    objects
+        .list_in::<EndpointSlice>(ns)
+        .filter(move |s| s.service_name() == Some(svc))
+        .flat_map(|s| s.endpoints.iter())
+        .filter(|e| e.conditions.ready != Some(false))
+}
+
+/// The host labels with an A record under headless Service `ns/svc` (`HOST` in
+/// `HOST.SVC.NS.svc.cluster.local`): for a StatefulSet's governing Service, the names of
+/// its pods with a ready endpoint.
+pub fn ready_hosts<'a>(
+    objects: &'a Tables,
+    ns: &'a str,
+    svc: &'a str,
+) -> impl Iterator<Item = String> + 'a {
+    ready_endpoints(objects, ns, svc).flat_map(|e| {
+        e.addresses
+            .iter()
+            .map(|addr| endpoint_hostname(e.hostname.as_deref(), addr))
+    })
 }
 
 /// The first address `name` resolves to, if it exists.
