@@ -43,8 +43,9 @@ pub struct QuorumConfig {
     pub data_bytes: u64,
     /// Snapshot transfer rate to a catching-up member, bytes per second.
     pub transfer_bytes_per_sec: u64,
-    /// A leader stopping gracefully hands over its leadership first (etcd: yes, since
-    /// 3.2; ZooKeeper: no — its followers must elect a new leader).
+    /// A leader stopping gracefully hands over its leadership first (etcd's
+    /// `EtcdServer.Stop`, read in its server.go; ZooKeeper 3.4 has no such step — its
+    /// followers elect a new leader; that side is not checked against ZooKeeper's source).
     pub transfer_leadership_on_stop: bool,
 }
 
