@@ -7,8 +7,9 @@
 //! and removes them when it terminates or goes. Only bound claims whose volume is an
 //! attachable CSI volume count.
 
+use super::pod_claims::PodClaimIndex;
 use super::{AttachDetachConfig, VolumeSpec};
-use crate::api::key_ref::{cmp_str, get_by_parts};
+use crate::api::key_ref::get_by_parts;
 use crate::api::pod::phase;
 use crate::api::{PersistentVolumeClaim, Pod, Tables};
 use std::collections::{BTreeMap, BTreeSet};
@@ -102,19 +103,20 @@ impl DesiredState {
 
     /// The PVC worker (`syncPVCByKey`): a claim became bound, so pods that use it may now
     /// have an attachable volume.
+    /// The pods come from `index` (`getPodsFromPVCIndex`), as the cache holds them now.
     pub fn on_claim_bound(
         &mut self,
         pvc: &PersistentVolumeClaim,
+        index: &PodClaimIndex,
         cache: &Tables,
         config: &AttachDetachConfig,
     ) -> bool {
         let ns = &pvc.metadata.namespace;
         let name = &pvc.metadata.name;
-        // Every pod of the namespace is looked at (a thousand per claim in a large set's
-        // scale-up): the names are compared inline, without a `memcmp` call each.
-        let users: Vec<Rc<Pod>> = cache
-            .list_in::<Pod>(ns)
-            .filter(|p| p.claim_names().any(|c| cmp_str(c, name).is_eq()))
+        let users: Vec<Rc<Pod>> = index
+            .pods_using(ns, name)
+            .filter_map(|pod| get_by_parts(&cache.pods, ns, pod))
+            .filter(|p| p.claim_names().any(|c| c == name))
             .cloned()
             .collect();
         let mut changed = false;

@@ -19,6 +19,7 @@
 mod actual_state;
 mod desired_state;
 mod operations;
+mod pod_claims;
 mod reconciler;
 mod sha256;
 
@@ -34,6 +35,7 @@ use crate::time::{SimDuration, SimTime};
 use actual_state::ActualState;
 use desired_state::DesiredState;
 use operations::Operations;
+use pod_claims::PodClaimIndex;
 use std::collections::BTreeMap;
 
 /// The name it records Events and writes under.
@@ -93,6 +95,8 @@ pub struct AttachDetachController {
     /// Jitter of the lister poll backoff (its own stream: no other controller's draws move).
     rng: SimRng,
     dsw: DesiredState,
+    /// The pods of each claim (`podPVCIndexFunc`), for `syncPVCByKey`.
+    pod_claims: PodClaimIndex,
     asw: ActualState,
     ops: Operations,
     /// A change since the last reconcile pass: run one at the next grid tick.
@@ -112,6 +116,7 @@ impl AttachDetachController {
             config,
             rng,
             dsw: DesiredState::default(),
+            pod_claims: PodClaimIndex::default(),
             asw: ActualState::default(),
             ops: Operations::default(),
             dirty: false,
@@ -149,13 +154,19 @@ impl Controller for AttachDetachController {
         q: &mut Enqueue,
     ) {
         let relevant = match &ev.obj {
-            AnyObject::Pod(pod) => self.dsw.on_pod(pod, ev.removed, cache, &self.config),
+            AnyObject::Pod(pod) => {
+                self.pod_claims.observe(pod, ev.removed);
+                self.dsw.on_pod(pod, ev.removed, cache, &self.config)
+            }
             AnyObject::PersistentVolumeClaim(pvc) if !ev.removed && pvc.is_bound() => {
                 // `pvcUpdate` queues the claim when it changes; only binding can add
                 // volumes (a claim's volume never changes once bound).
                 let was_bound = matches!(old, Some(AnyObject::PersistentVolumeClaim(o))
                     if o.is_bound() && o.spec.volume_name == pvc.spec.volume_name);
-                !was_bound && self.dsw.on_claim_bound(pvc, cache, &self.config)
+                !was_bound
+                    && self
+                        .dsw
+                        .on_claim_bound(pvc, &self.pod_claims, cache, &self.config)
             }
             // A volume that appears after its claim was bound (the populator's periodic
             // pass, `findAndAddActivePods`, would find the pods later).
@@ -168,7 +179,8 @@ impl Controller for AttachDetachController {
                 {
                     Some(pvc) if pvc.is_bound() => {
                         let pvc = std::rc::Rc::clone(pvc);
-                        self.dsw.on_claim_bound(&pvc, cache, &self.config)
+                        self.dsw
+                            .on_claim_bound(&pvc, &self.pod_claims, cache, &self.config)
                     }
                     _ => false,
                 }

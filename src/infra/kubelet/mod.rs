@@ -213,25 +213,13 @@ impl NodeAgents {
                         }
                     }
                     AnyObject::PersistentVolumeClaim(pvc) => {
-                        let key = ObjectKey::of(&pvc.metadata);
-                        for i in 0..self.kubelets.len() {
-                            if self.watching(i) {
-                                let cache = &self.informer.cache;
-                                self.kubelets[i].on_claim_changed(&key, cache, ctx);
-                            }
-                        }
+                        self.claim_changed(&ObjectKey::of(&pvc.metadata), ctx);
                     }
                     AnyObject::PersistentVolume(pv) => {
                         let Some(r) = &pv.spec.claim_ref else {
                             continue;
                         };
-                        let key = ObjectKey::new(&r.namespace, &r.name);
-                        for i in 0..self.kubelets.len() {
-                            if self.watching(i) {
-                                let cache = &self.informer.cache;
-                                self.kubelets[i].on_claim_changed(&key, cache, ctx);
-                            }
-                        }
+                        self.claim_changed(&ObjectKey::new(&r.namespace, &r.name), ctx);
                     }
                     AnyObject::Node(node) => {
                         if let Some(&i) = self.by_name.get(&node.metadata.name)
@@ -244,6 +232,18 @@ impl NodeAgents {
                     }
                     _ => {}
                 }
+            }
+        }
+    }
+
+    /// A claim (or the volume bound to it) changed: every watching kubelet whose pods may
+    /// wait on it looks again, in node order.
+    fn claim_changed(&mut self, key: &ObjectKey, ctx: &mut Ctx<'_, KubeletTimer>) {
+        let hash = volumes::ClaimHash::of(key);
+        for i in 0..self.kubelets.len() {
+            if self.kubelets[i].may_wait_on_claim(hash) && self.watching(i) {
+                let cache = &self.informer.cache;
+                self.kubelets[i].on_claim_changed(key, cache, ctx);
             }
         }
     }

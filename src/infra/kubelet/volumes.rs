@@ -34,6 +34,7 @@
 //! Files: this one (the node's volume manager), `wait` (a pod's wait for its volumes) and
 //! `mount_failure` (failed mounts: causes, Event, backoff).
 
+mod claim_filter;
 mod mount_failure;
 mod wait;
 
@@ -44,6 +45,8 @@ use crate::api::{Node, ObjectKey, PersistentVolume, Pod, Tables};
 use crate::rng::{Latency, RngStreams, SimRng};
 use crate::scenario::StorageSpec;
 use crate::time::{SimDuration, SimTime};
+use claim_filter::ClaimFilter;
+pub use claim_filter::ClaimHash;
 use mount_failure::MountFailure;
 use std::collections::{BTreeMap, BTreeSet};
 pub use wait::{PodVolumes, VolumeWait};
@@ -145,6 +148,8 @@ pub struct VolumeManager {
     in_use: BTreeMap<String, u32>,
     /// Pods (uids) whose volumes wait on each claim, and the claims of each such pod.
     claim_users: BTreeMap<ObjectKey, BTreeSet<String>>,
+    /// A superset of `claim_users`' keys, tested before the map (`claim_filter.rs`).
+    claim_filter: ClaimFilter,
     pod_claims: BTreeMap<String, Vec<ObjectKey>>,
     /// Pods whose every claim resolved to a volume the kubelet sees.
     resolved: BTreeSet<String>,
@@ -177,6 +182,7 @@ impl VolumeManager {
             reported_in_use: BTreeSet::new(),
             in_use: BTreeMap::new(),
             claim_users: BTreeMap::new(),
+            claim_filter: ClaimFilter::default(),
             pod_claims: BTreeMap::new(),
             resolved: BTreeSet::new(),
             attached: BTreeSet::new(),
@@ -256,6 +262,12 @@ impl VolumeManager {
 impl Kubelet {
     /// A claim (or the volume bound to it) changed: pods waiting for their volumes that
     /// use it look again (the desired-state populator would find it on its next pass).
+    /// Whether a pod on this node may wait on the claim with this hash: false means
+    /// [`Self::on_claim_changed`] would do nothing.
+    pub fn may_wait_on_claim(&self, hash: ClaimHash) -> bool {
+        self.env.volumes.claim_filter.may_contain(hash)
+    }
+
     pub fn on_claim_changed(&mut self, claim: &ObjectKey, cache: &Tables, ctx: &mut KCtx<'_>) {
         let Some(users) = self.env.volumes.claim_users.get(claim) else {
             return;
@@ -540,6 +552,7 @@ impl VolumeManager {
                 .map(|c| ObjectKey::new(&pod.metadata.namespace, c))
                 .collect();
             for c in &claims {
+                self.claim_filter.insert(c);
                 self.claim_users
                     .entry(c.clone())
                     .or_default()
@@ -634,13 +647,18 @@ impl VolumeManager {
     /// The pod's volumes are no longer wanted (its containers have stopped).
     fn release_pod(&mut self, uid: &str) -> Vec<String> {
         self.resolved.remove(uid);
+        let mut forgotten = false;
         for c in self.pod_claims.remove(uid).unwrap_or_default() {
             if let Some(users) = self.claim_users.get_mut(&c) {
                 users.remove(uid);
                 if users.is_empty() {
                     self.claim_users.remove(&c);
+                    forgotten = true;
                 }
             }
+        }
+        if forgotten {
+            self.claim_filter.rebuild(self.claim_users.keys());
         }
         match self.pods.get_mut(uid) {
             Some(vols) => vols
