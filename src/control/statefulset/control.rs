@@ -22,7 +22,7 @@ use super::revision::{
 };
 use super::status::{update_stateful_set_status, update_status};
 use super::utils::{
-    aggregate, allows_burst, get_start_ordinal, get_stateful_set_max_unavailable,
+    aggregate, allows_burst, get_end_ordinal, get_start_ordinal, get_stateful_set_max_unavailable,
     new_versioned_stateful_set_pod, ordinal_in_range,
 };
 use crate::api::statefulset::{StatefulSetStatus, names};
@@ -262,15 +262,18 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
 
         // Partition pods into in-range slots and condemned ones; pods whose ordinal cannot
         // be parsed are ignored (R-5.1 step 3).
-        let start = get_start_ordinal(set);
-        let mut slots: Vec<Option<&PodView>> = vec![None; set.replicas().max(0) as usize];
+        let (start, end) = (get_start_ordinal(set), get_end_ordinal(set));
+        // `slots[i]`: the position in `pods` of the pod of ordinal `start + i`, if any.
+        const EMPTY: u32 = u32::MAX;
+        let mut slots: Vec<u32> = vec![EMPTY; set.replicas().max(0) as usize];
         let mut condemned = Vec::new();
-        for pod in pods {
+        for (at, pod) in pods.iter().enumerate() {
             let ordinal = pod.facts.ordinal;
-            if ordinal_in_range(ordinal, set) {
-                slots[(ordinal - start) as usize] = Some(pod);
+            // `ordinal_in_range`.
+            if ordinal >= start && ordinal <= end {
+                slots[(ordinal - start) as usize] = at as u32;
             } else if ordinal >= 0 {
-                condemned.push(pod);
+                condemned.push(*pod);
             }
         }
         // Placeholders for the empty slots, made in slot order and kept here for the
@@ -278,7 +281,7 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         let placeholders: Vec<PodView> = slots
             .iter()
             .zip(start..)
-            .filter(|(pod, _)| pod.is_none())
+            .filter(|&(&at, _)| at == EMPTY)
             .map(|(_, ord)| {
                 let pod = new_versioned_stateful_set_pod(
                     current_set.get(),
@@ -296,18 +299,22 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
             .collect();
         let mut placeholder = placeholders.iter();
         let replicas: Vec<&PodView> = slots
-            .into_iter()
-            .map(|pod| pod.unwrap_or_else(|| placeholder.next().expect("one per empty slot")))
+            .iter()
+            .map(|&at| match at {
+                EMPTY => placeholder.next().expect("one per empty slot"),
+                at => pods[at as usize],
+            })
             .collect();
         condemned.sort_by_key(|p| Reverse(p.facts.ordinal));
 
         // The first unavailable pod: in-range slots upwards, then condemned pods from the
         // lowest ordinal up (R-5.1 step 6).
         let health_min_ready = self.health_min_ready(set);
+        let unavailable = |p: &&&PodView| p.facts.is_unavailable(health_min_ready, now);
         let first_unavailable_pod = replicas
             .iter()
-            .chain(condemned.iter().rev())
-            .find(|p| p.facts.is_unavailable(health_min_ready, now))
+            .find(unavailable)
+            .or_else(|| condemned.iter().rev().find(unavailable))
             .map(|p| p.pod.metadata.name.clone());
 
         if being_deleted {
