@@ -20,6 +20,7 @@ use crate::control::scheduler::framework::{
 };
 use crate::control::scheduler::node_selector::RequiredNodeAffinity;
 use counts::{CountKey, MatchCounts};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -46,6 +47,39 @@ const SYSTEM_DEFAULT_CONSTRAINTS: [(&str, i32); 2] = [(LABEL_HOSTNAME, 3), (LABE
 pub struct PodTopologySpread {
     /// `countPodsMatchSelector` per node, kept between cycles (`counts`).
     counts: MatchCounts,
+    /// The topology label values of each node of the cycle's list, kept between cycles.
+    labels: RefCell<LabelMemo>,
+}
+
+/// Each node's values of the last cycle's topology keys, by the node's position in the
+/// cycle's node list, kept while the Node object is the same (`Rc::ptr_eq`; the `Rc` held
+/// here keeps its allocation from being reused) and the keys are the same: Score reads
+/// every node's labels each cycle, and a label look-up compares strings.
+#[derive(Debug, Default)]
+struct LabelMemo {
+    keys: Vec<String>,
+    nodes: Vec<Option<(Rc<Node>, Vec<Option<String>>)>>,
+}
+
+impl LabelMemo {
+    /// Brings the memo up to `all_nodes` and the keys of `constraints`.
+    fn refresh(&mut self, all_nodes: &[Rc<NodeInfo>], constraints: &[Constraint]) {
+        let keys = constraints.iter().map(|c| c.topology_key.as_str());
+        if !self.keys.iter().map(String::as_str).eq(keys.clone()) {
+            self.keys = keys.map(str::to_string).collect();
+            self.nodes.clear();
+        }
+        self.nodes.resize_with(all_nodes.len(), || None);
+        for (entry, info) in self.nodes.iter_mut().zip(all_nodes) {
+            let node = info.node_rc();
+            if entry.as_ref().is_some_and(|(n, _)| Rc::ptr_eq(n, node)) {
+                continue;
+            }
+            let labels = &node.metadata.labels;
+            let values = self.keys.iter().map(|k| labels.get(k).cloned()).collect();
+            *entry = Some((Rc::clone(node), values));
+        }
+    }
 }
 
 /// `topologySpreadConstraint`: the internal form, selector parsed and defaults applied.
@@ -331,9 +365,12 @@ impl Plugin for PodTopologySpread {
         // `all[k * nc + i]` for node `k` of the cycle's node list, `feasible[j * nc + i]`
         // for `nodes[j]` (copied when it is one of the list's NodeInfos, which the
         // framework's are).
+        self.labels.borrow_mut().refresh(all_nodes, &constraints);
+        let label_memo = self.labels.borrow();
         let mut all: Vec<Option<&str>> = Vec::with_capacity(all_nodes.len() * nc);
-        for info in all_nodes {
-            label_values(info, &constraints, &mut all);
+        for entry in &label_memo.nodes {
+            let (_, values) = entry.as_ref().expect("refreshed for every node");
+            all.extend(values.iter().map(Option::as_deref));
         }
         let places = places_in(nodes, all_nodes);
         let mut feasible: Vec<Option<&str>> = Vec::with_capacity(nodes.len() * nc);
