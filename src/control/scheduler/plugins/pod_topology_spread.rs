@@ -58,8 +58,11 @@ pub struct PodTopologySpread {
 #[derive(Debug, Default)]
 struct LabelMemo {
     keys: Vec<String>,
-    nodes: Vec<Option<(Rc<Node>, Vec<Option<String>>)>>,
+    nodes: Vec<Option<NodeLabels>>,
 }
+
+/// A Node and its values of the memo's keys (`None` without the label).
+type NodeLabels = (Rc<Node>, Vec<Option<String>>);
 
 impl LabelMemo {
     /// Brings the memo up to `all_nodes` and the keys of `constraints`.
