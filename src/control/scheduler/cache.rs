@@ -48,6 +48,13 @@ impl NodeInfo {
             .expect("plugins only see NodeInfos of nodes that exist")
     }
 
+    /// The Node, shared (a plugin may keep what it read from it while it is the same).
+    pub fn node_rc(&self) -> &Rc<Node> {
+        self.node
+            .as_ref()
+            .expect("plugins only see NodeInfos of nodes that exist")
+    }
+
     pub fn has_node(&self) -> bool {
         self.node.is_some()
     }

@@ -9,7 +9,7 @@ use super::resources::{NonMissing, Resource, pod_requests};
 use crate::api::{AnyObject, Pod, Service, StatefulSet};
 use std::any::Any;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 /// `fwk.MaxNodeScore`.
@@ -92,8 +92,9 @@ pub struct CycleState {
     /// The cluster as this cycle sees it (empty unless the caller sets it).
     pub cluster: ClusterView,
     /// What plugins compute at PreFilter and read back at Filter (`CycleState.Write` /
-    /// `Read`), by state key.
-    data: RefCell<BTreeMap<&'static str, Rc<dyn Any>>>,
+    /// `Read`), by state key: a handful of keys, read once per plugin and node, so a list
+    /// searched by key is cheaper than a map.
+    data: RefCell<Vec<(&'static str, Rc<dyn Any>)>>,
 }
 
 impl CycleState {
@@ -112,11 +113,16 @@ impl CycleState {
     }
     /// `CycleState.Write`.
     pub fn write<T: Any>(&self, key: &'static str, value: T) {
-        self.data.borrow_mut().insert(key, Rc::new(value));
+        let value: Rc<dyn Any> = Rc::new(value);
+        let mut data = self.data.borrow_mut();
+        match data.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v = value,
+            None => data.push((key, value)),
+        }
     }
     /// `CycleState.Read`: what was written under `key`, if it has type `T`.
     pub fn read<T: Any>(&self, key: &'static str) -> Option<Rc<T>> {
-        let v = Rc::clone(self.data.borrow().get(key)?);
+        let v = Rc::clone(&self.data.borrow().iter().find(|(k, _)| *k == key)?.1);
         v.downcast::<T>().ok()
     }
 }

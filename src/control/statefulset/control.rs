@@ -22,7 +22,7 @@ use super::revision::{
 };
 use super::status::{update_stateful_set_status, update_status};
 use super::utils::{
-    aggregate, allows_burst, get_start_ordinal, get_stateful_set_max_unavailable,
+    aggregate, allows_burst, get_end_ordinal, get_start_ordinal, get_stateful_set_max_unavailable,
     new_versioned_stateful_set_pod, ordinal_in_range,
 };
 use crate::api::statefulset::{StatefulSetStatus, names};
@@ -56,9 +56,9 @@ struct Pass<'p> {
     retention: Retention,
     monotonic: bool,
     /// `replicas[i]` is ordinal `start + i`: the claimed pod, or a placeholder.
-    replicas: Vec<PodView>,
+    replicas: Vec<&'p PodView>,
     /// Claimed pods with a valid ordinal outside the range, highest ordinal first.
-    condemned: Vec<PodView>,
+    condemned: Vec<&'p PodView>,
     /// Name of upstream's `firstUnavailablePod` (names are unique, pointers are not here).
     first_unavailable_pod: Option<String>,
 }
@@ -164,7 +164,7 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
     pub fn update_stateful_set(
         &mut self,
         set: &StatefulSet,
-        pods: Vec<PodView>,
+        pods: Vec<&PodView>,
     ) -> Result<StatefulSetStatus, String> {
         let mut revisions = list_revisions(self.pod_control.cache, set);
         sort_controller_revisions(&mut revisions);
@@ -193,7 +193,7 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
     fn perform_update(
         &mut self,
         set: &StatefulSet,
-        pods: Vec<PodView>,
+        pods: Vec<&PodView>,
         revisions: &mut [Rc<ControllerRevision>],
     ) -> UpdateResult {
         let (mut client, memo) = self.pod_control.client_and_memo();
@@ -227,7 +227,7 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         current_revision: &Rc<ControllerRevision>,
         update_revision: &Rc<ControllerRevision>,
         collision_count: i32,
-        pods: Vec<PodView>,
+        pods: Vec<&PodView>,
     ) -> StepResult {
         let history = &mut self.pod_control.memo.history;
         let (current_set, update_set) = match (
@@ -262,35 +262,47 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
 
         // Partition pods into in-range slots and condemned ones; pods whose ordinal cannot
         // be parsed are ignored (R-5.1 step 3).
-        let start = get_start_ordinal(set);
-        let mut slots: Vec<Option<PodView>> = vec![None; set.replicas().max(0) as usize];
+        let (start, end) = (get_start_ordinal(set), get_end_ordinal(set));
+        // `slots[i]`: the position in `pods` of the pod of ordinal `start + i`, if any.
+        const EMPTY: u32 = u32::MAX;
+        let mut slots: Vec<u32> = vec![EMPTY; set.replicas().max(0) as usize];
         let mut condemned = Vec::new();
-        for pod in pods {
+        for (at, pod) in pods.iter().enumerate() {
             let ordinal = pod.facts.ordinal;
-            if ordinal_in_range(ordinal, set) {
-                slots[(ordinal - start) as usize] = Some(pod);
+            // `ordinal_in_range`.
+            if ordinal >= start && ordinal <= end {
+                slots[(ordinal - start) as usize] = at as u32;
             } else if ordinal >= 0 {
-                condemned.push(pod);
+                condemned.push(*pod);
             }
         }
-        let replicas: Vec<PodView> = slots
-            .into_iter()
+        // Placeholders for the empty slots, made in slot order and kept here for the
+        // pass to borrow.
+        let placeholders: Vec<PodView> = slots
+            .iter()
             .zip(start..)
-            .map(|(pod, ord)| {
-                pod.unwrap_or_else(|| {
-                    let pod = new_versioned_stateful_set_pod(
-                        current_set.get(),
-                        update_set.get(),
-                        cur,
-                        upd,
-                        ord,
-                    );
-                    let facts = memo.facts(&pod, set);
-                    PodView {
-                        pod: Rc::new(pod),
-                        facts,
-                    }
-                })
+            .filter(|&(&at, _)| at == EMPTY)
+            .map(|(_, ord)| {
+                let pod = new_versioned_stateful_set_pod(
+                    current_set.get(),
+                    update_set.get(),
+                    cur,
+                    upd,
+                    ord,
+                );
+                let facts = memo.facts(&pod, set);
+                PodView {
+                    pod: Rc::new(pod),
+                    facts,
+                }
+            })
+            .collect();
+        let mut placeholder = placeholders.iter();
+        let replicas: Vec<&PodView> = slots
+            .iter()
+            .map(|&at| match at {
+                EMPTY => placeholder.next().expect("one per empty slot"),
+                at => pods[at as usize],
             })
             .collect();
         condemned.sort_by_key(|p| Reverse(p.facts.ordinal));
@@ -298,10 +310,11 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         // The first unavailable pod: in-range slots upwards, then condemned pods from the
         // lowest ordinal up (R-5.1 step 6).
         let health_min_ready = self.health_min_ready(set);
+        let unavailable = |p: &&&PodView| p.facts.is_unavailable(health_min_ready, now);
         let first_unavailable_pod = replicas
             .iter()
-            .chain(condemned.iter().rev())
-            .find(|p| p.facts.is_unavailable(health_min_ready, now))
+            .find(unavailable)
+            .or_else(|| condemned.iter().rev().find(unavailable))
             .map(|p| p.pod.metadata.name.clone());
 
         if being_deleted {
@@ -530,22 +543,36 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
 
     // Port of upstream `processReplica`: the checks in upstream's order. Returns
     // whether a monotonic pass must stop here. The checks read the pod's facts (`memo`).
+    //
+    // Not upstream: in a burst pass, a replica that every check lets through (created,
+    // neither Failed, Succeeded nor terminating, identity and storage matching, its claims
+    // settled or the pod not Pending, their refs as the policy wants) is answered at once
+    // from its facts and the memo's claim checks — the common case of a pass over a large
+    // set, with no write, Event or wait. That test is inlined into the pass's loop; the
+    // checks proper are `process_replica_checks`.
+    #[inline]
     fn process_replica(&mut self, pass: &Pass, i: usize) -> Result<bool, String> {
-        let (set, monotonic) = (pass.set, pass.monotonic);
-        let view = &pass.replicas[i];
-        let (pod, facts) = (&*view.pod, &view.facts);
-
-        // Not upstream: in a burst pass, a replica that every check below lets through
-        // (created, neither Failed, Succeeded nor terminating, identity and storage
-        // matching, its claims settled or the pod not Pending, their refs as the policy
-        // wants) is answered at once from its facts and the memo's claim checks — the
-        // common case of a pass over a large set, with no write, Event or wait.
-        if !monotonic && facts.is_settled() {
-            let claims = self.claim_checks(pass, view);
-            if claims.match_retention_policy && (!facts.is_pending() || claims.settled) {
+        let view = pass.replicas[i];
+        if !pass.monotonic && view.facts.is_settled() {
+            // A replica's ordinal is in range: it is not scaled down.
+            debug_assert!(ordinal_in_range(view.facts.ordinal, pass.set));
+            let claims = self
+                .pod_control
+                .memo
+                .claim_checks(pass.set, view, pass.retention, false);
+            if claims.match_retention_policy && (!view.facts.is_pending() || claims.settled) {
                 return Ok(false);
             }
         }
+        self.process_replica_checks(pass, i)
+    }
+
+    // The checks of upstream `processReplica`, in upstream's order.
+    #[inline(never)]
+    fn process_replica_checks(&mut self, pass: &Pass, i: usize) -> Result<bool, String> {
+        let (set, monotonic) = (pass.set, pass.monotonic);
+        let view = pass.replicas[i];
+        let (pod, facts) = (&*view.pod, &view.facts);
         let name = &pod.metadata.name;
 
         // Failed and Succeeded pods (e.g. evicted ones whose containers exited 0) are

@@ -29,6 +29,7 @@ mod tests;
 mod utils;
 
 use super::{ControlTimer, Controller, Enqueue};
+use crate::api::statefulset::StatefulSetStatus;
 use crate::api::{AnyObject, ObjectKey, OwnerReference, Pod, StatefulSet, Tables};
 use crate::apiserver::{Actor, WatchEvent};
 use crate::component::Ctx;
@@ -172,13 +173,15 @@ impl Controller for StatefulSetController {
         }
         let memo = self.memos.entry(key.clone()).or_default();
         memo.begin(cache, &set);
-        let mut pod_control = StatefulPodControl::new(ctx, &self.actor, cache, memo);
-        adopt_orphan_revisions(&mut pod_control, &set)?;
-        let pods = get_pods_for_stateful_set(&mut pod_control, &set)?;
-        let mut control = StatefulSetControl::new(pod_control, &self.config);
-        let result = control.update_stateful_set(&set, pods);
-        let waits = control.take_waits();
-        self.note_waits(ctx, key, waits);
+        // The pass borrows the memo's pod views (no copy per pod) while it writes through
+        // the memo: they are lent out for the pass and given back whatever its outcome.
+        let views = memo.take_pods();
+        let (result, waits) =
+            sync_stateful_set(ctx, &self.actor, cache, memo, &self.config, &set, &views);
+        memo.give_back_pods(views);
+        if let Some(waits) = waits {
+            self.note_waits(ctx, key, waits);
+        }
         let status = result?;
         // One more sync once pods may have become available (clock skew, and the status
         // write right after), R-2.4.
@@ -188,6 +191,31 @@ impl Controller for StatefulSetController {
         }
         Ok(())
     }
+}
+
+/// The part of upstream `syncStatefulSet` after the memo is brought up to the cache:
+/// adopt revisions, claim pods, run the pass. Returns the pass's result and its wait
+/// reasons (`None` when it did not get to the pass).
+fn sync_stateful_set(
+    ctx: &mut Ctx<'_, ControlTimer>,
+    actor: &Actor,
+    cache: &Tables,
+    memo: &mut SetMemo,
+    config: &StatefulSetConfig,
+    set: &StatefulSet,
+    views: &[PodView],
+) -> (Result<StatefulSetStatus, String>, Option<Vec<String>>) {
+    let mut pod_control = StatefulPodControl::new(ctx, actor, cache, memo);
+    if let Err(e) = adopt_orphan_revisions(&mut pod_control, set) {
+        return (Err(e), None);
+    }
+    let pods = match get_pods_for_stateful_set(&mut pod_control, set, views) {
+        Ok(pods) => pods,
+        Err(e) => return (Err(e), None),
+    };
+    let mut control = StatefulSetControl::new(pod_control, config);
+    let result = control.update_stateful_set(set, pods);
+    (result, Some(control.take_waits()))
 }
 
 fn enqueue(q: &mut Enqueue, set: &StatefulSet) {
@@ -348,21 +376,20 @@ fn adopt_orphan_revisions(
 // all pods of the namespace are considered, so that owned pods that stopped matching are
 // released; the adoption recheck runs at most once per sync (upstream's `sync.Once`). The
 // claimed pods come with their facts (`memo`).
-fn get_pods_for_stateful_set(
+fn get_pods_for_stateful_set<'v>(
     pc: &mut StatefulPodControl<'_, '_>,
     set: &StatefulSet,
-) -> Result<Vec<PodView>, String> {
+    views: &'v [PodView],
+) -> Result<Vec<&'v PodView>, String> {
     let mut can_adopt_once = None;
-    let mut claimed = Vec::with_capacity(pc.memo.pods().len());
+    let mut claimed = Vec::with_capacity(views.len());
     let mut errs = Vec::new();
-    for i in 0..pc.memo.pods().len() {
-        let pod = &pc.memo.pods()[i];
+    for pod in views {
         // Pods of other controllers are most of a shared namespace: skip them at once.
         if pod.facts.controlled_by == ControlledBy::Other {
             continue;
         }
-        let pod = pod.clone();
-        match claim_pod(pc, set, &pod, &mut can_adopt_once) {
+        match claim_pod(pc, set, pod, &mut can_adopt_once) {
             Ok(true) => claimed.push(pod),
             Ok(false) => {}
             Err(e) => errs.push(e),

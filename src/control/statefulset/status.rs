@@ -29,8 +29,8 @@ pub struct ReplicaStatus {
 // terminating; ready/available need Running and Ready; current/updated skip terminating
 // pods and count by revision label. Read from the pods' facts (`memo`); the revisions are
 // the numbers of their names there.
-pub fn compute_replica_status(
-    pods: &[PodView],
+pub fn compute_replica_status<'v>(
+    pods: impl IntoIterator<Item = &'v PodView>,
     min_ready_seconds: i32,
     current_revision: RevisionId,
     update_revision: RevisionId,
@@ -67,12 +67,12 @@ pub fn update_status(
     current_revision: RevisionId,
     update_revision: RevisionId,
     now: SimTime,
-    pod_lists: &[&[PodView]],
+    pod_lists: &[&[&PodView]],
 ) {
     let mut total = ReplicaStatus::default();
     for list in pod_lists {
         let s = compute_replica_status(
-            list,
+            list.iter().copied(),
             min_ready_seconds,
             current_revision,
             update_revision,
@@ -270,7 +270,7 @@ mod tests {
         let mut status = StatefulSetStatus::default();
         let a = [pod("Running", "r1", Some(0), false)];
         let b = [pod("Running", "r2", Some(0), true)];
-        update_status(&mut status, 0, R1, R2, now, &[&a, &b]);
+        update_status(&mut status, 0, R1, R2, now, &[&[&a[0]], &[&b[0]]]);
         assert_eq!(
             (
                 status.replicas,

@@ -20,6 +20,7 @@ use crate::control::scheduler::framework::{
 };
 use crate::control::scheduler::node_selector::RequiredNodeAffinity;
 use counts::{CountKey, MatchCounts};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -46,6 +47,42 @@ const SYSTEM_DEFAULT_CONSTRAINTS: [(&str, i32); 2] = [(LABEL_HOSTNAME, 3), (LABE
 pub struct PodTopologySpread {
     /// `countPodsMatchSelector` per node, kept between cycles (`counts`).
     counts: MatchCounts,
+    /// The topology label values of each node of the cycle's list, kept between cycles.
+    labels: RefCell<LabelMemo>,
+}
+
+/// Each node's values of the last cycle's topology keys, by the node's position in the
+/// cycle's node list, kept while the Node object is the same (`Rc::ptr_eq`; the `Rc` held
+/// here keeps its allocation from being reused) and the keys are the same: Score reads
+/// every node's labels each cycle, and a label look-up compares strings.
+#[derive(Debug, Default)]
+struct LabelMemo {
+    keys: Vec<String>,
+    nodes: Vec<Option<NodeLabels>>,
+}
+
+/// A Node and its values of the memo's keys (`None` without the label).
+type NodeLabels = (Rc<Node>, Vec<Option<String>>);
+
+impl LabelMemo {
+    /// Brings the memo up to `all_nodes` and the keys of `constraints`.
+    fn refresh(&mut self, all_nodes: &[Rc<NodeInfo>], constraints: &[Constraint]) {
+        let keys = constraints.iter().map(|c| c.topology_key.as_str());
+        if !self.keys.iter().map(String::as_str).eq(keys.clone()) {
+            self.keys = keys.map(str::to_string).collect();
+            self.nodes.clear();
+        }
+        self.nodes.resize_with(all_nodes.len(), || None);
+        for (entry, info) in self.nodes.iter_mut().zip(all_nodes) {
+            let node = info.node_rc();
+            if entry.as_ref().is_some_and(|(n, _)| Rc::ptr_eq(n, node)) {
+                continue;
+            }
+            let labels = &node.metadata.labels;
+            let values = self.keys.iter().map(|k| labels.get(k).cloned()).collect();
+            *entry = Some((Rc::clone(node), values));
+        }
+    }
 }
 
 /// `topologySpreadConstraint`: the internal form, selector parsed and defaults applied.
@@ -239,7 +276,7 @@ fn cal_pre_filter_state(pod: &Pod, cluster: &ClusterView, kept: &MatchCounts) ->
     let required = RequiredNodeAffinity::of(&pod.spec);
     let ns = &pod.metadata.namespace;
     let keys: Vec<CountKey> = constraints.iter().map(|c| kept.key(c, ns)).collect();
-    for info in &cluster.nodes {
+    for (position, info) in cluster.nodes.iter().enumerate() {
         let node = info.node();
         if !node_labels_match_spread_constraints(&node.metadata.labels, &constraints) {
             continue;
@@ -249,7 +286,7 @@ fn cal_pre_filter_state(pod: &Pod, cluster: &ClusterView, kept: &MatchCounts) ->
                 continue;
             }
             let value = node.metadata.labels[&c.topology_key].clone();
-            let n = kept.count(info, c, ns, keys[i]);
+            let n = kept.count(position, info, c, ns, keys[i]);
             *counts[i].entry(value).or_insert(0) += n;
         }
     }
@@ -322,32 +359,51 @@ impl Plugin for PodTopologySpread {
             return None;
         }
         let ns = &pod.metadata.namespace;
-        // The node's value of a topology key ("" without the label), borrowed.
-        fn label<'n>(n: &'n Node, key: &str) -> &'n str {
-            n.metadata.labels.get(key).map_or("", String::as_str)
+        let nc = constraints.len();
+        let is_host: Vec<bool> = constraints
+            .iter()
+            .map(|c| c.topology_key == LABEL_HOSTNAME)
+            .collect();
+        // Each node's value of each constraint's key, looked up once per node and cycle:
+        // `all[k * nc + i]` for node `k` of the cycle's node list, `feasible[j * nc + i]`
+        // for `nodes[j]` (copied when it is one of the list's NodeInfos, which the
+        // framework's are).
+        self.labels.borrow_mut().refresh(all_nodes, &constraints);
+        let label_memo = self.labels.borrow();
+        let mut all: Vec<Option<&str>> = Vec::with_capacity(all_nodes.len() * nc);
+        for entry in &label_memo.nodes {
+            let (_, values) = entry.as_ref().expect("refreshed for every node");
+            all.extend(values.iter().map(Option::as_deref));
         }
+        let places = places_in(nodes, all_nodes);
+        let mut feasible: Vec<Option<&str>> = Vec::with_capacity(nodes.len() * nc);
+        for (n, place) in nodes.iter().zip(&places) {
+            match *place {
+                Some(k) => feasible.extend_from_slice(&all[k * nc..(k + 1) * nc]),
+                None => label_values(n, &constraints, &mut feasible),
+            }
+        }
+        // `nodeLabelsMatchSpreadConstraints` on those values: every key present.
+        let has_all = |values: &[Option<&str>]| values.iter().all(Option::is_some);
         // `initPreScoreState`.
         let mut ignored: BTreeSet<&str> = BTreeSet::new();
-        let mut counts: Vec<BTreeMap<&str, i64>> = vec![BTreeMap::new(); constraints.len()];
-        for n in nodes {
-            let node = n.node();
-            if require_all
-                && !node_labels_match_spread_constraints(&node.metadata.labels, &constraints)
-            {
+        let mut counts: Vec<BTreeMap<&str, i64>> = vec![BTreeMap::new(); nc];
+        for (j, n) in nodes.iter().enumerate() {
+            let values = &feasible[j * nc..(j + 1) * nc];
+            if require_all && !has_all(values) {
                 ignored.insert(&n.name);
                 continue;
             }
-            for (i, c) in constraints.iter().enumerate() {
-                if c.topology_key != LABEL_HOSTNAME {
-                    counts[i].entry(label(node, &c.topology_key)).or_insert(0);
+            for i in 0..nc {
+                if !is_host[i] {
+                    // The node's value ("" without the label).
+                    counts[i].entry(values[i].unwrap_or("")).or_insert(0);
                 }
             }
         }
-        let weights: Vec<f64> = constraints
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let size = if c.topology_key == LABEL_HOSTNAME {
+        let weights: Vec<f64> = (0..nc)
+            .map(|i| {
+                let size = if is_host[i] {
                     nodes.len() - ignored.len()
                 } else {
                     counts[i].len()
@@ -360,43 +416,45 @@ impl Plugin for PodTopologySpread {
         // zone constraints share one), as PreScore and Score would count alike, and kept
         // while the node does not change (`counts`).
         let keys: Vec<CountKey> = constraints.iter().map(|c| self.counts.key(c, ns)).collect();
-        let count =
-            |info: &NodeInfo, i: usize| self.counts.count(info, &constraints[i], ns, keys[i]);
-        // `PreScore`: matching pods per domain, over every node.
+        // `PreScore`: matching pods per domain, over every node. The hostname constraints
+        // keep no domains (Score counts each node's own pods), so they add nothing here.
         let required = RequiredNodeAffinity::of(&pod.spec);
-        for info in all_nodes {
-            let node = info.node();
-            if require_all
-                && !node_labels_match_spread_constraints(&node.metadata.labels, &constraints)
-            {
+        for (k, info) in all_nodes.iter().enumerate() {
+            let values = &all[k * nc..(k + 1) * nc];
+            if require_all && !has_all(values) {
                 continue;
             }
+            let node = info.node();
             for (i, c) in constraints.iter().enumerate() {
-                if !c.match_node_inclusion_policies(pod, node, &required) {
+                if is_host[i] || !c.match_node_inclusion_policies(pod, node, &required) {
                     continue;
                 }
-                if let Some(n) = counts[i].get_mut(label(node, &c.topology_key)) {
-                    *n += count(info, i);
+                if let Some(n) = counts[i].get_mut(values[i].unwrap_or("")) {
+                    *n += self.counts.count(k, info, c, ns, keys[i]);
                 }
             }
         }
         // `Score`.
         let raw: Vec<Option<i64>> = nodes
             .iter()
-            .map(|n| {
-                if ignored.contains(n.name.as_str()) {
+            .zip(&places)
+            .enumerate()
+            .map(|(j, (n, place))| {
+                if !ignored.is_empty() && ignored.contains(n.name.as_str()) {
                     return None;
                 }
-                let labels = &n.node().metadata.labels;
+                let values = &feasible[j * nc..(j + 1) * nc];
                 let mut score = 0.0;
                 for (i, c) in constraints.iter().enumerate() {
-                    let Some(value) = labels.get(&c.topology_key) else {
+                    let Some(value) = values[i] else {
                         continue;
                     };
-                    let cnt = if c.topology_key == LABEL_HOSTNAME {
-                        count(n, i)
+                    let cnt = if is_host[i] {
+                        // A node from elsewhere is counted afresh (no place).
+                        let k = place.unwrap_or(usize::MAX);
+                        self.counts.count(k, n, c, ns, keys[i])
                     } else {
-                        counts[i].get(value.as_str()).copied().unwrap_or(0)
+                        counts[i].get(value).copied().unwrap_or(0)
                     };
                     score += score_for_count(cnt, c.max_skew, weights[i]);
                 }
@@ -515,6 +573,36 @@ fn node_change_hint(
         (Some(o), None) => matching(o),
         (None, None) => true,
     }
+}
+
+/// Appends `n`'s value of each constraint's topology key (`None` without the label).
+fn label_values<'n>(n: &'n NodeInfo, constraints: &[Constraint], out: &mut Vec<Option<&'n str>>) {
+    let labels = &n.node().metadata.labels;
+    out.extend(
+        constraints
+            .iter()
+            .map(|c| labels.get(&c.topology_key).map(String::as_str)),
+    );
+}
+
+/// Where each of `nodes` is in `all` (the same NodeInfo, by address), if it is there.
+/// The framework's feasible nodes are the list's, in its order from some start (the
+/// filters' rotation), so a cursor that follows them finds each at the first comparison.
+fn places_in(nodes: &[&NodeInfo], all: &[Rc<NodeInfo>]) -> Vec<Option<usize>> {
+    let mut cursor = 0;
+    nodes
+        .iter()
+        .map(|n| {
+            for step in 0..all.len() {
+                let k = (cursor + step) % all.len();
+                if std::ptr::eq(*n, &*all[k]) {
+                    cursor = k + 1;
+                    return Some(k);
+                }
+            }
+            None
+        })
+        .collect()
 }
 
 /// `topologyNormalizingWeight`: `ln(size + 2)`, computed with `libm` so that every

@@ -66,6 +66,10 @@ struct Candidate {
     /// serialise to the same patch), name, uid and annotations; and the collision count.
     /// `None` when the template does not serialise (then it is never reused).
     template: Option<Vec<u8>>,
+    /// The template itself: an equal template (field by field; the API types compare
+    /// every field) serialises to the same bytes, so it is recognised without
+    /// serialising it again on every sync.
+    template_value: PodTemplateSpec,
     name: String,
     uid: String,
     annotations: BTreeMap<String, String>,
@@ -76,11 +80,15 @@ struct Candidate {
 }
 
 impl Candidate {
-    fn is_for(&self, template: &Option<Vec<u8>>, set: &StatefulSet, collision_count: i32) -> bool {
+    /// Whether the set's template serialises to this candidate's (serialised) template.
+    fn has_template(&self, set: &StatefulSet) -> bool {
+        self.template.is_some() && self.template_value == set.spec.template
+    }
+
+    /// The rest of what `newRevision` reads besides the template.
+    fn is_for_set(&self, set: &StatefulSet, collision_count: i32) -> bool {
         let meta = &set.metadata;
-        self.template.is_some()
-            && self.template == *template
-            && self.collision_count == collision_count
+        self.collision_count == collision_count
             && self.name == meta.name
             && self.uid == meta.uid
             && self.annotations == meta.annotations
@@ -96,17 +104,18 @@ impl RevisionMemo {
         collision_count: i32,
         revisions: &[Rc<ControllerRevision>],
     ) -> Result<(), String> {
-        let template = serde_json::to_vec(&set.spec.template).ok();
-        if !self
-            .candidate
-            .as_ref()
-            .is_some_and(|c| c.is_for(&template, set, collision_count))
-        {
+        let kept = self.candidate.as_ref();
+        let reuse = kept.is_some_and(|c| c.has_template(set) && c.is_for_set(set, collision_count));
+        if !reuse {
+            // Built afresh, as a pass without the memo does: the same revision whenever
+            // the reuse test was only too strict.
+            let template = serde_json::to_vec(&set.spec.template).ok();
             self.candidate = None;
             let revision = new_revision(set, 0, collision_count)?;
             let meta = &set.metadata;
             self.candidate = Some(Candidate {
                 template,
+                template_value: set.spec.template.clone(),
                 name: meta.name.clone(),
                 uid: meta.uid.clone(),
                 annotations: meta.annotations.clone(),

@@ -194,13 +194,27 @@ impl SetMemo {
     }
 
     /// Every pod of the set's namespace in the cache of this sync, in name order, with
-    /// its facts.
+    /// its facts (a pass borrows them through [`SetMemo::take_pods`]).
+    #[cfg(test)]
     pub fn pods(&self) -> &[PodView] {
         &self.pods
     }
 
+    /// Lends out the pods of [`SetMemo::pods`] for a pass, which reads them while it
+    /// writes through the memo; [`SetMemo::give_back_pods`] returns them. Until then the
+    /// memo holds no pods (a memo that lost them only recomputes their facts).
+    pub fn take_pods(&mut self) -> Vec<PodView> {
+        std::mem::take(&mut self.pods)
+    }
+
+    /// Returns the pods lent out by [`SetMemo::take_pods`].
+    pub fn give_back_pods(&mut self, pods: Vec<PodView>) {
+        debug_assert!(self.pods.is_empty(), "nothing walked meanwhile");
+        self.pods = pods;
+    }
+
     /// The distinct revision labels of `pods`, in order of first appearance.
-    pub fn revision_names(&self, pods: &[PodView]) -> Vec<String> {
+    pub fn revision_names(&self, pods: &[&PodView]) -> Vec<String> {
         let mut seen = vec![false; self.revisions.len()];
         let mut ids: Vec<RevisionId> = Vec::new();
         for p in pods {

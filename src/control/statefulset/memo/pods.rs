@@ -77,6 +77,8 @@ pub struct PodFacts {
     /// `isRunningAndAvailable` reads from the pod.
     ready: bool,
     ready_since: Option<SimTime>,
+    /// [`PodFacts::is_settled`], computed with the rest (a pass asks it of every replica).
+    settled: bool,
 }
 
 impl PodFacts {
@@ -87,7 +89,7 @@ impl PodFacts {
             Some(r) if r.uid == set.metadata.uid => ControlledBy::ThisSet,
             Some(_) => ControlledBy::Other,
         };
-        PodFacts {
+        let mut facts = PodFacts {
             ordinal: get_ordinal(pod),
             matches: set.spec.selector.matches(&pod.metadata.labels) && is_member_of(set, pod),
             controlled_by,
@@ -102,7 +104,15 @@ impl PodFacts {
             running_and_ready: is_running_and_ready(pod),
             ready: pod.is_ready(),
             ready_since: ready_since(pod),
-        }
+            settled: false,
+        };
+        facts.settled = facts.created
+            && !facts.failed
+            && !facts.succeeded
+            && !facts.terminating
+            && facts.identity_matches
+            && facts.storage_matches;
+        facts
     }
 
     /// `isCreated`.
@@ -152,12 +162,7 @@ impl PodFacts {
     /// (besides its claims, and readiness in a monotonic pass).
     #[inline]
     pub fn is_settled(&self) -> bool {
-        self.created
-            && !self.failed
-            && !self.succeeded
-            && !self.terminating
-            && self.identity_matches
-            && self.storage_matches
+        self.settled
     }
 
     /// `isUnavailable` (v1.34+, PR #130909): terminating, or not Running, Ready and

@@ -4,6 +4,10 @@
 //! [`NodeInfo::generation`], so a count is reused while the generation is the same.
 //! In a scale-up, one node changes per cycle and the 49 others are looked up.
 //!
+//! Counts are kept by the node's position in the cycle's node list (the cache's nodes in
+//! name order, which only changes when a node comes or goes) and checked against the
+//! node's name and generation, so a look-up is a string comparison, not a search.
+//!
 //! A cycle first numbers its (selector, namespace) pairs ([`MatchCounts::key`], one
 //! comparison of selectors per pair and cycle), then looks counts up by node and number.
 
@@ -11,7 +15,6 @@ use super::{Constraint, count_pods_match_selector};
 use crate::api::LabelSelector;
 use crate::control::scheduler::cache::NodeInfo;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
 /// Above this many distinct (selector, namespace) pairs everything is forgotten, so that
 /// ever new selectors cannot grow the memo without bound.
@@ -21,9 +24,10 @@ const MAX_KEYS: usize = 64;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CountKey(usize);
 
-/// The counts of one node, valid for one generation.
+/// The counts of one node, valid for one name and generation.
 #[derive(Debug, Default)]
 struct NodeCounts {
+    name: String,
     generation: u64,
     counts: Vec<(usize, i64)>,
 }
@@ -32,10 +36,14 @@ struct NodeCounts {
 struct Memo {
     /// The (selector, namespace) pairs seen, numbered by position.
     keys: Vec<(Option<LabelSelector>, String)>,
-    nodes: BTreeMap<String, NodeCounts>,
+    /// By the node's position in the cycle's node list.
+    nodes: Vec<NodeCounts>,
 }
 
-/// Counts by node name and (selector, namespace) pair (see the module notes).
+/// Above this position a node's counts are not kept (a guard against a stray position).
+const MAX_POSITIONS: usize = 1 << 16;
+
+/// Counts by node position and (selector, namespace) pair (see the module notes).
 #[derive(Debug, Default)]
 pub struct MatchCounts(RefCell<Memo>);
 
@@ -59,18 +67,30 @@ impl MatchCounts {
     }
 
     /// [`count_pods_match_selector`] of `node`, `c`'s selector and `namespace`, where
-    /// `key` is their [`MatchCounts::key`] of this cycle.
-    pub fn count(&self, node: &NodeInfo, c: &Constraint, namespace: &str, key: CountKey) -> i64 {
+    /// `key` is their [`MatchCounts::key`] of this cycle and `position` the node's place
+    /// in the cycle's node list (any number is correct; the same node at the same place
+    /// from cycle to cycle is what makes the count be reused).
+    pub fn count(
+        &self,
+        position: usize,
+        node: &NodeInfo,
+        c: &Constraint,
+        namespace: &str,
+        key: CountKey,
+    ) -> i64 {
         // A NodeInfo made outside a cache has no generation to key on.
-        if node.generation == 0 {
+        if node.generation == 0 || position >= MAX_POSITIONS {
             return count_pods_match_selector(node, c, namespace);
         }
         let mut memo = self.0.borrow_mut();
-        let entry = match memo.nodes.get_mut(node.name.as_str()) {
-            Some(e) => e,
-            None => memo.nodes.entry(node.name.clone()).or_default(),
-        };
-        if entry.generation != node.generation {
+        if memo.nodes.len() <= position {
+            memo.nodes.resize_with(position + 1, NodeCounts::default);
+        }
+        let entry = &mut memo.nodes[position];
+        if entry.generation != node.generation || entry.name != node.name {
+            if entry.name != node.name {
+                entry.name.clone_from(&node.name);
+            }
             entry.generation = node.generation;
             entry.counts.clear();
         }
@@ -140,7 +160,9 @@ mod tests {
                     let key = memo.key(c, ns);
                     for _ in 0..2 {
                         let fresh = count_pods_match_selector(info, c, ns);
-                        assert_eq!(memo.count(info, c, ns, key), fresh, "step {step}");
+                        assert_eq!(memo.count(0, info, c, ns, key), fresh, "step {step}");
+                        // Another node at this position is counted afresh.
+                        assert_eq!(memo.count(1, info, c, ns, key), fresh, "step {step}");
                     }
                 }
             }

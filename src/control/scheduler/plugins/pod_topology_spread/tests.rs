@@ -348,3 +348,52 @@ fn requeue_on_matching_pod_changes_and_relevant_node_changes() {
         QueueingHint::QueueSkip
     );
 }
+
+/// One plugin scoring cycle after cycle (its kept label values and counts, the feasible
+/// nodes being the cycle list's own, in rotation) scores as a fresh plugin does, while
+/// nodes change zone, lose the label and gain pods.
+#[test]
+fn kept_labels_and_counts_score_as_a_fresh_plugin() {
+    let p = with_constraints(
+        "p",
+        vec![
+            spread(LABEL_ZONE, 1, "ScheduleAnyway"),
+            spread(LABEL_HOSTNAME, 2, "ScheduleAnyway"),
+        ],
+    );
+    let kept = PodTopologySpread::default();
+    let mut cache = crate::control::scheduler::cache::Cache::default();
+    let names = ["n0", "n1", "n2", "n3"];
+    let zones = ["a", "b", "c"];
+    for step in 0..12usize {
+        for (i, name) in names.iter().enumerate() {
+            let mut n = zoned(name, zones[(i + step / 3) % zones.len()]);
+            n.metadata
+                .labels
+                .insert(LABEL_HOSTNAME.into(), (*name).into());
+            if (i + step) % 5 == 0 {
+                n.metadata.labels.remove(LABEL_ZONE);
+            }
+            // A new Node object only every other step: kept values are reused in between.
+            if step % 2 == 0 || cache.get(name).is_none() {
+                cache.set_node(&Rc::new(n));
+            }
+        }
+        let mut w = web(&format!("w{step}"));
+        w.metadata.uid = format!("w{step}");
+        w.spec.node_name = names[step % names.len()].into();
+        cache.add_pod(&Rc::new(w));
+        let all = cache.shared_snapshot();
+        let state = CycleState::new(&p).with_cluster(ClusterView {
+            nodes: all.clone(),
+            ..Default::default()
+        });
+        let start = step % all.len();
+        let feasible: Vec<&NodeInfo> = (0..all.len())
+            .filter(|i| (i + step) % 4 != 0)
+            .map(|i| &*all[(start + i) % all.len()])
+            .collect();
+        let fresh = PodTopologySpread::default().score(&state, &p, &feasible);
+        assert_eq!(kept.score(&state, &p, &feasible), fresh, "step {step}");
+    }
+}
