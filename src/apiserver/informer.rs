@@ -282,3 +282,98 @@ fn renew_in_place(cached: &mut Rc<Lease>, new: &Lease) {
         .clone_from(&new.metadata.resource_version);
     debug_assert!(**cached == *new, "a renewal changes nothing else");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Informer;
+    use crate::api::coordination::{LeaseSpec, MicroTime, NAMESPACE_NODE_LEASE};
+    use crate::api::{Lease, ObjectKey, ObjectMeta};
+    use crate::apiserver::{ApiServer, ApiServerConfig, resource_version_number};
+    use crate::time::{SimDuration, SimTime};
+    use std::rc::Rc;
+
+    fn at(ms: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_millis(ms)
+    }
+
+    fn lease(namespace: &str, name: &str) -> Lease {
+        Lease {
+            api_version: "coordination.k8s.io/v1".into(),
+            kind: "Lease".into(),
+            metadata: ObjectMeta::named(namespace, name),
+            spec: LeaseSpec {
+                holder_identity: Some(name.into()),
+                renew_time: Some(MicroTime::at(SimTime::ZERO)),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// An informer that keeps renewals aside ends with the cache of one that takes each in
+    /// on delivery, whatever the batch: renewals of many Leases (the merge walk), of a few
+    /// (look-ups), two of one Lease in one batch, one in another namespace, and a general
+    /// update of a renewed Lease in between (which must find the earlier renewals in).
+    #[test]
+    fn renewals_kept_aside_end_in_the_cache_delivery_makes() {
+        let mut api = ApiServer::new(ApiServerConfig::default());
+        let actor: Rc<str> = Rc::from("kubelet");
+        let mut keys = Vec::new();
+        for i in 0..40 {
+            let name = format!("node-{:02}", (i * 7) % 40);
+            api.create(at(0), &actor, lease(NAMESPACE_NODE_LEASE, &name))
+                .expect("created");
+            keys.push(ObjectKey::new(NAMESPACE_NODE_LEASE, &name));
+        }
+        api.create(at(0), &actor, lease("kube-system", "other"))
+            .expect("created");
+        keys.push(ObjectKey::new("kube-system", "other"));
+        let delay = SimDuration::from_millis(10);
+        let mut eager = Informer::new(delay);
+        let mut lazy = Informer::new(delay).deferring_renewals();
+        let mut calls = (0, 0);
+        let renew = |api: &mut ApiServer, key: &ObjectKey, ms: u64| {
+            let rv = resource_version_number(
+                &api.get::<Lease>(key)
+                    .expect("stored")
+                    .metadata
+                    .resource_version,
+            )
+            .expect("numeric");
+            api.renew_lease(at(ms), &actor, key, rv, MicroTime::at(at(ms)))
+                .expect("renewed");
+        };
+        let mut ms = 100;
+        // Batches: every Lease twice over (walk), three Leases (look-ups), then the other
+        // namespace among node Leases (look-ups), each delivered and read.
+        let batches: Vec<Vec<usize>> = vec![
+            (0..40).chain(0..40).collect(),
+            vec![3, 17, 3],
+            vec![
+                40, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+            ],
+        ];
+        for batch in &batches {
+            for &i in batch {
+                ms += 1;
+                renew(&mut api, &keys[i], ms);
+            }
+            if batch.len() == 3 {
+                // A general update of a renewed Lease: its delivery takes the renewals in
+                // first, then replaces the Lease.
+                let mut l = Lease::clone(api.get::<Lease>(&keys[3]).expect("stored"));
+                l.spec.holder_identity = Some("someone-else".into());
+                ms += 1;
+                api.update(at(ms), &actor, l).expect("updated");
+                ms += 1;
+                renew(&mut api, &keys[3], ms);
+            }
+            ms += 100;
+            eager.catch_up(&api, at(ms), |_, _, _| calls.0 += 1);
+            lazy.catch_up(&api, at(ms), |_, _, _| calls.1 += 1);
+            lazy.take_in_renewals();
+            assert!(lazy.pending_renewals.is_empty());
+            assert_eq!(lazy.cache.leases, eager.cache.leases);
+            assert_eq!(calls.0, calls.1, "the same handler calls");
+        }
+    }
+}
