@@ -19,7 +19,9 @@ impl ControllerManager {
     pub fn new(informer: Informer, controllers: Vec<Box<dyn Controller>>) -> Self {
         let queues = controllers.iter().map(|_| WorkQueue::default()).collect();
         ControllerManager {
-            informer,
+            // Lease renewals reach the cache in batches, before any handler or sync reads
+            // it (`take_in_renewals` below).
+            informer: informer.deferring_renewals(),
             controllers,
             queues,
         }
@@ -38,9 +40,10 @@ impl ControllerManager {
             .informer
             .catch_up(api, now, |old, ev, _| delivered.push((old, ev.clone())));
         if delivered.is_empty() {
-            // Nothing, or only Lease renewals taken into the cache (`Informer::catch_up`).
+            // Nothing, or only Lease renewals, kept aside until the cache is read.
             return next;
         }
+        self.informer.take_in_renewals();
         for (i, c) in self.controllers.iter_mut().enumerate() {
             let mut q = Enqueue::default();
             for (old, ev) in &delivered {
@@ -73,6 +76,7 @@ impl ControllerManager {
         let Some(key) = self.queues[i].get() else {
             return false;
         };
+        self.informer.take_in_renewals();
         let mut q = Enqueue::default();
         let result = self.controllers[i].sync(&key, &self.informer.cache, ctx, &mut q);
         let queue = &mut self.queues[i];
@@ -93,7 +97,9 @@ impl ControllerManager {
         true
     }
 
-    pub fn cache(&self) -> &Tables {
+    /// The controllers' cache, every delivered renewal in it.
+    pub fn cache(&mut self) -> &Tables {
+        self.informer.take_in_renewals();
         &self.informer.cache
     }
 }

@@ -509,6 +509,10 @@ impl Simulation {
             self.checks
                 .after_event(now, &self.api, live_changes.into_iter());
         }
+        if self.notes.is_empty() {
+            // Most events note nothing: no drain to set up and drop.
+            return;
+        }
         for note in self.notes.drain(..) {
             self.trace.note(&note);
             if let Some(tl) = self.timeline.as_mut() {

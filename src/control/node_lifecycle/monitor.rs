@@ -137,7 +137,8 @@ impl ZoneConditions {
             .0
             .iter_mut()
             .rev()
-            .find(|(z, _, _)| Rc::ptr_eq(z, zone) || **z == **zone);
+            // Compared inline: each node's zone is its own `Rc`, so the pointers differ.
+            .find(|(z, _, _)| Rc::ptr_eq(z, zone) || crate::api::key_ref::cmp_str(z, zone).is_eq());
         let (ready_n, not_ready_n) = match found {
             Some((_, r, n)) => (r, n),
             None => {
