@@ -46,17 +46,30 @@ fn unsupported<T>(_what: &str) -> Result<T, Unsupported> {
     Err(Unsupported)
 }
 
-/// `serde_json` writes integers with `itoa`: plain decimal, `-` for negatives.
+/// `serde_json` writes integers with `itoa`: plain decimal, `-` for negatives. Two digits
+/// a step, from a table, as itoa does (sequence numbers and microsecond times are 5–9
+/// digits).
 fn write_u64(out: &mut Vec<u8>, mut v: u64) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
     let mut buf = [0u8; 20];
     let mut i = buf.len();
-    loop {
+    while v >= 100 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    if v >= 10 {
+        let pair = v as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
         i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+        buf[i] = b'0' + v as u8;
     }
     out.extend_from_slice(&buf[i..]);
 }
@@ -547,5 +560,29 @@ impl<'a> ser::Serializer for MapKey<'a> {
         _len: usize,
     ) -> Result<Self::SerializeStructVariant, Unsupported> {
         unsupported("a variant map key")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn integers_are_written_as_itoa_writes_them() {
+        let mut samples = vec![0u64, u64::MAX, u64::MAX - 1];
+        let mut p = 1u64;
+        while let Some(next) = p.checked_mul(10) {
+            samples.extend([p - 1, p, p + 1, next / 2]);
+            p = next;
+        }
+        samples.extend([p - 1, p, p + 1]);
+        for v in samples {
+            let mut out = Vec::new();
+            super::write_u64(&mut out, v);
+            assert_eq!(String::from_utf8(out).unwrap(), v.to_string());
+        }
+        for v in [i64::MIN, i64::MIN + 1, -100, -99, -10, -9, -1, 0, i64::MAX] {
+            let mut out = Vec::new();
+            super::write_i64(&mut out, v);
+            assert_eq!(String::from_utf8(out).unwrap(), v.to_string());
+        }
     }
 }
