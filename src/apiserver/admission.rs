@@ -6,7 +6,9 @@
 //! allows volume expansion).
 
 use super::ApiError;
-use crate::api::{PersistentVolumeClaim, StorageClass, Tables};
+use crate::api::storage::{PersistentVolumeClaimSpec, VolumeResourceRequirements};
+use crate::api::{PersistentVolumeClaim, Quantity, StorageClass, Tables};
+use std::collections::BTreeMap;
 
 /// The beta annotation that also names a claim's class.
 const BETA_STORAGE_CLASS: &str = "volume.beta.kubernetes.io/storage-class";
@@ -47,34 +49,7 @@ pub fn validate_claim_update(
     new: &PersistentVolumeClaim,
     old: &PersistentVolumeClaim,
 ) -> Result<(), String> {
-    let mut new_spec = new.spec.clone();
-    let mut old_spec = old.spec.clone();
-    // The binding fields may be set once (`volumeName` by the PV controller) and a
-    // claim without a class may get the default one (retroactive default class).
-    if old_spec.volume_name.is_empty() {
-        old_spec.volume_name = new_spec.volume_name.clone();
-    }
-    if old_spec.storage_class_name.is_none() {
-        old_spec.storage_class_name = new_spec.storage_class_name.clone();
-    }
-    // A bound claim's storage request may change (expansion).
-    if old.status.phase == "Bound" {
-        match old.spec.resources.requests.get("storage") {
-            Some(q) => {
-                new_spec
-                    .resources
-                    .requests
-                    .insert("storage".into(), q.clone());
-            }
-            None => {
-                new_spec.resources.requests.remove("storage");
-            }
-        }
-    }
-    if new_spec.volume_mode.is_none() {
-        new_spec.volume_mode = old_spec.volume_mode.clone();
-    }
-    if new_spec != old_spec {
+    if !claim_spec_update_allowed(new, old) {
         return Err(
             "spec: Forbidden: spec is immutable after creation except resources.requests and \
                     volumeAttributesClassName for bound claims"
@@ -88,6 +63,43 @@ pub fn validate_claim_update(
         );
     }
     Ok(())
+}
+
+/// Upstream copies both specs, lets the copy of the old one take the binding fields set
+/// once (`volumeName` by the PV controller; a class for a claim without one: retroactive
+/// default class), lets a bound claim's storage request change (expansion) and the new
+/// spec take the old volumeMode if it has none, then compares the copies. This is that
+/// comparison field by field, without the copies. The specs are taken apart whole, so that
+/// a field added to them does not compile until it is placed here.
+fn claim_spec_update_allowed(new: &PersistentVolumeClaim, old: &PersistentVolumeClaim) -> bool {
+    let PersistentVolumeClaimSpec {
+        access_modes,
+        selector,
+        resources: VolumeResourceRequirements { requests, limits },
+        volume_name,
+        storage_class_name,
+        volume_mode,
+    } = &new.spec;
+    let o = &old.spec;
+    let same_requests = if old.status.phase == "Bound" {
+        but_storage(requests).eq(but_storage(&o.resources.requests))
+    } else {
+        *requests == o.resources.requests
+    };
+    *access_modes == o.access_modes
+        && *selector == o.selector
+        && same_requests
+        && *limits == o.resources.limits
+        && (o.volume_name.is_empty() || *volume_name == o.volume_name)
+        && (o.storage_class_name.is_none() || *storage_class_name == o.storage_class_name)
+        && (volume_mode.is_none() || *volume_mode == o.volume_mode)
+}
+
+/// A claim's resource requests other than `storage`, in key order.
+fn but_storage(
+    requests: &BTreeMap<String, Quantity>,
+) -> impl Iterator<Item = (&String, &Quantity)> {
+    requests.iter().filter(|(k, _)| k.as_str() != "storage")
 }
 
 /// `PersistentVolumeClaimResize` (`plugin/pkg/admission/storage/persistentvolume/resize`):
@@ -201,5 +213,105 @@ mod tests {
         explicit.spec.storage_class_name = Some(String::new());
         default_storage_class(&mut explicit, &t);
         assert_eq!(explicit.spec.storage_class_name.as_deref(), Some(""));
+    }
+}
+
+#[cfg(test)]
+mod spec_tests {
+    use super::*;
+
+    /// Upstream's way, which `claim_spec_update_allowed` must agree with.
+    fn by_copy(new: &PersistentVolumeClaim, old: &PersistentVolumeClaim) -> bool {
+        let mut new_spec = new.spec.clone();
+        let mut old_spec = old.spec.clone();
+        if old_spec.volume_name.is_empty() {
+            old_spec.volume_name = new_spec.volume_name.clone();
+        }
+        if old_spec.storage_class_name.is_none() {
+            old_spec.storage_class_name = new_spec.storage_class_name.clone();
+        }
+        if old.status.phase == "Bound" {
+            match old.spec.resources.requests.get("storage") {
+                Some(q) => {
+                    new_spec
+                        .resources
+                        .requests
+                        .insert("storage".into(), q.clone());
+                }
+                None => {
+                    new_spec.resources.requests.remove("storage");
+                }
+            }
+        }
+        if new_spec.volume_mode.is_none() {
+            new_spec.volume_mode = old_spec.volume_mode.clone();
+        }
+        new_spec == old_spec
+    }
+
+    #[test]
+    fn claim_update_validation_agrees_with_the_copy_and_compare() {
+        let q = |s: &str| Quantity(s.into());
+        let edits: Vec<fn(&mut PersistentVolumeClaim)> = vec![
+            |_| {},
+            |c| {
+                c.spec
+                    .resources
+                    .requests
+                    .insert("storage".into(), Quantity("20Gi".into()));
+            },
+            |c| {
+                c.spec.resources.requests.remove("storage");
+            },
+            |c| {
+                c.spec
+                    .resources
+                    .requests
+                    .insert("other".into(), Quantity("1".into()));
+            },
+            |c| {
+                c.spec
+                    .resources
+                    .limits
+                    .insert("storage".into(), Quantity("1".into()));
+            },
+            |c| c.spec.volume_name = "pv-1".into(),
+            |c| c.spec.volume_name = "pv-2".into(),
+            |c| c.spec.storage_class_name = None,
+            |c| c.spec.storage_class_name = Some("other".into()),
+            |c| c.spec.volume_mode = None,
+            |c| c.spec.volume_mode = Some("Block".into()),
+            |c| c.spec.access_modes.push("ReadWriteOnce".into()),
+        ];
+        for phase in ["Pending", "Bound"] {
+            for (volume, class, storage) in [
+                ("", None, Some("10Gi")),
+                ("pv-1", Some("gp3"), Some("10Gi")),
+                ("pv-1", Some("gp3"), None),
+            ] {
+                let mut old = PersistentVolumeClaim::default();
+                old.status.phase = phase.into();
+                old.spec.volume_name = volume.into();
+                old.spec.storage_class_name = class.map(Into::into);
+                old.spec.volume_mode = Some("Filesystem".into());
+                if let Some(s) = storage {
+                    old.spec.resources.requests.insert("storage".into(), q(s));
+                }
+                for first in &edits {
+                    for second in &edits {
+                        let mut new = old.clone();
+                        first(&mut new);
+                        second(&mut new);
+                        assert_eq!(
+                            claim_spec_update_allowed(&new, &old),
+                            by_copy(&new, &old),
+                            "{phase} {:?} -> {:?}",
+                            old.spec,
+                            new.spec
+                        );
+                    }
+                }
+            }
+        }
     }
 }

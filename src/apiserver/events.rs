@@ -7,7 +7,6 @@ use super::{ApiServer, JournalEntry};
 use crate::api::event::EventSource;
 use crate::api::{K8sEvent, ObjectMeta, ObjectReference, Resource, Timestamp};
 use crate::time::{SimDuration, SimTime};
-use std::collections::btree_map::Entry;
 use std::rc::Rc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,29 +39,32 @@ impl ApiServer {
         (component, host): (&str, &str),
     ) {
         let meta = involved.meta();
-        let key = (
-            meta.uid.clone(),
-            reason.to_string(),
-            message.clone(),
-            component.to_string(),
-        );
         let ts = Timestamp::at(now);
-        // One search of the index (an entry) instead of a look-up and then an insert.
-        let ev = match self.event_index.entry(key) {
-            Entry::Occupied(mut prev)
+        // The correlation key is (involved uid, reason, message, component); the Events
+        // are kept per involved object and matched on the other three, which each stored
+        // Event carries itself: no key is built per Event, and an object has few kinds of
+        // Event, so the scan is short.
+        let about = match self.event_index.get_mut(meta.uid.as_str()) {
+            Some(about) => about,
+            None => self.event_index.entry(meta.uid.clone()).or_default(),
+        };
+        let found = about.iter_mut().find(|ev| {
+            ev.reason == reason && ev.message == message && ev.source.component == component
+        });
+        let ev = match found {
+            Some(prev)
                 if prev
-                    .get()
                     .last_timestamp
                     .is_some_and(|t| now.saturating_since(t.time()) <= CORRELATION_WINDOW) =>
             {
-                let mut ev = (**prev.get()).clone();
+                let mut ev = (**prev).clone();
                 ev.count += 1;
                 ev.last_timestamp = Some(ts);
                 let ev = Rc::new(ev);
-                prev.insert(Rc::clone(&ev));
+                *prev = Rc::clone(&ev);
                 ev
             }
-            entry => {
+            found => {
                 self.event_counter += 1;
                 let ev = Rc::new(K8sEvent {
                     api_version: "v1".into(),
@@ -95,13 +97,10 @@ impl ApiServer {
                     last_timestamp: Some(ts),
                     count: 1,
                 });
-                match entry {
-                    Entry::Occupied(mut stale) => {
-                        stale.insert(Rc::clone(&ev));
-                    }
-                    Entry::Vacant(slot) => {
-                        slot.insert(Rc::clone(&ev));
-                    }
+                match found {
+                    // Outside the window: the new Event takes the old one's place.
+                    Some(stale) => *stale = Rc::clone(&ev),
+                    None => about.push(Rc::clone(&ev)),
                 }
                 ev
             }
@@ -115,14 +114,14 @@ impl ApiServer {
     pub fn events_about(&self, uid: &str, now: SimTime) -> Vec<Rc<K8sEvent>> {
         let mut events: Vec<Rc<K8sEvent>> = self
             .event_index
-            .iter()
-            .filter(|((u, ..), ev)| {
-                u == uid
-                    && ev
-                        .last_timestamp
-                        .is_some_and(|t| now.saturating_since(t.time()) < EVENT_TTL)
+            .get(uid)
+            .into_iter()
+            .flatten()
+            .filter(|ev| {
+                ev.last_timestamp
+                    .is_some_and(|t| now.saturating_since(t.time()) < EVENT_TTL)
             })
-            .map(|(_, ev)| Rc::clone(ev))
+            .map(Rc::clone)
             .collect();
         // kubectl sorts the list (which the API server returns in name order, and names
         // carry the creation counter) by last timestamp; for the short lists of one pod

@@ -115,8 +115,9 @@ pub struct ApiServer {
     /// Entries `journal_base..journal_base + journal.len()`.
     journal: VecDeque<JournalEntry>,
     journal_base: u64,
-    /// Event correlation: (involved uid, reason, message, component) → event name.
-    event_index: BTreeMap<(String, String, String, String), Rc<K8sEvent>>,
+    /// Event correlation: involved uid → the latest Event of each (reason, message,
+    /// component) about it (`events.rs`).
+    event_index: BTreeMap<String, Vec<Rc<K8sEvent>>>,
     event_counter: u64,
     /// Armed one-shot request failures (`faults.rs`).
     injected: Vec<InjectedFailure>,

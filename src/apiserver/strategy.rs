@@ -2,7 +2,7 @@
 //! an object on create, and whether and how long a delete is graceful.
 
 use super::defaults;
-use crate::api::pod::phase;
+use crate::api::pod::{Container, PodSpec, phase};
 use crate::api::storage::{PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER};
 use crate::api::{
     ControllerRevision, Node, ObjectMeta, PersistentVolume, PersistentVolumeClaim, Pod,
@@ -63,24 +63,7 @@ impl Strategy for Pod {
     // `ValidatePodUpdate` (pkg/apis/core/validation): only images, activeDeadlineSeconds,
     // added tolerations and the binding's nodeName may change on a live pod.
     fn validate_update(&self, old: &Self) -> Result<(), String> {
-        let mut mutable = old.spec.clone();
-        for (c, new) in mutable.containers.iter_mut().zip(&self.spec.containers) {
-            c.image = new.image.clone();
-        }
-        for (c, new) in mutable
-            .init_containers
-            .iter_mut()
-            .zip(&self.spec.init_containers)
-        {
-            c.image = new.image.clone();
-        }
-        if self.spec.tolerations.starts_with(&old.spec.tolerations) {
-            mutable.tolerations = self.spec.tolerations.clone();
-        }
-        if old.spec.node_name.is_empty() {
-            mutable.node_name = self.spec.node_name.clone(); // the pods/binding subresource
-        }
-        if mutable == self.spec {
+        if pod_spec_update_allowed(&self.spec, &old.spec) {
             return Ok(());
         }
         Err("spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`,\
@@ -89,6 +72,73 @@ impl Strategy for Pod {
              previously negative)"
             .into())
     }
+}
+
+/// Upstream copies the old spec, sets the fields that may change to the new spec's values
+/// (each container's image, the tolerations if only added to, a nodeName not set before)
+/// and compares the copy with the new spec. This is that comparison field by field,
+/// without the copy. Both structs are taken apart whole, so that a field added to either
+/// does not compile until it is placed here.
+fn pod_spec_update_allowed(new: &PodSpec, old: &PodSpec) -> bool {
+    let PodSpec {
+        init_containers,
+        containers,
+        volumes,
+        restart_policy,
+        termination_grace_period_seconds,
+        node_selector,
+        node_name,
+        scheduler_name,
+        affinity,
+        tolerations,
+        topology_spread_constraints,
+        hostname,
+        subdomain,
+        priority,
+        priority_class_name,
+    } = new;
+    same_but_images(containers, &old.containers)
+        && same_but_images(init_containers, &old.init_containers)
+        && *volumes == old.volumes
+        && *restart_policy == old.restart_policy
+        && *termination_grace_period_seconds == old.termination_grace_period_seconds
+        && *node_selector == old.node_selector
+        && (old.node_name.is_empty() || *node_name == old.node_name)
+        && *scheduler_name == old.scheduler_name
+        && *affinity == old.affinity
+        && tolerations.starts_with(&old.tolerations)
+        && *topology_spread_constraints == old.topology_spread_constraints
+        && *hostname == old.hostname
+        && *subdomain == old.subdomain
+        && *priority == old.priority
+        && *priority_class_name == old.priority_class_name
+}
+
+/// The same containers but for their images (upstream copies the new images onto the old
+/// containers pairwise; containers of a different count never compare equal).
+fn same_but_images(new: &[Container], old: &[Container]) -> bool {
+    new.len() == old.len()
+        && new.iter().zip(old).all(|(n, o)| {
+            let Container {
+                name,
+                image: _,
+                resources,
+                ports,
+                volume_mounts,
+                readiness_probe,
+                liveness_probe,
+                startup_probe,
+                restart_policy,
+            } = n;
+            *name == o.name
+                && *resources == o.resources
+                && *ports == o.ports
+                && *volume_mounts == o.volume_mounts
+                && *readiness_probe == o.readiness_probe
+                && *liveness_probe == o.liveness_probe
+                && *startup_probe == o.startup_probe
+                && *restart_policy == o.restart_policy
+        })
 }
 
 impl Strategy for StatefulSet {
@@ -188,3 +238,104 @@ impl Strategy for crate::api::CSINode {}
 impl Strategy for crate::api::EndpointSlice {}
 impl Strategy for crate::api::Lease {}
 impl Strategy for crate::api::CSIStorageCapacity {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::scheduling::Toleration;
+
+    /// Upstream's way, which `pod_spec_update_allowed` must agree with: a copy of the old
+    /// spec with the mutable fields taken from the new one, compared with the new one.
+    fn by_copy(new: &PodSpec, old: &PodSpec) -> bool {
+        let mut mutable = old.clone();
+        for (c, n) in mutable.containers.iter_mut().zip(&new.containers) {
+            c.image = n.image.clone();
+        }
+        for (c, n) in mutable.init_containers.iter_mut().zip(&new.init_containers) {
+            c.image = n.image.clone();
+        }
+        if new.tolerations.starts_with(&old.tolerations) {
+            mutable.tolerations = new.tolerations.clone();
+        }
+        if old.node_name.is_empty() {
+            mutable.node_name = new.node_name.clone();
+        }
+        mutable == *new
+    }
+
+    #[test]
+    fn pod_update_validation_agrees_with_the_copy_and_compare() {
+        let container = |name: &str, image: &str| Container {
+            name: name.into(),
+            image: image.into(),
+            ..Default::default()
+        };
+        let toleration = |key: &str| Toleration {
+            key: key.into(),
+            operator: "Exists".into(),
+            ..Default::default()
+        };
+        let mut base = PodSpec {
+            containers: vec![container("a", "img:1"), container("b", "img:1")],
+            init_containers: vec![container("i", "init:1")],
+            tolerations: vec![toleration("t1")],
+            hostname: "web-0".into(),
+            ..Default::default()
+        };
+        let edits: Vec<fn(&mut PodSpec)> = vec![
+            |_| {},
+            |s| {
+                if let Some(c) = s.containers.first_mut() {
+                    c.image = "img:2".into();
+                }
+            },
+            |s| {
+                if let Some(c) = s.init_containers.first_mut() {
+                    c.image = "init:2".into();
+                }
+            },
+            |s| {
+                if let Some(c) = s.containers.get_mut(1) {
+                    c.name = "c".into();
+                }
+            },
+            |s| s.containers.push(Container::default()),
+            |s| {
+                s.containers.pop();
+            },
+            |s| s.init_containers.clear(),
+            |s| s.tolerations.push(Toleration::default()),
+            |s| s.tolerations.clear(),
+            |s| {
+                if let Some(t) = s.tolerations.first_mut() {
+                    t.key = "t2".into();
+                }
+            },
+            |s| s.node_name = "node-1".into(),
+            |s| s.node_name = "node-2".into(),
+            |s| s.hostname = "web-1".into(),
+            |s| s.priority = Some(1),
+            |s| s.restart_policy = "Never".into(),
+            |s| {
+                if let Some(c) = s.containers.first_mut() {
+                    c.restart_policy = Some("Always".into());
+                }
+            },
+        ];
+        for bound in ["", "node-1"] {
+            base.node_name = bound.into();
+            for first in &edits {
+                for second in &edits {
+                    let mut new = base.clone();
+                    first(&mut new);
+                    second(&mut new);
+                    assert_eq!(
+                        pod_spec_update_allowed(&new, &base),
+                        by_copy(&new, &base),
+                        "{new:?}"
+                    );
+                }
+            }
+        }
+    }
+}

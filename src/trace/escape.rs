@@ -84,6 +84,11 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// Whether `s` is written as it is, between quotes.
+pub fn needs_no_escape(s: &str) -> bool {
+    find_escape(s.as_bytes(), 0).is_none()
+}
+
 /// `write_str` for a string with something to escape, the first at `first`.
 #[cold]
 #[inline(never)]

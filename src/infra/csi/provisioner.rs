@@ -123,18 +123,22 @@ impl Provisioner {
     ) {
         match &ev.obj {
             AnyObject::PersistentVolumeClaim(claim) => {
-                let uid = claim.metadata.uid.clone();
+                let uid = claim.metadata.uid.as_str();
                 if ev.removed {
-                    self.claim_keys.remove(&uid);
+                    self.claim_keys.remove(uid);
                     for d in &mut self.drivers {
-                        d.claims.forget(&uid);
+                        d.claims.forget(uid);
                     }
                     return;
                 }
-                self.claim_keys
-                    .insert(uid.clone(), crate::api::ObjectKey::of(&claim.metadata));
+                // A uid names one object for good, so its key is stored once, on the
+                // first event about it (not copied again on every later one).
+                if !self.claim_keys.contains_key(uid) {
+                    self.claim_keys
+                        .insert(uid.to_string(), crate::api::ObjectKey::of(&claim.metadata));
+                }
                 if let Some(i) = claim_provisioner(claim).and_then(|p| self.driver_index(p)) {
-                    self.drivers[i].claims.add(&uid);
+                    self.drivers[i].claims.add(uid);
                     self.pump(i, cache, ctx);
                 }
                 self.check_resize(claim, cache, cloud, ctx);

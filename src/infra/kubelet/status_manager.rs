@@ -7,7 +7,7 @@ use super::node_kubelet::NodeEnv;
 use super::pod_worker::PodWorker;
 use super::status::{PhaseInput, conditions, get_phase};
 use crate::api::pod::{ContainerStatus, PodStatus, phase};
-use crate::api::{Pod, Timestamp};
+use crate::api::{ObjectMeta, Pod, Timestamp};
 use crate::time::SimTime;
 use std::rc::Rc;
 
@@ -125,14 +125,18 @@ impl PodWorker {
             return Some(live);
         }
         // The status subresource reads the request's key, resourceVersion and status only,
-        // so the spec is not copied into it.
-        let mut next = Pod {
-            metadata: live.metadata.clone(),
+        // so neither the spec nor the rest of the metadata (labels, annotations, owners)
+        // is copied into it. A status patch: no resourceVersion precondition (the uid was
+        // checked above).
+        let next = Pod {
+            metadata: ObjectMeta {
+                namespace: live.metadata.namespace.clone(),
+                name: live.metadata.name.clone(),
+                ..Default::default()
+            },
             status,
             ..Default::default()
         };
-        // A status patch: no resourceVersion precondition (the uid was checked above).
-        next.metadata.resource_version.clear();
         client.update_status(&next).ok()
     }
 

@@ -25,9 +25,11 @@ pub struct Queue {
 impl Queue {
     /// `Add`.
     pub fn add(&mut self, key: &str) {
-        if !self.dirty.insert(key.to_string()) {
+        // Looked up first: most adds are of a key already waiting, and those need no copy.
+        if self.dirty.contains(key) {
             return;
         }
+        self.dirty.insert(key.to_string());
         if !self.processing.contains(key) {
             self.queue.push_back(key.to_string());
         }

@@ -63,27 +63,28 @@ impl Provisioner {
         let add = self.honor_reclaim_policy
             && super::claims::has_deletion_finalizer(&self.drivers[i].profile);
         let policy = pv.spec.persistent_volume_reclaim_policy.as_str();
-        let mut next = (*pv).clone();
-        let mut modified = false;
-        if add
+        // Both conditions read the volume as it came (never each other's edit); the copy
+        // is made only when one of them holds, not on every sync of every volume.
+        let add_finalizer = add
             && policy == "Delete"
             && pv.metadata.deletion_timestamp.is_none()
             && pv.status.phase == phase::BOUND
-            && !has_finalizer(&pv)
-        {
+            && !has_finalizer(&pv);
+        let remove_finalizer =
+            (!add || policy == "Retain" || policy == "Recycle") && has_finalizer(&pv);
+        if !add_finalizer && !remove_finalizer {
+            return Ok(pv);
+        }
+        let mut next = (*pv).clone();
+        if add_finalizer {
             next.metadata
                 .finalizers
                 .push(PV_DELETION_PROTECTION_FINALIZER.into());
-            modified = true;
         }
-        if (!add || policy == "Retain" || policy == "Recycle") && has_finalizer(&pv) {
+        if remove_finalizer {
             next.metadata
                 .finalizers
                 .retain(|f| f != PV_DELETION_PROTECTION_FINALIZER);
-            modified = true;
-        }
-        if !modified {
-            return Ok(pv);
         }
         let actor = self.drivers[i].actor.clone();
         ctx.client(&actor).update(next).map_err(|_| ())
