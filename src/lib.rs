@@ -1,6 +1,6 @@
 //! stsim: a deterministic discrete-event simulator of a Kubernetes cluster running
 //! StatefulSets. See README.md for the user's view and the design notes for the layering:
-//! time, rng → api → apiserver, queue → infra | control → scenario → sim → trace, report.
+//! time, rng, decimal → api → apiserver, queue → infra | control → scenario → sim → trace, report.
 
 mod allocator;
 pub mod api;
@@ -8,6 +8,7 @@ pub mod apiserver;
 pub mod check;
 pub mod component;
 pub mod control;
+pub mod decimal;
 pub mod infra;
 pub mod operator;
 pub mod queue;

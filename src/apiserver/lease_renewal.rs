@@ -23,41 +23,13 @@
 use super::{ApiError, ApiServer, JournalEntry, Verb, WatchEvent};
 use crate::api::coordination::MicroTime;
 use crate::api::{AnyObject, Kind, Lease, ObjectKey};
+use crate::decimal::set_decimal;
 use crate::time::SimTime;
 use std::rc::Rc;
 
 /// The resourceVersion of a stored object as the number the store assigned it.
 pub fn resource_version_number(rv: &str) -> Option<u64> {
     rv.parse().ok()
-}
-
-/// Writes `n` in decimal into `s`, reusing its buffer (`n.to_string()` without the
-/// allocation or the formatting machinery): two digits per division, and the digits
-/// pushed as ASCII characters (no UTF-8 validation of the buffer).
-fn set_decimal(s: &mut String, mut n: u64) {
-    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-        2021222324252627282930313233343536373839\
-        4041424344454647484950515253545556575859\
-        6061626364656667686970717273747576777879\
-        8081828384858687888990919293949596979899";
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    while n >= 100 {
-        let pair = (n % 100) as usize * 2;
-        n /= 100;
-        start -= 2;
-        digits[start..start + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    }
-    if n >= 10 {
-        let pair = n as usize * 2;
-        start -= 2;
-        digits[start..start + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    } else {
-        start -= 1;
-        digits[start] = b'0' + n as u8;
-    }
-    s.clear();
-    s.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
 impl ApiServer {
@@ -119,7 +91,6 @@ impl ApiServer {
 
 #[cfg(test)]
 mod tests {
-    use super::set_decimal;
     use crate::api::coordination::{LeaseSpec, MicroTime, NAMESPACE_NODE_LEASE};
     use crate::api::{Lease, ObjectKey, ObjectMeta, OwnerReference};
     use crate::apiserver::{
@@ -214,28 +185,5 @@ mod tests {
         let later = MicroTime::at(t + SimDuration::from_secs(10));
         assert!(fast.renew_lease(t, &actor, &key, new_rv, later).is_err());
         assert!(fast.renew_lease(t, &actor, &key, new_rv, later).is_ok());
-    }
-
-    #[test]
-    fn set_decimal_writes_what_to_string_does() {
-        let mut s = String::from("123456789");
-        for n in [
-            0,
-            7,
-            9,
-            10,
-            42,
-            99,
-            100,
-            101,
-            999,
-            1_000,
-            123_456,
-            4_294_967_296,
-            u64::MAX,
-        ] {
-            set_decimal(&mut s, n);
-            assert_eq!(s, n.to_string());
-        }
     }
 }

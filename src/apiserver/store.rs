@@ -5,6 +5,7 @@
 use super::{ApiError, ApiServer, JournalEntry, Strategy, Verb, WatchEvent};
 use crate::api::key_ref::{KeyRef, get_by_parts, remove_by_parts};
 use crate::api::{ObjectKey, ObjectMeta, Resource, Timestamp};
+use crate::decimal::set_decimal;
 use crate::time::{SimDuration, SimTime};
 use std::rc::Rc;
 
@@ -339,24 +340,6 @@ fn check_resource_version<T: Resource>(
     Ok(())
 }
 
-/// Writes `n` in decimal into `s`, reusing its buffer: what `n.to_string()` gives, without
-/// the formatting machinery and, as the string replaced is mostly an older resourceVersion
-/// of the same object (as long or one digit shorter), mostly without an allocation.
-fn set_decimal(s: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    s.clear();
-    s.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
-}
-
 // Port of `deletionFinalizersForGarbageCollection` with `shouldOrphanDependents` and
 // `shouldDeleteDependents` (apiserver `registry/generic/registry/store.go`): the GC
 // finalizers a delete leaves on the object, or `None` if they do not change. Every stored
@@ -399,16 +382,4 @@ fn deletion_finalizers_for_garbage_collection(
     // Compared as sets, as upstream does.
     let as_set = |v: &[String]| v.iter().cloned().collect::<std::collections::BTreeSet<_>>();
     (as_set(&next) != as_set(&meta.finalizers)).then_some(next)
-}
-
-#[cfg(test)]
-mod decimal_tests {
-    #[test]
-    fn set_decimal_writes_what_to_string_writes() {
-        let mut s = String::from("123456");
-        for n in [0, 1, 9, 10, 99, 100, 4209, 999_999, 1_000_000, u64::MAX] {
-            super::set_decimal(&mut s, n);
-            assert_eq!(s, n.to_string());
-        }
-    }
 }

@@ -46,32 +46,10 @@ fn unsupported<T>(_what: &str) -> Result<T, Unsupported> {
     Err(Unsupported)
 }
 
-/// `serde_json` writes integers with `itoa`: plain decimal, `-` for negatives. Two digits
-/// a step, from a table, as itoa does (sequence numbers and microsecond times are 5–9
-/// digits).
-fn write_u64(out: &mut Vec<u8>, mut v: u64) {
-    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-        2021222324252627282930313233343536373839\
-        4041424344454647484950515253545556575859\
-        6061626364656667686970717273747576777879\
-        8081828384858687888990919293949596979899";
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    while v >= 100 {
-        let pair = (v % 100) as usize * 2;
-        v /= 100;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    }
-    if v >= 10 {
-        let pair = v as usize * 2;
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-    } else {
-        i -= 1;
-        buf[i] = b'0' + v as u8;
-    }
-    out.extend_from_slice(&buf[i..]);
+/// `serde_json` writes integers with `itoa`: plain decimal, `-` for negatives
+/// (`crate::decimal`, itoa's method; sequence numbers and microsecond times are 5–9 digits).
+fn write_u64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(crate::decimal::Decimal::of(v).as_bytes());
 }
 
 fn write_i64(out: &mut Vec<u8>, v: i64) {
