@@ -119,6 +119,18 @@ pub struct Simulation {
     quiet_ticks: bool,
     /// How many ticks took that path.
     quiet_done: u64,
+    /// The timer lists `dispatch` hands the components, kept empty between events so that
+    /// an event asking for a timer (most do: every heartbeat, resync and requeue re-arms
+    /// one) does not allocate a list and free it again.
+    timer_bufs: TimerBufs,
+}
+
+/// Empty timer lists with room, one per kind of component timer (see `dispatch`).
+#[derive(Default)]
+struct TimerBufs {
+    control: Vec<(SimTime, ControlTimer)>,
+    kubelet: Vec<(SimTime, KubeletTimer)>,
+    csi: Vec<(SimTime, CsiTimer)>,
 }
 
 impl Simulation {
@@ -283,9 +295,9 @@ impl Simulation {
     }
 
     fn dispatch(&mut self, now: SimTime, ev: SimEvent) {
-        let mut control_timers: Vec<(SimTime, ControlTimer)> = Vec::new();
-        let mut kubelet_timers: Vec<(SimTime, KubeletTimer)> = Vec::new();
-        let mut csi_timers: Vec<(SimTime, CsiTimer)> = Vec::new();
+        let mut control_timers = std::mem::take(&mut self.timer_bufs.control);
+        let mut kubelet_timers = std::mem::take(&mut self.timer_bufs.kubelet);
+        let mut csi_timers = std::mem::take(&mut self.timer_bufs.csi);
         match ev {
             SimEvent::Deliver(Reader::ControllerManager) => {
                 self.delivery_pending[Reader::ControllerManager as usize] = false;
@@ -395,20 +407,34 @@ impl Simulation {
                 self.csi.on_fault(&fault, start, &mut ctx, &self.faults);
             }
         }
-        for (at, t) in control_timers {
-            self.queue.schedule(at, SimEvent::Control(t));
-        }
-        for (at, t) in kubelet_timers {
-            // Probe tickers re-arm a fixed period ahead: a queue lane keeps them in order.
-            if matches!(t, KubeletTimer::Probe { .. }) {
-                self.queue.schedule_in_lane(at, SimEvent::Kubelet(t));
-            } else {
-                self.queue.schedule(at, SimEvent::Kubelet(t));
+        // In the order asked (their sequence numbers follow it); an empty list is not
+        // drained (most events ask for no timer of a given kind).
+        if !control_timers.is_empty() {
+            for (at, t) in control_timers.drain(..) {
+                self.queue.schedule(at, SimEvent::Control(t));
             }
         }
-        for (at, t) in csi_timers {
-            self.queue.schedule(at, SimEvent::Csi(t));
+        if !kubelet_timers.is_empty() {
+            for (at, t) in kubelet_timers.drain(..) {
+                // Probe tickers re-arm a fixed period ahead: a queue lane keeps them in
+                // order.
+                if matches!(t, KubeletTimer::Probe { .. }) {
+                    self.queue.schedule_in_lane(at, SimEvent::Kubelet(t));
+                } else {
+                    self.queue.schedule(at, SimEvent::Kubelet(t));
+                }
+            }
         }
+        if !csi_timers.is_empty() {
+            for (at, t) in csi_timers.drain(..) {
+                self.queue.schedule(at, SimEvent::Csi(t));
+            }
+        }
+        self.timer_bufs = TimerBufs {
+            control: control_timers,
+            kubelet: kubelet_timers,
+            csi: csi_timers,
+        };
         self.schedule_busy_work(now);
     }
 
@@ -501,8 +527,13 @@ impl Simulation {
                 .on_attachments(now, &attachment_changes, &self.csi.cloud, &self.nodes);
         }
         if self.apps.is_empty() {
-            let live_changes = self.nodes.drain_live_changes();
-            self.checks.after_event(now, &self.api, live_changes);
+            if self.nodes.has_live_changes() {
+                let live_changes = self.nodes.drain_live_changes();
+                self.checks.after_event(now, &self.api, live_changes);
+            } else {
+                // Most events start or stop no container: no drain to set up and drop.
+                self.checks.after_event(now, &self.api, std::iter::empty());
+            }
         } else {
             let live_changes: Vec<_> = self.nodes.drain_live_changes().collect();
             self.follow_apps(now, &live_changes);

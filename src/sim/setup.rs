@@ -186,6 +186,7 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         slis: crate::sli::SliRecorder::new(&scenario.apps),
         quiet_ticks: true,
         quiet_done: 0,
+        timer_bufs: Default::default(),
     };
     sim.nodes.set_manual_pods(opts.manual_kubelets);
     sim.nodes.set_csi_drivers(&scenario.storage.drivers);

@@ -169,9 +169,12 @@ impl NodeLifecycleController {
     // Port of `monitorNodeHealth`, with `classifyNodes`.
     pub(super) fn monitor_node_health(&mut self, cache: &Tables, ctx: &mut Ctx<'_, ControlTimer>) {
         let mut entries = std::mem::take(&mut self.entries);
-        // Nodes the controller has never heard of get an entry first.
+        // Nodes the controller has never heard of get an entry first. While the listings
+        // are aligned (`NodeLifecycleController::aligned`: no Node added or removed since a
+        // walk found every node with its entry) there is none, and the walk (two name
+        // compares per node per pass) is skipped.
         let mut missing = Vec::new();
-        {
+        if !self.aligned {
             let mut names = entries.keys().peekable();
             for key in cache.nodes.keys() {
                 while names.next_if(|n| n.as_str() < key.name.as_str()).is_some() {}

@@ -60,6 +60,11 @@ impl NodeAgents {
         })
     }
 
+    /// Whether a container process started or ended since the last drain.
+    pub fn has_live_changes(&self) -> bool {
+        !self.live_changes.is_empty()
+    }
+
     /// The liveness changes since the last call, in the order they happened.
     pub fn drain_live_changes(&mut self) -> std::vec::Drain<'_, LiveChange> {
         self.live_changes.drain(..)
