@@ -40,6 +40,9 @@ pub struct Informer {
     /// server's Lease as written: the API server changes a Lease in place only while no
     /// one else holds it, so a held version stays as it was delivered.
     pending_renewals: Vec<Rc<Lease>>,
+    /// Scratch lists of `take_in_renewals`' sort, kept for their room.
+    renewal_order: Vec<(u128, u32)>,
+    renewals_sorted: Vec<Rc<Lease>>,
 }
 
 impl Informer {
@@ -53,6 +56,8 @@ impl Informer {
             renewal_key: ObjectKey::default(),
             defer_renewals: false,
             pending_renewals: Vec::new(),
+            renewal_order: Vec::new(),
+            renewals_sorted: Vec::new(),
         }
     }
 
@@ -168,8 +173,31 @@ impl Informer {
         let walk = pending.len() * 20 >= self.cache.leases.len()
             && pending.iter().all(|l| l.metadata.namespace == namespace);
         if walk {
-            pending.sort_by(|a, b| cmp_str(&a.metadata.name, &b.metadata.name));
-            self.merge_renewals(&namespace, &pending);
+            // Sorted on each name's first 16 bytes as one number (a compare of two
+            // integers, where a name compare costs some forty instructions), equal
+            // prefixes by the whole names, then by delivery order: the stable name order.
+            let mut order = std::mem::take(&mut self.renewal_order);
+            order.extend(
+                pending
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| (name_prefix(&l.metadata.name), i as u32)),
+            );
+            order.sort_unstable_by(|a, b| {
+                a.0.cmp(&b.0)
+                    .then_with(|| {
+                        let (x, y) = (&pending[a.1 as usize], &pending[b.1 as usize]);
+                        cmp_str(&x.metadata.name, &y.metadata.name)
+                    })
+                    .then(a.1.cmp(&b.1))
+            });
+            let mut sorted = std::mem::take(&mut self.renewals_sorted);
+            sorted.extend(order.iter().map(|&(_, i)| Rc::clone(&pending[i as usize])));
+            self.merge_renewals(&namespace, &sorted);
+            order.clear();
+            sorted.clear();
+            self.renewal_order = order;
+            self.renewals_sorted = sorted;
         } else {
             for lease in &pending {
                 self.take_in_one(lease);
@@ -226,6 +254,18 @@ impl Informer {
         renew_in_place(cached, new);
         true
     }
+}
+
+/// The first 16 bytes of `name` as a big-endian number, zero-padded. Ordering by it never
+/// contradicts the names' byte order: the first differing byte decides, and a pad (zero,
+/// the least byte) stands where the shorter name has ended, which sorts it first, as the
+/// byte order does. Names with equal prefixes need the full compare.
+fn name_prefix(name: &str) -> u128 {
+    let b = name.as_bytes();
+    let n = b.len().min(16);
+    let mut buf = [0u8; 16];
+    buf[..n].copy_from_slice(&b[..n]);
+    u128::from_be_bytes(buf)
 }
 
 /// Takes in `sorted` (renewals of Leases of `namespace`, by name) in one walk over the
@@ -306,6 +346,40 @@ mod tests {
                 renew_time: Some(MicroTime::at(SimTime::ZERO)),
                 ..Default::default()
             },
+        }
+    }
+
+    /// The batch sort's integer prefix never orders two names against their byte order.
+    #[test]
+    fn name_prefix_keeps_the_name_order() {
+        let names = [
+            "",
+            "a",
+            "ab",
+            "ab\u{0}",
+            "abc",
+            "node-zone-a-worker-1",
+            "node-zone-a-worker-10",
+            "node-zone-a-worker-100",
+            "node-zone-a-worker-2",
+            "node-zone-a-work",
+            "node-zone-a-wor",
+            "node-zone-a-worker",
+            "zone-b-worker-17",
+            "zone-b-worker-170",
+            "\u{7f}",
+            "é",
+        ];
+        for a in names {
+            for b in names {
+                let (pa, pb) = (super::name_prefix(a), super::name_prefix(b));
+                if pa != pb {
+                    assert_eq!(pa.cmp(&pb), a.cmp(b), "{a:?} {b:?}");
+                }
+                if a.len() <= 15 && b.len() <= 15 && !a.contains('\0') && !b.contains('\0') {
+                    assert_eq!(pa == pb, a == b, "{a:?} {b:?}");
+                }
+            }
         }
     }
 

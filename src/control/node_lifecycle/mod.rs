@@ -145,13 +145,30 @@ pub(super) struct NodeEntry {
     healthy: Option<Rc<Node>>,
 }
 
+/// The zone keys seen so far, one `Rc` per key: the nodes of a zone share it, so that the
+/// monitor pass's per-zone count (`monitor::ZoneConditions`) finds a node's zone by a
+/// pointer test instead of a string compare per node per pass. Zones are few.
+#[derive(Debug, Default)]
+struct ZoneKeys(Vec<Rc<str>>);
+
+impl ZoneKeys {
+    fn intern(&mut self, key: String) -> Rc<str> {
+        if let Some(k) = self.0.iter().find(|k| ***k == *key) {
+            return Rc::clone(k);
+        }
+        let k: Rc<str> = Rc::from(key);
+        self.0.push(Rc::clone(&k));
+        k
+    }
+}
+
 impl NodeEntry {
     /// `GetZoneKey` and `isNodeExcludedFromDisruptionChecks` of `node`, remembered.
-    fn topology(&mut self, node: &Rc<Node>) -> (Rc<str>, bool) {
+    fn topology(&mut self, node: &Rc<Node>, keys: &mut ZoneKeys) -> (Rc<str>, bool) {
         match &self.topology {
             Some(t) if Rc::ptr_eq(&t.of, node) => (Rc::clone(&t.zone), t.excluded),
             _ => {
-                let zone: Rc<str> = Rc::from(zones::get_zone_key(node));
+                let zone = keys.intern(zones::get_zone_key(node));
                 let excluded = zones::is_node_excluded_from_disruption_checks(node);
                 self.topology = Some(Topology {
                     of: Rc::clone(node),
@@ -175,6 +192,8 @@ pub struct NodeLifecycleController {
     zone_states: BTreeMap<String, ZoneState>,
     /// `nodesToRetry`: nodes whose pods could not all be marked not Ready.
     nodes_to_retry: BTreeSet<String>,
+    /// The zone keys of the nodes' topologies, shared.
+    zone_keys: ZoneKeys,
     /// Whether `classifyNodes` can find anything: a node came or went or changed its
     /// labels, or a zone's state was dropped, since the last pass. (When nothing of the
     /// kind happened it finds nothing, and the pass skips it.)
@@ -196,6 +215,7 @@ impl NodeLifecycleController {
             zone_tainter: BTreeMap::new(),
             zone_states: BTreeMap::new(),
             nodes_to_retry: BTreeSet::new(),
+            zone_keys: ZoneKeys::default(),
             classify: true,
             aligned: false,
             loops: Loops::default(),

@@ -137,7 +137,8 @@ impl ZoneConditions {
             .0
             .iter_mut()
             .rev()
-            // Compared inline: each node's zone is its own `Rc`, so the pointers differ.
+            // The nodes of a zone share its key (`ZoneKeys`): the pointer test finds it;
+            // the compare is for a key made outside the pass.
             .find(|(z, _, _)| Rc::ptr_eq(z, zone) || crate::api::key_ref::cmp_str(z, zone).is_eq());
         let (ready_n, not_ready_n) = match found {
             Some((_, r, n)) => (r, n),
@@ -198,7 +199,7 @@ impl NodeLifecycleController {
                 cache,
                 &mut entries,
                 |node, e| {
-                    let (zone, _) = e.topology(node);
+                    let (zone, _) = e.topology(node, &mut self.zone_keys);
                     if e.known.is_none() {
                         e.known = Some(Rc::clone(node));
                         added.push((Rc::clone(node), zone));
@@ -283,7 +284,7 @@ impl NodeLifecycleController {
         };
         let node = outcome.node;
         let name = node.metadata.name.as_str();
-        let (zone, excluded) = entry.topology(&node);
+        let (zone, excluded) = entry.topology(&node, &mut self.zone_keys);
         if !excluded {
             zones.push(&zone, outcome.current == Some(ReadyStatus::True));
         }
@@ -328,7 +329,7 @@ impl NodeLifecycleController {
     /// find the node in no tainting set. Returns false (the full path runs) once the
     /// grace period is over or the node is in the retry set.
     fn quiet_healthy(
-        &self,
+        &mut self,
         node: &Rc<Node>,
         entry: &mut NodeEntry,
         now: crate::time::SimTime,
@@ -351,7 +352,7 @@ impl NodeLifecycleController {
                 }
             }
             _ => {
-                let (zone, excluded) = entry.topology(node);
+                let (zone, excluded) = entry.topology(node, &mut self.zone_keys);
                 if !excluded {
                     zones.push(&zone, true);
                 }

@@ -141,7 +141,7 @@ impl NodeLifecycleController {
     /// A node's zone key, from its entry (outside the monitor pass).
     fn zone_of(&mut self, node: &Rc<Node>) -> Rc<str> {
         match self.entries.get_mut(node.metadata.name.as_str()) {
-            Some(e) => e.topology(node).0,
+            Some(e) => e.topology(node, &mut self.zone_keys).0,
             None => Rc::from(get_zone_key(node)),
         }
     }
