@@ -9,12 +9,12 @@
 //! waits, retrying, while its informer has not yet seen its own writes, so that a lagging
 //! cache never makes it create a slice twice.
 
-use super::{ControlTimer, Controller, Enqueue};
+use super::{ControlTimer, Controller, Enqueue, Kinds};
 use crate::api::discovery::{Endpoint, EndpointConditions, EndpointPort, labels};
 use crate::api::node::well_known::LABEL_ZONE;
 use crate::api::pod::phase;
 use crate::api::{
-    AnyObject, EndpointSlice, IntOrString, Node, ObjectKey, ObjectMeta, ObjectReference,
+    AnyObject, EndpointSlice, IntOrString, Kind, Node, ObjectKey, ObjectMeta, ObjectReference,
     OwnerReference, Pod, Service, Tables,
 };
 use crate::apiserver::{Actor, DeleteOptions, WatchEvent};
@@ -73,6 +73,11 @@ fn managed_by_us(slice: &EndpointSlice) -> bool {
 impl Controller for EndpointSliceController {
     fn name(&self) -> &'static str {
         COMPONENT
+    }
+
+    // The kinds `on_watch` acts on.
+    fn watches(&self) -> Kinds {
+        Kinds::of(&[Kind::Service, Kind::Pod, Kind::EndpointSlice])
     }
 
     // `onServiceUpdate`/`onServiceDelete`, `addPod`/`updatePod`/`deletePod` (services of the

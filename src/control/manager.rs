@@ -46,8 +46,12 @@ impl ControllerManager {
         self.informer.take_in_renewals();
         for (i, c) in self.controllers.iter_mut().enumerate() {
             let mut q = Enqueue::default();
+            // Only the handlers a controller registered (`Controller::watches`).
+            let kinds = c.watches();
             for (old, ev) in &delivered {
-                c.on_watch(old.as_ref(), ev, &self.informer.cache, &mut q);
+                if kinds.contains(ev.obj.kind()) {
+                    c.on_watch(old.as_ref(), ev, &self.informer.cache, &mut q);
+                }
             }
             // Most deliveries (Lease renewals, status writes) queue nothing.
             if !q.now.is_empty() || !q.after.is_empty() {
@@ -111,7 +115,12 @@ fn apply(
     now: SimTime,
     timers: &mut Vec<(SimTime, ControlTimer)>,
 ) {
-    for key in q.now {
+    // A key added again with no `get` in between is already waiting (`dirty`): the add
+    // would do nothing, so a run of the same key (one controller-wide key per event, say)
+    // is added once.
+    let mut keys = q.now;
+    keys.dedup();
+    for key in keys {
         queue.add(key);
     }
     for (delay, key) in q.after {

@@ -27,10 +27,10 @@ mod tests;
 pub use binding::{bind_volume_to_claim_object, claim_ref};
 pub use claims::default_class;
 
-use super::{ControlTimer, Controller, Enqueue};
+use super::{ControlTimer, Controller, Enqueue, Kinds};
 use crate::api::key_ref::KeyRef;
 use crate::api::volume::{ANN_BIND_COMPLETED, phase};
-use crate::api::{AnyObject, ObjectKey, PersistentVolume, PersistentVolumeClaim, Tables};
+use crate::api::{AnyObject, Kind, ObjectKey, PersistentVolume, PersistentVolumeClaim, Tables};
 use crate::apiserver::{Actor, WatchEvent};
 use crate::component::Ctx;
 use crate::time::SimDuration;
@@ -129,6 +129,15 @@ impl PersistentVolumeController {
 impl Controller for PersistentVolumeController {
     fn name(&self) -> &'static str {
         COMPONENT
+    }
+
+    // Claims and volumes; until the resync is armed, every event (the first arms it).
+    fn watches(&self) -> Kinds {
+        if self.resync_armed {
+            Kinds::of(&[Kind::PersistentVolumeClaim, Kind::PersistentVolume])
+        } else {
+            Kinds::ALL
+        }
     }
 
     // The informer handlers (`addClaim`, `updateClaim`, `deleteClaim`, `addVolume`, ...).
