@@ -11,6 +11,7 @@
 
 use super::{ControlTimer, Controller, Enqueue, Kinds};
 use crate::api::discovery::{Endpoint, EndpointConditions, EndpointPort, labels};
+use crate::api::key_ref::get_by_parts;
 use crate::api::node::well_known::LABEL_ZONE;
 use crate::api::pod::phase;
 use crate::api::{
@@ -145,7 +146,7 @@ impl Controller for EndpointSliceController {
             if !selects(svc, &pod.metadata.labels) || !should_pod_be_in_endpoints(pod) {
                 continue;
             }
-            let node = cache.nodes.get(&ObjectKey::cluster(&pod.spec.node_name));
+            let node = get_by_parts(&cache.nodes, "", &pod.spec.node_name);
             if node.is_none() && !svc.spec.publish_not_ready_addresses {
                 // Requeued, but the slices are written without the pod meanwhile.
                 errors.push(format!(
@@ -154,12 +155,16 @@ impl Controller for EndpointSliceController {
                 ));
                 continue;
             }
-            let ports = endpoint_ports(svc, pod);
+            // The ports as a set (`port_map_key`, sorted in place: only the key is used).
+            let mut ports = endpoint_ports(svc, pod);
+            ports.sort();
             let endpoint = pod_to_endpoint(pod, node.map(|n| &**n), svc);
-            desired
-                .entry(port_map_key(&ports))
-                .or_default()
-                .push(endpoint);
+            match desired.get_mut(&ports) {
+                Some(endpoints) => endpoints.push(endpoint),
+                None => {
+                    desired.insert(ports, vec![endpoint]);
+                }
+            }
         }
         let mut name = || {
             self.generated += 1;
