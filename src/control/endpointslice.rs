@@ -327,14 +327,28 @@ fn port_map_key(ports: &[EndpointPort]) -> Vec<EndpointPort> {
     key
 }
 
-/// An endpoint's identity, borrowed from it (the same order and equality as the owned
-/// strings: only looked up, never stored beyond a reconcile).
-type EndpointId<'a> = (Vec<&'a str>, Option<&'a str>, &'a str, &'a str);
+/// An endpoint's identity, borrowed from it (the same equality as the owned strings: only
+/// looked up, never stored beyond a reconcile, so its order is of no consequence).
+type EndpointId<'a> = (Addresses<'a>, Option<&'a str>, &'a str, &'a str);
+
+/// An endpoint's addresses as a set: the one address of a pod's endpoint as it is, any
+/// other number sorted into a vector (two sets are equal exactly when these are).
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Addresses<'a> {
+    One(&'a str),
+    Sorted(Vec<&'a str>),
+}
 
 /// `endpointsliceutil` endpoint identity (`hashEndpoint`): addresses, hostname, target.
 fn endpoint_id(e: &Endpoint) -> EndpointId<'_> {
-    let mut addresses: Vec<&str> = e.addresses.iter().map(String::as_str).collect();
-    addresses.sort_unstable();
+    let addresses = match e.addresses.as_slice() {
+        [one] => Addresses::One(one),
+        many => {
+            let mut sorted: Vec<&str> = many.iter().map(String::as_str).collect();
+            sorted.sort_unstable();
+            Addresses::Sorted(sorted)
+        }
+    };
     let (ns, name) = e
         .target_ref
         .as_ref()

@@ -178,13 +178,16 @@ impl ActualState {
         let Some(names) = self.by_node.get(node) else {
             return false;
         };
+        // Sorted once, searched per volume (a node lists a few dozen volumes).
+        let mut in_use: Vec<&str> = in_use.iter().map(String::as_str).collect();
+        in_use.sort_unstable();
         for name in names {
             let n = self
                 .volumes
                 .get_mut(name)
                 .and_then(|v| v.nodes.get_mut(node))
                 .expect("by_node lists only entries of volumes");
-            let mounted = in_use.iter().any(|u| u == name);
+            let mounted = in_use.binary_search(&name.as_str()).is_ok();
             changed |= n.mounted_by_node != mounted;
             n.mounted_by_node = mounted;
         }
