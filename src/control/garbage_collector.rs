@@ -23,7 +23,6 @@
 
 mod graph;
 mod operations;
-mod uid_map;
 
 use super::{ControlTimer, Controller, Enqueue};
 use crate::api::{AnyObject, ObjectKey, OwnerReference, Tables};

@@ -10,6 +10,7 @@
 
 use crate::api::ObjectKey;
 use crate::time::{SimDuration, SimTime};
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, VecDeque};
 
 #[derive(Default, Debug)]
@@ -47,21 +48,22 @@ impl WorkQueue {
     /// `Add`: queues the key unless it is already waiting; a key being processed is
     /// queued again when its processing is done.
     pub fn add(&mut self, key: ObjectKey) {
-        match self.keys.get_mut(&key) {
-            Some(s) if s.dirty => {}
-            Some(s) => {
-                s.dirty = true;
-                if !s.processing {
-                    self.queue.push_back(key);
+        match self.keys.entry(key) {
+            Entry::Occupied(mut e) => {
+                let s = e.get_mut();
+                if !s.dirty {
+                    s.dirty = true;
+                    if !s.processing {
+                        self.queue.push_back(e.key().clone());
+                    }
                 }
             }
-            None => {
-                let s = KeyState {
+            Entry::Vacant(e) => {
+                self.queue.push_back(e.key().clone());
+                e.insert(KeyState {
                     dirty: true,
                     processing: false,
-                };
-                self.keys.insert(key.clone(), s);
-                self.queue.push_back(key);
+                });
             }
         }
     }

@@ -6,7 +6,7 @@
 use super::operations::group;
 use crate::api::{AnyObject, Kind, ObjectKey, ObjectMeta, OwnerReference};
 use crate::apiserver::{FINALIZER_DELETE_DEPENDENTS, FINALIZER_ORPHAN_DEPENDENTS, WatchEvent};
-use super::uid_map::UidMap;
+use crate::control::lookup_map::LookupMap;
 use crate::control::Enqueue;
 use std::collections::BTreeSet;
 
@@ -92,8 +92,8 @@ fn blocks(r: &OwnerReference) -> bool {
 /// Upstream `uidToNode`, with the graph builder's operations on it.
 #[derive(Debug, Default)]
 pub(super) struct Graph {
-    /// Looked up only, never iterated (`uid_map`).
-    nodes: UidMap<GraphNode>,
+    /// Looked up only, never iterated (`lookup_map`).
+    nodes: LookupMap<String, GraphNode>,
 }
 
 impl Graph {

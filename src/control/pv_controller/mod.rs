@@ -34,7 +34,7 @@ use crate::api::{AnyObject, Kind, ObjectKey, PersistentVolume, PersistentVolumeC
 use crate::apiserver::{Actor, WatchEvent};
 use crate::component::Ctx;
 use crate::time::SimDuration;
-use std::collections::BTreeMap;
+use crate::control::lookup_map::LookupMap;
 use std::rc::Rc;
 use store::VolumeStore;
 
@@ -48,8 +48,8 @@ pub struct PersistentVolumeController {
     actor: Actor,
     /// `ctrl.volumes.store`: the newest version of each volume seen or written.
     volumes: VolumeStore,
-    /// `ctrl.claims`.
-    claims: BTreeMap<ObjectKey, Rc<PersistentVolumeClaim>>,
+    /// `ctrl.claims` (only looked up: `lookup_map`).
+    claims: LookupMap<ObjectKey, Rc<PersistentVolumeClaim>>,
     /// Whether the resync tick is armed.
     resync_armed: bool,
 }
@@ -59,7 +59,7 @@ impl Default for PersistentVolumeController {
         PersistentVolumeController {
             actor: Actor::new(COMPONENT),
             volumes: VolumeStore::default(),
-            claims: BTreeMap::new(),
+            claims: LookupMap::default(),
             resync_armed: false,
         }
     }
@@ -157,7 +157,7 @@ impl Controller for PersistentVolumeController {
                 let key = ObjectKey::of(&claim.metadata);
                 if ev.removed {
                     // `deleteClaim`: the volume it was bound to is released promptly.
-                    self.claims.remove(&key);
+                    self.claims.swap_remove(&key);
                     if !claim.spec.volume_name.is_empty() {
                         q.add(ObjectKey::cluster(&claim.spec.volume_name));
                     }

@@ -1,24 +1,36 @@
-//! The graph's table of nodes by uid (upstream `uidToNode`, a Go map). It is looked up on
-//! every informer event of every kind, and a `BTreeMap<String, _>` search compared about
-//! 30 uids per look-up, each a `memcmp` of strings that share their first 24 bytes
-//! (`00000000-0000-4000-8000-…`). A hash table finds the node with one hash of the uid and
-//! one comparison.
+//! Maps that are only looked up — never iterated — keyed by uids or object keys, for the
+//! controllers' hottest look-ups: the garbage collector's graph (`uidToNode`, a look-up per
+//! informer event of every kind) and the PV controller's claim store (two per claim event).
+//! A `BTreeMap<String, _>` search compares about 10–30 keys, each a string comparison of
+//! names that often share long prefixes (uids are `00000000-0000-4000-8000-…`); a hash
+//! table finds the entry with one hash and one comparison.
 //!
-//! The table is never iterated — only looked up, inserted into and removed from — so its
-//! order cannot reach the simulation's output; it is an `IndexMap` (allowed by the
-//! determinism lint) with a fixed hasher, so even its layout repeats from run to run.
+//! Never iterated (only looked up, inserted into and removed from), so their order cannot
+//! reach the simulation's output; they are `IndexMap`s (allowed by the determinism lint)
+//! with a fixed hasher, so even their layout repeats from run to run.
 
+use crate::api::key_ref::KeyRef;
 use indexmap::IndexMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
-/// Nodes by uid. Remove with `swap_remove` (order is never used).
-pub(super) type UidMap<V> = IndexMap<String, V, BuildHasherDefault<UidHasher>>;
+/// A map only looked up. Remove with `swap_remove` (order is never used).
+pub type LookupMap<K, V> = IndexMap<K, V, BuildHasherDefault<UidHasher>>;
+
+/// An `ObjectKey`-keyed [`LookupMap`] is looked up by borrowed parts (`&dyn KeyRef`, as the
+/// `BTreeMap`s are): hashed as `ObjectKey`'s derived `Hash` hashes its two strings.
+impl Hash for dyn KeyRef + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let (namespace, name) = self.parts();
+        namespace.hash(state);
+        name.hash(state);
+    }
+}
 
 /// FxHash's word step with MurmurHash3's 64-bit finaliser: uids differ only in their last
 /// bytes, which the word step leaves in the high bits; the finaliser spreads them to the low
 /// bits the table indexes by.
 #[derive(Default)]
-pub(super) struct UidHasher(u64);
+pub struct UidHasher(u64);
 
 const K: u64 = 0x517c_c1b7_2722_0a95;
 
@@ -68,8 +80,19 @@ mod tests {
     }
 
     #[test]
+    fn an_object_key_is_found_by_its_borrowed_parts() {
+        use crate::api::ObjectKey;
+        let mut m: LookupMap<ObjectKey, u32> = LookupMap::default();
+        m.insert(ObjectKey::new("ns", "a"), 1);
+        m.insert(ObjectKey::new("ns", "b"), 2);
+        assert_eq!(m.get(&("ns", "b") as &dyn KeyRef), Some(&2));
+        assert_eq!(m.get(&ObjectKey::new("ns", "a")), Some(&1));
+        assert_eq!(m.get(&("n", "sa") as &dyn KeyRef), None);
+    }
+
+    #[test]
     fn finds_inserts_and_forgets_by_uid() {
-        let mut m: UidMap<u32> = UidMap::default();
+        let mut m: LookupMap<String, u32> = LookupMap::default();
         for i in 0..100u32 {
             m.insert(format!("uid-{i}"), i);
         }
