@@ -168,7 +168,8 @@ impl Controller for AttachDetachController {
             AnyObject::Pod(pod) => {
                 // An update of the same pod (its volumes are immutable) leaves the index
                 // as its earlier event left it.
-                let same_pod = matches!(old, Some(AnyObject::Pod(o)) if o.metadata.uid == pod.metadata.uid);
+                let same_pod =
+                    matches!(old, Some(AnyObject::Pod(o)) if o.metadata.uid == pod.metadata.uid);
                 if ev.removed || !same_pod {
                     self.pod_claims.observe(pod, ev.removed);
                 }

@@ -61,7 +61,10 @@ pub fn bind_volume_to_claim_object(
 
 /// Whether [`bind_volume_to_claim_object`] would change the volume, found without copying
 /// it (the same two tests, on the volume itself).
-pub fn bind_volume_to_claim_changes(volume: &PersistentVolume, claim: &PersistentVolumeClaim) -> bool {
+pub fn bind_volume_to_claim_changes(
+    volume: &PersistentVolume,
+    claim: &PersistentVolumeClaim,
+) -> bool {
     let same = volume.spec.claim_ref.as_ref().is_some_and(|r| {
         r.name == claim.metadata.name
             && r.namespace == claim.metadata.namespace
