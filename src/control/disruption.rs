@@ -11,11 +11,12 @@
 //! one step, so the condition never goes stale) and the `MultiplePodDisruptionBudgets`
 //! Event (the first budget by name is the one a pod's changes wake).
 
-use super::{ControlTimer, Controller, Enqueue};
+use super::{ControlTimer, Controller, Enqueue, Kinds};
 use crate::api::meta::Condition;
 use crate::api::service::{PodDisruptionBudgetStatus, pdb};
 use crate::api::{
-    AnyObject, IntOrString, LabelSelector, ObjectKey, Pod, PodDisruptionBudget, Tables, Timestamp,
+    AnyObject, IntOrString, Kind, LabelSelector, ObjectKey, Pod, PodDisruptionBudget, Tables,
+    Timestamp,
 };
 use crate::apiserver::{Actor, EventType, WatchEvent};
 use crate::component::Ctx;
@@ -62,6 +63,11 @@ pub fn budgets_for_pod<'a>(
 impl Controller for DisruptionController {
     fn name(&self) -> &'static str {
         COMPONENT
+    }
+
+    // The kinds `on_watch` acts on.
+    fn watches(&self) -> Kinds {
+        Kinds::of(&[Kind::PodDisruptionBudget, Kind::Pod])
     }
 
     // `addDB`/`updateDB`/`removeDB` and `addPod`/`updatePod`/`deletePod` (`getPdbForPod`).

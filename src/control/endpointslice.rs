@@ -9,12 +9,13 @@
 //! waits, retrying, while its informer has not yet seen its own writes, so that a lagging
 //! cache never makes it create a slice twice.
 
-use super::{ControlTimer, Controller, Enqueue};
+use super::{ControlTimer, Controller, Enqueue, Kinds};
 use crate::api::discovery::{Endpoint, EndpointConditions, EndpointPort, labels};
+use crate::api::key_ref::get_by_parts;
 use crate::api::node::well_known::LABEL_ZONE;
 use crate::api::pod::phase;
 use crate::api::{
-    AnyObject, EndpointSlice, IntOrString, Node, ObjectKey, ObjectMeta, ObjectReference,
+    AnyObject, EndpointSlice, IntOrString, Kind, Node, ObjectKey, ObjectMeta, ObjectReference,
     OwnerReference, Pod, Service, Tables,
 };
 use crate::apiserver::{Actor, DeleteOptions, WatchEvent};
@@ -73,6 +74,11 @@ fn managed_by_us(slice: &EndpointSlice) -> bool {
 impl Controller for EndpointSliceController {
     fn name(&self) -> &'static str {
         COMPONENT
+    }
+
+    // The kinds `on_watch` acts on.
+    fn watches(&self) -> Kinds {
+        Kinds::of(&[Kind::Service, Kind::Pod, Kind::EndpointSlice])
     }
 
     // `onServiceUpdate`/`onServiceDelete`, `addPod`/`updatePod`/`deletePod` (services of the
@@ -140,7 +146,7 @@ impl Controller for EndpointSliceController {
             if !selects(svc, &pod.metadata.labels) || !should_pod_be_in_endpoints(pod) {
                 continue;
             }
-            let node = cache.nodes.get(&ObjectKey::cluster(&pod.spec.node_name));
+            let node = get_by_parts(&cache.nodes, "", &pod.spec.node_name);
             if node.is_none() && !svc.spec.publish_not_ready_addresses {
                 // Requeued, but the slices are written without the pod meanwhile.
                 errors.push(format!(
@@ -149,12 +155,16 @@ impl Controller for EndpointSliceController {
                 ));
                 continue;
             }
-            let ports = endpoint_ports(svc, pod);
+            // The ports as a set (`port_map_key`, sorted in place: only the key is used).
+            let mut ports = endpoint_ports(svc, pod);
+            ports.sort();
             let endpoint = pod_to_endpoint(pod, node.map(|n| &**n), svc);
-            desired
-                .entry(port_map_key(&ports))
-                .or_default()
-                .push(endpoint);
+            match desired.get_mut(&ports) {
+                Some(endpoints) => endpoints.push(endpoint),
+                None => {
+                    desired.insert(ports, vec![endpoint]);
+                }
+            }
         }
         let mut name = || {
             self.generated += 1;
@@ -317,14 +327,28 @@ fn port_map_key(ports: &[EndpointPort]) -> Vec<EndpointPort> {
     key
 }
 
-/// An endpoint's identity, borrowed from it (the same order and equality as the owned
-/// strings: only looked up, never stored beyond a reconcile).
-type EndpointId<'a> = (Vec<&'a str>, Option<&'a str>, &'a str, &'a str);
+/// An endpoint's identity, borrowed from it (the same equality as the owned strings: only
+/// looked up, never stored beyond a reconcile, so its order is of no consequence).
+type EndpointId<'a> = (Addresses<'a>, Option<&'a str>, &'a str, &'a str);
+
+/// An endpoint's addresses as a set: the one address of a pod's endpoint as it is, any
+/// other number sorted into a vector (two sets are equal exactly when these are).
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Addresses<'a> {
+    One(&'a str),
+    Sorted(Vec<&'a str>),
+}
 
 /// `endpointsliceutil` endpoint identity (`hashEndpoint`): addresses, hostname, target.
 fn endpoint_id(e: &Endpoint) -> EndpointId<'_> {
-    let mut addresses: Vec<&str> = e.addresses.iter().map(String::as_str).collect();
-    addresses.sort_unstable();
+    let addresses = match e.addresses.as_slice() {
+        [one] => Addresses::One(one),
+        many => {
+            let mut sorted: Vec<&str> = many.iter().map(String::as_str).collect();
+            sorted.sort_unstable();
+            Addresses::Sorted(sorted)
+        }
+    };
     let (ns, name) = e
         .target_ref
         .as_ref()

@@ -46,9 +46,21 @@ impl ControllerManager {
         self.informer.take_in_renewals();
         for (i, c) in self.controllers.iter_mut().enumerate() {
             let mut q = Enqueue::default();
+            // Only the handlers a controller registered (`Controller::watches`).
+            let kinds = c.watches();
+            #[cfg(test)]
+            let kinds = if probe::UNFILTERED.get() {
+                super::Kinds::ALL
+            } else {
+                kinds
+            };
             for (old, ev) in &delivered {
-                c.on_watch(old.as_ref(), ev, &self.informer.cache, &mut q);
+                if kinds.contains(ev.obj.kind()) {
+                    c.on_watch(old.as_ref(), ev, &self.informer.cache, &mut q);
+                }
             }
+            #[cfg(test)]
+            probe::log(i, &q);
             // Most deliveries (Lease renewals, status writes) queue nothing.
             if !q.now.is_empty() || !q.after.is_empty() {
                 apply(&mut self.queues[i], i, q, now, timers);
@@ -111,7 +123,12 @@ fn apply(
     now: SimTime,
     timers: &mut Vec<(SimTime, ControlTimer)>,
 ) {
-    for key in q.now {
+    // A key added again with no `get` in between is already waiting (`dirty`): the add
+    // would do nothing, so a run of the same key (one controller-wide key per event, say)
+    // is added once.
+    let mut keys = q.now;
+    keys.dedup();
+    for key in keys {
         queue.add(key);
     }
     for (delay, key) in q.after {
@@ -121,3 +138,33 @@ fn apply(
         }
     }
 }
+
+/// For tests: a switch that calls every handler for every event (the kind filter off), and
+/// a log of the keys the handlers queue.
+#[cfg(test)]
+pub(crate) mod probe {
+    use super::Enqueue;
+    use std::cell::{Cell, RefCell};
+
+    thread_local! {
+        /// Call `on_watch` for every kind, as if every controller watched everything.
+        pub static UNFILTERED: Cell<bool> = const { Cell::new(false) };
+        /// Every key queued by the handlers: controller index, delay (ns; 0 = now), key.
+        pub static QUEUED: RefCell<Vec<(usize, u64, String)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn log(i: usize, q: &Enqueue) {
+        QUEUED.with_borrow_mut(|log| {
+            for k in &q.now {
+                log.push((i, 0, k.to_string()));
+            }
+            for (d, k) in &q.after {
+                log.push((i, d.as_nanos(), k.to_string()));
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+#[path = "manager_tests.rs"]
+mod tests;

@@ -6,6 +6,7 @@ pub mod attach_detach;
 pub mod disruption;
 pub mod endpointslice;
 pub mod garbage_collector;
+pub mod lookup_map;
 pub mod manager;
 pub mod node_lifecycle;
 pub mod pod_gc;
@@ -21,7 +22,7 @@ pub mod taints;
 pub(crate) mod testkit;
 pub mod workqueue;
 
-use crate::api::{AnyObject, ObjectKey, Tables};
+use crate::api::{AnyObject, Kind, ObjectKey, Tables};
 use crate::apiserver::WatchEvent;
 use crate::component::Ctx;
 use crate::time::SimDuration;
@@ -55,10 +56,42 @@ pub enum ControlTimer {
     Scheduler,
 }
 
+/// A set of kinds (bit `Kind as u32`): those a controller's informer handlers are
+/// registered for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Kinds(u32);
+
+impl Kinds {
+    /// Every kind: the default, for a controller whose handlers look at any event.
+    pub const ALL: Kinds = Kinds(u32::MAX);
+
+    pub const fn of(kinds: &[Kind]) -> Kinds {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < kinds.len() {
+            bits |= 1 << (kinds[i] as u32);
+            i += 1;
+        }
+        Kinds(bits)
+    }
+
+    pub const fn contains(self, kind: Kind) -> bool {
+        self.0 & (1 << (kind as u32)) != 0
+    }
+}
+
 /// A level-triggered controller of kube-controller-manager.
 pub trait Controller {
     /// The name it records Events and writes under, e.g. `statefulset-controller`.
     fn name(&self) -> &'static str;
+    /// The kinds whose events `on_watch` is to be called for, asked before each delivered
+    /// batch. Upstream, a controller registers event handlers only on the informers of the
+    /// kinds it uses; here `on_watch` is not called for the others. A controller may name
+    /// fewer kinds only where its `on_watch` would do nothing (queue no key, change no
+    /// state) for an event of any kind left out, so that every key is queued as before.
+    fn watches(&self) -> Kinds {
+        Kinds::ALL
+    }
     /// Informer event handlers: decide which keys to queue. Never told why later.
     fn on_watch(
         &mut self,

@@ -4,10 +4,10 @@
 //! finalizer goes and the API server removes the volume (once its other finalizers, such
 //! as the external-provisioner's, are gone too).
 
-use super::{ControlTimer, Controller, Enqueue};
+use super::{ControlTimer, Controller, Enqueue, Kinds};
 use crate::api::storage::PV_PROTECTION_FINALIZER;
 use crate::api::volume::phase;
-use crate::api::{AnyObject, ObjectKey, ObjectMeta, PersistentVolume, Tables};
+use crate::api::{AnyObject, Kind, ObjectKey, ObjectMeta, PersistentVolume, Tables};
 use crate::apiserver::{Actor, WatchEvent};
 use crate::component::Ctx;
 use std::collections::BTreeSet;
@@ -48,6 +48,11 @@ fn is_being_used(pv: &PersistentVolume) -> bool {
 impl Controller for PvProtectionController {
     fn name(&self) -> &'static str {
         COMPONENT
+    }
+
+    // The kind `on_watch` acts on.
+    fn watches(&self) -> Kinds {
+        Kinds::of(&[Kind::PersistentVolume])
     }
 
     // `pvAddedUpdated`.

@@ -6,10 +6,10 @@
 //! Upstream batches claims per namespace and shares one "lazy" live pod list between them;
 //! here each claim is one sync with one live read, which decides the same way.
 
-use super::{ControlTimer, Controller, Enqueue};
+use super::{ControlTimer, Controller, Enqueue, Kinds};
 use crate::api::pod::phase;
 use crate::api::storage::PVC_PROTECTION_FINALIZER;
-use crate::api::{AnyObject, ObjectKey, ObjectMeta, PersistentVolumeClaim, Pod, Tables};
+use crate::api::{AnyObject, Kind, ObjectKey, ObjectMeta, PersistentVolumeClaim, Pod, Tables};
 use crate::apiserver::{Actor, WatchEvent};
 use crate::component::Ctx;
 use std::collections::BTreeMap;
@@ -35,6 +35,11 @@ impl Default for PvcProtectionController {
 impl Controller for PvcProtectionController {
     fn name(&self) -> &'static str {
         COMPONENT
+    }
+
+    // The kinds `on_watch` acts on.
+    fn watches(&self) -> Kinds {
+        Kinds::of(&[Kind::PersistentVolumeClaim, Kind::Pod])
     }
 
     // Upstream `pvcAddedUpdated` and `podAddedDeletedUpdated`.

@@ -10,13 +10,16 @@
 
 use crate::api::ObjectKey;
 use crate::time::{SimDuration, SimTime};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, VecDeque};
 
 #[derive(Default, Debug)]
 pub struct WorkQueue {
     queue: VecDeque<ObjectKey>,
-    dirty: BTreeSet<ObjectKey>,
-    processing: BTreeSet<ObjectKey>,
+    /// client-go's `dirty` and `processing` sets as one map, so that a key's add, get and
+    /// done each search once and `get` hands out the queued key without a copy. A key is
+    /// in the map while it is in at least one of the two sets.
+    keys: BTreeMap<ObjectKey, KeyState>,
     /// Failures per key for the exponential part of the rate limiter.
     failures: BTreeMap<ObjectKey, u32>,
     /// `delayingType`'s waiting entries: the instant each waiting key is to be added.
@@ -24,6 +27,15 @@ pub struct WorkQueue {
     /// Instants of the engine timers armed for each key and not fired yet (a multiset):
     /// a timer whose instant is no longer the key's waiting instant is stale.
     timers: BTreeMap<ObjectKey, BTreeMap<SimTime, u32>>,
+}
+
+/// Membership of one key in client-go's `dirty` and `processing` sets.
+#[derive(Clone, Copy, Debug, Default)]
+struct KeyState {
+    /// In `dirty`: waiting to be processed (in `queue`, unless being processed).
+    dirty: bool,
+    /// In `processing`.
+    processing: bool,
 }
 
 /// `DefaultControllerRateLimiter`'s per-item part: 5 ms doubling, capped at 1000 s. (Its
@@ -36,27 +48,45 @@ impl WorkQueue {
     /// `Add`: queues the key unless it is already waiting; a key being processed is
     /// queued again when its processing is done.
     pub fn add(&mut self, key: ObjectKey) {
-        if !self.dirty.insert(key.clone()) {
-            return;
-        }
-        if !self.processing.contains(&key) {
-            self.queue.push_back(key);
+        match self.keys.entry(key) {
+            Entry::Occupied(mut e) => {
+                let s = e.get_mut();
+                if !s.dirty {
+                    s.dirty = true;
+                    if !s.processing {
+                        self.queue.push_back(e.key().clone());
+                    }
+                }
+            }
+            Entry::Vacant(e) => {
+                self.queue.push_back(e.key().clone());
+                e.insert(KeyState {
+                    dirty: true,
+                    processing: false,
+                });
+            }
         }
     }
 
     /// `Get`: the next key to process.
     pub fn get(&mut self) -> Option<ObjectKey> {
         let key = self.queue.pop_front()?;
-        self.dirty.remove(&key);
-        self.processing.insert(key.clone());
+        let s = self.keys.get_mut(&key).expect("a queued key is dirty");
+        s.dirty = false;
+        s.processing = true;
         Some(key)
     }
 
     /// `Done`: processing finished; a key added meanwhile goes back in the queue.
     pub fn done(&mut self, key: &ObjectKey) {
-        self.processing.remove(key);
-        if self.dirty.contains(key) {
+        let Some(s) = self.keys.get_mut(key) else {
+            return;
+        };
+        s.processing = false;
+        if s.dirty {
             self.queue.push_back(key.clone());
+        } else {
+            self.keys.remove(key);
         }
     }
 

@@ -49,6 +49,9 @@ struct NodeToUpdate {
 #[derive(Default)]
 pub struct ActualState {
     volumes: BTreeMap<String, AttachedVolume>,
+    /// The volumes with an entry on each node (the same entries as `volumes`, by node), so
+    /// that a node's status event visits that node's volumes instead of every volume.
+    by_node: BTreeMap<String, BTreeSet<String>>,
     nodes_to_update: BTreeMap<String, NodeToUpdate>,
     /// Volumes whose entries were added, changed or removed since the reconciler looked.
     pub(super) changed: BTreeSet<String>,
@@ -75,14 +78,24 @@ impl ActualState {
                 nodes: BTreeMap::new(),
             });
         v.spec = spec.clone();
+        let mut added = false;
         v.nodes
             .entry(node.to_string())
             .and_modify(|n| n.attached_confirmed = attached)
-            .or_insert(NodeAttachedTo {
-                attached_confirmed: attached,
-                mounted_by_node: true,
-                detach_requested: None,
+            .or_insert_with(|| {
+                added = true;
+                NodeAttachedTo {
+                    attached_confirmed: attached,
+                    mounted_by_node: true,
+                    detach_requested: None,
+                }
             });
+        if added {
+            self.by_node
+                .entry(node.to_string())
+                .or_default()
+                .insert(volume.to_string());
+        }
         if attached {
             self.add_volume_to_report_as_attached(volume, node);
         }
@@ -92,7 +105,14 @@ impl ActualState {
     pub fn mark_detached(&mut self, volume: &str, node: &str) {
         self.changed.insert(volume.to_string());
         if let Some(v) = self.volumes.get_mut(volume) {
-            v.nodes.remove(node);
+            if v.nodes.remove(node).is_some()
+                && let Some(vols) = self.by_node.get_mut(node)
+            {
+                vols.remove(volume);
+                if vols.is_empty() {
+                    self.by_node.remove(node);
+                }
+            }
             if v.nodes.is_empty() {
                 self.volumes.remove(volume);
             }
@@ -148,19 +168,28 @@ impl ActualState {
 
     /// Whether any volume is (possibly) attached to `node`.
     pub fn has_node(&self, node: &str) -> bool {
-        self.volumes.values().any(|v| v.nodes.contains_key(node))
+        self.by_node.contains_key(node)
     }
 
     /// `SetVolumesMountedByNode` from the node's `volumesInUse`: each volume attached there
     /// is mounted exactly when listed. Returns whether anything changed.
     pub fn set_volumes_mounted_by_node(&mut self, node: &str, in_use: &[String]) -> bool {
         let mut changed = false;
-        for (name, v) in &mut self.volumes {
-            if let Some(n) = v.nodes.get_mut(node) {
-                let mounted = in_use.iter().any(|u| u == name);
-                changed |= n.mounted_by_node != mounted;
-                n.mounted_by_node = mounted;
-            }
+        let Some(names) = self.by_node.get(node) else {
+            return false;
+        };
+        // Sorted once, searched per volume (a node lists a few dozen volumes).
+        let mut in_use: Vec<&str> = in_use.iter().map(String::as_str).collect();
+        in_use.sort_unstable();
+        for name in names {
+            let n = self
+                .volumes
+                .get_mut(name)
+                .and_then(|v| v.nodes.get_mut(node))
+                .expect("by_node lists only entries of volumes");
+            let mounted = in_use.binary_search(&name.as_str()).is_ok();
+            changed |= n.mounted_by_node != mounted;
+            n.mounted_by_node = mounted;
         }
         changed
     }
@@ -273,15 +302,17 @@ impl ActualState {
         if live.status.volumes_attached == attached {
             return;
         }
-        // Metadata and status only: all the status subresource reads.
+        // The name and the status only: all the status subresource reads of a cluster-scoped
+        // object (a status patch of one field: no resourceVersion precondition).
         let mut next = Node {
-            metadata: live.metadata.clone(),
+            metadata: crate::api::ObjectMeta {
+                name: live.metadata.name.clone(),
+                ..Default::default()
+            },
             status: live.status.clone(),
             ..Default::default()
         };
         next.status.volumes_attached = attached;
-        // A status patch of one field: no resourceVersion precondition.
-        next.metadata.resource_version.clear();
         if client.update_status(&next).is_err()
             && let Some(e) = self.nodes_to_update.get_mut(node)
         {

@@ -11,7 +11,8 @@ use super::pod_claims::PodClaimIndex;
 use super::{AttachDetachConfig, VolumeSpec};
 use crate::api::key_ref::get_by_parts;
 use crate::api::pod::phase;
-use crate::api::{PersistentVolumeClaim, Pod, Tables};
+use crate::api::storage::CsiPersistentVolumeSource;
+use crate::api::{PersistentVolume, PersistentVolumeClaim, Pod, Tables};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -153,11 +154,11 @@ impl DesiredState {
         }
         let mut changed = false;
         for claim in pod.claim_names() {
-            let Some(spec) = volume_spec(&pod.metadata.namespace, claim, cache, config) else {
+            let Some(pv) = attachable_volume(&pod.metadata.namespace, claim, cache, config) else {
                 continue;
             };
-            let unique = unique_name(&spec);
-            changed |= self.add_pod(uid, pod, spec, &unique, node);
+            let unique = unique_name(&pv.csi.driver, &pv.csi.volume_handle);
+            changed |= self.add_pod(uid, pod, pv, &unique, node);
         }
         changed
     }
@@ -167,7 +168,7 @@ impl DesiredState {
         &mut self,
         uid: &str,
         pod: &Rc<Pod>,
-        spec: VolumeSpec,
+        pv: AttachableVolume<'_>,
         volume: &str,
         node: &str,
     ) -> bool {
@@ -184,7 +185,7 @@ impl DesiredState {
         let entry = vols
             .entry(volume.to_string())
             .or_insert_with(|| VolumeToAttach {
-                spec,
+                spec: pv.spec(),
                 scheduled_pods: BTreeMap::new(),
                 multi_attach_error_reported: false,
             });
@@ -220,26 +221,45 @@ impl DesiredState {
 /// The unique volume name of an attachable CSI volume.
 /// `<plugin>/<driver>^<handle>`, concatenated (built on every pod event that names a
 /// volume, so without the formatting machinery).
-pub fn unique_name(spec: &VolumeSpec) -> String {
+fn unique_name(driver: &str, handle: &str) -> String {
     let plugin = crate::api::storage::CSI_PLUGIN_NAME;
-    let mut name = String::with_capacity(plugin.len() + spec.driver.len() + spec.handle.len() + 2);
+    let mut name = String::with_capacity(plugin.len() + driver.len() + handle.len() + 2);
     name.push_str(plugin);
     name.push('/');
-    name.push_str(&spec.driver);
+    name.push_str(driver);
     name.push('^');
-    name.push_str(&spec.handle);
+    name.push_str(handle);
     name
+}
+
+/// An attachable volume as the cache holds it; its [`VolumeSpec`] (three copied strings)
+/// is built only when a new entry needs it, not on every pod update that finds its entry.
+#[derive(Clone, Copy)]
+struct AttachableVolume<'a> {
+    pv: &'a PersistentVolume,
+    csi: &'a CsiPersistentVolumeSource,
+}
+
+impl AttachableVolume<'_> {
+    fn spec(self) -> VolumeSpec {
+        VolumeSpec {
+            pv_name: self.pv.metadata.name.clone(),
+            driver: self.csi.driver.clone(),
+            handle: self.csi.volume_handle.clone(),
+            multi_attach_allowed: self.pv.is_multi_attach_allowed(),
+        }
+    }
 }
 
 /// `CreateVolumeSpec` + `FindAttachablePluginBySpec` for a claim volume: the bound PV's CSI
 /// source, if its driver needs attach. An unbound claim, a missing PV or a PV bound to
 /// another claim is skipped (upstream logs "PVC is not bound" and the like).
-fn volume_spec(
+fn attachable_volume<'a>(
     namespace: &str,
     claim: &str,
-    cache: &Tables,
+    cache: &'a Tables,
     config: &AttachDetachConfig,
-) -> Option<VolumeSpec> {
+) -> Option<AttachableVolume<'a>> {
     let pvc = get_by_parts(&cache.pvcs, namespace, claim)?;
     if !pvc.is_bound() || pvc.spec.volume_name.is_empty() {
         return None;
@@ -257,12 +277,7 @@ fn volume_spec(
     if !config.attach_required(&csi.driver) {
         return None;
     }
-    Some(VolumeSpec {
-        pv_name: pv.metadata.name.clone(),
-        driver: csi.driver.clone(),
-        handle: csi.volume_handle.clone(),
-        multi_attach_allowed: pv.is_multi_attach_allowed(),
-    })
+    Some(AttachableVolume { pv, csi })
 }
 
 /// `util.IsPodTerminated`: a terminal phase, or being deleted with no container running.

@@ -26,8 +26,8 @@ mod sha256;
 #[cfg(test)]
 mod tests;
 
-use super::{ControlTimer, Controller, Enqueue};
-use crate::api::{AnyObject, ObjectKey, Tables};
+use super::{ControlTimer, Controller, Enqueue, Kinds};
+use crate::api::{AnyObject, Kind, ObjectKey, Tables};
 use crate::apiserver::{Actor, WatchEvent};
 use crate::component::Ctx;
 use crate::rng::SimRng;
@@ -143,6 +143,17 @@ impl Controller for AttachDetachController {
         COMPONENT
     }
 
+    // The kinds `on_watch` acts on (any other kind is not `relevant`).
+    fn watches(&self) -> Kinds {
+        Kinds::of(&[
+            Kind::Pod,
+            Kind::PersistentVolumeClaim,
+            Kind::PersistentVolume,
+            Kind::Node,
+            Kind::VolumeAttachment,
+        ])
+    }
+
     // The informer handlers: `podAdd`/`podUpdate`/`podDelete`, `nodeAdd`/`nodeUpdate`/
     // `nodeDelete`, `pvcUpdate` (via the PVC queue), and the VolumeAttachment lister that
     // in-flight operations poll.
@@ -155,7 +166,13 @@ impl Controller for AttachDetachController {
     ) {
         let relevant = match &ev.obj {
             AnyObject::Pod(pod) => {
-                self.pod_claims.observe(pod, ev.removed);
+                // An update of the same pod (its volumes are immutable) leaves the index
+                // as its earlier event left it.
+                let same_pod =
+                    matches!(old, Some(AnyObject::Pod(o)) if o.metadata.uid == pod.metadata.uid);
+                if ev.removed || !same_pod {
+                    self.pod_claims.observe(pod, ev.removed);
+                }
                 self.dsw.on_pod(pod, ev.removed, cache, &self.config)
             }
             AnyObject::PersistentVolumeClaim(pvc) if !ev.removed && pvc.is_bound() => {

@@ -7,7 +7,8 @@ use super::operations::group;
 use crate::api::{AnyObject, Kind, ObjectKey, ObjectMeta, OwnerReference};
 use crate::apiserver::{FINALIZER_DELETE_DEPENDENTS, FINALIZER_ORPHAN_DEPENDENTS, WatchEvent};
 use crate::control::Enqueue;
-use std::collections::{BTreeMap, BTreeSet};
+use crate::control::lookup_map::LookupMap;
+use std::collections::BTreeSet;
 
 /// Key namespace of the `attemptToDelete` queue.
 pub(super) const ATTEMPT_TO_DELETE: &str = "attemptToDelete";
@@ -91,7 +92,8 @@ fn blocks(r: &OwnerReference) -> bool {
 /// Upstream `uidToNode`, with the graph builder's operations on it.
 #[derive(Debug, Default)]
 pub(super) struct Graph {
-    nodes: BTreeMap<String, GraphNode>,
+    /// Looked up only, never iterated (`lookup_map`).
+    nodes: LookupMap<String, GraphNode>,
 }
 
 impl Graph {
@@ -269,7 +271,7 @@ impl Graph {
     // The delete branch of `processGraphChanges`: dependents are rechecked (their owner is
     // gone), and owners waiting for their dependents may now finish.
     fn remove_node(&mut self, uid: &str, q: &mut Enqueue) {
-        let Some(node) = self.nodes.remove(uid) else {
+        let Some(node) = self.nodes.swap_remove(uid) else {
             return;
         };
         self.remove_dependent_from_owners(uid, &node.owners);

@@ -24,10 +24,10 @@
 #[cfg(test)]
 mod tests;
 
-use super::{ControlTimer, Controller, Enqueue};
+use super::{ControlTimer, Controller, Enqueue, Kinds};
 use crate::api::node::well_known::TAINT_OUT_OF_SERVICE;
 use crate::api::pod::{PodCondition, condition, phase};
-use crate::api::{AnyObject, Node, ObjectKey, Pod, Table, Tables, Timestamp};
+use crate::api::{AnyObject, Kind, Node, ObjectKey, Pod, Table, Tables, Timestamp};
 use crate::apiserver::{Actor, ApiClient, ApiError, DeleteOptions, WatchEvent};
 use crate::component::Ctx;
 use crate::control::node_lifecycle::is_node_ready;
@@ -325,6 +325,15 @@ fn mark_failed_and_delete_pod(
 impl Controller for PodGcController {
     fn name(&self) -> &'static str {
         COMPONENT
+    }
+
+    // Pods and Nodes; until the loop is armed, every event (the first arms it).
+    fn watches(&self) -> Kinds {
+        if self.armed {
+            Kinds::of(&[Kind::Pod, Kind::Node])
+        } else {
+            Kinds::ALL
+        }
     }
 
     // No informer handlers upstream: the loop only lists. The first event starts it; Pod

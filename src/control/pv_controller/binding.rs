@@ -5,7 +5,7 @@
 
 use super::PersistentVolumeController;
 use crate::api::volume::{ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, is_volume_bound_to_claim};
-use crate::api::{ObjectReference, PersistentVolume, PersistentVolumeClaim};
+use crate::api::{ObjectMeta, ObjectReference, PersistentVolume, PersistentVolumeClaim};
 use crate::apiserver::{ApiError, EventType};
 use crate::component::Ctx;
 use crate::control::ControlTimer;
@@ -55,7 +55,39 @@ pub fn bind_volume_to_claim_object(
             .insert(ANN_BOUND_BY_CONTROLLER.into(), "yes".into());
         dirty = true;
     }
+    debug_assert_eq!(dirty, bind_volume_to_claim_changes(volume, claim));
     (clone, dirty)
+}
+
+/// Whether [`bind_volume_to_claim_object`] would change the volume, found without copying
+/// it (the same two tests, on the volume itself).
+pub fn bind_volume_to_claim_changes(
+    volume: &PersistentVolume,
+    claim: &PersistentVolumeClaim,
+) -> bool {
+    let same = volume.spec.claim_ref.as_ref().is_some_and(|r| {
+        r.name == claim.metadata.name
+            && r.namespace == claim.metadata.namespace
+            && r.uid == claim.metadata.uid
+    });
+    !same
+        || (!is_volume_bound_to_claim(volume, claim)
+            && !volume
+                .metadata
+                .annotations
+                .contains_key(ANN_BOUND_BY_CONTROLLER))
+}
+
+/// The metadata of a status write's request: what `ApiServer::update_status` reads of it,
+/// the key and the resourceVersion precondition (labels, annotations and owners are not
+/// copied for nothing).
+fn status_request_meta(meta: &ObjectMeta) -> ObjectMeta {
+    ObjectMeta {
+        namespace: meta.namespace.clone(),
+        name: meta.name.clone(),
+        resource_version: meta.resource_version.clone(),
+        ..Default::default()
+    }
 }
 
 impl PersistentVolumeController {
@@ -80,10 +112,11 @@ impl PersistentVolumeController {
         claim: &PersistentVolumeClaim,
         ctx: &mut Ctx<'_, ControlTimer>,
     ) -> Result<Rc<PersistentVolume>> {
-        let (clone, dirty) = bind_volume_to_claim_object(&volume, claim);
-        if !dirty {
+        // Most calls find the volume bound already: it is copied only to be changed.
+        if !bind_volume_to_claim_changes(&volume, claim) {
             return Ok(volume);
         }
+        let (clone, _) = bind_volume_to_claim_object(&volume, claim);
         let saved = ctx.client(&self.actor).update(clone)?;
         self.store_volume(&saved);
         Ok(saved)
@@ -175,7 +208,7 @@ impl PersistentVolumeController {
             return Ok(claim);
         }
         let request = PersistentVolumeClaim {
-            metadata: claim.metadata.clone(),
+            metadata: status_request_meta(&claim.metadata),
             status,
             ..Default::default()
         };
@@ -216,7 +249,7 @@ impl PersistentVolumeController {
         }
         // Metadata and status only: all a status write reads (see `update_claim_status`).
         let mut request = PersistentVolume {
-            metadata: volume.metadata.clone(),
+            metadata: status_request_meta(&volume.metadata),
             status: volume.status.clone(),
             ..Default::default()
         };

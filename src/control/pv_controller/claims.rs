@@ -272,7 +272,7 @@ impl PersistentVolumeController {
     /// sync until a volume is bound. In-tree names (`kubernetes.io/...`) have no plugin.
     fn provision_claim(
         &mut self,
-        claim: &PersistentVolumeClaim,
+        claim: &Rc<PersistentVolumeClaim>,
         cache: &Tables,
         ctx: &mut Ctx<'_, ControlTimer>,
     ) -> Result<()> {
@@ -280,7 +280,7 @@ impl PersistentVolumeController {
         let Some(class) = cache.storage_classes.get(&ObjectKey::cluster(class_name)) else {
             let msg = format!("storageclass.storage.k8s.io {class_name:?} not found");
             ctx.client(&self.actor).event(
-                claim,
+                &**claim,
                 EventType::Warning,
                 reason::PROVISIONING_FAILED,
                 msg,
@@ -291,7 +291,7 @@ impl PersistentVolumeController {
         if provisioner.starts_with("kubernetes.io/") {
             let msg = "no provisionable volume plugin matched".to_string();
             ctx.client(&self.actor).event(
-                claim,
+                &**claim,
                 EventType::Warning,
                 reason::PROVISIONING_FAILED,
                 msg,
@@ -303,7 +303,7 @@ impl PersistentVolumeController {
             Err(e) => {
                 let msg = format!("Error saving claim: {e}");
                 ctx.client(&self.actor).event(
-                    claim,
+                    &**claim,
                     EventType::Warning,
                     reason::PROVISIONING_FAILED,
                     msg,
@@ -328,7 +328,7 @@ impl PersistentVolumeController {
     /// `setClaimProvisioner`: both the GA and the beta annotation.
     fn set_claim_provisioner(
         &mut self,
-        claim: &PersistentVolumeClaim,
+        claim: &Rc<PersistentVolumeClaim>,
         provisioner: &str,
         ctx: &mut Ctx<'_, ControlTimer>,
     ) -> Result<Rc<PersistentVolumeClaim>> {
@@ -338,9 +338,10 @@ impl PersistentVolumeController {
             .get(ANN_STORAGE_PROVISIONER)
             .is_some_and(|v| v == provisioner)
         {
-            return Ok(Rc::new(claim.clone()));
+            // Already annotated: the same claim, shared rather than copied.
+            return Ok(Rc::clone(claim));
         }
-        let mut clone = claim.clone();
+        let mut clone = (**claim).clone();
         for ann in [ANN_BETA_STORAGE_PROVISIONER, ANN_STORAGE_PROVISIONER] {
             clone
                 .metadata

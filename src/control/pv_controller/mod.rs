@@ -27,14 +27,14 @@ mod tests;
 pub use binding::{bind_volume_to_claim_object, claim_ref};
 pub use claims::default_class;
 
-use super::{ControlTimer, Controller, Enqueue};
+use super::{ControlTimer, Controller, Enqueue, Kinds};
 use crate::api::key_ref::KeyRef;
 use crate::api::volume::{ANN_BIND_COMPLETED, phase};
-use crate::api::{AnyObject, ObjectKey, PersistentVolume, PersistentVolumeClaim, Tables};
+use crate::api::{AnyObject, Kind, ObjectKey, PersistentVolume, PersistentVolumeClaim, Tables};
 use crate::apiserver::{Actor, WatchEvent};
 use crate::component::Ctx;
+use crate::control::lookup_map::LookupMap;
 use crate::time::SimDuration;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use store::VolumeStore;
 
@@ -48,8 +48,8 @@ pub struct PersistentVolumeController {
     actor: Actor,
     /// `ctrl.volumes.store`: the newest version of each volume seen or written.
     volumes: VolumeStore,
-    /// `ctrl.claims`.
-    claims: BTreeMap<ObjectKey, Rc<PersistentVolumeClaim>>,
+    /// `ctrl.claims` (only looked up: `lookup_map`).
+    claims: LookupMap<ObjectKey, Rc<PersistentVolumeClaim>>,
     /// Whether the resync tick is armed.
     resync_armed: bool,
 }
@@ -59,7 +59,7 @@ impl Default for PersistentVolumeController {
         PersistentVolumeController {
             actor: Actor::new(COMPONENT),
             volumes: VolumeStore::default(),
-            claims: BTreeMap::new(),
+            claims: LookupMap::default(),
             resync_armed: false,
         }
     }
@@ -131,6 +131,15 @@ impl Controller for PersistentVolumeController {
         COMPONENT
     }
 
+    // Claims and volumes; until the resync is armed, every event (the first arms it).
+    fn watches(&self) -> Kinds {
+        if self.resync_armed {
+            Kinds::of(&[Kind::PersistentVolumeClaim, Kind::PersistentVolume])
+        } else {
+            Kinds::ALL
+        }
+    }
+
     // The informer handlers (`addClaim`, `updateClaim`, `deleteClaim`, `addVolume`, ...).
     fn on_watch(
         &mut self,
@@ -148,7 +157,7 @@ impl Controller for PersistentVolumeController {
                 let key = ObjectKey::of(&claim.metadata);
                 if ev.removed {
                     // `deleteClaim`: the volume it was bound to is released promptly.
-                    self.claims.remove(&key);
+                    self.claims.swap_remove(&key);
                     if !claim.spec.volume_name.is_empty() {
                         q.add(ObjectKey::cluster(&claim.spec.volume_name));
                     }

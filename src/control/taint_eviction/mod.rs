@@ -23,10 +23,10 @@ mod timed_workers;
 #[cfg(test)]
 mod tests;
 
-use super::{ControlTimer, Controller, Enqueue};
+use super::{ControlTimer, Controller, Enqueue, Kinds};
 use crate::api::pod::{PodCondition, condition};
 use crate::api::scheduling::{Taint, Toleration};
-use crate::api::{AnyObject, ObjectKey, ObjectMeta, Pod, Tables, Timestamp};
+use crate::api::{AnyObject, Kind, ObjectKey, ObjectMeta, Pod, Tables, Timestamp};
 use crate::apiserver::{Actor, ApiClient, ApiError, DeleteOptions, EventType, WatchEvent};
 use crate::component::Ctx;
 use crate::control::podutil::{patch_pod_status, update_pod_condition};
@@ -332,6 +332,11 @@ fn add_condition_and_delete_pod(
 impl Controller for TaintEvictionController {
     fn name(&self) -> &'static str {
         COMPONENT
+    }
+
+    // The kinds `on_watch` acts on.
+    fn watches(&self) -> Kinds {
+        Kinds::of(&[Kind::Node, Kind::Pod])
     }
 
     // `NodeUpdated` and `PodUpdated`: a node whose NoExecute taints changed, a pod whose
