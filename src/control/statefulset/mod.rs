@@ -390,7 +390,11 @@ fn get_pods_for_stateful_set<'v>(
             continue;
         }
         match claim_pod(pc, set, pod, &mut can_adopt_once) {
-            Ok(true) => claimed.push(pod),
+            Ok(true) => {
+                // Only these have all their facts (`PodFacts::is_claimable`).
+                debug_assert!(pod.facts.is_claimable(), "{}", pod.pod.metadata.name);
+                claimed.push(pod)
+            }
             Ok(false) => {}
             Err(e) => errs.push(e),
         }

@@ -147,20 +147,31 @@ fn pod_facts_answer_as_the_upstream_helpers() {
         set("web", "set-uid", &["www", "data"]),
         set("other", "other-uid", &["www"]),
     ];
-    let mut checked = 0;
+    let (mut checked, mut claimable_checked) = (0, 0);
     for s in &sets {
         let mut names = RevisionNames::default();
         for pod in pod_variants(&owner) {
+            checked += 1;
             let f = PodFacts::of(&pod, s, &mut names);
-            assert_eq!(f.ordinal, get_ordinal(&pod));
             let matches = s.spec.selector.matches(&pod.metadata.labels) && is_member_of(s, &pod);
-            assert_eq!(f.matches, matches);
             let controller = match pod.metadata.controller_ref() {
                 None => ControlledBy::None,
                 Some(r) if r.uid == s.metadata.uid => ControlledBy::ThisSet,
                 Some(_) => ControlledBy::Other,
             };
             assert_eq!(f.controlled_by, controller);
+            // A pod another owner controls is not matched at all.
+            if controller != ControlledBy::Other {
+                assert_eq!(f.matches, matches);
+            }
+            // The rest is computed only for pods `ClaimPods` can return.
+            let claimable = matches && controller != ControlledBy::Other;
+            assert_eq!(f.is_claimable(), claimable);
+            if !claimable {
+                continue;
+            }
+            claimable_checked += 1;
+            assert_eq!(f.ordinal, get_ordinal(&pod));
             assert_eq!(f.identity_matches, identity_matches(s, &pod));
             assert_eq!(f.storage_matches, storage_matches(s, &pod));
             assert_eq!(names.name(f.revision), get_pod_revision(&pod));
@@ -190,13 +201,16 @@ fn pod_facts_answer_as_the_upstream_helpers() {
                     );
                 }
             }
-            checked += 1;
         }
         // The same label always gets the same number, different labels different ones.
         assert_eq!(names.id("web-abc"), names.id("web-abc"));
         assert_ne!(names.id("web-abc"), names.id(""));
     }
     assert!(checked > 400, "{checked} pods checked");
+    assert!(
+        claimable_checked > 100,
+        "{claimable_checked} claimable pods checked"
+    );
 }
 
 /// `isClaimOwnerUpToDate` as it was written before it was split in two (the reference
@@ -328,12 +342,15 @@ fn assert_memo_matches_cache(memo: &SetMemo, cache: &Tables, s: &StatefulSet) {
     for (view, (pod, facts)) in memo.pods().iter().zip(&fresh) {
         assert!(Rc::ptr_eq(&view.pod, pod), "{}", pod.metadata.name);
         let mut kept = view.facts;
-        // Revision numbers are per memo: compare the labels they stand for.
-        assert_eq!(
-            memo.revisions.name(kept.revision),
-            names.name(facts.revision)
-        );
-        kept.revision = facts.revision;
+        // Revision numbers are per memo: compare the labels they stand for (a pod the set
+        // cannot claim has none).
+        if facts.is_claimable() {
+            assert_eq!(
+                memo.revisions.name(kept.revision),
+                names.name(facts.revision)
+            );
+            kept.revision = facts.revision;
+        }
         assert_eq!(kept, *facts, "{}", pod.metadata.name);
     }
     for (t, template) in s.spec.volume_claim_templates.iter().enumerate() {
@@ -698,7 +715,7 @@ fn act(w: &mut World, rng: &mut SimRng) {
             w.write("kubectl", |c| c.update(s).err());
         }
     };
-    match rng.below(16) {
+    match rng.below(19) {
         0 => {
             let n = rng.below(7) as i32;
             edit_set(w, &|s| s.spec.replicas = Some(n));
@@ -816,6 +833,54 @@ fn act(w: &mut World, rng: &mut SimRng) {
                     let _ = c.delete::<StatefulSet>(&key, &DeleteOptions::force());
                     c.create(again).err()
                 });
+            }
+        }
+        16 | 17 => {
+            // A neighbour in the namespace: a pod of another set (its controller a
+            // StatefulSet of another uid, its labels the set's, its name the set's or its
+            // own) created, or written by its kubelet; or an orphan with the set's labels
+            // (adopted if its name is the set's, else ignored) or without (never matched).
+            let k = rng.below(6);
+            let name = match rng.below(3) {
+                0 => format!("db-{k}"),
+                1 => format!("web-{}", k + 4),
+                _ => format!("web-x-{k}"),
+            };
+            let objects = w.api.objects();
+            let live = objects.pods.get(&ObjectKey::new("default", &name)).cloned();
+            match live {
+                Some(p) if p.metadata.deletion_timestamp.is_none() => {
+                    let mut p = (*p).clone();
+                    let ready = !p.is_ready();
+                    p.status.phase = phase::RUNNING.into();
+                    p.set_condition(condition::READY, ready, Timestamp::at(w.now), "");
+                    w.write("kubelet", |c| c.update_status(&p).err());
+                }
+                Some(_) => {}
+                None => {
+                    let mut p = Pod {
+                        metadata: ObjectMeta::named("default", &name),
+                        ..Default::default()
+                    };
+                    p.metadata.labels.insert("app".into(), "nginx".into());
+                    if rng.below(2) == 0 {
+                        let mut db = ObjectMeta::named("default", "db");
+                        db.uid = "db-uid".into();
+                        p.metadata.owner_references =
+                            vec![new_controller_ref(&db, CONTROLLER_KIND)];
+                    } else if rng.below(3) == 0 {
+                        p.metadata.labels.clear();
+                    }
+                    w.write("user", |c| c.create(p).err());
+                }
+            }
+        }
+        18 if !pods.is_empty() => {
+            // A pod of the set handed to another owner (no longer the set's to claim).
+            let mut p = (*pods[pick(rng, pods.len())]).clone();
+            if let Some(r) = p.metadata.owner_references.first_mut() {
+                r.uid = "db-uid".into();
+                w.write("kubectl", |c| c.update(p).err());
             }
         }
         _ => {}
