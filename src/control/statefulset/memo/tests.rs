@@ -11,7 +11,7 @@ use crate::api::statefulset::{
     StatefulSetPersistentVolumeClaimRetentionPolicy, names,
 };
 use crate::api::{ObjectMeta, OwnerReference, Timestamp};
-use crate::apiserver::{Actor, ApiClient, ApiServer, DeleteOptions};
+use crate::apiserver::{Actor, ApiClient, ApiServer, DeleteOptions, Informer};
 use crate::component::{Ctx, Note};
 use crate::control::statefulset::retention::{
     ClaimOwnerFacts, has_owner_ref, has_stale_owner_ref, has_unexpected_controller,
@@ -403,12 +403,12 @@ fn the_memo_follows_every_change_of_the_cache() {
         c.metadata.namespace = ns.into();
         put_claim(&mut cache, Rc::new(c));
     }
-    memo.begin(&cache, &s);
+    memo.begin(&cache, &s, None);
     assert_memo_matches_cache(&memo, &cache, &s);
 
     // Unchanged objects keep their entries.
     let before: Vec<*const Pod> = memo.pods().iter().map(|v| Rc::as_ptr(&v.pod)).collect();
-    memo.begin(&cache, &s);
+    memo.begin(&cache, &s, None);
     let after: Vec<*const Pod> = memo.pods().iter().map(|v| Rc::as_ptr(&v.pod)).collect();
     assert_eq!(before, after);
     assert_memo_matches_cache(&memo, &cache, &s);
@@ -462,7 +462,7 @@ fn the_memo_follows_every_change_of_the_cache() {
     ];
     for edit in edits {
         edit(&mut cache);
-        memo.begin(&cache, &s);
+        memo.begin(&cache, &s, None);
         assert_memo_matches_cache(&memo, &cache, &s);
     }
 
@@ -478,7 +478,7 @@ fn the_memo_follows_every_change_of_the_cache() {
     let fewer_templates = set("web", "set-uid", &["data"]);
     for other in [relabelled, recreated, fewer_templates, s.clone()] {
         assert!(!memo.is_for(&other) || other == s);
-        memo.begin(&cache, &other);
+        memo.begin(&cache, &other, None);
         assert!(memo.is_for(&other));
         assert_memo_matches_cache(&memo, &cache, &other);
     }
@@ -552,7 +552,7 @@ fn claim_checks_answer_as_the_fresh_claim_checks() {
                 put_pod(&mut cache, p);
             }
         }
-        memo.begin(&cache, &s);
+        memo.begin(&cache, &s, None);
         for again in 0..2 {
             for view in memo.pods().to_vec() {
                 let pod = &view.pod;
@@ -635,6 +635,9 @@ struct World {
     /// Whether the controller forgets its memo before every sync.
     forget: bool,
     previous: Option<Tables>,
+    /// If set, the controller is fed by this informer as the controller manager feeds it
+    /// (every write delivered to its handler, with a watch delay) and syncs on its cache.
+    informer: Option<Informer>,
 }
 
 impl World {
@@ -648,17 +651,36 @@ impl World {
             now: secs(1),
             forget,
             previous: None,
+            informer: None,
         }
+    }
+
+    /// A world whose controller is fed by an informer with a watch delay (so that its
+    /// cache lags the store now and then) and uses its change marks.
+    fn fed(config: StatefulSetConfig, forget: bool) -> Self {
+        let mut w = World::new(config, forget);
+        w.ctrl = StatefulSetController::new(w.ctrl.config.clone()).fed_by_informer();
+        w.informer = Some(Informer::new(SimDuration::from_millis(1500)));
+        w
     }
 
     /// One sync of `default/web`: its result, requeues and notes, and what it wrote.
     fn sync(&mut self, lagging: bool) -> String {
-        let current = self.api.objects().clone();
-        let cache = match (&self.previous, lagging) {
-            (Some(previous), true) => previous.clone(),
-            _ => current.clone(),
+        let cache = if let Some(informer) = &mut self.informer {
+            let ctrl = &mut self.ctrl;
+            informer.catch_up(&self.api, self.now, |old, ev, cache| {
+                ctrl.on_watch(old.as_ref(), ev, cache, &mut Enqueue::default())
+            });
+            informer.cache.clone()
+        } else {
+            let current = self.api.objects().clone();
+            let cache = match (&self.previous, lagging) {
+                (Some(previous), true) => previous.clone(),
+                _ => current.clone(),
+            };
+            self.previous = Some(current);
+            cache
         };
-        self.previous = Some(current);
         if self.forget {
             self.ctrl.forget_memos();
         }
@@ -904,6 +926,21 @@ fn initial_set(parallel: bool) -> StatefulSet {
 
 #[test]
 fn a_controller_with_its_memo_acts_as_one_without() {
+    memo_and_no_memo_act_alike(World::new);
+}
+
+/// The same with controllers fed by an informer (a watch delay, every write to the
+/// handler): the memo brought up to the cache by change marks, which debug builds check
+/// against a walk at every sync.
+#[test]
+fn a_controller_with_its_memo_and_marks_acts_as_one_without() {
+    memo_and_no_memo_act_alike(World::fed);
+}
+
+/// Random histories run in a world whose controller keeps its memo and in one whose
+/// controller forgets it before every sync (`world(config, forget)`): the same writes,
+/// notes, requeues and results at every step.
+fn memo_and_no_memo_act_alike(world: fn(StatefulSetConfig, bool) -> World) {
     const SEEDS: u64 = 12;
     const STEPS: usize = 150;
     let mut writes = 0;
@@ -914,7 +951,7 @@ fn a_controller_with_its_memo_acts_as_one_without() {
             1 => StatefulSetConfig::for_version(36, true),
             _ => StatefulSetConfig::for_version(37, true),
         };
-        let mut worlds = [World::new(config.clone(), false), World::new(config, true)];
+        let mut worlds = [world(config.clone(), false), world(config, true)];
         for w in &mut worlds {
             w.write("kubectl", |c| c.create(initial_set(parallel)).unwrap());
         }
