@@ -409,8 +409,15 @@ fn get_pods_for_stateful_set<'v>(
     let mut errs = Vec::new();
     for pod in views {
         // Pods of other controllers are most of a shared namespace: skip them at once.
-        if pod.facts.controlled_by == ControlledBy::Other {
-            continue;
+        // Pods the set controls and that still match are most of the rest: `ClaimObject`
+        // keeps them with no write, so they are taken at once too.
+        match (pod.facts.controlled_by, pod.facts.matches) {
+            (ControlledBy::Other, _) => continue,
+            (ControlledBy::ThisSet, true) => {
+                claimed.push(pod);
+                continue;
+            }
+            _ => {}
         }
         match claim_pod(pc, set, pod, &mut can_adopt_once) {
             Ok(true) => {
