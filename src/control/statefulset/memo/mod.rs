@@ -26,7 +26,8 @@
 //!
 //! Files: this one holds the per-set memo and the walk that brings it up to a cache;
 //! `pods` the pod facts, `claims` the claim index and ownerRef facts, `history` the
-//! revision memo, `tests` the equivalence tests.
+//! revision memo, `marks` the change marks that spare the walk when the controller's watch
+//! handler sees every write to the cache, `tests` the equivalence tests.
 //!
 //! Everything that changes from pass to pass (`now`, minReadySeconds, the current and update
 //! revisions, replicas and start ordinal, the retention policy, the set's deletion) is
