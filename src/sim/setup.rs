@@ -56,7 +56,7 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         gate("MaxUnavailableStatefulSet").unwrap_or(false),
     );
     let controllers: Vec<Box<dyn Controller>> = vec![
-        Box::new(StatefulSetController::new(sts_config)),
+        Box::new(StatefulSetController::new(sts_config).fed_by_informer()),
         Box::new(PersistentVolumeController::default()),
         Box::new(GarbageCollector::default()),
         Box::new(PvcProtectionController::default()),

@@ -169,8 +169,15 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         let mut revisions = list_revisions(self.pod_control.cache, set);
         sort_controller_revisions(&mut revisions);
         // The pods' revisions, for `truncateHistory` below: read now, as the pass takes
-        // the pods (the pass does not change them).
-        let pod_revisions = self.pod_control.memo.revision_names(&pods);
+        // the pods (the pass does not change them). They only decide which revisions are
+        // old, and with no more revisions than `revisionHistoryLimit` (or a negative one)
+        // none is deleted whatever they are: only then are they looked up.
+        let limit = set.spec.revision_history_limit.unwrap_or(10);
+        let pod_revisions = if limit >= 0 && revisions.len() > limit as usize {
+            self.pod_control.memo.revision_names(&pods)
+        } else {
+            Vec::new()
+        };
         let (current, update, status, mut errs) = self.perform_update(set, pods, &mut revisions);
         let truncated = truncate_history(
             &mut self.pod_control.client(),
@@ -263,25 +270,25 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
         // Partition pods into in-range slots and condemned ones; pods whose ordinal cannot
         // be parsed are ignored (R-5.1 step 3).
         let (start, end) = (get_start_ordinal(set), get_end_ordinal(set));
-        // `slots[i]`: the position in `pods` of the pod of ordinal `start + i`, if any.
-        const EMPTY: u32 = u32::MAX;
-        let mut slots: Vec<u32> = vec![EMPTY; set.replicas().max(0) as usize];
+        // `slots[i]`: the pod of ordinal `start + i`, if any (the last in name order).
+        let mut slots: Vec<Option<&PodView>> = vec![None; set.replicas().max(0) as usize];
+        let mut filled = 0;
         let mut condemned = Vec::new();
-        for (at, pod) in pods.iter().enumerate() {
+        for &pod in &pods {
             let ordinal = pod.facts.ordinal;
             // `ordinal_in_range`.
             if ordinal >= start && ordinal <= end {
-                slots[(ordinal - start) as usize] = at as u32;
+                filled += usize::from(slots[(ordinal - start) as usize].replace(pod).is_none());
             } else if ordinal >= 0 {
-                condemned.push(*pod);
+                condemned.push(pod);
             }
         }
         // Placeholders for the empty slots, made in slot order and kept here for the
-        // pass to borrow.
-        let placeholders: Vec<PodView> = slots
-            .iter()
-            .zip(start..)
-            .filter(|&(&at, _)| at == EMPTY)
+        // pass to borrow (no walk over the slots when every one is filled).
+        let placeholders: Vec<PodView> = (filled < slots.len())
+            .then(|| slots.iter().zip(start..).filter(|(at, _)| at.is_none()))
+            .into_iter()
+            .flatten()
             .map(|(_, ord)| {
                 let pod = new_versioned_stateful_set_pod(
                     current_set.get(),
@@ -299,11 +306,8 @@ impl<'a, 'c> StatefulSetControl<'a, 'c> {
             .collect();
         let mut placeholder = placeholders.iter();
         let replicas: Vec<&PodView> = slots
-            .iter()
-            .map(|&at| match at {
-                EMPTY => placeholder.next().expect("one per empty slot"),
-                at => pods[at as usize],
-            })
+            .into_iter()
+            .map(|at| at.unwrap_or_else(|| placeholder.next().expect("one per empty slot")))
             .collect();
         condemned.sort_by_key(|p| Reverse(p.facts.ordinal));
 

@@ -35,7 +35,7 @@ use crate::apiserver::{Actor, WatchEvent};
 use crate::component::Ctx;
 use crate::time::SimDuration;
 use control::StatefulSetControl;
-use memo::{ControlledBy, PodView, SetMemo};
+use memo::{ControlledBy, MarkKind, PodView, SetMemo, WatchMarks};
 use pod_control::StatefulPodControl;
 use revision::{adopt_controller_revision, list_revisions, merge_controller_ref};
 use std::collections::BTreeMap;
@@ -93,6 +93,9 @@ pub struct StatefulSetController {
     last_note: BTreeMap<ObjectKey, String>,
     /// Per set, the facts of its pods and claims kept from the last sync (`memo`).
     memos: BTreeMap<ObjectKey, SetMemo>,
+    /// The pods and claims written to the cache, as the watch handler saw them, when every
+    /// write to the cache the syncs read reaches the handler ([`Self::fed_by_informer`]).
+    marks: Option<WatchMarks>,
 }
 
 impl StatefulSetController {
@@ -102,7 +105,18 @@ impl StatefulSetController {
             actor: Actor::new(COMPONENT),
             last_note: BTreeMap::new(),
             memos: BTreeMap::new(),
+            marks: None,
         }
+    }
+
+    /// The controller as the controller manager runs it: every sync reads the cache of an
+    /// informer that hands every write it applies to [`Controller::on_watch`] first. The
+    /// memo then brings itself up to the cache from the pods and claims the handler saw
+    /// written (`memo::WatchMarks`) instead of walking the namespace. A controller not
+    /// built so (tests and benches that hand a sync any cache) always walks.
+    pub fn fed_by_informer(mut self) -> Self {
+        self.marks = Some(WatchMarks::default());
+        self
     }
 
     /// Forgets what the memo kept, so that the next sync computes every fact afresh (the
@@ -142,6 +156,15 @@ impl Controller for StatefulSetController {
         cache: &Tables,
         q: &mut Enqueue,
     ) {
+        if let Some(marks) = &mut self.marks {
+            match &ev.obj {
+                AnyObject::Pod(pod) => marks.record(MarkKind::Pod, ObjectKey::of(&pod.metadata)),
+                AnyObject::PersistentVolumeClaim(claim) => {
+                    marks.record(MarkKind::Claim, ObjectKey::of(&claim.metadata))
+                }
+                _ => {}
+            }
+        }
         match &ev.obj {
             // add, update (our own status writes included) and delete.
             AnyObject::StatefulSet(set) => q.add(ObjectKey::of(&set.metadata)),
@@ -172,7 +195,7 @@ impl Controller for StatefulSetController {
             return Ok(());
         }
         let memo = self.memos.entry(key.clone()).or_default();
-        memo.begin(cache, &set);
+        memo.begin(cache, &set, self.marks.as_ref());
         // The pass borrows the memo's pod views (no copy per pod) while it writes through
         // the memo: they are lent out for the pass and given back whatever its outcome.
         let views = memo.take_pods();
@@ -386,11 +409,22 @@ fn get_pods_for_stateful_set<'v>(
     let mut errs = Vec::new();
     for pod in views {
         // Pods of other controllers are most of a shared namespace: skip them at once.
-        if pod.facts.controlled_by == ControlledBy::Other {
-            continue;
+        // Pods the set controls and that still match are most of the rest: `ClaimObject`
+        // keeps them with no write, so they are taken at once too.
+        match (pod.facts.controlled_by, pod.facts.matches) {
+            (ControlledBy::Other, _) => continue,
+            (ControlledBy::ThisSet, true) => {
+                claimed.push(pod);
+                continue;
+            }
+            _ => {}
         }
         match claim_pod(pc, set, pod, &mut can_adopt_once) {
-            Ok(true) => claimed.push(pod),
+            Ok(true) => {
+                // Only these have all their facts (`PodFacts::is_claimable`).
+                debug_assert!(pod.facts.is_claimable(), "{}", pod.pod.metadata.name);
+                claimed.push(pod)
+            }
             Ok(false) => {}
             Err(e) => errs.push(e),
         }

@@ -282,15 +282,19 @@ pub fn find_equal_revisions_bytes<'b>(
 
 // Port of `realHistory.ListControllerRevisions` (via upstream `ListRevisions`): revisions in
 // the set's namespace matching its selector that it controls *or that have no controller*.
+//
+// Both tests are pure, so their order does not change the list: the owner test runs first
+// because it is the cheaper one and, in a namespace shared by many sets, rejects most
+// revisions (those of the other sets) before their labels are matched.
 pub fn list_revisions(cache: &Tables, set: &StatefulSet) -> Vec<Rc<ControllerRevision>> {
     cache
         .list_in::<ControllerRevision>(&set.metadata.namespace)
-        .filter(|r| set.spec.selector.matches(&r.metadata.labels))
         .filter(|r| {
             r.metadata
                 .controller_ref()
                 .is_none_or(|c| c.uid == set.metadata.uid)
         })
+        .filter(|r| set.spec.selector.matches(&r.metadata.labels))
         .cloned()
         .collect()
 }

@@ -205,7 +205,14 @@ mod tests {
         }
         let mut names = RevisionNames::default();
         assert_eq!((names.id("r1"), names.id("r2")), (R1, R2));
-        let facts = PodFacts::of(&p, &StatefulSet::default(), &mut names);
+        // The pod's set ("web", selecting everything): facts are complete only for pods
+        // the set can claim.
+        let set = StatefulSet {
+            metadata: ObjectMeta::named("default", "web"),
+            ..Default::default()
+        };
+        let facts = PodFacts::of(&p, &set, &mut names);
+        assert!(facts.is_claimable());
         PodView {
             pod: Rc::new(p),
             facts,

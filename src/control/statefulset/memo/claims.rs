@@ -4,7 +4,7 @@
 //! pod each claim was last checked against, and per ordinal the last answer of
 //! `SetMemo::claim_checks` ([`OrdinalChecks`]).
 
-use super::{ClaimChecks, in_namespace, refresh};
+use super::{ClaimChecks, in_namespace, refresh, refresh_marked};
 use crate::api::{PersistentVolumeClaim, Pod, StatefulSet, Tables};
 use crate::control::statefulset::retention::{ClaimOwnerFacts, Retention};
 use crate::control::statefulset::utils::parse_dashed_name;
@@ -70,28 +70,41 @@ impl ClaimMemo {
             &mut self.entries,
             in_namespace(&cache.pvcs, &set.metadata.namespace),
             |e| &e.claim,
-            |claim| {
-                let slot = templates.iter().enumerate().find_map(|(t, name)| {
-                    if first_of_name[t] != t {
-                        return None;
-                    }
-                    parse_dashed_name(&claim.metadata.name, &[name, set_name]).map(|o| (t, o))
-                });
-                // A new object in a slot changes the answer for its ordinal.
-                if let Some((_, ordinal)) = slot
-                    && let Some(c) = usize::try_from(ordinal)
-                        .ok()
-                        .and_then(|o| checks.get_mut(o))
-                {
-                    *c = None;
-                }
-                ClaimEntry {
-                    claim: Rc::clone(claim),
-                    slot,
-                    owner: None,
-                }
-            },
+            |claim| ClaimEntry::new(claim, set_name, templates, first_of_name, checks),
         );
+        self.after_refresh(renamed, templates);
+    }
+
+    /// [`ClaimMemo::walk`] for a memo that was walked before, from the names of the claims
+    /// of the set's namespace written since (`marks`).
+    pub fn apply_marks<'k>(
+        &mut self,
+        cache: &Tables,
+        set: &StatefulSet,
+        templates: &[String],
+        first_of_name: &[usize],
+        marks: impl Iterator<Item = &'k str>,
+    ) {
+        let set_name = set.metadata.name.as_str();
+        let checks = &mut self.checks;
+        let renamed = refresh_marked(
+            &mut self.entries,
+            &cache.pvcs,
+            &set.metadata.namespace,
+            marks,
+            |e| &e.claim,
+            |claim| ClaimEntry::new(claim, set_name, templates, first_of_name, checks),
+        );
+        self.after_refresh(renamed, templates);
+    }
+
+    /// The entries of the namespace's claims in name order (for the debug check of marks).
+    #[cfg(debug_assertions)]
+    pub fn claims(&self) -> impl Iterator<Item = &Rc<PersistentVolumeClaim>> {
+        self.entries.iter().map(|e| &e.claim)
+    }
+
+    fn after_refresh(&mut self, renamed: bool, templates: &[String]) {
         // A claim's slot follows from its name and the templates (which the memo's set
         // fixes): with the same names at the same positions, the index still holds.
         if renamed || !self.index.built {
@@ -175,6 +188,35 @@ impl ClaimMemo {
 }
 
 impl ClaimEntry {
+    /// The entry of a claim new to the memo (or a new object of a claim's name).
+    fn new(
+        claim: &Rc<PersistentVolumeClaim>,
+        set_name: &str,
+        templates: &[String],
+        first_of_name: &[usize],
+        checks: &mut [Option<OrdinalChecks>],
+    ) -> Self {
+        let slot = templates.iter().enumerate().find_map(|(t, name)| {
+            if first_of_name[t] != t {
+                return None;
+            }
+            parse_dashed_name(&claim.metadata.name, &[name, set_name]).map(|o| (t, o))
+        });
+        // A new object in a slot changes the answer for its ordinal.
+        if let Some((_, ordinal)) = slot
+            && let Some(c) = usize::try_from(ordinal)
+                .ok()
+                .and_then(|o| checks.get_mut(o))
+        {
+            *c = None;
+        }
+        ClaimEntry {
+            claim: Rc::clone(claim),
+            slot,
+            owner: None,
+        }
+    }
+
     #[cold]
     #[inline(never)]
     fn compute_owner_facts(&mut self, set: &StatefulSet, pod: &Rc<Pod>) -> ClaimOwnerFacts {

@@ -26,7 +26,8 @@
 //!
 //! Files: this one holds the per-set memo and the walk that brings it up to a cache;
 //! `pods` the pod facts, `claims` the claim index and ownerRef facts, `history` the
-//! revision memo, `tests` the equivalence tests.
+//! revision memo, `marks` the change marks that spare the walk when the controller's watch
+//! handler sees every write to the cache, `tests` the equivalence tests.
 //!
 //! Everything that changes from pass to pass (`now`, minReadySeconds, the current and update
 //! revisions, replicas and start ordinal, the retention policy, the set's deletion) is
@@ -53,14 +54,17 @@
 
 mod claims;
 mod history;
+mod marks;
 mod pods;
 #[cfg(test)]
 mod tests;
 
 pub use history::{AppliedSet, RevisionMemo};
+pub use marks::{MarkKind, WatchMarks};
 pub use pods::{ControlledBy, PodFacts, PodView, RevisionId, RevisionNames};
 
 use super::retention::Retention;
+use crate::api::key_ref::{cmp_str, get_by_parts};
 use crate::api::{
     LabelSelector, ObjectKey, PersistentVolumeClaim, Pod, Resource, StatefulSet, Table, Tables,
 };
@@ -137,6 +141,9 @@ pub struct SetMemo {
     /// The pods of the namespace at the last walk, in name order.
     pods: Vec<PodView>,
     claims: ClaimMemo,
+    /// The position of the controller's change marks (`marks`) when the pods and claims
+    /// were last brought up to the cache, if they were brought up to one the marks follow.
+    seen: Option<u64>,
 }
 
 /// What the claims of one pod of a pass say, from the memo (see [`SetMemo::claim_checks`]).
@@ -154,8 +161,10 @@ pub struct ClaimChecks {
 impl SetMemo {
     /// Starts a sync of `set` on `cache`: drops everything when the set's identity,
     /// selector or claim templates differ from the last sync's, then brings the pods and
-    /// claims of the set's namespace up to `cache`.
-    pub fn begin(&mut self, cache: &Tables, set: &StatefulSet) {
+    /// claims of the set's namespace up to `cache`. `marks`, if given, name every pod and
+    /// claim written to `cache` since the memo last saw it (see `marks`): then only those
+    /// are looked up, when they are few; otherwise the namespace is walked.
+    pub fn begin(&mut self, cache: &Tables, set: &StatefulSet, marks: Option<&WatchMarks>) {
         let same = self.signature.as_ref().is_some_and(|s| s.matches(set));
         if !same || self.revisions.len() > MAX_REVISION_NAMES {
             *self = SetMemo {
@@ -163,22 +172,67 @@ impl SetMemo {
                 ..SetMemo::default()
             };
         }
+        let namespace = set.metadata.namespace.as_str();
+        let seen = std::mem::replace(&mut self.seen, marks.map(WatchMarks::position));
+        let marked = |kind: MarkKind| {
+            let since = marks.zip(seen).and_then(|(m, seen)| m.since(seen));
+            since.map(move |marks| {
+                marks
+                    .filter(move |(k, key)| *k == kind && key.namespace == namespace)
+                    .map(|(_, key)| key.name.as_str())
+            })
+        };
+        // A look-up costs about as much as walking 20 objects: above one mark per 20
+        // objects of the namespace, walk. (Unit tests, whose namespaces are small, use
+        // the marks whenever they can.)
+        let few = marked(MarkKind::Pod)
+            .zip(marked(MarkKind::Claim))
+            .is_some_and(|(p, c)| cfg!(test) || (p.count() + c.count()) * 20 <= self.pods.len());
         let revisions = &mut self.revisions;
-        refresh(
-            &mut self.pods,
-            in_namespace(&cache.pods, &set.metadata.namespace),
-            |v| &v.pod,
-            |pod| PodView {
-                pod: Rc::clone(pod),
-                facts: PodFacts::of(pod, set, revisions),
-            },
-        );
+        let fresh = |pod: &Rc<Pod>| PodView {
+            pod: Rc::clone(pod),
+            facts: PodFacts::of(pod, set, revisions),
+        };
         let signature = self.signature.as_ref().expect("set above");
-        self.claims.walk(
-            cache,
-            set,
-            &signature.claim_templates,
-            &signature.first_of_name,
+        let (templates, first_of_name) = (&signature.claim_templates, &signature.first_of_name);
+        if few {
+            let pods = marked(MarkKind::Pod).expect("counted above");
+            refresh_marked(
+                &mut self.pods,
+                &cache.pods,
+                namespace,
+                pods,
+                |v| &v.pod,
+                fresh,
+            );
+            let claims = marked(MarkKind::Claim).expect("counted above");
+            self.claims
+                .apply_marks(cache, set, templates, first_of_name, claims);
+            #[cfg(debug_assertions)]
+            self.check_up_to(cache, namespace);
+        } else {
+            refresh(
+                &mut self.pods,
+                in_namespace(&cache.pods, namespace),
+                |v| &v.pod,
+                fresh,
+            );
+            self.claims.walk(cache, set, templates, first_of_name);
+        }
+    }
+
+    /// Debug builds: the memo brought up by marks holds the very objects a walk finds.
+    #[cfg(debug_assertions)]
+    fn check_up_to(&self, cache: &Tables, namespace: &str) {
+        let pods = self.pods.iter().map(|v| Rc::as_ptr(&v.pod));
+        assert!(
+            pods.eq(in_namespace(&cache.pods, namespace).map(Rc::as_ptr)),
+            "the marks missed a pod write"
+        );
+        let claims = self.claims.claims().map(Rc::as_ptr);
+        assert!(
+            claims.eq(in_namespace(&cache.pvcs, namespace).map(Rc::as_ptr)),
+            "the marks missed a claim write"
         );
     }
 
@@ -349,6 +403,43 @@ fn refresh<'o, T: Resource, E>(
     let removed = j < entries.len();
     entries.truncate(j);
     added || removed
+}
+
+/// [`refresh`] for entries that were brought up to the namespace's objects in `table` at
+/// some point, from the names of the objects written since (`names`, in any order, repeats
+/// allowed): each name is looked up in `table` and in `entries` (by binary search, the
+/// entries being in name order) and its entry replaced, added or dropped. Returns whether
+/// the names changed.
+fn refresh_marked<'n, T: Resource, E>(
+    entries: &mut Vec<E>,
+    table: &Table<T>,
+    namespace: &str,
+    names: impl Iterator<Item = &'n str>,
+    object_of: impl Fn(&E) -> &Rc<T>,
+    mut fresh: impl FnMut(&Rc<T>) -> E,
+) -> bool {
+    let mut renamed = false;
+    for name in names {
+        let obj = get_by_parts(table, namespace, name);
+        let at = entries.binary_search_by(|e| cmp_str(&object_of(e).meta().name, name));
+        match (at, obj) {
+            (Ok(i), Some(obj)) => {
+                if !Rc::ptr_eq(object_of(&entries[i]), obj) {
+                    entries[i] = fresh(obj);
+                }
+            }
+            (Ok(i), None) => {
+                entries.remove(i);
+                renamed = true;
+            }
+            (Err(i), Some(obj)) => {
+                entries.insert(i, fresh(obj));
+                renamed = true;
+            }
+            (Err(_), None) => {}
+        }
+    }
+    renamed
 }
 
 /// The rest of [`refresh`] once objects were added or removed: `old` (entries in name

@@ -14,6 +14,9 @@ use std::rc::Rc;
 /// A revision label value by number (see [`RevisionNames`]).
 pub type RevisionId = u32;
 
+/// The `revision` of the facts of a pod the set cannot claim: no label's number.
+const NO_REVISION: RevisionId = RevisionId::MAX;
+
 /// The distinct revision label values seen, numbered in order of appearance: two labels
 /// have the same number exactly when they are the same string, so a pass compares every
 /// pod's revision with the current and update revisions as numbers.
@@ -82,16 +85,25 @@ pub struct PodFacts {
 }
 
 impl PodFacts {
-    /// The facts of `pod` for `set`, computed afresh.
+    /// The facts of `pod` for `set`, computed afresh. A pod the set cannot claim (see
+    /// [`PodFacts::is_claimable`]) gets only `controlled_by`, and `matches` unless another
+    /// owner controls it (`ClaimPods` ignores such a pod before matching it).
     pub fn of(pod: &Pod, set: &StatefulSet, revisions: &mut RevisionNames) -> Self {
         let controlled_by = match pod.metadata.controller_ref() {
             None => ControlledBy::None,
             Some(r) if r.uid == set.metadata.uid => ControlledBy::ThisSet,
             Some(_) => ControlledBy::Other,
         };
+        if controlled_by == ControlledBy::Other {
+            return PodFacts::unclaimable(controlled_by, false);
+        }
+        let matches = set.spec.selector.matches(&pod.metadata.labels) && is_member_of(set, pod);
+        if !matches {
+            return PodFacts::unclaimable(controlled_by, matches);
+        }
         let mut facts = PodFacts {
             ordinal: get_ordinal(pod),
-            matches: set.spec.selector.matches(&pod.metadata.labels) && is_member_of(set, pod),
+            matches,
             controlled_by,
             identity_matches: identity_matches(set, pod),
             storage_matches: storage_matches(set, pod),
@@ -113,6 +125,46 @@ impl PodFacts {
             && facts.identity_matches
             && facts.storage_matches;
         facts
+    }
+
+    /// The facts of a pod that `ClaimPods` can never return for the set: one controlled by
+    /// another owner (ignored, `matches` false without matching) or one that does not match
+    /// (ignored, or released if the set controls it). Claiming reads only `controlled_by`
+    /// and `matches` of such a pod, and a
+    /// pass never sees it, so the rest — most of the cost of [`PodFacts::of`] (the revision
+    /// label's number above all, which in a namespace shared by many sets would number
+    /// every other set's revisions too) — is not computed; the other fields hold neutral
+    /// values that no one reads.
+    ///
+    /// Why it matters: a set's memo holds facts for every pod of its namespace, and in a
+    /// namespace of many sets most pods that changed since a set's last sync are other
+    /// sets' pods.
+    fn unclaimable(controlled_by: ControlledBy, matches: bool) -> Self {
+        debug_assert!(controlled_by == ControlledBy::Other || !matches);
+        PodFacts {
+            ordinal: -1,
+            matches,
+            controlled_by,
+            identity_matches: false,
+            storage_matches: false,
+            revision: NO_REVISION,
+            created: false,
+            pending: false,
+            failed: false,
+            succeeded: false,
+            terminating: false,
+            running_and_ready: false,
+            ready: false,
+            ready_since: None,
+            settled: false,
+        }
+    }
+
+    /// Whether `ClaimPods` can return this pod for the set (it matches the set's selector
+    /// and name and no other owner controls it): only such pods have all their facts.
+    #[inline]
+    pub fn is_claimable(&self) -> bool {
+        self.matches && self.controlled_by != ControlledBy::Other
     }
 
     /// `isCreated`.

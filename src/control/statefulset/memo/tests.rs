@@ -11,7 +11,7 @@ use crate::api::statefulset::{
     StatefulSetPersistentVolumeClaimRetentionPolicy, names,
 };
 use crate::api::{ObjectMeta, OwnerReference, Timestamp};
-use crate::apiserver::{Actor, ApiClient, ApiServer, DeleteOptions};
+use crate::apiserver::{Actor, ApiClient, ApiServer, DeleteOptions, Informer};
 use crate::component::{Ctx, Note};
 use crate::control::statefulset::retention::{
     ClaimOwnerFacts, has_owner_ref, has_stale_owner_ref, has_unexpected_controller,
@@ -147,20 +147,31 @@ fn pod_facts_answer_as_the_upstream_helpers() {
         set("web", "set-uid", &["www", "data"]),
         set("other", "other-uid", &["www"]),
     ];
-    let mut checked = 0;
+    let (mut checked, mut claimable_checked) = (0, 0);
     for s in &sets {
         let mut names = RevisionNames::default();
         for pod in pod_variants(&owner) {
+            checked += 1;
             let f = PodFacts::of(&pod, s, &mut names);
-            assert_eq!(f.ordinal, get_ordinal(&pod));
             let matches = s.spec.selector.matches(&pod.metadata.labels) && is_member_of(s, &pod);
-            assert_eq!(f.matches, matches);
             let controller = match pod.metadata.controller_ref() {
                 None => ControlledBy::None,
                 Some(r) if r.uid == s.metadata.uid => ControlledBy::ThisSet,
                 Some(_) => ControlledBy::Other,
             };
             assert_eq!(f.controlled_by, controller);
+            // A pod another owner controls is not matched at all.
+            if controller != ControlledBy::Other {
+                assert_eq!(f.matches, matches);
+            }
+            // The rest is computed only for pods `ClaimPods` can return.
+            let claimable = matches && controller != ControlledBy::Other;
+            assert_eq!(f.is_claimable(), claimable);
+            if !claimable {
+                continue;
+            }
+            claimable_checked += 1;
+            assert_eq!(f.ordinal, get_ordinal(&pod));
             assert_eq!(f.identity_matches, identity_matches(s, &pod));
             assert_eq!(f.storage_matches, storage_matches(s, &pod));
             assert_eq!(names.name(f.revision), get_pod_revision(&pod));
@@ -190,13 +201,16 @@ fn pod_facts_answer_as_the_upstream_helpers() {
                     );
                 }
             }
-            checked += 1;
         }
         // The same label always gets the same number, different labels different ones.
         assert_eq!(names.id("web-abc"), names.id("web-abc"));
         assert_ne!(names.id("web-abc"), names.id(""));
     }
     assert!(checked > 400, "{checked} pods checked");
+    assert!(
+        claimable_checked > 100,
+        "{claimable_checked} claimable pods checked"
+    );
 }
 
 /// `isClaimOwnerUpToDate` as it was written before it was split in two (the reference
@@ -328,12 +342,15 @@ fn assert_memo_matches_cache(memo: &SetMemo, cache: &Tables, s: &StatefulSet) {
     for (view, (pod, facts)) in memo.pods().iter().zip(&fresh) {
         assert!(Rc::ptr_eq(&view.pod, pod), "{}", pod.metadata.name);
         let mut kept = view.facts;
-        // Revision numbers are per memo: compare the labels they stand for.
-        assert_eq!(
-            memo.revisions.name(kept.revision),
-            names.name(facts.revision)
-        );
-        kept.revision = facts.revision;
+        // Revision numbers are per memo: compare the labels they stand for (a pod the set
+        // cannot claim has none).
+        if facts.is_claimable() {
+            assert_eq!(
+                memo.revisions.name(kept.revision),
+                names.name(facts.revision)
+            );
+            kept.revision = facts.revision;
+        }
         assert_eq!(kept, *facts, "{}", pod.metadata.name);
     }
     for (t, template) in s.spec.volume_claim_templates.iter().enumerate() {
@@ -386,12 +403,12 @@ fn the_memo_follows_every_change_of_the_cache() {
         c.metadata.namespace = ns.into();
         put_claim(&mut cache, Rc::new(c));
     }
-    memo.begin(&cache, &s);
+    memo.begin(&cache, &s, None);
     assert_memo_matches_cache(&memo, &cache, &s);
 
     // Unchanged objects keep their entries.
     let before: Vec<*const Pod> = memo.pods().iter().map(|v| Rc::as_ptr(&v.pod)).collect();
-    memo.begin(&cache, &s);
+    memo.begin(&cache, &s, None);
     let after: Vec<*const Pod> = memo.pods().iter().map(|v| Rc::as_ptr(&v.pod)).collect();
     assert_eq!(before, after);
     assert_memo_matches_cache(&memo, &cache, &s);
@@ -445,7 +462,7 @@ fn the_memo_follows_every_change_of_the_cache() {
     ];
     for edit in edits {
         edit(&mut cache);
-        memo.begin(&cache, &s);
+        memo.begin(&cache, &s, None);
         assert_memo_matches_cache(&memo, &cache, &s);
     }
 
@@ -461,7 +478,7 @@ fn the_memo_follows_every_change_of_the_cache() {
     let fewer_templates = set("web", "set-uid", &["data"]);
     for other in [relabelled, recreated, fewer_templates, s.clone()] {
         assert!(!memo.is_for(&other) || other == s);
-        memo.begin(&cache, &other);
+        memo.begin(&cache, &other, None);
         assert!(memo.is_for(&other));
         assert_memo_matches_cache(&memo, &cache, &other);
     }
@@ -535,7 +552,7 @@ fn claim_checks_answer_as_the_fresh_claim_checks() {
                 put_pod(&mut cache, p);
             }
         }
-        memo.begin(&cache, &s);
+        memo.begin(&cache, &s, None);
         for again in 0..2 {
             for view in memo.pods().to_vec() {
                 let pod = &view.pod;
@@ -618,6 +635,9 @@ struct World {
     /// Whether the controller forgets its memo before every sync.
     forget: bool,
     previous: Option<Tables>,
+    /// If set, the controller is fed by this informer as the controller manager feeds it
+    /// (every write delivered to its handler, with a watch delay) and syncs on its cache.
+    informer: Option<Informer>,
 }
 
 impl World {
@@ -631,17 +651,36 @@ impl World {
             now: secs(1),
             forget,
             previous: None,
+            informer: None,
         }
+    }
+
+    /// A world whose controller is fed by an informer with a watch delay (so that its
+    /// cache lags the store now and then) and uses its change marks.
+    fn fed(config: StatefulSetConfig, forget: bool) -> Self {
+        let mut w = World::new(config, forget);
+        w.ctrl = StatefulSetController::new(w.ctrl.config.clone()).fed_by_informer();
+        w.informer = Some(Informer::new(SimDuration::from_millis(1500)));
+        w
     }
 
     /// One sync of `default/web`: its result, requeues and notes, and what it wrote.
     fn sync(&mut self, lagging: bool) -> String {
-        let current = self.api.objects().clone();
-        let cache = match (&self.previous, lagging) {
-            (Some(previous), true) => previous.clone(),
-            _ => current.clone(),
+        let cache = if let Some(informer) = &mut self.informer {
+            let ctrl = &mut self.ctrl;
+            informer.catch_up(&self.api, self.now, |old, ev, cache| {
+                ctrl.on_watch(old.as_ref(), ev, cache, &mut Enqueue::default())
+            });
+            informer.cache.clone()
+        } else {
+            let current = self.api.objects().clone();
+            let cache = match (&self.previous, lagging) {
+                (Some(previous), true) => previous.clone(),
+                _ => current.clone(),
+            };
+            self.previous = Some(current);
+            cache
         };
-        self.previous = Some(current);
         if self.forget {
             self.ctrl.forget_memos();
         }
@@ -698,7 +737,7 @@ fn act(w: &mut World, rng: &mut SimRng) {
             w.write("kubectl", |c| c.update(s).err());
         }
     };
-    match rng.below(16) {
+    match rng.below(19) {
         0 => {
             let n = rng.below(7) as i32;
             edit_set(w, &|s| s.spec.replicas = Some(n));
@@ -818,6 +857,54 @@ fn act(w: &mut World, rng: &mut SimRng) {
                 });
             }
         }
+        16 | 17 => {
+            // A neighbour in the namespace: a pod of another set (its controller a
+            // StatefulSet of another uid, its labels the set's, its name the set's or its
+            // own) created, or written by its kubelet; or an orphan with the set's labels
+            // (adopted if its name is the set's, else ignored) or without (never matched).
+            let k = rng.below(6);
+            let name = match rng.below(3) {
+                0 => format!("db-{k}"),
+                1 => format!("web-{}", k + 4),
+                _ => format!("web-x-{k}"),
+            };
+            let objects = w.api.objects();
+            let live = objects.pods.get(&ObjectKey::new("default", &name)).cloned();
+            match live {
+                Some(p) if p.metadata.deletion_timestamp.is_none() => {
+                    let mut p = (*p).clone();
+                    let ready = !p.is_ready();
+                    p.status.phase = phase::RUNNING.into();
+                    p.set_condition(condition::READY, ready, Timestamp::at(w.now), "");
+                    w.write("kubelet", |c| c.update_status(&p).err());
+                }
+                Some(_) => {}
+                None => {
+                    let mut p = Pod {
+                        metadata: ObjectMeta::named("default", &name),
+                        ..Default::default()
+                    };
+                    p.metadata.labels.insert("app".into(), "nginx".into());
+                    if rng.below(2) == 0 {
+                        let mut db = ObjectMeta::named("default", "db");
+                        db.uid = "db-uid".into();
+                        p.metadata.owner_references =
+                            vec![new_controller_ref(&db, CONTROLLER_KIND)];
+                    } else if rng.below(3) == 0 {
+                        p.metadata.labels.clear();
+                    }
+                    w.write("user", |c| c.create(p).err());
+                }
+            }
+        }
+        18 if !pods.is_empty() => {
+            // A pod of the set handed to another owner (no longer the set's to claim).
+            let mut p = (*pods[pick(rng, pods.len())]).clone();
+            if let Some(r) = p.metadata.owner_references.first_mut() {
+                r.uid = "db-uid".into();
+                w.write("kubectl", |c| c.update(p).err());
+            }
+        }
         _ => {}
     }
     w.now = w.now + SimDuration::from_millis(rng.below(4000));
@@ -839,6 +926,21 @@ fn initial_set(parallel: bool) -> StatefulSet {
 
 #[test]
 fn a_controller_with_its_memo_acts_as_one_without() {
+    memo_and_no_memo_act_alike(World::new);
+}
+
+/// The same with controllers fed by an informer (a watch delay, every write to the
+/// handler): the memo brought up to the cache by change marks, which debug builds check
+/// against a walk at every sync.
+#[test]
+fn a_controller_with_its_memo_and_marks_acts_as_one_without() {
+    memo_and_no_memo_act_alike(World::fed);
+}
+
+/// Random histories run in a world whose controller keeps its memo and in one whose
+/// controller forgets it before every sync (`world(config, forget)`): the same writes,
+/// notes, requeues and results at every step.
+fn memo_and_no_memo_act_alike(world: fn(StatefulSetConfig, bool) -> World) {
     const SEEDS: u64 = 12;
     const STEPS: usize = 150;
     let mut writes = 0;
@@ -849,7 +951,7 @@ fn a_controller_with_its_memo_acts_as_one_without() {
             1 => StatefulSetConfig::for_version(36, true),
             _ => StatefulSetConfig::for_version(37, true),
         };
-        let mut worlds = [World::new(config.clone(), false), World::new(config, true)];
+        let mut worlds = [world(config.clone(), false), world(config, true)];
         for w in &mut worlds {
             w.write("kubectl", |c| c.create(initial_set(parallel)).unwrap());
         }
