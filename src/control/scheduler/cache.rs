@@ -24,6 +24,15 @@ pub struct NodeInfo {
     pub non_zero_requested: Resource,
     /// `status.allocatable` of the node.
     pub allocatable: Resource,
+    /// How many of `pods` have pod affinity or anti-affinity (upstream keeps the list,
+    /// `PodsWithAffinity`): InterPodAffinity's Score passes over nodes without any.
+    pub pods_with_affinity: usize,
+    /// How many of `pods` have required anti-affinity (`PodsWithRequiredAntiAffinity`):
+    /// InterPodAffinity's PreFilter passes over nodes without any.
+    pub pods_with_required_anti_affinity: usize,
+    /// The sum over `pods` of their claims (`Pod::claim_names`): NodeVolumeLimits' cheap
+    /// bound, kept as pods come and go instead of counted in every Filter call.
+    pub pod_claims: usize,
     /// `Generation`: a number the cache gives the NodeInfo at each change, never given
     /// twice by one cache (0 for a NodeInfo not from a cache), so that a plugin may keep
     /// what it computed from a node while the number stays the same.
@@ -70,7 +79,31 @@ impl NodeInfo {
         self.requested.add(&res.requested);
         self.non_zero_requested.milli_cpu += res.non0_cpu;
         self.non_zero_requested.memory += res.non0_mem;
-        self.pods.insert(pod.metadata.uid.clone(), pod);
+        self.count_pod(&pod, 1);
+        if let Some(old) = self.pods.insert(pod.metadata.uid.clone(), pod) {
+            // Not expected (the cache removes a pod before adding it again), but the
+            // counts must describe `pods` whatever happens.
+            self.count_pod(&old, -1);
+        }
+    }
+
+    /// Adds (`sign` 1) or takes away (-1) `pod` in the kept per-pod counts.
+    fn count_pod(&mut self, pod: &Pod, sign: isize) {
+        let add = |n: &mut usize, yes: bool| {
+            if yes {
+                *n = n.checked_add_signed(sign).expect("counts stay in range");
+            }
+        };
+        add(&mut self.pods_with_affinity, pod_with_affinity(pod));
+        add(
+            &mut self.pods_with_required_anti_affinity,
+            pod_with_required_anti_affinity(pod),
+        );
+        let claims = pod.claim_names().count();
+        self.pod_claims = self
+            .pod_claims
+            .checked_add_signed(sign * claims as isize)
+            .expect("counts stay in range");
     }
 
     /// `NodeInfo.RemovePod`.
@@ -80,8 +113,29 @@ impl NodeInfo {
             self.requested.sub(&res.requested);
             self.non_zero_requested.milli_cpu -= res.non0_cpu;
             self.non_zero_requested.memory -= res.non0_mem;
+            self.count_pod(&pod, -1);
         }
     }
+}
+
+/// `podWithAffinity`: the pod has pod affinity or pod anti-affinity.
+pub fn pod_with_affinity(pod: &Pod) -> bool {
+    pod.spec
+        .affinity
+        .as_ref()
+        .is_some_and(|a| a.pod_affinity.is_some() || a.pod_anti_affinity.is_some())
+}
+
+/// `podWithRequiredAntiAffinity`: the pod has required pod anti-affinity terms.
+pub fn pod_with_required_anti_affinity(pod: &Pod) -> bool {
+    pod.spec
+        .affinity
+        .as_ref()
+        .and_then(|a| a.pod_anti_affinity.as_ref())
+        .is_some_and(|a| {
+            !a.required_during_scheduling_ignored_during_execution
+                .is_empty()
+        })
 }
 
 struct PodState {

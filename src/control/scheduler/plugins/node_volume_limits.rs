@@ -181,13 +181,10 @@ impl Plugin for NodeVolumeLimits {
             return Ok(());
         };
         // A cheap upper bound first: every claim of the node's pods and every one of its
-        // VolumeAttachments counted as a distinct volume of one driver, plus the new ones.
+        // VolumeAttachments counted as a distinct volume of one driver, plus the new ones
+        // (the claims of the node's pods are summed by the cache as pods come and go).
         // If that fits the smallest limit, the exact count below fits every limit.
-        let bound = node
-            .pods
-            .values()
-            .map(|p| p.claim_names().count())
-            .sum::<usize>()
+        let bound = node.pod_claims
             + index.attachments_of(node_name).map_or(0, |v| v.len())
             + new_volumes.len();
         if usize::try_from(smallest_limit).is_ok_and(|limit| bound <= limit) {
