@@ -335,4 +335,99 @@ mod tests {
         cache.remove_pod(&a);
         assert!(cache.get("n1").is_none());
     }
+
+    /// The per-pod counts a NodeInfo keeps always equal a count over its pods, as pods
+    /// with and without (anti-)affinity and claims are added, confirmed, updated, moved,
+    /// forgotten and removed.
+    #[test]
+    fn kept_pod_counts_equal_a_fresh_count() {
+        use crate::api::pod::{PersistentVolumeClaimVolumeSource, Volume};
+        use crate::api::scheduling::{Affinity, PodAffinity, PodAffinityTerm};
+        let mut cache = Cache::default();
+        for name in ["n1", "n2"] {
+            let mut n = Node::default();
+            n.metadata.name = name.into();
+            cache.set_node(&Rc::new(n));
+        }
+        let made = |step: usize, node: &str| {
+            let mut p = (*pod(&format!("p{}", step % 7), node, "100m")).clone();
+            let term = PodAffinityTerm::default();
+            let terms = PodAffinity {
+                required_during_scheduling_ignored_during_execution: vec![term],
+                ..Default::default()
+            };
+            p.spec.affinity = match step % 4 {
+                0 => None,
+                1 => Some(Affinity {
+                    pod_anti_affinity: Some(terms),
+                    ..Default::default()
+                }),
+                2 => Some(Affinity {
+                    pod_affinity: Some(PodAffinity::default()),
+                    ..Default::default()
+                }),
+                _ => Some(Affinity::default()),
+            };
+            for c in 0..step % 3 {
+                p.spec.volumes.push(Volume {
+                    name: format!("v{c}"),
+                    persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                        claim_name: format!("c{c}"),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                });
+            }
+            Rc::new(p)
+        };
+        let mut last: BTreeMap<String, Rc<Pod>> = BTreeMap::new();
+        for step in 0..40usize {
+            let node = if step % 5 < 3 { "n1" } else { "n2" };
+            let p = made(step, node);
+            let uid = p.metadata.uid.clone();
+            match step % 6 {
+                0 | 1 => match last.get(&uid) {
+                    Some(old) => cache.update_pod(&Rc::clone(old), &p),
+                    None => cache.add_pod(&p),
+                },
+                2 => {
+                    if !last.contains_key(&uid) {
+                        cache.assume_pod(Rc::clone(&p));
+                    }
+                }
+                3 => {
+                    if let Some(old) = last.remove(&uid) {
+                        cache.forget_pod(&old);
+                        cache.remove_pod(&old);
+                    }
+                    continue;
+                }
+                _ => cache.add_pod(&p),
+            }
+            last.insert(uid, p);
+            for name in ["n1", "n2"] {
+                let Some(info) = cache.get(name) else {
+                    continue;
+                };
+                let pods = || info.pods.values();
+                assert_eq!(
+                    info.pods_with_affinity,
+                    pods().filter(|p| pod_with_affinity(p)).count(),
+                    "step {step}"
+                );
+                assert_eq!(
+                    info.pods_with_required_anti_affinity,
+                    pods()
+                        .filter(|p| pod_with_required_anti_affinity(p))
+                        .count(),
+                    "step {step}"
+                );
+                assert_eq!(
+                    info.pod_claims,
+                    pods().map(|p| p.claim_names().count()).sum::<usize>(),
+                    "step {step}"
+                );
+            }
+        }
+    }
 }

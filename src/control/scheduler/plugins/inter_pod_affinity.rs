@@ -125,7 +125,6 @@ fn required_anti_affinity_terms(pod: &Pod) -> Vec<AffinityTerm<'_>> {
     required(pod, pod_anti_affinity(pod))
 }
 
-
 /// `podMatchesAllAffinityTerms`.
 fn pod_matches_all_affinity_terms(terms: &[AffinityTerm<'_>], pod: &Pod) -> bool {
     !terms.is_empty() && terms.iter().all(|t| t.matches(pod))

@@ -20,11 +20,13 @@ use crate::control::scheduler::framework::{
 };
 use crate::control::scheduler::node_selector::RequiredNodeAffinity;
 use counts::{CountKey, MatchCounts};
-use std::cell::RefCell;
+use domains::Domains;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 mod counts;
+mod domains;
 
 pub const NAME: &str = "PodTopologySpread";
 /// `ErrReasonConstraintsNotMatch`.
@@ -49,6 +51,8 @@ pub struct PodTopologySpread {
     counts: MatchCounts,
     /// The topology label values of each node of the cycle's list, kept between cycles.
     labels: RefCell<LabelMemo>,
+    /// The same values as numbers, per key, for PreFilter (`domains`).
+    domains: Domains,
 }
 
 /// Each node's values of the last cycle's topology keys, by the node's position in the
@@ -250,6 +254,40 @@ fn count_pods_match_selector(node: &NodeInfo, c: &Constraint, namespace: &str) -
 struct PreFilterState {
     constraints: Vec<Constraint>,
     tp_value_to_match_num: Vec<BTreeMap<String, i64>>,
+    /// Per constraint, `minMatchNum` and whether the pod matches its own selector
+    /// (`selfMatchNum`): the same for every node, so worked out once.
+    min_match: Vec<i64>,
+    self_match: Vec<i64>,
+    /// Filter's answer for each node of the cycle's list, worked out with the counts
+    /// (`verdict`), and the node it is for (by address: the framework filters the list's
+    /// own NodeInfos; any other NodeInfo is filtered from its labels).
+    nodes: Vec<*const NodeInfo>,
+    verdicts: Vec<Verdict>,
+    /// Where the last node was found in `nodes`: the framework filters nodes in list
+    /// order from some start, so the next one is usually the next position.
+    cursor: Cell<usize>,
+}
+
+/// Filter's answer for one node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Fits,
+    /// The node lacks a constraint's topology label.
+    MissingLabel,
+    /// A constraint's skew would exceed its `maxSkew`.
+    Skew,
+}
+
+impl Verdict {
+    fn result(self) -> Result<(), Rejection> {
+        match self {
+            Verdict::Fits => Ok(()),
+            Verdict::MissingLabel => Err(Rejection::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH)),
+            Verdict::Skew => Err(Rejection::unschedulable(vec![
+                ERR_REASON_CONSTRAINTS_NOT_MATCH.into(),
+            ])),
+        }
+    }
 }
 
 impl PreFilterState {
@@ -261,39 +299,127 @@ impl PreFilterState {
         }
         counts.values().copied().min().unwrap_or(0)
     }
+
+    /// `PodTopologySpread.Filter` on a node, given per constraint how many matching pods
+    /// the node's domain holds (`None`: the node lacks the topology label).
+    fn verdict(&self, match_nums: impl Iterator<Item = Option<i64>>) -> Verdict {
+        for (i, v) in match_nums.enumerate() {
+            let Some(match_num) = v else {
+                return Verdict::MissingLabel;
+            };
+            let c = &self.constraints[i];
+            if match_num + self.self_match[i] - self.min_match[i] > i64::from(c.max_skew) {
+                return Verdict::Skew;
+            }
+        }
+        Verdict::Fits
+    }
+
+    /// The position of `node` in the cycle's list, if it is one of the list's NodeInfos.
+    fn position_of(&self, node: &NodeInfo) -> Option<usize> {
+        let n = self.nodes.len();
+        let start = self.cursor.get();
+        let k = (0..n)
+            .map(|step| (start + step) % n)
+            .find(|&k| std::ptr::eq(self.nodes[k], node))?;
+        self.cursor.set(k + 1);
+        Some(k)
+    }
 }
 
-// `calPreFilterState`.
-fn cal_pre_filter_state(pod: &Pod, cluster: &ClusterView, kept: &MatchCounts) -> PreFilterState {
+// `calPreFilterState`. The counts are summed by domain number (`domains`) and the node's
+// count is kept between cycles (`counts`); the result is upstream's map by value.
+fn cal_pre_filter_state(
+    pod: &Pod,
+    cluster: &ClusterView,
+    kept: &MatchCounts,
+    domains: &Domains,
+) -> PreFilterState {
     let constraints = get_constraints(pod, cluster, DO_NOT_SCHEDULE);
-    if constraints.is_empty() {
-        return PreFilterState {
-            constraints,
-            tp_value_to_match_num: Vec::new(),
-        };
+    let mut s = PreFilterState {
+        tp_value_to_match_num: Vec::new(),
+        min_match: Vec::new(),
+        self_match: Vec::new(),
+        nodes: Vec::new(),
+        verdicts: Vec::new(),
+        cursor: Cell::new(0),
+        constraints,
+    };
+    if s.constraints.is_empty() {
+        return s;
     }
-    let mut counts = vec![BTreeMap::new(); constraints.len()];
+    let constraints = &s.constraints;
+    let nc = constraints.len();
+    let keys: Vec<&str> = constraints
+        .iter()
+        .map(|c| c.topology_key.as_str())
+        .collect();
+    let node_domains = domains.of(&keys, &cluster.nodes);
+    // Per constraint, by domain number: the count, once the domain is one (a node of it
+    // passed the inclusion policies), and the domains in order of first sight.
+    let mut by_id: Vec<Vec<Option<i64>>> =
+        node_domains.sizes.iter().map(|&n| vec![None; n]).collect();
+    let mut seen: Vec<Vec<(u32, String)>> = vec![Vec::new(); nc];
     let required = RequiredNodeAffinity::of(&pod.spec);
     let ns = &pod.metadata.namespace;
-    let keys: Vec<CountKey> = constraints.iter().map(|c| kept.key(c, ns)).collect();
+    let count_keys: Vec<CountKey> = constraints.iter().map(|c| kept.key(c, ns)).collect();
     for (position, info) in cluster.nodes.iter().enumerate() {
-        let node = info.node();
-        if !node_labels_match_spread_constraints(&node.metadata.labels, &constraints) {
+        let ids = node_domains.of_node(position);
+        // `nodeLabelsMatchSpreadConstraints`.
+        if ids.iter().any(Option::is_none) {
             continue;
         }
+        let node = info.node();
         for (i, c) in constraints.iter().enumerate() {
-            if !c.match_node_inclusion_policies(pod, node, &required) {
+            // `matchNodeInclusionPolicies`; an empty required affinity matches any node.
+            let honor_affinity = c.node_affinity_honor && !required.is_empty();
+            if (honor_affinity || c.node_taints_honor)
+                && !c.match_node_inclusion_policies(pod, node, &required)
+            {
                 continue;
             }
-            let value = node.metadata.labels[&c.topology_key].clone();
-            let n = kept.count(position, info, c, ns, keys[i]);
-            *counts[i].entry(value).or_insert(0) += n;
+            let id = ids[i].expect("checked above") as usize;
+            // A node without pods matches none.
+            let n = if info.pods.is_empty() {
+                0
+            } else {
+                kept.count(position, info, c, ns, count_keys[i])
+            };
+            let slot = &mut by_id[i][id];
+            if slot.is_none() {
+                seen[i].push((id as u32, node.metadata.labels[&c.topology_key].clone()));
+            }
+            *slot.get_or_insert(0) += n;
         }
     }
-    PreFilterState {
-        constraints,
-        tp_value_to_match_num: counts,
-    }
+    s.tp_value_to_match_num = seen
+        .into_iter()
+        .enumerate()
+        .map(|(i, values)| {
+            values
+                .into_iter()
+                .map(|(id, value)| (value, by_id[i][id as usize].unwrap_or(0)))
+                .collect()
+        })
+        .collect();
+    s.min_match = (0..nc).map(|i| s.min_match_num(i)).collect();
+    s.self_match = s
+        .constraints
+        .iter()
+        .map(|c| i64::from(c.matches(&pod.metadata.labels)))
+        .collect();
+    s.nodes = cluster.nodes.iter().map(Rc::as_ptr).collect();
+    s.verdicts = (0..cluster.nodes.len())
+        .map(|k| {
+            let ids = node_domains.of_node(k);
+            s.verdict(
+                ids.iter()
+                    .enumerate()
+                    .map(|(i, id)| id.map(|id| by_id[i][id as usize].unwrap_or(0))),
+            )
+        })
+        .collect();
+    s
 }
 
 const EVENTS: &[ClusterEvent] = &[
@@ -314,7 +440,7 @@ impl Plugin for PodTopologySpread {
 
     // `PodTopologySpread.PreFilter`.
     fn pre_filter(&self, state: &CycleState, pod: &Pod) -> PreFilterResult {
-        let s = cal_pre_filter_state(pod, &state.cluster, &self.counts);
+        let s = cal_pre_filter_state(pod, &state.cluster, &self.counts, &self.domains);
         if s.constraints.is_empty() {
             return PreFilterResult::Skip;
         }
@@ -323,26 +449,20 @@ impl Plugin for PodTopologySpread {
     }
 
     // `PodTopologySpread.Filter`: `matchNum + selfMatch - minMatchNum <= maxSkew` for every
-    // hard constraint.
-    fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
+    // hard constraint. The list's own nodes were answered at PreFilter.
+    fn filter(&self, state: &CycleState, _pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
         let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE_KEY) else {
             return Ok(());
         };
-        let labels = &node.node().metadata.labels;
-        for (i, c) in s.constraints.iter().enumerate() {
-            let Some(value) = labels.get(&c.topology_key) else {
-                return Err(Rejection::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH));
-            };
-            let min = s.min_match_num(i);
-            let self_match = i64::from(c.matches(&pod.metadata.labels));
-            let match_num = s.tp_value_to_match_num[i].get(value).copied().unwrap_or(0);
-            if match_num + self_match - min > i64::from(c.max_skew) {
-                return Err(Rejection::unschedulable(vec![
-                    ERR_REASON_CONSTRAINTS_NOT_MATCH.into(),
-                ]));
-            }
+        if let Some(k) = s.position_of(node) {
+            return s.verdicts[k].result();
         }
-        Ok(())
+        let labels = &node.node().metadata.labels;
+        let values = s.constraints.iter().enumerate().map(|(i, c)| {
+            let value = labels.get(&c.topology_key)?;
+            Some(s.tp_value_to_match_num[i].get(value).copied().unwrap_or(0))
+        });
+        s.verdict(values).result()
     }
 
     // `PreScore` + `Score` + `NormalizeScore` over the soft constraints.

@@ -397,3 +397,121 @@ fn kept_labels_and_counts_score_as_a_fresh_plugin() {
         assert_eq!(kept.score(&state, &p, &feasible), fresh, "step {step}");
     }
 }
+
+/// Upstream's `calPreFilterState` and `Filter` as written there: every node's labels and
+/// pods read afresh, counts in a map by topology value. The reference the kept domain
+/// numbers, kept counts and PreFilter verdicts are checked against.
+fn reference_filter(p: &Pod, all: &[Rc<NodeInfo>], n: &NodeInfo) -> Result<(), String> {
+    let constraints = get_constraints(p, &ClusterView::default(), DO_NOT_SCHEDULE);
+    let required = RequiredNodeAffinity::of(&p.spec);
+    let ns = &p.metadata.namespace;
+    let mut counts = vec![BTreeMap::<String, i64>::new(); constraints.len()];
+    for info in all {
+        let node = info.node();
+        if !node_labels_match_spread_constraints(&node.metadata.labels, &constraints) {
+            continue;
+        }
+        for (i, c) in constraints.iter().enumerate() {
+            if !c.match_node_inclusion_policies(p, node, &required) {
+                continue;
+            }
+            let value = node.metadata.labels[&c.topology_key].clone();
+            *counts[i].entry(value).or_insert(0) += count_pods_match_selector(info, c, ns);
+        }
+    }
+    let labels = &n.node().metadata.labels;
+    for (i, c) in constraints.iter().enumerate() {
+        let Some(value) = labels.get(&c.topology_key) else {
+            return Err(ERR_REASON_NODE_LABEL_NOT_MATCH.into());
+        };
+        let min = if (counts[i].len() as i64) < i64::from(c.min_domains) {
+            0
+        } else {
+            counts[i].values().copied().min().unwrap_or(0)
+        };
+        let self_match = i64::from(c.matches(&p.metadata.labels));
+        let match_num = counts[i].get(value).copied().unwrap_or(0);
+        if match_num + self_match - min > i64::from(c.max_skew) {
+            return Err(NOT_MATCH.into());
+        }
+    }
+    Ok(())
+}
+
+/// One plugin kept over many cycles (nodes changing zone, losing the zone label, getting
+/// tainted; pods coming, going and terminating; pods with zone, hostname, minDomains and
+/// inclusion-policy constraints) answers as upstream's from-scratch computation, for the
+/// list's own nodes in the framework's rotated order (the answers worked out at PreFilter)
+/// and for copies of them (answered from their labels).
+#[test]
+fn kept_domains_and_verdicts_filter_as_a_fresh_computation() {
+    let kept = PodTopologySpread::default();
+    let mut cache = crate::control::scheduler::cache::Cache::default();
+    let names = ["n0", "n1", "n2", "n3", "n4", "n5"];
+    let zones = ["a", "b", "c"];
+    let mut placed: Vec<Rc<Pod>> = Vec::new();
+    for step in 0..24usize {
+        for (i, name) in names.iter().enumerate() {
+            if (i + step) % 3 != 0 && cache.get(name).is_some() {
+                continue; // The same Node object: kept domains are reused.
+            }
+            let mut n = zoned(name, zones[(i + step / 4) % zones.len()]);
+            if (i + step) % 7 == 0 {
+                n.metadata.labels.remove(LABEL_ZONE);
+            }
+            if (i * step) % 5 == 1 {
+                n.spec.taints = vec![taint("t", "", "NoSchedule")];
+            }
+            if i % 2 == 0 {
+                n.metadata.labels.insert("disk".into(), "ssd".into());
+            }
+            cache.set_node(&Rc::new(n));
+        }
+        let mut w = web(&format!("w{step}"));
+        w.metadata.uid = format!("w{step}");
+        w.spec.node_name = names[(step * 5) % names.len()].into();
+        if step % 6 == 5 {
+            w.metadata.deletion_timestamp = Some(crate::api::Timestamp::default());
+        }
+        let w = Rc::new(w);
+        cache.add_pod(&w);
+        placed.push(w);
+        if step % 4 == 3 {
+            let gone = placed.remove(step % placed.len());
+            cache.remove_pod(&gone);
+        }
+        let mut zone = spread(LABEL_ZONE, 1 + (step % 2) as i32, "DoNotSchedule");
+        if step % 3 == 0 {
+            zone.min_domains = Some(3);
+        }
+        if step % 5 == 0 {
+            zone.node_taints_policy = Some("Honor".into());
+        }
+        let host = spread(LABEL_HOSTNAME, 1, "DoNotSchedule");
+        let mut p = match step % 4 {
+            0 => with_constraints("p", vec![zone]),
+            1 => with_constraints("p", vec![host]),
+            2 => with_constraints("p", vec![zone, host]),
+            _ => with_constraints("p", vec![host, zone]),
+        };
+        if step % 4 == 2 {
+            p.spec.node_selector.insert("disk".into(), "ssd".into());
+        }
+        let all = cache.shared_snapshot();
+        let state = CycleState::new(&p).with_cluster(ClusterView {
+            nodes: all.clone(),
+            ..Default::default()
+        });
+        assert_eq!(kept.pre_filter(&state, &p), PreFilterResult::AllNodes);
+        let start = step % all.len();
+        for i in (0..all.len()).filter(|i| (i + step) % 4 != 1) {
+            let n = &all[(start + i) % all.len()];
+            let want = reference_filter(&p, &all, n);
+            let got = kept.filter(&state, &p, n).map_err(|r| r.message());
+            assert_eq!(got, want, "step {step}, node {}", n.name);
+            let copy = (**n).clone();
+            let got = kept.filter(&state, &p, &copy).map_err(|r| r.message());
+            assert_eq!(got, want, "step {step}, copy of {}", n.name);
+        }
+    }
+}
