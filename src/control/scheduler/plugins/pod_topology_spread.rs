@@ -21,8 +21,8 @@ use crate::control::scheduler::framework::{
 use crate::control::scheduler::node_selector::RequiredNodeAffinity;
 use counts::{CountKey, MatchCounts};
 use domains::Domains;
-use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 mod counts;
@@ -49,44 +49,9 @@ const SYSTEM_DEFAULT_CONSTRAINTS: [(&str, i32); 2] = [(LABEL_HOSTNAME, 3), (LABE
 pub struct PodTopologySpread {
     /// `countPodsMatchSelector` per node, kept between cycles (`counts`).
     counts: MatchCounts,
-    /// The topology label values of each node of the cycle's list, kept between cycles.
-    labels: RefCell<LabelMemo>,
-    /// The same values as numbers, per key, for PreFilter (`domains`).
+    /// The topology domain of each node of the cycle's list as a number, per key, kept
+    /// between cycles (`domains`).
     domains: Domains,
-}
-
-/// Each node's values of the last cycle's topology keys, by the node's position in the
-/// cycle's node list, kept while the Node object is the same (`Rc::ptr_eq`; the `Rc` held
-/// here keeps its allocation from being reused) and the keys are the same: Score reads
-/// every node's labels each cycle, and a label look-up compares strings.
-#[derive(Debug, Default)]
-struct LabelMemo {
-    keys: Vec<String>,
-    nodes: Vec<Option<NodeLabels>>,
-}
-
-/// A Node and its values of the memo's keys (`None` without the label).
-type NodeLabels = (Rc<Node>, Vec<Option<String>>);
-
-impl LabelMemo {
-    /// Brings the memo up to `all_nodes` and the keys of `constraints`.
-    fn refresh(&mut self, all_nodes: &[Rc<NodeInfo>], constraints: &[Constraint]) {
-        let keys = constraints.iter().map(|c| c.topology_key.as_str());
-        if !self.keys.iter().map(String::as_str).eq(keys.clone()) {
-            self.keys = keys.map(str::to_string).collect();
-            self.nodes.clear();
-        }
-        self.nodes.resize_with(all_nodes.len(), || None);
-        for (entry, info) in self.nodes.iter_mut().zip(all_nodes) {
-            let node = info.node_rc();
-            if entry.as_ref().is_some_and(|(n, _)| Rc::ptr_eq(n, node)) {
-                continue;
-            }
-            let labels = &node.metadata.labels;
-            let values = self.keys.iter().map(|k| labels.get(k).cloned()).collect();
-            *entry = Some((Rc::clone(node), values));
-        }
-    }
 }
 
 /// `topologySpreadConstraint`: the internal form, selector parsed and defaults applied.
@@ -465,7 +430,8 @@ impl Plugin for PodTopologySpread {
         s.verdict(values).result()
     }
 
-    // `PreScore` + `Score` + `NormalizeScore` over the soft constraints.
+    // `PreScore` + `Score` + `NormalizeScore` over the soft constraints. Topology values
+    // are domain numbers (`domains`), so per-domain counts are vectors indexed by number.
     fn score(&self, state: &CycleState, pod: &Pod, nodes: &[&NodeInfo]) -> Option<Vec<i64>> {
         let all_nodes = &state.cluster.nodes;
         if all_nodes.is_empty() {
@@ -484,49 +450,68 @@ impl Plugin for PodTopologySpread {
             .iter()
             .map(|c| c.topology_key == LABEL_HOSTNAME)
             .collect();
-        // Each node's value of each constraint's key, looked up once per node and cycle:
-        // `all[k * nc + i]` for node `k` of the cycle's node list, `feasible[j * nc + i]`
-        // for `nodes[j]` (copied when it is one of the list's NodeInfos, which the
-        // framework's are).
-        self.labels.borrow_mut().refresh(all_nodes, &constraints);
-        let label_memo = self.labels.borrow();
-        let mut all: Vec<Option<&str>> = Vec::with_capacity(all_nodes.len() * nc);
-        for entry in &label_memo.nodes {
-            let (_, values) = entry.as_ref().expect("refreshed for every node");
-            all.extend(values.iter().map(Option::as_deref));
-        }
+        let keys: Vec<&str> = constraints
+            .iter()
+            .map(|c| c.topology_key.as_str())
+            .collect();
+        // Each node's number for each constraint's key: `all.of_node(k)` for node `k` of
+        // the cycle's list; for `nodes[j]`, its place's (the framework's NodeInfos are the
+        // list's), or its labels' for a node from elsewhere.
+        let all = self.domains.of(&keys, all_nodes);
         let places = places_in(nodes, all_nodes);
-        let mut feasible: Vec<Option<&str>> = Vec::with_capacity(nodes.len() * nc);
+        let mut feasible: Vec<Option<u32>> = Vec::with_capacity(nodes.len() * nc);
         for (n, place) in nodes.iter().zip(&places) {
             match *place {
-                Some(k) => feasible.extend_from_slice(&all[k * nc..(k + 1) * nc]),
-                None => label_values(n, &constraints, &mut feasible),
+                Some(k) => feasible.extend_from_slice(all.of_node(k)),
+                None => {
+                    let labels = &n.node().metadata.labels;
+                    feasible.extend(
+                        keys.iter()
+                            .map(|key| labels.get(*key).map(|v| self.domains.id(key, v))),
+                    );
+                }
             }
         }
-        // `nodeLabelsMatchSpreadConstraints` on those values: every key present.
-        let has_all = |values: &[Option<&str>]| values.iter().all(Option::is_some);
-        // `initPreScoreState`.
-        let mut ignored: BTreeSet<&str> = BTreeSet::new();
-        let mut counts: Vec<BTreeMap<&str, i64>> = vec![BTreeMap::new(); nc];
-        for (j, n) in nodes.iter().enumerate() {
-            let values = &feasible[j * nc..(j + 1) * nc];
-            if require_all && !has_all(values) {
-                ignored.insert(&n.name);
+        // A node without a key's label counts in the domain "" (upstream reads the missing
+        // label as the empty value).
+        let missing: Vec<usize> = keys
+            .iter()
+            .map(|k| self.domains.id(k, "") as usize)
+            .collect();
+        // `nodeLabelsMatchSpreadConstraints` on those numbers: every key present.
+        let has_all = |ids: &[Option<u32>]| ids.iter().all(Option::is_some);
+        // `initPreScoreState`: per constraint and domain number, the count once the domain
+        // is one of a scored node's (`None` before).
+        let mut ignored = vec![false; nodes.len()];
+        let mut num_ignored = 0;
+        let mut counts: Vec<Vec<Option<i64>>> = keys
+            .iter()
+            .map(|k| vec![None; self.domains.size(k)])
+            .collect();
+        let mut num_domains = vec![0usize; nc];
+        for j in 0..nodes.len() {
+            let ids = &feasible[j * nc..(j + 1) * nc];
+            if require_all && !has_all(ids) {
+                ignored[j] = true;
+                num_ignored += 1;
                 continue;
             }
             for i in 0..nc {
                 if !is_host[i] {
-                    // The node's value ("" without the label).
-                    counts[i].entry(values[i].unwrap_or("")).or_insert(0);
+                    let slot = &mut counts[i][ids[i].map_or(missing[i], |d| d as usize)];
+                    if slot.is_none() {
+                        *slot = Some(0);
+                        num_domains[i] += 1;
+                    }
                 }
             }
         }
         let weights: Vec<f64> = (0..nc)
             .map(|i| {
                 let size = if is_host[i] {
-                    nodes.len() - ignored.len()
+                    nodes.len() - num_ignored
                 } else {
-                    counts[i].len()
+                    num_domains[i]
                 };
                 topology_normalizing_weight(size)
             })
@@ -535,22 +520,28 @@ impl Plugin for PodTopologySpread {
         // counted once per node and distinct selector (the system defaults' hostname and
         // zone constraints share one), as PreScore and Score would count alike, and kept
         // while the node does not change (`counts`).
-        let keys: Vec<CountKey> = constraints.iter().map(|c| self.counts.key(c, ns)).collect();
+        let count_keys: Vec<CountKey> =
+            constraints.iter().map(|c| self.counts.key(c, ns)).collect();
         // `PreScore`: matching pods per domain, over every node. The hostname constraints
         // keep no domains (Score counts each node's own pods), so they add nothing here.
         let required = RequiredNodeAffinity::of(&pod.spec);
         for (k, info) in all_nodes.iter().enumerate() {
-            let values = &all[k * nc..(k + 1) * nc];
-            if require_all && !has_all(values) {
+            let ids = all.of_node(k);
+            if require_all && !has_all(ids) {
                 continue;
             }
             let node = info.node();
             for (i, c) in constraints.iter().enumerate() {
-                if is_host[i] || !c.match_node_inclusion_policies(pod, node, &required) {
+                // `matchNodeInclusionPolicies`; an empty required affinity matches any node.
+                let honor_affinity = c.node_affinity_honor && !required.is_empty();
+                if is_host[i]
+                    || ((honor_affinity || c.node_taints_honor)
+                        && !c.match_node_inclusion_policies(pod, node, &required))
+                {
                     continue;
                 }
-                if let Some(n) = counts[i].get_mut(values[i].unwrap_or("")) {
-                    *n += self.counts.count(k, info, c, ns, keys[i]);
+                if let Some(n) = &mut counts[i][ids[i].map_or(missing[i], |d| d as usize)] {
+                    *n += self.counts.count(k, info, c, ns, count_keys[i]);
                 }
             }
         }
@@ -560,21 +551,21 @@ impl Plugin for PodTopologySpread {
             .zip(&places)
             .enumerate()
             .map(|(j, (n, place))| {
-                if !ignored.is_empty() && ignored.contains(n.name.as_str()) {
+                if ignored[j] {
                     return None;
                 }
-                let values = &feasible[j * nc..(j + 1) * nc];
+                let ids = &feasible[j * nc..(j + 1) * nc];
                 let mut score = 0.0;
                 for (i, c) in constraints.iter().enumerate() {
-                    let Some(value) = values[i] else {
+                    let Some(d) = ids[i] else {
                         continue;
                     };
                     let cnt = if is_host[i] {
                         // A node from elsewhere is counted afresh (no place).
                         let k = place.unwrap_or(usize::MAX);
-                        self.counts.count(k, n, c, ns, keys[i])
+                        self.counts.count(k, n, c, ns, count_keys[i])
                     } else {
-                        counts[i].get(value).copied().unwrap_or(0)
+                        counts[i][d as usize].unwrap_or(0)
                     };
                     score += score_for_count(cnt, c.max_skew, weights[i]);
                 }
@@ -693,16 +684,6 @@ fn node_change_hint(
         (Some(o), None) => matching(o),
         (None, None) => true,
     }
-}
-
-/// Appends `n`'s value of each constraint's topology key (`None` without the label).
-fn label_values<'n>(n: &'n NodeInfo, constraints: &[Constraint], out: &mut Vec<Option<&'n str>>) {
-    let labels = &n.node().metadata.labels;
-    out.extend(
-        constraints
-            .iter()
-            .map(|c| labels.get(&c.topology_key).map(String::as_str)),
-    );
 }
 
 /// Where each of `nodes` is in `all` (the same NodeInfo, by address), if it is there.

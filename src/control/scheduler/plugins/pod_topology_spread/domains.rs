@@ -61,13 +61,18 @@ impl Domains {
             ids: vec![None; all_nodes.len() * nk],
             sizes: Vec::with_capacity(nk),
         };
+        // Forgotten before any number is handed out, so that the cycle's numbers stay valid.
+        let new_keys = keys
+            .iter()
+            .filter(|k| memo.iter().all(|d| d.key != **k))
+            .count();
+        if memo.len() + new_keys > MAX_KEYS {
+            memo.clear();
+        }
         for (i, key) in keys.iter().enumerate() {
             let at = match memo.iter().position(|d| d.key == *key) {
                 Some(at) => at,
                 None => {
-                    if memo.len() == MAX_KEYS {
-                        memo.clear();
-                    }
                     memo.push(KeyDomains {
                         key: key.to_string(),
                         ..Default::default()
@@ -100,6 +105,34 @@ impl Domains {
             out.sizes.push(ids.len());
         }
         out
+    }
+}
+
+impl Domains {
+    /// The number of `value` under `key` (given a number if it has none yet), for a node
+    /// outside the cycle's list or a value a missing label stands for. `key` must have
+    /// been asked for by [`Domains::of`] in this cycle.
+    pub fn id(&self, key: &str, value: &str) -> u32 {
+        let mut memo = self.0.borrow_mut();
+        let d = memo
+            .iter_mut()
+            .find(|d| d.key == key)
+            .expect("Domains::of ran for the key");
+        if let Some(&id) = d.ids.get(value) {
+            return id;
+        }
+        let next = d.ids.len() as u32;
+        d.ids.insert(value.to_string(), next);
+        next
+    }
+
+    /// A bound on `key`'s numbers so far (every number given is below it).
+    pub fn size(&self, key: &str) -> usize {
+        self.0
+            .borrow()
+            .iter()
+            .find(|d| d.key == key)
+            .map_or(0, |d| d.ids.len())
     }
 }
 
