@@ -15,6 +15,7 @@ use crate::control::scheduler::framework::{
 };
 use crate::control::scheduler::plugins::volume_binding::storage;
 use crate::control::scheduler::volume_binder::StorageIndex;
+use std::rc::Rc;
 
 pub const NAME: &str = "NodeVolumeLimits";
 /// `ErrReasonMaxVolumeCountExceeded`.
@@ -111,8 +112,9 @@ impl NewVolume {
 }
 
 /// The new pod's volumes, computed once per cycle at PreFilter (distinct, sorted), or why
-/// the pod cannot be placed anywhere.
-struct NewVolumes(Result<Vec<NewVolume>, String>);
+/// the pod cannot be placed anywhere; with the storage index they were read from (one
+/// state read per node).
+struct NewVolumes(Result<Vec<NewVolume>, String>, Rc<StorageIndex>);
 
 impl Plugin for NodeVolumeLimits {
     fn name(&self) -> &'static str {
@@ -143,15 +145,16 @@ impl Plugin for NodeVolumeLimits {
                 })
                 .collect()
         });
-        state.write(STATE_KEY, NewVolumes(volumes));
+        state.write(STATE_KEY, NewVolumes(volumes, Rc::clone(&index)));
         PreFilterResult::AllNodes
     }
 
     // `CSILimits.Filter`.
     fn filter(&self, state: &CycleState, _pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
-        let (Some(index), Some(new)) = (storage(state), state.read::<NewVolumes>(STATE_KEY)) else {
+        let Some(new) = state.read::<NewVolumes>(STATE_KEY) else {
             return Ok(());
         };
+        let index = &new.1;
         let new_volumes = match &new.0 {
             Err(e) => return Err(Rejection::unresolvable(e)),
             Ok(v) if v.is_empty() => return Ok(()),

@@ -522,6 +522,22 @@ impl Plugin for PodTopologySpread {
         // while the node does not change (`counts`).
         let count_keys: Vec<CountKey> =
             constraints.iter().map(|c| self.counts.key(c, ns)).collect();
+        // Within the cycle, a node's count is looked up once per distinct selector: the
+        // system defaults' zone count of PreScore is the hostname count of Score. A node
+        // without pods matches none.
+        let canon: Vec<usize> = count_keys
+            .iter()
+            .map(|key| count_keys.iter().position(|k| k == key).expect("present"))
+            .collect();
+        let mut cycle_counts: Vec<Option<i64>> = vec![None; all_nodes.len() * nc];
+        let mut count_at = |k: usize, info: &NodeInfo, i: usize| -> i64 {
+            if info.pods.is_empty() {
+                return 0;
+            }
+            let c = &constraints[i];
+            *cycle_counts[k * nc + canon[i]]
+                .get_or_insert_with(|| self.counts.count(k, info, c, ns, count_keys[i]))
+        };
         // `PreScore`: matching pods per domain, over every node. The hostname constraints
         // keep no domains (Score counts each node's own pods), so they add nothing here.
         let required = RequiredNodeAffinity::of(&pod.spec);
@@ -541,7 +557,7 @@ impl Plugin for PodTopologySpread {
                     continue;
                 }
                 if let Some(n) = &mut counts[i][ids[i].map_or(missing[i], |d| d as usize)] {
-                    *n += self.counts.count(k, info, c, ns, count_keys[i]);
+                    *n += count_at(k, info, i);
                 }
             }
         }
@@ -561,9 +577,11 @@ impl Plugin for PodTopologySpread {
                         continue;
                     };
                     let cnt = if is_host[i] {
-                        // A node from elsewhere is counted afresh (no place).
-                        let k = place.unwrap_or(usize::MAX);
-                        self.counts.count(k, n, c, ns, count_keys[i])
+                        match *place {
+                            Some(k) => count_at(k, n, i),
+                            // A node from elsewhere is counted afresh.
+                            None => self.counts.count(usize::MAX, n, c, ns, count_keys[i]),
+                        }
                     } else {
                         counts[i][d as usize].unwrap_or(0)
                     };
