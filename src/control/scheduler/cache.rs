@@ -37,11 +37,6 @@ pub struct NodeInfo {
     /// twice by one cache (0 for a NodeInfo not from a cache), so that a plugin may keep
     /// what it computed from a node while the number stays the same.
     pub generation: u64,
-    /// A generation that changes only when the node's pods come or go or one of them
-    /// changes namespace, labels or terminating state — all a selector count reads
-    /// (PodTopologySpread keeps its counts while it stays the same; a pod's status updates
-    /// leave it). 0 for a NodeInfo not from a cache.
-    pub pods_generation: u64,
 }
 
 impl NodeInfo {
@@ -123,14 +118,6 @@ impl NodeInfo {
     }
 }
 
-/// What a selector count reads of a pod (`countPodsMatchSelector`): its namespace, its
-/// labels and whether it is terminating.
-fn same_selector_facts(a: &Pod, b: &Pod) -> bool {
-    a.metadata.namespace == b.metadata.namespace
-        && a.metadata.deletion_timestamp.is_some() == b.metadata.deletion_timestamp.is_some()
-        && a.metadata.labels == b.metadata.labels
-}
-
 /// `podWithAffinity`: the pod has pod affinity or pod anti-affinity.
 pub fn pod_with_affinity(pod: &Pod) -> bool {
     pod.spec
@@ -180,9 +167,6 @@ impl Cache {
         let info = Rc::make_mut(info);
         self.generation += 1;
         info.generation = self.generation;
-        if info.pods_generation == 0 {
-            info.pods_generation = self.generation;
-        }
         info
     }
 
@@ -209,9 +193,7 @@ impl Cache {
 
     fn add_to_node(&mut self, pod: Rc<Pod>) {
         let node = pod.spec.node_name.clone();
-        let info = self.node_info(&node);
-        info.add_pod(pod);
-        info.pods_generation = info.generation;
+        self.node_info(&node).add_pod(pod);
     }
 
     fn remove_from_node(&mut self, pod: &Pod) {
@@ -221,7 +203,6 @@ impl Cache {
             info.remove_pod(&pod.metadata.uid);
             self.generation += 1;
             info.generation = self.generation;
-            info.pods_generation = self.generation;
             if info.pods.is_empty() && info.node.is_none() {
                 self.nodes.remove(name);
             }
@@ -231,22 +212,10 @@ impl Cache {
     /// `AddPod`: an assigned pod seen by the informer. If this scheduler assumed it, the
     /// informer's copy confirms (and replaces) the assumed one.
     pub fn add_pod(&mut self, pod: &Rc<Pod>) {
-        // The node's pods generation before, if `pod` replaces a copy of itself there
-        // that a selector count cannot tell apart from it.
-        let mut kept = None;
         if let Some(old) = self.pods.remove(&pod.metadata.uid) {
-            let node = &old.pod.spec.node_name;
-            if *node == pod.spec.node_name && same_selector_facts(&old.pod, pod) {
-                kept = self.nodes.get(node).map(|n| n.pods_generation);
-            }
             self.remove_from_node(&old.pod);
         }
         self.add_to_node(Rc::clone(pod));
-        if let Some(generation) = kept.filter(|&g| g != 0)
-            && let Some(info) = self.nodes.get_mut(&pod.spec.node_name)
-        {
-            Rc::make_mut(info).pods_generation = generation;
-        }
         self.pods.insert(
             pod.metadata.uid.clone(),
             PodState {
