@@ -196,7 +196,7 @@ impl Plugin for NodeVolumeLimits {
         // The volumes on the node, each once: its pods' and its VolumeAttachments'.
         let mut attached: Vec<VolumeKey<'_>> = Vec::new();
         for existing in node.pods.values() {
-            let _ = attachable_volumes(existing, &index, false, &mut attached);
+            let _ = attachable_volumes(existing, index, false, &mut attached);
         }
         if let Some(vas) = index.attachments_of(node_name) {
             for pv_name in vas.keys() {
