@@ -54,7 +54,7 @@ impl Scheduler {
             .cache
             .get(host)
             .filter(|n| n.has_node())
-            .map(|n| Rc::new(n.node().clone()))
+            .map(|n| Rc::clone(n.node_rc()))
         else {
             return true;
         };

@@ -24,6 +24,15 @@ pub struct NodeInfo {
     pub non_zero_requested: Resource,
     /// `status.allocatable` of the node.
     pub allocatable: Resource,
+    /// How many of `pods` have pod affinity or anti-affinity (upstream keeps the list,
+    /// `PodsWithAffinity`): InterPodAffinity's Score passes over nodes without any.
+    pub pods_with_affinity: usize,
+    /// How many of `pods` have required anti-affinity (`PodsWithRequiredAntiAffinity`):
+    /// InterPodAffinity's PreFilter passes over nodes without any.
+    pub pods_with_required_anti_affinity: usize,
+    /// The sum over `pods` of their claims (`Pod::claim_names`): NodeVolumeLimits' cheap
+    /// bound, kept as pods come and go instead of counted in every Filter call.
+    pub pod_claims: usize,
     /// `Generation`: a number the cache gives the NodeInfo at each change, never given
     /// twice by one cache (0 for a NodeInfo not from a cache), so that a plugin may keep
     /// what it computed from a node while the number stays the same.
@@ -70,7 +79,31 @@ impl NodeInfo {
         self.requested.add(&res.requested);
         self.non_zero_requested.milli_cpu += res.non0_cpu;
         self.non_zero_requested.memory += res.non0_mem;
-        self.pods.insert(pod.metadata.uid.clone(), pod);
+        self.count_pod(&pod, 1);
+        if let Some(old) = self.pods.insert(pod.metadata.uid.clone(), pod) {
+            // Not expected (the cache removes a pod before adding it again), but the
+            // counts must describe `pods` whatever happens.
+            self.count_pod(&old, -1);
+        }
+    }
+
+    /// Adds (`sign` 1) or takes away (-1) `pod` in the kept per-pod counts.
+    fn count_pod(&mut self, pod: &Pod, sign: isize) {
+        let add = |n: &mut usize, yes: bool| {
+            if yes {
+                *n = n.checked_add_signed(sign).expect("counts stay in range");
+            }
+        };
+        add(&mut self.pods_with_affinity, pod_with_affinity(pod));
+        add(
+            &mut self.pods_with_required_anti_affinity,
+            pod_with_required_anti_affinity(pod),
+        );
+        let claims = pod.claim_names().count();
+        self.pod_claims = self
+            .pod_claims
+            .checked_add_signed(sign * claims as isize)
+            .expect("counts stay in range");
     }
 
     /// `NodeInfo.RemovePod`.
@@ -80,8 +113,29 @@ impl NodeInfo {
             self.requested.sub(&res.requested);
             self.non_zero_requested.milli_cpu -= res.non0_cpu;
             self.non_zero_requested.memory -= res.non0_mem;
+            self.count_pod(&pod, -1);
         }
     }
+}
+
+/// `podWithAffinity`: the pod has pod affinity or pod anti-affinity.
+pub fn pod_with_affinity(pod: &Pod) -> bool {
+    pod.spec
+        .affinity
+        .as_ref()
+        .is_some_and(|a| a.pod_affinity.is_some() || a.pod_anti_affinity.is_some())
+}
+
+/// `podWithRequiredAntiAffinity`: the pod has required pod anti-affinity terms.
+pub fn pod_with_required_anti_affinity(pod: &Pod) -> bool {
+    pod.spec
+        .affinity
+        .as_ref()
+        .and_then(|a| a.pod_anti_affinity.as_ref())
+        .is_some_and(|a| {
+            !a.required_during_scheduling_ignored_during_execution
+                .is_empty()
+        })
 }
 
 struct PodState {
@@ -280,5 +334,100 @@ mod tests {
         assert!(cache.get("n1").is_some());
         cache.remove_pod(&a);
         assert!(cache.get("n1").is_none());
+    }
+
+    /// The per-pod counts a NodeInfo keeps always equal a count over its pods, as pods
+    /// with and without (anti-)affinity and claims are added, confirmed, updated, moved,
+    /// forgotten and removed.
+    #[test]
+    fn kept_pod_counts_equal_a_fresh_count() {
+        use crate::api::pod::{PersistentVolumeClaimVolumeSource, Volume};
+        use crate::api::scheduling::{Affinity, PodAffinity, PodAffinityTerm};
+        let mut cache = Cache::default();
+        for name in ["n1", "n2"] {
+            let mut n = Node::default();
+            n.metadata.name = name.into();
+            cache.set_node(&Rc::new(n));
+        }
+        let made = |step: usize, node: &str| {
+            let mut p = (*pod(&format!("p{}", step % 7), node, "100m")).clone();
+            let term = PodAffinityTerm::default();
+            let terms = PodAffinity {
+                required_during_scheduling_ignored_during_execution: vec![term],
+                ..Default::default()
+            };
+            p.spec.affinity = match step % 4 {
+                0 => None,
+                1 => Some(Affinity {
+                    pod_anti_affinity: Some(terms),
+                    ..Default::default()
+                }),
+                2 => Some(Affinity {
+                    pod_affinity: Some(PodAffinity::default()),
+                    ..Default::default()
+                }),
+                _ => Some(Affinity::default()),
+            };
+            for c in 0..step % 3 {
+                p.spec.volumes.push(Volume {
+                    name: format!("v{c}"),
+                    persistent_volume_claim: Some(PersistentVolumeClaimVolumeSource {
+                        claim_name: format!("c{c}"),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                });
+            }
+            Rc::new(p)
+        };
+        let mut last: BTreeMap<String, Rc<Pod>> = BTreeMap::new();
+        for step in 0..40usize {
+            let node = if step % 5 < 3 { "n1" } else { "n2" };
+            let p = made(step, node);
+            let uid = p.metadata.uid.clone();
+            match step % 6 {
+                0 | 1 => match last.get(&uid) {
+                    Some(old) => cache.update_pod(&Rc::clone(old), &p),
+                    None => cache.add_pod(&p),
+                },
+                2 => {
+                    if !last.contains_key(&uid) {
+                        cache.assume_pod(Rc::clone(&p));
+                    }
+                }
+                3 => {
+                    if let Some(old) = last.remove(&uid) {
+                        cache.forget_pod(&old);
+                        cache.remove_pod(&old);
+                    }
+                    continue;
+                }
+                _ => cache.add_pod(&p),
+            }
+            last.insert(uid, p);
+            for name in ["n1", "n2"] {
+                let Some(info) = cache.get(name) else {
+                    continue;
+                };
+                let pods = || info.pods.values();
+                assert_eq!(
+                    info.pods_with_affinity,
+                    pods().filter(|p| pod_with_affinity(p)).count(),
+                    "step {step}"
+                );
+                assert_eq!(
+                    info.pods_with_required_anti_affinity,
+                    pods()
+                        .filter(|p| pod_with_required_anti_affinity(p))
+                        .count(),
+                    "step {step}"
+                );
+                assert_eq!(
+                    info.pod_claims,
+                    pods().map(|p| p.claim_names().count()).sum::<usize>(),
+                    "step {step}"
+                );
+            }
+        }
     }
 }

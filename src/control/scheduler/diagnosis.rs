@@ -10,8 +10,11 @@ pub const NO_NODES_AVAILABLE: &str = "no nodes available to schedule pods";
 /// `framework.Diagnosis`.
 #[derive(Clone, Debug, Default)]
 pub struct Diagnosis {
-    /// Nodes a filter rejected, with the rejection's reasons.
-    pub node_to_status: BTreeMap<String, Vec<String>>,
+    /// The reasons of each node a filter rejected, one entry per node (upstream's
+    /// `NodeToStatus` map by node name: the message only counts the reasons, and a cycle
+    /// filters a node once, so a list in filter order says the same without a map insert
+    /// and a name copy for every rejected node).
+    pub node_to_status: Vec<Vec<String>>,
     /// Reasons for the nodes a PreFilter result left out (`AbsentNodesStatus`).
     pub absent_nodes_reasons: Vec<String>,
     /// Plugins that rejected the pod somewhere; they decide which events requeue it.
@@ -41,7 +44,7 @@ impl FitError {
             return msg;
         }
         let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
-        for status in d.node_to_status.values() {
+        for status in &d.node_to_status {
             for r in status {
                 *reasons.entry(r).or_default() += 1;
             }
@@ -86,11 +89,9 @@ mod tests {
 
     fn fit(n: usize, statuses: &[(&str, &[&str])]) -> FitError {
         let mut d = Diagnosis::default();
-        for (node, reasons) in statuses {
-            d.node_to_status.insert(
-                node.to_string(),
-                reasons.iter().map(|r| r.to_string()).collect(),
-            );
+        for (_node, reasons) in statuses {
+            d.node_to_status
+                .push(reasons.iter().map(|r| r.to_string()).collect());
         }
         FitError {
             num_all_nodes: n,
@@ -124,9 +125,9 @@ mod tests {
             .collect();
         statuses.push(("y".into(), vec!["Insufficient cpu", "Insufficient memory"]));
         let mut d = Diagnosis::default();
-        for (n, r) in statuses {
+        for (_n, r) in statuses {
             d.node_to_status
-                .insert(n, r.into_iter().map(String::from).collect());
+                .push(r.into_iter().map(String::from).collect());
         }
         let e = FitError {
             num_all_nodes: 11,

@@ -120,10 +120,17 @@ impl CycleState {
             None => data.push((key, value)),
         }
     }
-    /// `CycleState.Read`: what was written under `key`, if it has type `T`.
+    /// `CycleState.Read`: what was written under `key`, if it has type `T`. Keys are
+    /// compared by address first (a plugin reads with the constant it wrote with, and
+    /// Filter reads once per node), then by content.
     pub fn read<T: Any>(&self, key: &'static str) -> Option<Rc<T>> {
-        let v = Rc::clone(&self.data.borrow().iter().find(|(k, _)| *k == key)?.1);
-        v.downcast::<T>().ok()
+        let data = self.data.borrow();
+        let same = |k: &&str| std::ptr::eq(*k, key);
+        let (_, v) = match data.iter().find(|(k, _)| same(k)) {
+            Some(found) => found,
+            None => data.iter().find(|(k, _)| *k == key)?,
+        };
+        Rc::clone(v).downcast::<T>().ok()
     }
 }
 

@@ -111,9 +111,7 @@ pub fn find_nodes_that_fit_pod<'n>(
             Ok(()) => feasible.push(node),
             Err((plugin, rejection)) => {
                 diagnosis.unschedulable_plugins.insert(plugin);
-                diagnosis
-                    .node_to_status
-                    .insert(node.name.clone(), rejection.reasons);
+                diagnosis.node_to_status.push(rejection.reasons);
             }
         }
     }

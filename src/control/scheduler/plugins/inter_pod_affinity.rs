@@ -10,7 +10,10 @@
 
 use crate::api::scheduling::{PodAffinity, PodAffinityTerm};
 use crate::api::{AnyObject, Node, Pod};
-use crate::control::scheduler::cache::NodeInfo;
+use crate::control::scheduler::cache::{
+    NodeInfo, pod_with_affinity as has_affinity,
+    pod_with_required_anti_affinity as has_required_anti_affinity,
+};
 use crate::control::scheduler::events::{ActionType, ClusterEvent, EventResource};
 use crate::control::scheduler::framework::{
     CycleState, MAX_NODE_SCORE, Plugin, PreFilterResult, QueueingHint, Rejection,
@@ -120,18 +123,6 @@ fn required_affinity_terms(pod: &Pod) -> Vec<AffinityTerm<'_>> {
 
 fn required_anti_affinity_terms(pod: &Pod) -> Vec<AffinityTerm<'_>> {
     required(pod, pod_anti_affinity(pod))
-}
-
-fn has_required_anti_affinity(pod: &Pod) -> bool {
-    pod_anti_affinity(pod).is_some_and(|a| {
-        !a.required_during_scheduling_ignored_during_execution
-            .is_empty()
-    })
-}
-
-/// `PodInfo.PodsWithAffinity` membership: the pod has pod affinity or anti-affinity.
-fn has_affinity(pod: &Pod) -> bool {
-    pod_affinity(pod).is_some() || pod_anti_affinity(pod).is_some()
 }
 
 /// `podMatchesAllAffinityTerms`.
@@ -253,6 +244,11 @@ impl Plugin for InterPodAffinity {
         };
         let incoming = !affinity_terms.is_empty() || !anti_affinity_terms.is_empty();
         for info in &state.cluster.nodes {
+            // Without terms of its own, only existing pods with required anti-affinity
+            // matter (upstream walks `HavePodsWithRequiredAntiAffinityList`).
+            if !incoming && info.pods_with_required_anti_affinity == 0 {
+                continue;
+            }
             let node = info.node();
             for existing in info.pods.values() {
                 if has_required_anti_affinity(existing) {
@@ -331,7 +327,10 @@ impl Plugin for InterPodAffinity {
         };
         for info in &state.cluster.nodes {
             let node = info.node();
-            if node.metadata.labels.is_empty() {
+            // Unless the pod prefers something itself, only nodes with pods with affinity
+            // matter (upstream walks `HavePodsWithAffinityList`).
+            if node.metadata.labels.is_empty() || (!has_constraints && info.pods_with_affinity == 0)
+            {
                 continue;
             }
             // Unless the pod prefers something itself, only pods with affinity matter.

@@ -15,6 +15,7 @@ use crate::control::scheduler::framework::{
 };
 use crate::control::scheduler::plugins::volume_binding::storage;
 use crate::control::scheduler::volume_binder::StorageIndex;
+use std::rc::Rc;
 
 pub const NAME: &str = "NodeVolumeLimits";
 /// `ErrReasonMaxVolumeCountExceeded`.
@@ -111,8 +112,9 @@ impl NewVolume {
 }
 
 /// The new pod's volumes, computed once per cycle at PreFilter (distinct, sorted), or why
-/// the pod cannot be placed anywhere.
-struct NewVolumes(Result<Vec<NewVolume>, String>);
+/// the pod cannot be placed anywhere; with the storage index they were read from (one
+/// state read per node).
+struct NewVolumes(Result<Vec<NewVolume>, String>, Rc<StorageIndex>);
 
 impl Plugin for NodeVolumeLimits {
     fn name(&self) -> &'static str {
@@ -143,15 +145,16 @@ impl Plugin for NodeVolumeLimits {
                 })
                 .collect()
         });
-        state.write(STATE_KEY, NewVolumes(volumes));
+        state.write(STATE_KEY, NewVolumes(volumes, Rc::clone(&index)));
         PreFilterResult::AllNodes
     }
 
     // `CSILimits.Filter`.
     fn filter(&self, state: &CycleState, _pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
-        let (Some(index), Some(new)) = (storage(state), state.read::<NewVolumes>(STATE_KEY)) else {
+        let Some(new) = state.read::<NewVolumes>(STATE_KEY) else {
             return Ok(());
         };
+        let index = &new.1;
         let new_volumes = match &new.0 {
             Err(e) => return Err(Rejection::unresolvable(e)),
             Ok(v) if v.is_empty() => return Ok(()),
@@ -181,13 +184,10 @@ impl Plugin for NodeVolumeLimits {
             return Ok(());
         };
         // A cheap upper bound first: every claim of the node's pods and every one of its
-        // VolumeAttachments counted as a distinct volume of one driver, plus the new ones.
+        // VolumeAttachments counted as a distinct volume of one driver, plus the new ones
+        // (the claims of the node's pods are summed by the cache as pods come and go).
         // If that fits the smallest limit, the exact count below fits every limit.
-        let bound = node
-            .pods
-            .values()
-            .map(|p| p.claim_names().count())
-            .sum::<usize>()
+        let bound = node.pod_claims
             + index.attachments_of(node_name).map_or(0, |v| v.len())
             + new_volumes.len();
         if usize::try_from(smallest_limit).is_ok_and(|limit| bound <= limit) {
@@ -196,7 +196,7 @@ impl Plugin for NodeVolumeLimits {
         // The volumes on the node, each once: its pods' and its VolumeAttachments'.
         let mut attached: Vec<VolumeKey<'_>> = Vec::new();
         for existing in node.pods.values() {
-            let _ = attachable_volumes(existing, &index, false, &mut attached);
+            let _ = attachable_volumes(existing, index, false, &mut attached);
         }
         if let Some(vas) = index.attachments_of(node_name) {
             for pv_name in vas.keys() {

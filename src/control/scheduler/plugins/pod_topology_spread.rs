@@ -20,11 +20,13 @@ use crate::control::scheduler::framework::{
 };
 use crate::control::scheduler::node_selector::RequiredNodeAffinity;
 use counts::{CountKey, MatchCounts};
-use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use domains::Domains;
+use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 mod counts;
+mod domains;
 
 pub const NAME: &str = "PodTopologySpread";
 /// `ErrReasonConstraintsNotMatch`.
@@ -47,42 +49,9 @@ const SYSTEM_DEFAULT_CONSTRAINTS: [(&str, i32); 2] = [(LABEL_HOSTNAME, 3), (LABE
 pub struct PodTopologySpread {
     /// `countPodsMatchSelector` per node, kept between cycles (`counts`).
     counts: MatchCounts,
-    /// The topology label values of each node of the cycle's list, kept between cycles.
-    labels: RefCell<LabelMemo>,
-}
-
-/// Each node's values of the last cycle's topology keys, by the node's position in the
-/// cycle's node list, kept while the Node object is the same (`Rc::ptr_eq`; the `Rc` held
-/// here keeps its allocation from being reused) and the keys are the same: Score reads
-/// every node's labels each cycle, and a label look-up compares strings.
-#[derive(Debug, Default)]
-struct LabelMemo {
-    keys: Vec<String>,
-    nodes: Vec<Option<NodeLabels>>,
-}
-
-/// A Node and its values of the memo's keys (`None` without the label).
-type NodeLabels = (Rc<Node>, Vec<Option<String>>);
-
-impl LabelMemo {
-    /// Brings the memo up to `all_nodes` and the keys of `constraints`.
-    fn refresh(&mut self, all_nodes: &[Rc<NodeInfo>], constraints: &[Constraint]) {
-        let keys = constraints.iter().map(|c| c.topology_key.as_str());
-        if !self.keys.iter().map(String::as_str).eq(keys.clone()) {
-            self.keys = keys.map(str::to_string).collect();
-            self.nodes.clear();
-        }
-        self.nodes.resize_with(all_nodes.len(), || None);
-        for (entry, info) in self.nodes.iter_mut().zip(all_nodes) {
-            let node = info.node_rc();
-            if entry.as_ref().is_some_and(|(n, _)| Rc::ptr_eq(n, node)) {
-                continue;
-            }
-            let labels = &node.metadata.labels;
-            let values = self.keys.iter().map(|k| labels.get(k).cloned()).collect();
-            *entry = Some((Rc::clone(node), values));
-        }
-    }
+    /// The topology domain of each node of the cycle's list as a number, per key, kept
+    /// between cycles (`domains`).
+    domains: Domains,
 }
 
 /// `topologySpreadConstraint`: the internal form, selector parsed and defaults applied.
@@ -250,6 +219,40 @@ fn count_pods_match_selector(node: &NodeInfo, c: &Constraint, namespace: &str) -
 struct PreFilterState {
     constraints: Vec<Constraint>,
     tp_value_to_match_num: Vec<BTreeMap<String, i64>>,
+    /// Per constraint, `minMatchNum` and whether the pod matches its own selector
+    /// (`selfMatchNum`): the same for every node, so worked out once.
+    min_match: Vec<i64>,
+    self_match: Vec<i64>,
+    /// Filter's answer for each node of the cycle's list, worked out with the counts
+    /// (`verdict`), and the node it is for (by address: the framework filters the list's
+    /// own NodeInfos; any other NodeInfo is filtered from its labels).
+    nodes: Vec<*const NodeInfo>,
+    verdicts: Vec<Verdict>,
+    /// Where the last node was found in `nodes`: the framework filters nodes in list
+    /// order from some start, so the next one is usually the next position.
+    cursor: Cell<usize>,
+}
+
+/// Filter's answer for one node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    Fits,
+    /// The node lacks a constraint's topology label.
+    MissingLabel,
+    /// A constraint's skew would exceed its `maxSkew`.
+    Skew,
+}
+
+impl Verdict {
+    fn result(self) -> Result<(), Rejection> {
+        match self {
+            Verdict::Fits => Ok(()),
+            Verdict::MissingLabel => Err(Rejection::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH)),
+            Verdict::Skew => Err(Rejection::unschedulable(vec![
+                ERR_REASON_CONSTRAINTS_NOT_MATCH.into(),
+            ])),
+        }
+    }
 }
 
 impl PreFilterState {
@@ -261,39 +264,127 @@ impl PreFilterState {
         }
         counts.values().copied().min().unwrap_or(0)
     }
+
+    /// `PodTopologySpread.Filter` on a node, given per constraint how many matching pods
+    /// the node's domain holds (`None`: the node lacks the topology label).
+    fn verdict(&self, match_nums: impl Iterator<Item = Option<i64>>) -> Verdict {
+        for (i, v) in match_nums.enumerate() {
+            let Some(match_num) = v else {
+                return Verdict::MissingLabel;
+            };
+            let c = &self.constraints[i];
+            if match_num + self.self_match[i] - self.min_match[i] > i64::from(c.max_skew) {
+                return Verdict::Skew;
+            }
+        }
+        Verdict::Fits
+    }
+
+    /// The position of `node` in the cycle's list, if it is one of the list's NodeInfos.
+    fn position_of(&self, node: &NodeInfo) -> Option<usize> {
+        let n = self.nodes.len();
+        let start = self.cursor.get();
+        let k = (0..n)
+            .map(|step| (start + step) % n)
+            .find(|&k| std::ptr::eq(self.nodes[k], node))?;
+        self.cursor.set(k + 1);
+        Some(k)
+    }
 }
 
-// `calPreFilterState`.
-fn cal_pre_filter_state(pod: &Pod, cluster: &ClusterView, kept: &MatchCounts) -> PreFilterState {
+// `calPreFilterState`. The counts are summed by domain number (`domains`) and the node's
+// count is kept between cycles (`counts`); the result is upstream's map by value.
+fn cal_pre_filter_state(
+    pod: &Pod,
+    cluster: &ClusterView,
+    kept: &MatchCounts,
+    domains: &Domains,
+) -> PreFilterState {
     let constraints = get_constraints(pod, cluster, DO_NOT_SCHEDULE);
-    if constraints.is_empty() {
-        return PreFilterState {
-            constraints,
-            tp_value_to_match_num: Vec::new(),
-        };
+    let mut s = PreFilterState {
+        tp_value_to_match_num: Vec::new(),
+        min_match: Vec::new(),
+        self_match: Vec::new(),
+        nodes: Vec::new(),
+        verdicts: Vec::new(),
+        cursor: Cell::new(0),
+        constraints,
+    };
+    if s.constraints.is_empty() {
+        return s;
     }
-    let mut counts = vec![BTreeMap::new(); constraints.len()];
+    let constraints = &s.constraints;
+    let nc = constraints.len();
+    let keys: Vec<&str> = constraints
+        .iter()
+        .map(|c| c.topology_key.as_str())
+        .collect();
+    let node_domains = domains.of(&keys, &cluster.nodes);
+    // Per constraint, by domain number: the count, once the domain is one (a node of it
+    // passed the inclusion policies), and the domains in order of first sight.
+    let mut by_id: Vec<Vec<Option<i64>>> =
+        node_domains.sizes.iter().map(|&n| vec![None; n]).collect();
+    let mut seen: Vec<Vec<(u32, String)>> = vec![Vec::new(); nc];
     let required = RequiredNodeAffinity::of(&pod.spec);
     let ns = &pod.metadata.namespace;
-    let keys: Vec<CountKey> = constraints.iter().map(|c| kept.key(c, ns)).collect();
+    let count_keys: Vec<CountKey> = constraints.iter().map(|c| kept.key(c, ns)).collect();
     for (position, info) in cluster.nodes.iter().enumerate() {
-        let node = info.node();
-        if !node_labels_match_spread_constraints(&node.metadata.labels, &constraints) {
+        let ids = node_domains.of_node(position);
+        // `nodeLabelsMatchSpreadConstraints`.
+        if ids.iter().any(Option::is_none) {
             continue;
         }
+        let node = info.node();
         for (i, c) in constraints.iter().enumerate() {
-            if !c.match_node_inclusion_policies(pod, node, &required) {
+            // `matchNodeInclusionPolicies`; an empty required affinity matches any node.
+            let honor_affinity = c.node_affinity_honor && !required.is_empty();
+            if (honor_affinity || c.node_taints_honor)
+                && !c.match_node_inclusion_policies(pod, node, &required)
+            {
                 continue;
             }
-            let value = node.metadata.labels[&c.topology_key].clone();
-            let n = kept.count(position, info, c, ns, keys[i]);
-            *counts[i].entry(value).or_insert(0) += n;
+            let id = ids[i].expect("checked above") as usize;
+            // A node without pods matches none.
+            let n = if info.pods.is_empty() {
+                0
+            } else {
+                kept.count(position, info, c, ns, count_keys[i])
+            };
+            let slot = &mut by_id[i][id];
+            if slot.is_none() {
+                seen[i].push((id as u32, node.metadata.labels[&c.topology_key].clone()));
+            }
+            *slot.get_or_insert(0) += n;
         }
     }
-    PreFilterState {
-        constraints,
-        tp_value_to_match_num: counts,
-    }
+    s.tp_value_to_match_num = seen
+        .into_iter()
+        .enumerate()
+        .map(|(i, values)| {
+            values
+                .into_iter()
+                .map(|(id, value)| (value, by_id[i][id as usize].unwrap_or(0)))
+                .collect()
+        })
+        .collect();
+    s.min_match = (0..nc).map(|i| s.min_match_num(i)).collect();
+    s.self_match = s
+        .constraints
+        .iter()
+        .map(|c| i64::from(c.matches(&pod.metadata.labels)))
+        .collect();
+    s.nodes = cluster.nodes.iter().map(Rc::as_ptr).collect();
+    s.verdicts = (0..cluster.nodes.len())
+        .map(|k| {
+            let ids = node_domains.of_node(k);
+            s.verdict(
+                ids.iter()
+                    .enumerate()
+                    .map(|(i, id)| id.map(|id| by_id[i][id as usize].unwrap_or(0))),
+            )
+        })
+        .collect();
+    s
 }
 
 const EVENTS: &[ClusterEvent] = &[
@@ -314,7 +405,7 @@ impl Plugin for PodTopologySpread {
 
     // `PodTopologySpread.PreFilter`.
     fn pre_filter(&self, state: &CycleState, pod: &Pod) -> PreFilterResult {
-        let s = cal_pre_filter_state(pod, &state.cluster, &self.counts);
+        let s = cal_pre_filter_state(pod, &state.cluster, &self.counts, &self.domains);
         if s.constraints.is_empty() {
             return PreFilterResult::Skip;
         }
@@ -323,29 +414,24 @@ impl Plugin for PodTopologySpread {
     }
 
     // `PodTopologySpread.Filter`: `matchNum + selfMatch - minMatchNum <= maxSkew` for every
-    // hard constraint.
-    fn filter(&self, state: &CycleState, pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
+    // hard constraint. The list's own nodes were answered at PreFilter.
+    fn filter(&self, state: &CycleState, _pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
         let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE_KEY) else {
             return Ok(());
         };
-        let labels = &node.node().metadata.labels;
-        for (i, c) in s.constraints.iter().enumerate() {
-            let Some(value) = labels.get(&c.topology_key) else {
-                return Err(Rejection::unresolvable(ERR_REASON_NODE_LABEL_NOT_MATCH));
-            };
-            let min = s.min_match_num(i);
-            let self_match = i64::from(c.matches(&pod.metadata.labels));
-            let match_num = s.tp_value_to_match_num[i].get(value).copied().unwrap_or(0);
-            if match_num + self_match - min > i64::from(c.max_skew) {
-                return Err(Rejection::unschedulable(vec![
-                    ERR_REASON_CONSTRAINTS_NOT_MATCH.into(),
-                ]));
-            }
+        if let Some(k) = s.position_of(node) {
+            return s.verdicts[k].result();
         }
-        Ok(())
+        let labels = &node.node().metadata.labels;
+        let values = s.constraints.iter().enumerate().map(|(i, c)| {
+            let value = labels.get(&c.topology_key)?;
+            Some(s.tp_value_to_match_num[i].get(value).copied().unwrap_or(0))
+        });
+        s.verdict(values).result()
     }
 
-    // `PreScore` + `Score` + `NormalizeScore` over the soft constraints.
+    // `PreScore` + `Score` + `NormalizeScore` over the soft constraints. Topology values
+    // are domain numbers (`domains`), so per-domain counts are vectors indexed by number.
     fn score(&self, state: &CycleState, pod: &Pod, nodes: &[&NodeInfo]) -> Option<Vec<i64>> {
         let all_nodes = &state.cluster.nodes;
         if all_nodes.is_empty() {
@@ -364,49 +450,68 @@ impl Plugin for PodTopologySpread {
             .iter()
             .map(|c| c.topology_key == LABEL_HOSTNAME)
             .collect();
-        // Each node's value of each constraint's key, looked up once per node and cycle:
-        // `all[k * nc + i]` for node `k` of the cycle's node list, `feasible[j * nc + i]`
-        // for `nodes[j]` (copied when it is one of the list's NodeInfos, which the
-        // framework's are).
-        self.labels.borrow_mut().refresh(all_nodes, &constraints);
-        let label_memo = self.labels.borrow();
-        let mut all: Vec<Option<&str>> = Vec::with_capacity(all_nodes.len() * nc);
-        for entry in &label_memo.nodes {
-            let (_, values) = entry.as_ref().expect("refreshed for every node");
-            all.extend(values.iter().map(Option::as_deref));
-        }
+        let keys: Vec<&str> = constraints
+            .iter()
+            .map(|c| c.topology_key.as_str())
+            .collect();
+        // Each node's number for each constraint's key: `all.of_node(k)` for node `k` of
+        // the cycle's list; for `nodes[j]`, its place's (the framework's NodeInfos are the
+        // list's), or its labels' for a node from elsewhere.
+        let all = self.domains.of(&keys, all_nodes);
         let places = places_in(nodes, all_nodes);
-        let mut feasible: Vec<Option<&str>> = Vec::with_capacity(nodes.len() * nc);
+        let mut feasible: Vec<Option<u32>> = Vec::with_capacity(nodes.len() * nc);
         for (n, place) in nodes.iter().zip(&places) {
             match *place {
-                Some(k) => feasible.extend_from_slice(&all[k * nc..(k + 1) * nc]),
-                None => label_values(n, &constraints, &mut feasible),
+                Some(k) => feasible.extend_from_slice(all.of_node(k)),
+                None => {
+                    let labels = &n.node().metadata.labels;
+                    feasible.extend(
+                        keys.iter()
+                            .map(|key| labels.get(*key).map(|v| self.domains.id(key, v))),
+                    );
+                }
             }
         }
-        // `nodeLabelsMatchSpreadConstraints` on those values: every key present.
-        let has_all = |values: &[Option<&str>]| values.iter().all(Option::is_some);
-        // `initPreScoreState`.
-        let mut ignored: BTreeSet<&str> = BTreeSet::new();
-        let mut counts: Vec<BTreeMap<&str, i64>> = vec![BTreeMap::new(); nc];
-        for (j, n) in nodes.iter().enumerate() {
-            let values = &feasible[j * nc..(j + 1) * nc];
-            if require_all && !has_all(values) {
-                ignored.insert(&n.name);
+        // A node without a key's label counts in the domain "" (upstream reads the missing
+        // label as the empty value).
+        let missing: Vec<usize> = keys
+            .iter()
+            .map(|k| self.domains.id(k, "") as usize)
+            .collect();
+        // `nodeLabelsMatchSpreadConstraints` on those numbers: every key present.
+        let has_all = |ids: &[Option<u32>]| ids.iter().all(Option::is_some);
+        // `initPreScoreState`: per constraint and domain number, the count once the domain
+        // is one of a scored node's (`None` before).
+        let mut ignored = vec![false; nodes.len()];
+        let mut num_ignored = 0;
+        let mut counts: Vec<Vec<Option<i64>>> = keys
+            .iter()
+            .map(|k| vec![None; self.domains.size(k)])
+            .collect();
+        let mut num_domains = vec![0usize; nc];
+        for j in 0..nodes.len() {
+            let ids = &feasible[j * nc..(j + 1) * nc];
+            if require_all && !has_all(ids) {
+                ignored[j] = true;
+                num_ignored += 1;
                 continue;
             }
             for i in 0..nc {
                 if !is_host[i] {
-                    // The node's value ("" without the label).
-                    counts[i].entry(values[i].unwrap_or("")).or_insert(0);
+                    let slot = &mut counts[i][ids[i].map_or(missing[i], |d| d as usize)];
+                    if slot.is_none() {
+                        *slot = Some(0);
+                        num_domains[i] += 1;
+                    }
                 }
             }
         }
         let weights: Vec<f64> = (0..nc)
             .map(|i| {
                 let size = if is_host[i] {
-                    nodes.len() - ignored.len()
+                    nodes.len() - num_ignored
                 } else {
-                    counts[i].len()
+                    num_domains[i]
                 };
                 topology_normalizing_weight(size)
             })
@@ -415,22 +520,44 @@ impl Plugin for PodTopologySpread {
         // counted once per node and distinct selector (the system defaults' hostname and
         // zone constraints share one), as PreScore and Score would count alike, and kept
         // while the node does not change (`counts`).
-        let keys: Vec<CountKey> = constraints.iter().map(|c| self.counts.key(c, ns)).collect();
+        let count_keys: Vec<CountKey> =
+            constraints.iter().map(|c| self.counts.key(c, ns)).collect();
+        // Within the cycle, a node's count is looked up once per distinct selector: the
+        // system defaults' zone count of PreScore is the hostname count of Score. A node
+        // without pods matches none.
+        let canon: Vec<usize> = count_keys
+            .iter()
+            .map(|key| count_keys.iter().position(|k| k == key).expect("present"))
+            .collect();
+        let mut cycle_counts: Vec<Option<i64>> = vec![None; all_nodes.len() * nc];
+        let mut count_at = |k: usize, info: &NodeInfo, i: usize| -> i64 {
+            if info.pods.is_empty() {
+                return 0;
+            }
+            let c = &constraints[i];
+            *cycle_counts[k * nc + canon[i]]
+                .get_or_insert_with(|| self.counts.count(k, info, c, ns, count_keys[i]))
+        };
         // `PreScore`: matching pods per domain, over every node. The hostname constraints
         // keep no domains (Score counts each node's own pods), so they add nothing here.
         let required = RequiredNodeAffinity::of(&pod.spec);
         for (k, info) in all_nodes.iter().enumerate() {
-            let values = &all[k * nc..(k + 1) * nc];
-            if require_all && !has_all(values) {
+            let ids = all.of_node(k);
+            if require_all && !has_all(ids) {
                 continue;
             }
             let node = info.node();
             for (i, c) in constraints.iter().enumerate() {
-                if is_host[i] || !c.match_node_inclusion_policies(pod, node, &required) {
+                // `matchNodeInclusionPolicies`; an empty required affinity matches any node.
+                let honor_affinity = c.node_affinity_honor && !required.is_empty();
+                if is_host[i]
+                    || ((honor_affinity || c.node_taints_honor)
+                        && !c.match_node_inclusion_policies(pod, node, &required))
+                {
                     continue;
                 }
-                if let Some(n) = counts[i].get_mut(values[i].unwrap_or("")) {
-                    *n += self.counts.count(k, info, c, ns, keys[i]);
+                if let Some(n) = &mut counts[i][ids[i].map_or(missing[i], |d| d as usize)] {
+                    *n += count_at(k, info, i);
                 }
             }
         }
@@ -440,21 +567,23 @@ impl Plugin for PodTopologySpread {
             .zip(&places)
             .enumerate()
             .map(|(j, (n, place))| {
-                if !ignored.is_empty() && ignored.contains(n.name.as_str()) {
+                if ignored[j] {
                     return None;
                 }
-                let values = &feasible[j * nc..(j + 1) * nc];
+                let ids = &feasible[j * nc..(j + 1) * nc];
                 let mut score = 0.0;
                 for (i, c) in constraints.iter().enumerate() {
-                    let Some(value) = values[i] else {
+                    let Some(d) = ids[i] else {
                         continue;
                     };
                     let cnt = if is_host[i] {
-                        // A node from elsewhere is counted afresh (no place).
-                        let k = place.unwrap_or(usize::MAX);
-                        self.counts.count(k, n, c, ns, keys[i])
+                        match *place {
+                            Some(k) => count_at(k, n, i),
+                            // A node from elsewhere is counted afresh.
+                            None => self.counts.count(usize::MAX, n, c, ns, count_keys[i]),
+                        }
                     } else {
-                        counts[i].get(value).copied().unwrap_or(0)
+                        counts[i][d as usize].unwrap_or(0)
                     };
                     score += score_for_count(cnt, c.max_skew, weights[i]);
                 }
@@ -573,16 +702,6 @@ fn node_change_hint(
         (Some(o), None) => matching(o),
         (None, None) => true,
     }
-}
-
-/// Appends `n`'s value of each constraint's topology key (`None` without the label).
-fn label_values<'n>(n: &'n NodeInfo, constraints: &[Constraint], out: &mut Vec<Option<&'n str>>) {
-    let labels = &n.node().metadata.labels;
-    out.extend(
-        constraints
-            .iter()
-            .map(|c| labels.get(&c.topology_key).map(String::as_str)),
-    );
 }
 
 /// Where each of `nodes` is in `all` (the same NodeInfo, by address), if it is there.

@@ -76,7 +76,7 @@ impl Plugin for VolumeBinding {
             return PreFilterResult::Reject(Rejection::unresolvable(ERR_UNBOUND_IMMEDIATE));
         }
         let eligible = get_eligible_nodes(&claims.bound, &index);
-        state.write(STATE_KEY, claims);
+        state.write(STATE_KEY, (claims, index));
         match eligible {
             Some(nodes) => PreFilterResult::Nodes(nodes),
             None => PreFilterResult::AllNodes,
@@ -85,12 +85,12 @@ impl Plugin for VolumeBinding {
 
     // `VolumeBinding.Filter`.
     fn filter(&self, state: &CycleState, _pod: &Pod, node: &NodeInfo) -> Result<(), Rejection> {
-        let (Some(claims), Some(index)) =
-            (state.read::<PodVolumeClaims>(STATE_KEY), storage(state))
-        else {
+        // The claims with the storage index they were read from (one state read per node).
+        let Some(s) = state.read::<(PodVolumeClaims, Rc<StorageIndex>)>(STATE_KEY) else {
             return Ok(());
         };
-        let (_, reasons) = find_pod_volumes(&claims, node.node(), &index);
+        let (claims, index) = &*s;
+        let (_, reasons) = find_pod_volumes(claims, node.node(), index);
         if reasons.is_empty() {
             return Ok(());
         }

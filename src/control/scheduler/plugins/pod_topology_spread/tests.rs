@@ -397,3 +397,295 @@ fn kept_labels_and_counts_score_as_a_fresh_plugin() {
         assert_eq!(kept.score(&state, &p, &feasible), fresh, "step {step}");
     }
 }
+
+/// Upstream's `calPreFilterState` and `Filter` as written there: every node's labels and
+/// pods read afresh, counts in a map by topology value. The reference the kept domain
+/// numbers, kept counts and PreFilter verdicts are checked against.
+fn reference_filter(p: &Pod, all: &[Rc<NodeInfo>], n: &NodeInfo) -> Result<(), String> {
+    let constraints = get_constraints(p, &ClusterView::default(), DO_NOT_SCHEDULE);
+    let required = RequiredNodeAffinity::of(&p.spec);
+    let ns = &p.metadata.namespace;
+    let mut counts = vec![BTreeMap::<String, i64>::new(); constraints.len()];
+    for info in all {
+        let node = info.node();
+        if !node_labels_match_spread_constraints(&node.metadata.labels, &constraints) {
+            continue;
+        }
+        for (i, c) in constraints.iter().enumerate() {
+            if !c.match_node_inclusion_policies(p, node, &required) {
+                continue;
+            }
+            let value = node.metadata.labels[&c.topology_key].clone();
+            *counts[i].entry(value).or_insert(0) += count_pods_match_selector(info, c, ns);
+        }
+    }
+    let labels = &n.node().metadata.labels;
+    for (i, c) in constraints.iter().enumerate() {
+        let Some(value) = labels.get(&c.topology_key) else {
+            return Err(ERR_REASON_NODE_LABEL_NOT_MATCH.into());
+        };
+        let min = if (counts[i].len() as i64) < i64::from(c.min_domains) {
+            0
+        } else {
+            counts[i].values().copied().min().unwrap_or(0)
+        };
+        let self_match = i64::from(c.matches(&p.metadata.labels));
+        let match_num = counts[i].get(value).copied().unwrap_or(0);
+        if match_num + self_match - min > i64::from(c.max_skew) {
+            return Err(NOT_MATCH.into());
+        }
+    }
+    Ok(())
+}
+
+/// One plugin kept over many cycles (nodes changing zone, losing the zone label, getting
+/// tainted; pods coming, going and terminating; pods with zone, hostname, minDomains and
+/// inclusion-policy constraints) answers as upstream's from-scratch computation, for the
+/// list's own nodes in the framework's rotated order (the answers worked out at PreFilter)
+/// and for copies of them (answered from their labels).
+#[test]
+fn kept_domains_and_verdicts_filter_as_a_fresh_computation() {
+    let kept = PodTopologySpread::default();
+    let mut cache = crate::control::scheduler::cache::Cache::default();
+    let names = ["n0", "n1", "n2", "n3", "n4", "n5"];
+    let zones = ["a", "b", "c"];
+    let mut placed: Vec<Rc<Pod>> = Vec::new();
+    for step in 0..24usize {
+        for (i, name) in names.iter().enumerate() {
+            if (i + step) % 3 != 0 && cache.get(name).is_some() {
+                continue; // The same Node object: kept domains are reused.
+            }
+            let mut n = zoned(name, zones[(i + step / 4) % zones.len()]);
+            if (i + step) % 7 == 0 {
+                n.metadata.labels.remove(LABEL_ZONE);
+            }
+            if (i * step) % 5 == 1 {
+                n.spec.taints = vec![taint("t", "", "NoSchedule")];
+            }
+            if i % 2 == 0 {
+                n.metadata.labels.insert("disk".into(), "ssd".into());
+            }
+            cache.set_node(&Rc::new(n));
+        }
+        let mut w = web(&format!("w{step}"));
+        w.metadata.uid = format!("w{step}");
+        w.spec.node_name = names[(step * 5) % names.len()].into();
+        if step % 6 == 5 {
+            w.metadata.deletion_timestamp = Some(crate::api::Timestamp::default());
+        }
+        let w = Rc::new(w);
+        cache.add_pod(&w);
+        placed.push(w);
+        if step % 4 == 3 {
+            let gone = placed.remove(step % placed.len());
+            cache.remove_pod(&gone);
+        }
+        let mut zone = spread(LABEL_ZONE, 1 + (step % 2) as i32, "DoNotSchedule");
+        if step % 3 == 0 {
+            zone.min_domains = Some(3);
+        }
+        if step % 5 == 0 {
+            zone.node_taints_policy = Some("Honor".into());
+        }
+        let host = spread(LABEL_HOSTNAME, 1, "DoNotSchedule");
+        let mut p = match step % 4 {
+            0 => with_constraints("p", vec![zone]),
+            1 => with_constraints("p", vec![host]),
+            2 => with_constraints("p", vec![zone, host]),
+            _ => with_constraints("p", vec![host, zone]),
+        };
+        if step % 4 == 2 {
+            p.spec.node_selector.insert("disk".into(), "ssd".into());
+        }
+        let all = cache.shared_snapshot();
+        let state = CycleState::new(&p).with_cluster(ClusterView {
+            nodes: all.clone(),
+            ..Default::default()
+        });
+        assert_eq!(kept.pre_filter(&state, &p), PreFilterResult::AllNodes);
+        let start = step % all.len();
+        for i in (0..all.len()).filter(|i| (i + step) % 4 != 1) {
+            let n = &all[(start + i) % all.len()];
+            let want = reference_filter(&p, &all, n);
+            let got = kept.filter(&state, &p, n).map_err(|r| r.message());
+            assert_eq!(got, want, "step {step}, node {}", n.name);
+            let copy = (**n).clone();
+            let got = kept.filter(&state, &p, &copy).map_err(|r| r.message());
+            assert_eq!(got, want, "step {step}, copy of {}", n.name);
+        }
+    }
+}
+
+/// Upstream's PreScore, Score and NormalizeScore as written there: every node's labels
+/// and pods read afresh, counts in maps by topology value. The reference for the kept
+/// domain numbers and counts.
+fn reference_score(p: &Pod, state: &CycleState, nodes: &[&NodeInfo]) -> Option<Vec<i64>> {
+    let all = &state.cluster.nodes;
+    if all.is_empty() {
+        return None;
+    }
+    let require_all = !p.spec.topology_spread_constraints.is_empty();
+    let constraints = get_constraints(p, &state.cluster, SCHEDULE_ANYWAY);
+    if constraints.is_empty() {
+        return None;
+    }
+    let ns = &p.metadata.namespace;
+    let value = |n: &NodeInfo, c: &Constraint| {
+        let labels = &n.node().metadata.labels;
+        labels.get(&c.topology_key).cloned()
+    };
+    let has_all = |n: &NodeInfo| constraints.iter().all(|c| value(n, c).is_some());
+    let is_host = |c: &Constraint| c.topology_key == LABEL_HOSTNAME;
+    let mut ignored = std::collections::BTreeSet::new();
+    let mut counts = vec![BTreeMap::<String, i64>::new(); constraints.len()];
+    for n in nodes {
+        if require_all && !has_all(n) {
+            ignored.insert(n.name.clone());
+            continue;
+        }
+        for (i, c) in constraints.iter().enumerate() {
+            if !is_host(c) {
+                counts[i]
+                    .entry(value(n, c).unwrap_or_default())
+                    .or_insert(0);
+            }
+        }
+    }
+    let weights: Vec<f64> = constraints
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let size = if is_host(c) {
+                nodes.len() - ignored.len()
+            } else {
+                counts[i].len()
+            };
+            topology_normalizing_weight(size)
+        })
+        .collect();
+    let required = RequiredNodeAffinity::of(&p.spec);
+    for info in all {
+        if require_all && !has_all(info) {
+            continue;
+        }
+        for (i, c) in constraints.iter().enumerate() {
+            if is_host(c) || !c.match_node_inclusion_policies(p, info.node(), &required) {
+                continue;
+            }
+            if let Some(n) = counts[i].get_mut(&value(info, c).unwrap_or_default()) {
+                *n += count_pods_match_selector(info, c, ns);
+            }
+        }
+    }
+    let raw: Vec<Option<i64>> = nodes
+        .iter()
+        .map(|n| {
+            if ignored.contains(&n.name) {
+                return None;
+            }
+            let mut score = 0.0;
+            for (i, c) in constraints.iter().enumerate() {
+                let Some(v) = value(n, c) else {
+                    continue;
+                };
+                let cnt = if is_host(c) {
+                    count_pods_match_selector(n, c, ns)
+                } else {
+                    counts[i].get(&v).copied().unwrap_or(0)
+                };
+                score += score_for_count(cnt, c.max_skew, weights[i]);
+            }
+            Some(score.round() as i64)
+        })
+        .collect();
+    let valid = raw.iter().flatten();
+    let min = valid.clone().copied().min().unwrap_or(i64::MAX);
+    let max = valid.copied().max().unwrap_or(0).max(0);
+    Some(
+        raw.into_iter()
+            .map(|s| match s {
+                None => 0,
+                Some(_) if max == 0 => MAX_NODE_SCORE,
+                Some(s) => MAX_NODE_SCORE * (max + min - s) / max,
+            })
+            .collect(),
+    )
+}
+
+/// One plugin kept over many cycles scores as upstream's from-scratch computation: pods
+/// with their own soft constraints (every label required) and StatefulSet pods under the
+/// system defaults (a node without a zone label in the domain ""; one node labelled "" too),
+/// nodes changing zone and losing labels, pods coming and going, the feasible nodes a
+/// rotated subset of the list or copies from elsewhere.
+#[test]
+fn kept_domains_score_as_a_fresh_computation() {
+    let kept = PodTopologySpread::default();
+    let mut cache = crate::control::scheduler::cache::Cache::default();
+    let names = ["n0", "n1", "n2", "n3", "n4"];
+    let zones = ["a", "b", "c", ""];
+    let mut placed: Vec<Rc<Pod>> = Vec::new();
+    for step in 0..30usize {
+        for (i, name) in names.iter().enumerate() {
+            if (i + step) % 3 != 0 && cache.get(name).is_some() {
+                continue;
+            }
+            let mut n = zoned(name, zones[(i + step / 4) % zones.len()]);
+            if (i + step) % 7 == 0 {
+                n.metadata.labels.remove(LABEL_ZONE);
+            }
+            if (i + step) % 11 == 0 {
+                n.metadata.labels.remove(LABEL_HOSTNAME);
+            }
+            if i == 1 {
+                n.metadata.labels.insert("disk".into(), "ssd".into());
+            }
+            cache.set_node(&Rc::new(n));
+        }
+        let mut w = stateful_set_pod(&format!("w{step}"));
+        w.metadata.uid = format!("w{step}");
+        w.spec.node_name = names[(step * 3) % names.len()].into();
+        let w = Rc::new(w);
+        cache.add_pod(&w);
+        placed.push(w);
+        if step % 5 == 4 {
+            let gone = placed.remove(step % placed.len());
+            cache.remove_pod(&gone);
+        }
+        let mut p = match step % 3 {
+            0 => stateful_set_pod("p"),
+            1 => with_constraints(
+                "p",
+                vec![
+                    spread(LABEL_ZONE, 1, "ScheduleAnyway"),
+                    spread(LABEL_HOSTNAME, 2, "ScheduleAnyway"),
+                ],
+            ),
+            _ => with_constraints("p", vec![spread(LABEL_ZONE, 2, "ScheduleAnyway")]),
+        };
+        if step % 4 == 1 {
+            p.spec.node_selector.insert("disk".into(), "ssd".into());
+        }
+        let all = cache.shared_snapshot();
+        let state = CycleState::new(&p).with_cluster(ClusterView {
+            nodes: all.clone(),
+            stateful_sets: vec![web_set()],
+            ..Default::default()
+        });
+        let start = step % all.len();
+        let copies: Vec<NodeInfo> = all.iter().map(|n| (**n).clone()).collect();
+        let feasible: Vec<&NodeInfo> = (0..all.len())
+            .filter(|i| (i + step) % 4 != 0)
+            .map(|i| {
+                let k = (start + i) % all.len();
+                if (i + step) % 6 == 5 {
+                    &copies[k]
+                } else {
+                    &*all[k]
+                }
+            })
+            .collect();
+        let want = reference_score(&p, &state, &feasible);
+        assert!(want.is_some(), "step {step}");
+        assert_eq!(kept.score(&state, &p, &feasible), want, "step {step}");
+    }
+}
