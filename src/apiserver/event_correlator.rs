@@ -1,0 +1,409 @@
+//! client-go's `EventCorrelator` (`tools/record/events_cache.go`): what a component's
+//! `record.EventRecorder` does with an Event before it reaches the API server.
+//!
+//! Every kube-controller-manager controller, each kubelet and the CSI sidecars record
+//! Events through this legacy recorder, one correlator per recorder, in three steps:
+//!
+//! 1. **Aggregation** (`EventAggregator`): Events that differ only in their message (same
+//!    source, object, type and reason) are counted per 10-minute window; from the tenth
+//!    distinct message on they become one Event, "(combined from similar events): …".
+//! 2. **Counting** (`eventLogger`): an Event seen before (same key, or the same aggregate)
+//!    is not a new object but the earlier one with `count` raised. There is no time window:
+//!    only the 4,096-entry LRU cache forgets.
+//! 3. **Spam filter** (`EventSourceObjectSpamFilter`): each source may write 25 Events about
+//!    one object, then one every 5 minutes; the rest are dropped. Steps 1 and 2 have
+//!    already counted a dropped Event, so the next one that passes carries the full count.
+//!
+//! Deviation: `EventAggregate` forgets one message with Go's `sets.String.PopAny`, which
+//! picks at random; here it forgets the smallest, so runs stay reproducible.
+
+use crate::time::{SimDuration, SimTime};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// `maxLruCacheEntries`: the size of each of the three caches.
+const MAX_LRU_CACHE_ENTRIES: usize = 4096;
+/// `defaultAggregateMaxEvents`: distinct messages in the window before aggregation.
+const DEFAULT_AGGREGATE_MAX_EVENTS: usize = 10;
+/// `defaultAggregateIntervalInSeconds`.
+const DEFAULT_AGGREGATE_INTERVAL: SimDuration = SimDuration::from_secs(600);
+/// `defaultSpamBurst`.
+const DEFAULT_SPAM_BURST: u64 = 25;
+/// `1 / defaultSpamQPS`: one new token every 5 minutes.
+const SPAM_REFILL: SimDuration = SimDuration::from_secs(300);
+
+/// The fields of an Event the correlator keys on (its source is the correlator's own).
+pub struct EventFacts<'a> {
+    /// The involved object: kind, namespace, name, uid and apiVersion.
+    pub kind: &'a str,
+    pub namespace: &'a str,
+    pub name: &'a str,
+    pub uid: &'a str,
+    pub api_version: &'a str,
+    pub type_: &'a str,
+    pub reason: &'a str,
+    pub message: &'a str,
+}
+
+/// What the recorder writes, if anything.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Correlated {
+    /// Write this Event: the one named `name` updated to `count` if it was written
+    /// before (upstream patches it), else a new one under that name (upstream creates it,
+    /// also when the patch finds no Event because an earlier write was dropped).
+    Write(Observed),
+    /// The spam filter dropped it.
+    Skip,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Observed {
+    /// The name of the Event, given at its first sighting.
+    pub name: String,
+    /// The first sighting, as the cache remembers it.
+    pub first_seen: SimTime,
+    pub count: u32,
+    /// The message to write: the Event's own, or the aggregate's combined one.
+    pub message: String,
+}
+
+/// One recorder's correlator (`NewEventCorrelatorWithOptions` with the default options).
+#[derive(Default)]
+pub struct EventCorrelator {
+    aggregates: Lru<AggregateRecord>,
+    observations: Lru<EventLog>,
+    spam: Lru<SpamRecord>,
+}
+
+struct AggregateRecord {
+    local_keys: BTreeSet<String>,
+    last: SimTime,
+}
+
+struct EventLog {
+    count: u32,
+    first_seen: SimTime,
+    name: String,
+}
+
+/// A `rate.Limiter` with burst 25 and rate 1/300 s, kept as the refill time it holds
+/// (25 × 300 s when full) rather than a float token count.
+struct SpamRecord {
+    stored: SimDuration,
+    last: SimTime,
+}
+
+impl EventCorrelator {
+    /// `EventCorrelate`: aggregate, observe, filter — in upstream's order. `name_new` names
+    /// an Event seen for the first time (upstream names it when it is made, before any
+    /// of this, so a name is used up even by an Event the filter then drops).
+    pub fn correlate(
+        &mut self,
+        now: SimTime,
+        ev: &EventFacts<'_>,
+        name_new: impl FnOnce() -> String,
+    ) -> Correlated {
+        let spam_key = spam_key(ev);
+        let (key, message) = self.aggregate(now, ev, &spam_key);
+        let observed = self.observe(now, key, message, name_new);
+        if self.filter(now, spam_key) {
+            return Correlated::Skip;
+        }
+        Correlated::Write(observed)
+    }
+
+    /// `EventAggregator.EventAggregate` with `EventAggregatorByReasonFunc` and
+    /// `EventAggregatorByReasonMessageFunc`: the cache key and the message to write.
+    fn aggregate(&mut self, now: SimTime, ev: &EventFacts<'_>, spam_key: &str) -> (String, String) {
+        // The aggregate key: source and object (the spam key), type and reason
+        // (ReportingController and ReportingInstance are empty for this recorder).
+        let mut aggregate_key = String::with_capacity(spam_key.len() + 40);
+        for part in [spam_key, ev.type_, ev.reason] {
+            aggregate_key.push_str(part);
+            aggregate_key.push('\0');
+        }
+        let record = self
+            .aggregates
+            .entry(aggregate_key.clone(), || AggregateRecord {
+                local_keys: BTreeSet::new(),
+                last: now,
+            });
+        if now.saturating_since(record.last) > DEFAULT_AGGREGATE_INTERVAL {
+            record.local_keys.clear();
+        }
+        record.local_keys.insert(ev.message.to_string());
+        record.last = now;
+        if record.local_keys.len() < DEFAULT_AGGREGATE_MAX_EVENTS {
+            // getEventKey: the aggregate key's fields and the message.
+            let mut event_key = aggregate_key;
+            event_key.push_str(ev.message);
+            return (event_key, ev.message.to_string());
+        }
+        // "do not grow our local key set any larger than max" (PopAny; see the header).
+        record.local_keys.pop_first();
+        let combined = format!("(combined from similar events): {}", ev.message);
+        (aggregate_key, combined)
+    }
+
+    /// `eventLogger.eventObserve`: the count and name the write carries.
+    fn observe(
+        &mut self,
+        now: SimTime,
+        key: String,
+        message: String,
+        name_new: impl FnOnce() -> String,
+    ) -> Observed {
+        match self.observations.get(&key) {
+            Some(log) => {
+                log.count += 1;
+                Observed {
+                    name: log.name.clone(),
+                    first_seen: log.first_seen,
+                    count: log.count,
+                    message,
+                }
+            }
+            None => {
+                let name = name_new();
+                self.observations.insert(
+                    key,
+                    EventLog {
+                        count: 1,
+                        first_seen: now,
+                        name: name.clone(),
+                    },
+                );
+                Observed {
+                    name,
+                    first_seen: now,
+                    count: 1,
+                    message,
+                }
+            }
+        }
+    }
+
+    /// `EventSourceObjectSpamFilter.Filter`: true when the Event is to be dropped.
+    fn filter(&mut self, now: SimTime, spam_key: String) -> bool {
+        let full = SimDuration(SPAM_REFILL.0 * DEFAULT_SPAM_BURST);
+        let record = self.spam.entry(spam_key, || SpamRecord {
+            stored: full,
+            last: now,
+        });
+        // rate.Limiter.advance: refill for the time since the last accepted request,
+        // capped at the burst; a refused request leaves the state alone.
+        let stored =
+            SimDuration((record.stored.0 + now.saturating_since(record.last).0).min(full.0));
+        if stored.0 < SPAM_REFILL.0 {
+            return true;
+        }
+        record.stored = SimDuration(stored.0 - SPAM_REFILL.0);
+        record.last = now;
+        false
+    }
+}
+
+/// `getSpamKey`: the source is the correlator's own, so the object alone.
+fn spam_key(ev: &EventFacts<'_>) -> String {
+    let mut key = String::with_capacity(
+        ev.kind.len()
+            + ev.namespace.len()
+            + ev.name.len()
+            + ev.uid.len()
+            + ev.api_version.len()
+            + 5,
+    );
+    for part in [ev.kind, ev.namespace, ev.name, ev.uid, ev.api_version] {
+        key.push_str(part);
+        key.push('\0');
+    }
+    key
+}
+
+/// `github.com/golang/groupcache/lru` as client-go uses it: at most 4,096 entries, the
+/// least recently used forgotten first; a look-up counts as a use.
+struct Lru<V> {
+    entries: BTreeMap<String, (V, u64)>,
+    by_use: BTreeMap<u64, String>,
+    clock: u64,
+}
+
+impl<V> Default for Lru<V> {
+    fn default() -> Self {
+        Lru {
+            entries: BTreeMap::new(),
+            by_use: BTreeMap::new(),
+            clock: 0,
+        }
+    }
+}
+
+impl<V> Lru<V> {
+    /// `Get`: the entry, now the most recently used.
+    fn get(&mut self, key: &str) -> Option<&mut V> {
+        let (value, used) = self.entries.get_mut(key)?;
+        self.clock += 1;
+        let key = self.by_use.remove(used).expect("every entry has its use");
+        *used = self.clock;
+        self.by_use.insert(self.clock, key);
+        Some(value)
+    }
+
+    /// `Add` of a new entry, forgetting the least recently used one beyond the limit.
+    fn insert(&mut self, key: String, value: V) {
+        self.clock += 1;
+        self.by_use.insert(self.clock, key.clone());
+        if let Some((_, old)) = self.entries.insert(key, (value, self.clock)) {
+            self.by_use.remove(&old);
+        }
+        if self.entries.len() > MAX_LRU_CACHE_ENTRIES
+            && let Some((_, oldest)) = self.by_use.pop_first()
+        {
+            self.entries.remove(&oldest);
+        }
+    }
+
+    /// `Get`, then `Add` of what was found or of `new()`.
+    fn entry(&mut self, key: String, new: impl FnOnce() -> V) -> &mut V {
+        if self.get(&key).is_none() {
+            self.insert(key.clone(), new());
+        }
+        &mut self.entries.get_mut(&key).expect("just added").0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts<'a>(name: &'a str, reason: &'a str, message: &'a str) -> EventFacts<'a> {
+        EventFacts {
+            kind: "Pod",
+            namespace: "default",
+            name,
+            uid: name,
+            api_version: "v1",
+            type_: "Normal",
+            reason,
+            message,
+        }
+    }
+
+    fn secs(s: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_secs(s)
+    }
+
+    fn run(c: &mut EventCorrelator, at: SimTime, f: &EventFacts<'_>, n: &mut u32) -> Correlated {
+        c.correlate(at, f, || {
+            *n += 1;
+            format!("ev{n}")
+        })
+    }
+
+    #[test]
+    fn identical_events_count_up_without_a_window() {
+        let mut c = EventCorrelator::default();
+        let mut n = 0;
+        let f = facts("web-0", "BackOff", "Back-off restarting");
+        let counts: Vec<_> = [0, 1, 2, 4000]
+            .into_iter()
+            .map(|s| match run(&mut c, secs(s), &f, &mut n) {
+                Correlated::Write(o) => (o.name, o.count, o.first_seen),
+                Correlated::Skip => panic!("within the burst"),
+            })
+            .collect();
+        assert_eq!(
+            counts,
+            [1, 2, 3, 4].map(|k| ("ev1".to_string(), k, secs(0)))
+        );
+    }
+
+    #[test]
+    fn the_tenth_distinct_message_is_combined() {
+        let mut c = EventCorrelator::default();
+        let mut n = 0;
+        let mut out = Vec::new();
+        for i in 0..12 {
+            let msg = format!("create Pod web-{i} in StatefulSet web successful");
+            if let Correlated::Write(o) = run(
+                &mut c,
+                secs(i),
+                &facts("web", "SuccessfulCreate", &msg),
+                &mut n,
+            ) {
+                out.push((o.name, o.count, o.message));
+            }
+        }
+        assert_eq!(
+            out[8],
+            (
+                "ev9".into(),
+                1,
+                "create Pod web-8 in StatefulSet web successful".into()
+            )
+        );
+        assert_eq!(
+            out[9],
+            (
+                "ev10".into(),
+                1,
+                "(combined from similar events): create Pod web-9 in StatefulSet web successful"
+                    .into()
+            )
+        );
+        assert_eq!(
+            out[11],
+            (
+                "ev10".into(),
+                3,
+                "(combined from similar events): create Pod web-11 in StatefulSet web successful"
+                    .into()
+            )
+        );
+        // Ten minutes of quiet start a fresh window.
+        let late = run(
+            &mut c,
+            secs(11 + 601),
+            &facts("web", "SuccessfulCreate", "create Pod web-12"),
+            &mut n,
+        );
+        assert!(
+            matches!(late, Correlated::Write(o) if o.count == 1 && o.message == "create Pod web-12")
+        );
+    }
+
+    #[test]
+    fn a_source_gets_25_events_per_object_then_one_per_five_minutes() {
+        let mut c = EventCorrelator::default();
+        let mut n = 0;
+        let f = facts("web-0", "Unhealthy", "Readiness probe failed");
+        let passed: Vec<u64> = (0..100u64)
+            .filter(|s| matches!(run(&mut c, secs(s * 10), &f, &mut n), Correlated::Write(_)))
+            .collect();
+        // 25 at once (0 s … 240 s), a token back every 300 s after the first write.
+        let mut want: Vec<u64> = (0..25).collect();
+        want.extend([30, 60, 90]);
+        assert_eq!(passed, want);
+        // The dropped ones were counted: the next write carries the full count.
+        let next = run(&mut c, secs(1200), &f, &mut n);
+        assert!(matches!(next, Correlated::Write(o) if o.count == 101));
+        // Another object has its own bucket.
+        let other = facts("web-1", "Unhealthy", "Readiness probe failed");
+        assert!(matches!(
+            run(&mut c, secs(1000), &other, &mut n),
+            Correlated::Write(_)
+        ));
+    }
+
+    #[test]
+    fn the_cache_forgets_the_least_recently_used() {
+        let mut lru: Lru<u32> = Lru::default();
+        for i in 0..MAX_LRU_CACHE_ENTRIES as u32 {
+            lru.insert(format!("k{i}"), i);
+        }
+        assert_eq!(lru.get("k0"), Some(&mut 0));
+        lru.insert("new".into(), 1);
+        assert!(lru.get("k1").is_none(), "k1 was the least recently used");
+        assert!(lru.get("k0").is_some());
+        assert_eq!(lru.entries.len(), MAX_LRU_CACHE_ENTRIES);
+    }
+}
