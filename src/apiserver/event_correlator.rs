@@ -14,8 +14,14 @@
 //!    one object, then one every 5 minutes; the rest are dropped. Steps 1 and 2 have
 //!    already counted a dropped Event, so the next one that passes carries the full count.
 //!
+//! The caches are keyed, as upstream, by the fields of the key strings (`getEventKey`,
+//! `getSpamKey`, `EventAggregatorByReasonFunc`), but each key is kept as a 128-bit hash of
+//! them: no key string is built per Event, and two different keys would need to share all
+//! 128 bits to be confused.
+//!
 //! Deviation: `EventAggregate` forgets one message with Go's `sets.String.PopAny`, which
-//! picks at random; here it forgets the smallest, so runs stay reproducible.
+//! picks at random; here it forgets the one with the smallest hash, so runs stay
+//! reproducible.
 
 use crate::time::{SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet};
@@ -62,9 +68,14 @@ pub struct Observed {
     /// The first sighting, as the cache remembers it.
     pub first_seen: SimTime,
     pub count: u32,
-    /// The message to write: the Event's own, or the aggregate's combined one.
-    pub message: String,
+    /// Whether this is the aggregate Event: its message is
+    /// `(combined from similar events): ` and the Event's own
+    /// (`EventAggregatorByReasonMessageFunc`).
+    pub combined: bool,
 }
+
+/// `EventAggregatorByReasonMessageFunc`'s prefix.
+pub const COMBINED_PREFIX: &str = "(combined from similar events): ";
 
 /// One recorder's correlator (`NewEventCorrelatorWithOptions` with the default options).
 #[derive(Default)]
@@ -75,7 +86,8 @@ pub struct EventCorrelator {
 }
 
 struct AggregateRecord {
-    local_keys: BTreeSet<String>,
+    /// The hashes of the distinct messages seen in the window.
+    local_keys: BTreeSet<u128>,
     last: SimTime,
 }
 
@@ -102,88 +114,87 @@ impl EventCorrelator {
         ev: &EventFacts<'_>,
         name_new: impl FnOnce() -> String,
     ) -> Correlated {
-        let spam_key = spam_key(ev);
-        let (key, message) = self.aggregate(now, ev, &spam_key);
-        let observed = self.observe(now, key, message, name_new);
-        if self.filter(now, spam_key) {
+        // getSpamKey: the source is the correlator's own, so the object alone. An object's
+        // uid fixes its kind, namespace, name and apiVersion: the uid stands for them.
+        let spam_key = if ev.uid.is_empty() {
+            let h = KeyHash::new()
+                .with(ev.kind)
+                .with(ev.namespace)
+                .with(ev.name);
+            h.with(ev.api_version)
+        } else {
+            KeyHash::new().with(ev.uid)
+        };
+        let (key, combined) = self.aggregate(now, ev, spam_key);
+        let observed = self.observe(now, key, combined, name_new);
+        if self.filter(now, spam_key.key()) {
             return Correlated::Skip;
         }
         Correlated::Write(observed)
     }
 
-    /// `EventAggregator.EventAggregate` with `EventAggregatorByReasonFunc` and
-    /// `EventAggregatorByReasonMessageFunc`: the cache key and the message to write.
-    fn aggregate(&mut self, now: SimTime, ev: &EventFacts<'_>, spam_key: &str) -> (String, String) {
+    /// `EventAggregator.EventAggregate` with `EventAggregatorByReasonFunc`: the cache key,
+    /// and whether the Event became the aggregate.
+    fn aggregate(&mut self, now: SimTime, ev: &EventFacts<'_>, spam_key: KeyHash) -> (u128, bool) {
         // The aggregate key: source and object (the spam key), type and reason
         // (ReportingController and ReportingInstance are empty for this recorder).
-        let mut aggregate_key = String::with_capacity(spam_key.len() + 40);
-        for part in [spam_key, ev.type_, ev.reason] {
-            aggregate_key.push_str(part);
-            aggregate_key.push('\0');
-        }
+        let aggregate_key = spam_key.with(ev.type_).with(ev.reason);
+        let message = KeyHash::new().with(ev.message);
+        let local_key = message.key();
         let record = self
             .aggregates
-            .entry(aggregate_key.clone(), || AggregateRecord {
+            .entry(aggregate_key.key(), || AggregateRecord {
                 local_keys: BTreeSet::new(),
                 last: now,
             });
         if now.saturating_since(record.last) > DEFAULT_AGGREGATE_INTERVAL {
             record.local_keys.clear();
         }
-        record.local_keys.insert(ev.message.to_string());
+        record.local_keys.insert(local_key);
         record.last = now;
         if record.local_keys.len() < DEFAULT_AGGREGATE_MAX_EVENTS {
             // getEventKey: the aggregate key's fields and the message.
-            let mut event_key = aggregate_key;
-            event_key.push_str(ev.message);
-            return (event_key, ev.message.to_string());
+            return (aggregate_key.then(message).key(), false);
         }
         // "do not grow our local key set any larger than max" (PopAny; see the header).
         record.local_keys.pop_first();
-        let combined = format!("(combined from similar events): {}", ev.message);
-        (aggregate_key, combined)
+        (aggregate_key.key(), true)
     }
 
     /// `eventLogger.eventObserve`: the count and name the write carries.
     fn observe(
         &mut self,
         now: SimTime,
-        key: String,
-        message: String,
+        key: u128,
+        combined: bool,
         name_new: impl FnOnce() -> String,
     ) -> Observed {
-        match self.observations.get(&key) {
-            Some(log) => {
-                log.count += 1;
-                Observed {
-                    name: log.name.clone(),
-                    first_seen: log.first_seen,
-                    count: log.count,
-                    message,
-                }
-            }
-            None => {
-                let name = name_new();
-                self.observations.insert(
-                    key,
-                    EventLog {
-                        count: 1,
-                        first_seen: now,
-                        name: name.clone(),
-                    },
-                );
-                Observed {
-                    name,
-                    first_seen: now,
-                    count: 1,
-                    message,
-                }
-            }
+        if let Some(log) = self.observations.get(key) {
+            log.count += 1;
+            return Observed {
+                name: log.name.clone(),
+                first_seen: log.first_seen,
+                count: log.count,
+                combined,
+            };
+        }
+        let name = name_new();
+        let log = EventLog {
+            count: 1,
+            first_seen: now,
+            name: name.clone(),
+        };
+        self.observations.insert(key, log);
+        Observed {
+            name,
+            first_seen: now,
+            count: 1,
+            combined,
         }
     }
 
     /// `EventSourceObjectSpamFilter.Filter`: true when the Event is to be dropped.
-    fn filter(&mut self, now: SimTime, spam_key: String) -> bool {
+    fn filter(&mut self, now: SimTime, spam_key: u128) -> bool {
         let full = SimDuration(SPAM_REFILL.0 * DEFAULT_SPAM_BURST);
         let record = self.spam.entry(spam_key, || SpamRecord {
             stored: full,
@@ -191,39 +202,74 @@ impl EventCorrelator {
         });
         // rate.Limiter.advance: refill for the time since the last accepted request,
         // capped at the burst; a refused request leaves the state alone.
-        let stored =
-            SimDuration((record.stored.0 + now.saturating_since(record.last).0).min(full.0));
-        if stored.0 < SPAM_REFILL.0 {
+        let refill = now.saturating_since(record.last).0;
+        let stored = (record.stored.0 + refill).min(full.0);
+        if stored < SPAM_REFILL.0 {
             return true;
         }
-        record.stored = SimDuration(stored.0 - SPAM_REFILL.0);
+        record.stored = SimDuration(stored - SPAM_REFILL.0);
         record.last = now;
         false
     }
 }
 
-/// `getSpamKey`: the source is the correlator's own, so the object alone.
-fn spam_key(ev: &EventFacts<'_>) -> String {
-    let mut key = String::with_capacity(
-        ev.kind.len()
-            + ev.namespace.len()
-            + ev.name.len()
-            + ev.uid.len()
-            + ev.api_version.len()
-            + 5,
-    );
-    for part in [ev.kind, ev.namespace, ev.name, ev.uid, ev.api_version] {
-        key.push_str(part);
-        key.push('\0');
+/// A cache key as a 128-bit hash of upstream's key string, fed one field at a time, eight
+/// bytes per step in two independent lanes, each field closed by its length (so that
+/// field boundaries count).
+#[derive(Clone, Copy)]
+struct KeyHash(u64, u64);
+
+impl KeyHash {
+    const K1: u64 = 0x9e37_79b9_7f4a_7c15;
+    const K2: u64 = 0xc2b2_ae3d_27d4_eb4f;
+
+    fn new() -> Self {
+        KeyHash(0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344)
     }
-    key
+
+    fn word(self, w: u64) -> Self {
+        KeyHash(
+            (self.0 ^ w).wrapping_mul(Self::K1).rotate_left(29),
+            (self.1 ^ w).wrapping_mul(Self::K2).rotate_left(37),
+        )
+    }
+
+    fn with(self, field: &str) -> Self {
+        let bytes = field.as_bytes();
+        let mut h = self;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            h = h.word(u64::from_le_bytes(c.try_into().expect("eight bytes")));
+        }
+        let mut tail = [0u8; 8];
+        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        h.word(u64::from_le_bytes(tail)).word(bytes.len() as u64)
+    }
+
+    /// Two hashes fed one after the other (the event key: the aggregate key, then the
+    /// message's own hash).
+    fn then(self, other: KeyHash) -> Self {
+        self.word(other.0).word(other.1)
+    }
+
+    /// The key: each lane through MurmurHash3's finaliser.
+    fn key(self) -> u128 {
+        fn fmix(mut h: u64) -> u64 {
+            h ^= h >> 33;
+            h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+            h ^= h >> 33;
+            h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+            h ^ (h >> 33)
+        }
+        (u128::from(fmix(self.0)) << 64) | u128::from(fmix(self.1))
+    }
 }
 
 /// `github.com/golang/groupcache/lru` as client-go uses it: at most 4,096 entries, the
 /// least recently used forgotten first; a look-up counts as a use.
 struct Lru<V> {
-    entries: BTreeMap<String, (V, u64)>,
-    by_use: BTreeMap<u64, String>,
+    entries: BTreeMap<u128, (V, u64)>,
+    by_use: BTreeMap<u64, u128>,
     clock: u64,
 }
 
@@ -239,19 +285,19 @@ impl<V> Default for Lru<V> {
 
 impl<V> Lru<V> {
     /// `Get`: the entry, now the most recently used.
-    fn get(&mut self, key: &str) -> Option<&mut V> {
-        let (value, used) = self.entries.get_mut(key)?;
+    fn get(&mut self, key: u128) -> Option<&mut V> {
+        let (value, used) = self.entries.get_mut(&key)?;
         self.clock += 1;
-        let key = self.by_use.remove(used).expect("every entry has its use");
+        self.by_use.remove(used);
         *used = self.clock;
         self.by_use.insert(self.clock, key);
         Some(value)
     }
 
     /// `Add` of a new entry, forgetting the least recently used one beyond the limit.
-    fn insert(&mut self, key: String, value: V) {
+    fn insert(&mut self, key: u128, value: V) {
         self.clock += 1;
-        self.by_use.insert(self.clock, key.clone());
+        self.by_use.insert(self.clock, key);
         if let Some((_, old)) = self.entries.insert(key, (value, self.clock)) {
             self.by_use.remove(&old);
         }
@@ -263,9 +309,9 @@ impl<V> Lru<V> {
     }
 
     /// `Get`, then `Add` of what was found or of `new()`.
-    fn entry(&mut self, key: String, new: impl FnOnce() -> V) -> &mut V {
-        if self.get(&key).is_none() {
-            self.insert(key.clone(), new());
+    fn entry(&mut self, key: u128, new: impl FnOnce() -> V) -> &mut V {
+        if self.get(key).is_none() {
+            self.insert(key, new());
         }
         &mut self.entries.get_mut(&key).expect("just added").0
     }
@@ -330,7 +376,12 @@ mod tests {
                 &facts("web", "SuccessfulCreate", &msg),
                 &mut n,
             ) {
-                out.push((o.name, o.count, o.message));
+                let message = if o.combined {
+                    format!("{COMBINED_PREFIX}{msg}")
+                } else {
+                    msg
+                };
+                out.push((o.name, o.count, message));
             }
         }
         assert_eq!(
@@ -366,9 +417,7 @@ mod tests {
             &facts("web", "SuccessfulCreate", "create Pod web-12"),
             &mut n,
         );
-        assert!(
-            matches!(late, Correlated::Write(o) if o.count == 1 && o.message == "create Pod web-12")
-        );
+        assert!(matches!(late, Correlated::Write(o) if o.count == 1 && !o.combined));
     }
 
     #[test]
@@ -398,12 +447,12 @@ mod tests {
     fn the_cache_forgets_the_least_recently_used() {
         let mut lru: Lru<u32> = Lru::default();
         for i in 0..MAX_LRU_CACHE_ENTRIES as u32 {
-            lru.insert(format!("k{i}"), i);
+            lru.insert(u128::from(i), i);
         }
-        assert_eq!(lru.get("k0"), Some(&mut 0));
-        lru.insert("new".into(), 1);
-        assert!(lru.get("k1").is_none(), "k1 was the least recently used");
-        assert!(lru.get("k0").is_some());
+        assert_eq!(lru.get(0), Some(&mut 0));
+        lru.insert(1 << 64, 1);
+        assert!(lru.get(1).is_none(), "1 was the least recently used");
+        assert!(lru.get(0).is_some());
         assert_eq!(lru.entries.len(), MAX_LRU_CACHE_ENTRIES);
     }
 }

@@ -4,7 +4,7 @@
 //! scheduler records through `events.k8s.io/v1` (`tools/events`), which has no spam filter
 //! and turns repeats into a series; here a repeat within 10 minutes raises the count.
 
-use super::event_correlator::{Correlated, EventFacts};
+use super::event_correlator::{COMBINED_PREFIX, Correlated, EventFacts};
 use super::{Actor, ApiServer, JournalEntry, Recorder};
 use crate::api::event::EventSource;
 use crate::api::{K8sEvent, ObjectMeta, ObjectReference, Resource, Timestamp};
@@ -83,6 +83,11 @@ impl ApiServer {
             return;
         }
         let ts = Timestamp::at(now);
+        let message = if observed.combined {
+            format!("{COMBINED_PREFIX}{}", record.message)
+        } else {
+            record.message
+        };
         let about = match self.event_index.get_mut(meta.uid.as_str()) {
             Some(about) => about,
             None => self.event_index.entry(meta.uid.clone()).or_default(),
@@ -96,7 +101,7 @@ impl ApiServer {
                 let mut ev = (**prev).clone();
                 ev.count = observed.count as i32;
                 ev.last_timestamp = Some(ts);
-                ev.message = observed.message;
+                ev.message = message;
                 let ev = Rc::new(ev);
                 *prev = Rc::clone(&ev);
                 ev
@@ -107,7 +112,7 @@ impl ApiServer {
                     observed.name,
                     record.type_,
                     record.reason,
-                    observed.message,
+                    message,
                     (component, host),
                     (Timestamp::at(observed.first_seen), ts, observed.count),
                 ));
