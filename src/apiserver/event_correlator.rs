@@ -266,10 +266,11 @@ impl KeyHash {
 }
 
 /// `github.com/golang/groupcache/lru` as client-go uses it: at most 4,096 entries, the
-/// least recently used forgotten first; a look-up counts as a use.
+/// least recently used forgotten first; a look-up counts as a use. Each entry keeps the
+/// tick of its last use; the least recently used is searched for only when the cache
+/// overflows, which a run with fewer than 4,096 keys per recorder never does.
 struct Lru<V> {
     entries: BTreeMap<u128, (V, u64)>,
-    by_use: BTreeMap<u64, u128>,
     clock: u64,
 }
 
@@ -277,7 +278,6 @@ impl<V> Default for Lru<V> {
     fn default() -> Self {
         Lru {
             entries: BTreeMap::new(),
-            by_use: BTreeMap::new(),
             clock: 0,
         }
     }
@@ -288,32 +288,41 @@ impl<V> Lru<V> {
     fn get(&mut self, key: u128) -> Option<&mut V> {
         let (value, used) = self.entries.get_mut(&key)?;
         self.clock += 1;
-        self.by_use.remove(used);
         *used = self.clock;
-        self.by_use.insert(self.clock, key);
         Some(value)
     }
 
     /// `Add` of a new entry, forgetting the least recently used one beyond the limit.
     fn insert(&mut self, key: u128, value: V) {
         self.clock += 1;
-        self.by_use.insert(self.clock, key);
-        if let Some((_, old)) = self.entries.insert(key, (value, self.clock)) {
-            self.by_use.remove(&old);
-        }
-        if self.entries.len() > MAX_LRU_CACHE_ENTRIES
-            && let Some((_, oldest)) = self.by_use.pop_first()
-        {
-            self.entries.remove(&oldest);
+        self.entries.insert(key, (value, self.clock));
+        if self.entries.len() > MAX_LRU_CACHE_ENTRIES {
+            self.forget_least_recently_used();
         }
     }
 
-    /// `Get`, then `Add` of what was found or of `new()`.
+    /// `Get`, then `Add` of what was found or of `new()`. The entry is the most recently
+    /// used either way, so forgetting the least recently used one before adding forgets
+    /// the same entry as forgetting it after.
     fn entry(&mut self, key: u128, new: impl FnOnce() -> V) -> &mut V {
-        if self.get(key).is_none() {
-            self.insert(key, new());
+        self.clock += 1;
+        if self.entries.len() >= MAX_LRU_CACHE_ENTRIES && !self.entries.contains_key(&key) {
+            self.forget_least_recently_used();
         }
-        &mut self.entries.get_mut(&key).expect("just added").0
+        let (value, used) = self.entries.entry(key).or_insert_with(|| (new(), 0));
+        *used = self.clock;
+        value
+    }
+
+    fn forget_least_recently_used(&mut self) {
+        let oldest = self
+            .entries
+            .iter()
+            .min_by_key(|(_, (_, used))| *used)
+            .map(|(k, _)| *k);
+        if let Some(oldest) = oldest {
+            self.entries.remove(&oldest);
+        }
     }
 }
 
