@@ -1,7 +1,7 @@
 //! The API client a component writes through: who is writing, at which instant, and
 //! whether the API server can be reached at all. Components never touch the store directly.
 
-use super::{ApiError, ApiServer, DeleteOptions, EventType, Strategy};
+use super::{ApiError, ApiServer, DeleteOptions, EventRecord, EventType, Strategy};
 use crate::api::{ObjectKey, Resource};
 use crate::time::SimTime;
 use std::rc::Rc;
@@ -13,6 +13,17 @@ pub struct Actor {
     pub name: Rc<str>,
     pub component: &'static str,
     pub host: String,
+    /// Which of client-go's two Event libraries the component records through.
+    pub recorder: Recorder,
+}
+
+/// client-go's Event libraries: they treat repeats differently (`events.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recorder {
+    /// `tools/record` (core/v1 Events): controllers, kubelets, CSI sidecars.
+    Legacy,
+    /// `tools/events` (events.k8s.io/v1): the scheduler.
+    EventsApi,
 }
 
 impl Actor {
@@ -21,6 +32,14 @@ impl Actor {
             name: Rc::from(component),
             component,
             host: String::new(),
+            recorder: Recorder::Legacy,
+        }
+    }
+    /// The same component, recording through `events.k8s.io/v1`.
+    pub fn recording_through_events_api(self) -> Self {
+        Actor {
+            recorder: Recorder::EventsApi,
+            ..self
         }
     }
     pub fn on_host(component: &'static str, host: &str) -> Self {
@@ -28,6 +47,7 @@ impl Actor {
             name: Rc::from(format!("{component}/{host}")),
             component,
             host: host.to_string(),
+            recorder: Recorder::Legacy,
         }
     }
 }
@@ -130,17 +150,14 @@ impl<'a> ApiClient<'a> {
         message: String,
     ) {
         // An Event that cannot be posted is dropped, as the EventRecorder's broadcaster
-        // gives up on it after its retries.
-        if !self.api.serves(self.actor) {
-            return;
-        }
-        self.api.record_event(
-            self.now,
-            involved,
+        // gives up on it after its retries; it has been correlated all the same.
+        let posted = self.api.serves(self.actor);
+        let record = EventRecord {
             type_,
             reason,
             message,
-            (self.actor.component, &self.actor.host),
-        );
+        };
+        self.api
+            .record_event(self.now, involved, record, self.actor, posted);
     }
 }

@@ -1,9 +1,11 @@
-//! Kubernetes Events as upstream components record them through `record.EventRecorder`:
-//! an identical event (same object, reason, message and source) within the correlation
-//! window is not a new object but the old one with `count` raised and `lastTimestamp`
-//! moved (`EventCorrelator`, 10-minute aggregation window).
+//! Kubernetes Events as upstream components record them. Most components use client-go's
+//! legacy `record.EventRecorder`, whose `EventCorrelator` (`event_correlator.rs`) counts
+//! repeats, combines similar Events and drops a source's spam about one object. The
+//! scheduler records through `events.k8s.io/v1` (`tools/events`), which has no spam filter
+//! and turns repeats into a series; here a repeat within 10 minutes raises the count.
 
-use super::{ApiServer, JournalEntry};
+use super::event_correlator::{COMBINED_PREFIX, Correlated, EventFacts};
+use super::{Actor, ApiServer, JournalEntry, Recorder};
 use crate::api::event::EventSource;
 use crate::api::{K8sEvent, ObjectMeta, ObjectReference, Resource, Timestamp};
 use crate::time::{SimDuration, SimTime};
@@ -24,38 +26,127 @@ impl EventType {
     }
 }
 
-/// `defaultAggregateIntervalInSeconds` of the event correlator.
-const CORRELATION_WINDOW: SimDuration = SimDuration::from_secs(600);
+/// How long the scheduler's repeated Event keeps counting (see the header).
+const SERIES_WINDOW: SimDuration = SimDuration::from_secs(600);
+
+/// One Event as a component records it.
+pub struct EventRecord<'a> {
+    pub type_: EventType,
+    pub reason: &'a str,
+    pub message: String,
+}
 
 impl ApiServer {
-    /// Records an Event about `involved`, from `component` (on `host`, for kubelets).
+    /// Records an Event about `involved` from `actor` (its component and, for kubelets and
+    /// CSI sidecars, host are the Event's source). `posted` says whether the write reaches the API server: the recorder
+    /// correlates an Event before it tries to write it, so one that cannot be written
+    /// still counts (and spends the spam filter's budget), as upstream.
     pub fn record_event<T: Resource>(
         &mut self,
         now: SimTime,
         involved: &T,
-        type_: EventType,
-        reason: &str,
-        message: String,
+        record: EventRecord<'_>,
+        actor: &Actor,
+        posted: bool,
+    ) {
+        let (component, host) = (actor.component, actor.host.as_str());
+        if actor.recorder == Recorder::EventsApi {
+            if posted {
+                self.record_series_event(now, involved, record, (component, host));
+            }
+            return;
+        }
+        let meta = involved.meta();
+        let facts = EventFacts {
+            kind: T::KIND.as_str(),
+            namespace: &meta.namespace,
+            name: &meta.name,
+            uid: &meta.uid,
+            api_version: T::KIND.api_version(),
+            type_: record.type_.as_str(),
+            reason: record.reason,
+            message: &record.message,
+        };
+        let correlator = match self.correlators.get_mut(&*actor.name) {
+            Some(c) => c,
+            None => self.correlators.entry(Rc::clone(&actor.name)).or_default(),
+        };
+        let counter = &mut self.event_counter;
+        let correlated = correlator.correlate(now, &facts, || {
+            *counter += 1;
+            event_name(&meta.name, *counter)
+        });
+        let Correlated::Write(observed) = correlated else {
+            return;
+        };
+        if !posted {
+            return;
+        }
+        let ts = Timestamp::at(now);
+        let message = if observed.combined {
+            format!("{COMBINED_PREFIX}{}", record.message)
+        } else {
+            record.message
+        };
+        let about = match self.event_index.get_mut(meta.uid.as_str()) {
+            Some(about) => about,
+            None => self.event_index.entry(meta.uid.clone()).or_default(),
+        };
+        let ev = match about
+            .iter_mut()
+            .find(|ev| ev.metadata.name == observed.name)
+        {
+            // The patch: count, lastTimestamp and message.
+            Some(prev) => {
+                let mut ev = (**prev).clone();
+                ev.count = observed.count as i32;
+                ev.last_timestamp = Some(ts);
+                ev.message = message;
+                let ev = Rc::new(ev);
+                *prev = Rc::clone(&ev);
+                ev
+            }
+            None => {
+                let ev = Rc::new(new_event(
+                    involved,
+                    observed.name,
+                    record.type_,
+                    record.reason,
+                    message,
+                    (component, host),
+                    (Timestamp::at(observed.first_seen), ts, observed.count),
+                ));
+                about.push(Rc::clone(&ev));
+                ev
+            }
+        };
+        self.push(JournalEntry::Event { at: now, event: ev });
+    }
+
+    /// The scheduler's Events: the same Event again within the window raises its count.
+    fn record_series_event<T: Resource>(
+        &mut self,
+        now: SimTime,
+        involved: &T,
+        record: EventRecord<'_>,
         (component, host): (&str, &str),
     ) {
         let meta = involved.meta();
         let ts = Timestamp::at(now);
-        // The correlation key is (involved uid, reason, message, component); the Events
-        // are kept per involved object and matched on the other three, which each stored
-        // Event carries itself: no key is built per Event, and an object has few kinds of
-        // Event, so the scan is short.
         let about = match self.event_index.get_mut(meta.uid.as_str()) {
             Some(about) => about,
             None => self.event_index.entry(meta.uid.clone()).or_default(),
         };
         let found = about.iter_mut().find(|ev| {
-            ev.reason == reason && ev.message == message && ev.source.component == component
+            ev.reason == record.reason
+                && ev.message == record.message
+                && ev.source.component == component
         });
         let ev = match found {
             Some(prev)
                 if prev
                     .last_timestamp
-                    .is_some_and(|t| now.saturating_since(t.time()) <= CORRELATION_WINDOW) =>
+                    .is_some_and(|t| now.saturating_since(t.time()) <= SERIES_WINDOW) =>
             {
                 let mut ev = (**prev).clone();
                 ev.count += 1;
@@ -66,37 +157,15 @@ impl ApiServer {
             }
             found => {
                 self.event_counter += 1;
-                let ev = Rc::new(K8sEvent {
-                    api_version: "v1".into(),
-                    kind: "Event".into(),
-                    metadata: ObjectMeta {
-                        name: event_name(&meta.name, self.event_counter),
-                        namespace: if meta.namespace.is_empty() {
-                            "default".into()
-                        } else {
-                            meta.namespace.clone()
-                        },
-                        ..Default::default()
-                    },
-                    involved_object: ObjectReference {
-                        api_version: T::KIND.api_version().into(),
-                        kind: T::KIND.as_str().into(),
-                        namespace: meta.namespace.clone(),
-                        name: meta.name.clone(),
-                        uid: meta.uid.clone(),
-                        resource_version: meta.resource_version.clone(),
-                    },
-                    reason: reason.into(),
-                    message,
-                    type_: type_.as_str().into(),
-                    source: EventSource {
-                        component: component.into(),
-                        host: host.into(),
-                    },
-                    first_timestamp: Some(ts),
-                    last_timestamp: Some(ts),
-                    count: 1,
-                });
+                let ev = Rc::new(new_event(
+                    involved,
+                    event_name(&meta.name, self.event_counter),
+                    record.type_,
+                    record.reason,
+                    record.message,
+                    (component, host),
+                    (ts, ts, 1),
+                ));
                 match found {
                     // Outside the window: the new Event takes the old one's place.
                     Some(stale) => *stale = Rc::clone(&ev),
@@ -129,6 +198,50 @@ impl ApiServer {
         events.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
         events.sort_by_key(|e| e.last_timestamp);
         events
+    }
+}
+
+/// A new core/v1 Event about `involved`.
+fn new_event<T: Resource>(
+    involved: &T,
+    name: String,
+    type_: EventType,
+    reason: &str,
+    message: String,
+    (component, host): (&str, &str),
+    (first, last, count): (Timestamp, Timestamp, u32),
+) -> K8sEvent {
+    let meta = involved.meta();
+    K8sEvent {
+        api_version: "v1".into(),
+        kind: "Event".into(),
+        metadata: ObjectMeta {
+            name,
+            namespace: if meta.namespace.is_empty() {
+                "default".into()
+            } else {
+                meta.namespace.clone()
+            },
+            ..Default::default()
+        },
+        involved_object: ObjectReference {
+            api_version: T::KIND.api_version().into(),
+            kind: T::KIND.as_str().into(),
+            namespace: meta.namespace.clone(),
+            name: meta.name.clone(),
+            uid: meta.uid.clone(),
+            resource_version: meta.resource_version.clone(),
+        },
+        reason: reason.into(),
+        message,
+        type_: type_.as_str().into(),
+        source: EventSource {
+            component: component.into(),
+            host: host.into(),
+        },
+        first_timestamp: Some(first),
+        last_timestamp: Some(last),
+        count: count as i32,
     }
 }
 

@@ -11,6 +11,8 @@ mod default_toleration_seconds;
 mod defaults;
 pub mod dns;
 mod errors;
+mod event_correlator;
+use event_correlator::EventCorrelator;
 mod events;
 mod eviction;
 mod faults;
@@ -20,9 +22,9 @@ mod reachability;
 mod store;
 mod strategy;
 
-pub use client::{Actor, ApiClient};
+pub use client::{Actor, ApiClient, Recorder};
 pub use errors::ApiError;
-pub use events::EventType;
+pub use events::{EventRecord, EventType};
 pub use eviction::{MAX_DISRUPTED_POD_SIZE, MULTIPLE_PDBS};
 pub use faults::InjectedFailure;
 pub use informer::Informer;
@@ -115,9 +117,11 @@ pub struct ApiServer {
     /// Entries `journal_base..journal_base + journal.len()`.
     journal: VecDeque<JournalEntry>,
     journal_base: u64,
-    /// Event correlation: involved uid → the latest Event of each (reason, message,
-    /// component) about it (`events.rs`).
+    /// Involved uid → the latest copy of each Event about it (`events.rs`).
     event_index: BTreeMap<String, Vec<Rc<K8sEvent>>>,
+    /// Each recorder's correlator, by the recording actor's name (its component and host;
+    /// `event_correlator.rs`; upstream each lives in its component's process).
+    correlators: BTreeMap<Rc<str>, EventCorrelator>,
     event_counter: u64,
     /// Armed one-shot request failures (`faults.rs`).
     injected: Vec<InjectedFailure>,
@@ -135,6 +139,7 @@ impl ApiServer {
             journal: VecDeque::new(),
             journal_base: 0,
             event_index: BTreeMap::new(),
+            correlators: BTreeMap::new(),
             event_counter: 0,
             injected: Vec::new(),
             reach: Reachability::default(),

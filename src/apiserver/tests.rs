@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::api::pod::{Container, phase};
-use crate::api::{ObjectKey, ObjectMeta, Pod, StatefulSet};
+use crate::api::{ObjectKey, ObjectMeta, Pod, StatefulSet, Timestamp};
 use crate::time::SimDuration;
 
 fn actor() -> Rc<str> {
@@ -212,24 +212,16 @@ fn informers_see_writes_after_the_watch_delay() {
 fn identical_events_are_correlated_into_a_count() {
     let mut api = ApiServer::new(ApiServerConfig::default());
     let p = api.create(t(0), &actor(), pod("a")).unwrap();
+    let kubelet = Actor::on_host("kubelet", "n1");
+    let record = |reason, message: &str| EventRecord {
+        type_: EventType::Warning,
+        reason,
+        message: message.into(),
+    };
     for s in [1, 2, 3] {
-        api.record_event(
-            t(s),
-            &*p,
-            EventType::Warning,
-            "BackOff",
-            "Back-off".into(),
-            ("kubelet", "n1"),
-        );
+        api.record_event(t(s), &*p, record("BackOff", "Back-off"), &kubelet, true);
     }
-    api.record_event(
-        t(4),
-        &*p,
-        EventType::Warning,
-        "Other",
-        "x".into(),
-        ("kubelet", "n1"),
-    );
+    api.record_event(t(4), &*p, record("Other", "x"), &kubelet, true);
     let events: Vec<_> = (0..api.journal_end())
         .filter_map(|i| match api.journal_entry(i) {
             Some(JournalEntry::Event { event, .. }) => Some((event.reason.clone(), event.count)),
@@ -244,5 +236,38 @@ fn identical_events_are_correlated_into_a_count() {
             ("BackOff".into(), 3),
             ("Other".into(), 1)
         ]
+    );
+}
+
+#[test]
+fn an_event_that_cannot_be_posted_is_still_counted() {
+    let mut api = ApiServer::new(ApiServerConfig::default());
+    let p = api.create(t(0), &actor(), pod("a")).unwrap();
+    let kubelet = Actor::on_host("kubelet", "n1");
+    let record = || EventRecord {
+        type_: EventType::Warning,
+        reason: "BackOff",
+        message: "Back-off".into(),
+    };
+    // The first one is correlated (named, counted) but its write never happens.
+    api.record_event(t(1), &*p, record(), &kubelet, false);
+    api.record_event(t(2), &*p, record(), &kubelet, true);
+    let written: Vec<_> = (0..api.journal_end())
+        .filter_map(|i| match api.journal_entry(i) {
+            Some(JournalEntry::Event { event, .. }) => Some((
+                event.metadata.name.clone(),
+                event.count,
+                event.first_timestamp,
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        written,
+        [(
+            "a.0000000000000001".to_string(),
+            2,
+            Some(Timestamp::at(t(1)))
+        )]
     );
 }

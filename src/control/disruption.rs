@@ -42,8 +42,7 @@ impl Default for DisruptionController {
         DisruptionController {
             actor: Actor {
                 name: Rc::from(COMPONENT),
-                component: EVENT_SOURCE,
-                host: String::new(),
+                ..Actor::new(EVENT_SOURCE)
             },
         }
     }

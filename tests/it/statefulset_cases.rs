@@ -168,17 +168,18 @@ fn c03_parallel_creation_of_1000_pods_in_slow_start_batches() {
         .map(|i| format!("web-{i}"))
         .collect();
     assert_eq!(pods, want, "the pass stops after the failed batch");
+    // The pass's Events: client-go's spam filter lets the controller write 25 about the
+    // set and drops the rest, so the FailedCreate (the 511th) never reaches the API server.
     let first = ops[0].at;
-    let failed: Vec<_> = h
+    let events: Vec<_> = h
         .events()
         .into_iter()
-        .filter(|(t, r, _)| r == "FailedCreate" && *t == first)
+        .filter(|(t, _, _)| *t == first)
         .collect();
-    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(events.len(), 25, "{events:?}");
     assert!(
-        failed[0]
-            .2
-            .starts_with("create Pod web-255 in StatefulSet web failed error:")
+        events.iter().all(|(_, r, _)| r == "SuccessfulCreate"),
+        "{events:?}"
     );
     // Later passes create the rest. (The rate-limited retry 5 ms later still sees the
     // cache of before the first pass, 10 ms watch delay, and fails on AlreadyExists: no

@@ -82,7 +82,8 @@ impl Scheduler {
         Scheduler {
             informer,
             config,
-            actor: Actor::new(event_handlers::DEFAULT_SCHEDULER_NAME),
+            actor: Actor::new(event_handlers::DEFAULT_SCHEDULER_NAME)
+                .recording_through_events_api(),
             profile: plugins::default_profile(),
             cache: Cache::default(),
             queue,
