@@ -590,19 +590,7 @@ impl Plugin for PodTopologySpread {
                 Some(score.round() as i64)
             })
             .collect();
-        // `NormalizeScore`: the fewer matching pods, the higher the score.
-        let valid = raw.iter().flatten();
-        let min = valid.clone().copied().min().unwrap_or(i64::MAX);
-        let max = valid.copied().max().unwrap_or(0).max(0);
-        Some(
-            raw.into_iter()
-                .map(|s| match s {
-                    None => 0,
-                    Some(_) if max == 0 => MAX_NODE_SCORE,
-                    Some(s) => MAX_NODE_SCORE * (max + min - s) / max,
-                })
-                .collect(),
-        )
+        Some(normalize_score(raw))
     }
 
     fn events_to_register(&self) -> &'static [ClusterEvent] {
@@ -733,6 +721,21 @@ fn topology_normalizing_weight(size: usize) -> f64 {
 /// `scoreForCount`.
 fn score_for_count(cnt: i64, max_skew: i32, weight: f64) -> f64 {
     cnt as f64 * weight + f64::from(max_skew - 1)
+}
+
+/// `NormalizeScore`: the fewer matching pods, the higher the score; a node that was not
+/// scored (`None`) gets 0.
+fn normalize_score(raw: Vec<Option<i64>>) -> Vec<i64> {
+    let valid = raw.iter().flatten();
+    let min = valid.clone().copied().min().unwrap_or(i64::MAX);
+    let max = valid.copied().max().unwrap_or(0).max(0);
+    raw.into_iter()
+        .map(|s| match s {
+            None => 0,
+            Some(_) if max == 0 => MAX_NODE_SCORE,
+            Some(s) => MAX_NODE_SCORE * (max + min - s) / max,
+        })
+        .collect()
 }
 
 #[cfg(test)]

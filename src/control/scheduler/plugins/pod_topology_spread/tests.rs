@@ -598,18 +598,7 @@ fn reference_score(p: &Pod, state: &CycleState, nodes: &[&NodeInfo]) -> Option<V
             Some(score.round() as i64)
         })
         .collect();
-    let valid = raw.iter().flatten();
-    let min = valid.clone().copied().min().unwrap_or(i64::MAX);
-    let max = valid.copied().max().unwrap_or(0).max(0);
-    Some(
-        raw.into_iter()
-            .map(|s| match s {
-                None => 0,
-                Some(_) if max == 0 => MAX_NODE_SCORE,
-                Some(s) => MAX_NODE_SCORE * (max + min - s) / max,
-            })
-            .collect(),
-    )
+    Some(normalize_score(raw))
 }
 
 /// One plugin kept over many cycles scores as upstream's from-scratch computation: pods
