@@ -1,6 +1,6 @@
 //! stsim: a deterministic discrete-event simulator of a Kubernetes cluster running
 //! StatefulSets. See README.md for the user's view and the design notes for the layering:
-//! time, rng, decimal → api → apiserver, queue → infra | control → scenario → sim → trace, report.
+//! time, rng, decimal, hash → api → apiserver, queue → infra | control → scenario → sim → trace, report.
 
 mod allocator;
 pub mod api;
@@ -9,6 +9,7 @@ pub mod check;
 pub mod component;
 pub mod control;
 pub mod decimal;
+pub mod hash;
 pub mod infra;
 pub mod operator;
 pub mod queue;

@@ -23,6 +23,7 @@
 //! picks at random; here it forgets the one with the smallest hash, so runs stay
 //! reproducible.
 
+use crate::hash::fmix64;
 use crate::time::{SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -254,14 +255,7 @@ impl KeyHash {
 
     /// The key: each lane through MurmurHash3's finaliser.
     fn key(self) -> u128 {
-        fn fmix(mut h: u64) -> u64 {
-            h ^= h >> 33;
-            h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-            h ^= h >> 33;
-            h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-            h ^ (h >> 33)
-        }
-        (u128::from(fmix(self.0)) << 64) | u128::from(fmix(self.1))
+        (u128::from(fmix64(self.0)) << 64) | u128::from(fmix64(self.1))
     }
 }
 

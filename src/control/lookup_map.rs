@@ -10,6 +10,7 @@
 //! with a fixed hasher, so even their layout repeats from run to run.
 
 use crate::api::key_ref::KeyRef;
+use crate::hash::fmix64;
 use indexmap::IndexMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
@@ -55,12 +56,7 @@ impl Hasher for UidHasher {
     }
 
     fn finish(&self) -> u64 {
-        let mut h = self.0;
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 33)
+        fmix64(self.0)
     }
 }
 

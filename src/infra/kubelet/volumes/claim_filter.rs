@@ -10,6 +10,7 @@
 //! (it only decides speed, not behaviour, but runs should cost the same every time).
 
 use crate::api::ObjectKey;
+use crate::hash::fmix64;
 
 /// A claim's hash, computed once per change and tested against each node's filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,12 +32,7 @@ impl ClaimHash {
         }
         // FNV's last byte barely reaches the high bits, and claim names of one set differ
         // only in their last bytes: MurmurHash3's finaliser spreads them.
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        h ^= h >> 33;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^= h >> 33;
-        ClaimHash(h)
+        ClaimHash(fmix64(h))
     }
 
     fn bit(self) -> (usize, u64) {
