@@ -1,8 +1,9 @@
 //! Kubernetes Events as upstream components record them. Most components use client-go's
 //! legacy `record.EventRecorder`, whose `EventCorrelator` (`event_correlator.rs`) counts
 //! repeats, combines similar Events and drops a source's spam about one object. The
-//! scheduler records through `events.k8s.io/v1` (`tools/events`), which has no spam filter
-//! and turns repeats into a series; here a repeat within 10 minutes raises the count.
+//! scheduler records through `events.k8s.io/v1` (`tools/events`,
+//! `eventBroadcasterImpl.recordToSink`), which has no spam filter and turns repeats into a
+//! series; here a repeat within 10 minutes raises the count.
 
 use super::event_correlator::{COMBINED_PREFIX, Correlated, EventFacts};
 use super::{Actor, ApiServer, JournalEntry, Recorder};
@@ -97,15 +98,7 @@ impl ApiServer {
             .find(|ev| ev.metadata.name == observed.name)
         {
             // The patch: count, lastTimestamp and message.
-            Some(prev) => {
-                let mut ev = (**prev).clone();
-                ev.count = observed.count as i32;
-                ev.last_timestamp = Some(ts);
-                ev.message = message;
-                let ev = Rc::new(ev);
-                *prev = Rc::clone(&ev);
-                ev
-            }
+            Some(prev) => patch(prev, observed.count as i32, ts, Some(message)),
             None => {
                 let ev = Rc::new(new_event(
                     involved,
@@ -148,12 +141,8 @@ impl ApiServer {
                     .last_timestamp
                     .is_some_and(|t| now.saturating_since(t.time()) <= SERIES_WINDOW) =>
             {
-                let mut ev = (**prev).clone();
-                ev.count += 1;
-                ev.last_timestamp = Some(ts);
-                let ev = Rc::new(ev);
-                *prev = Rc::clone(&ev);
-                ev
+                let count = prev.count + 1;
+                patch(prev, count, ts, None)
             }
             found => {
                 self.event_counter += 1;
@@ -199,6 +188,25 @@ impl ApiServer {
         events.sort_by_key(|e| e.last_timestamp);
         events
     }
+}
+
+/// A repeat written as the upstream recorders patch it: `count`, `lastTimestamp` and, for
+/// an aggregate, `message`; the stored copy is replaced by the patched one.
+fn patch(
+    prev: &mut Rc<K8sEvent>,
+    count: i32,
+    ts: Timestamp,
+    message: Option<String>,
+) -> Rc<K8sEvent> {
+    let mut ev = (**prev).clone();
+    ev.count = count;
+    ev.last_timestamp = Some(ts);
+    if let Some(message) = message {
+        ev.message = message;
+    }
+    let ev = Rc::new(ev);
+    *prev = Rc::clone(&ev);
+    ev
 }
 
 /// A new core/v1 Event about `involved`.
