@@ -19,6 +19,8 @@
 //! cache, and deterministic pod names make duplicate creates fail with AlreadyExists.
 
 mod control;
+#[cfg(test)]
+pub(crate) use control::KEPT_PASSES;
 mod memo;
 mod pod_control;
 mod retention;
@@ -34,7 +36,7 @@ use crate::api::{AnyObject, ObjectKey, OwnerReference, Pod, StatefulSet, Tables}
 use crate::apiserver::{Actor, WatchEvent};
 use crate::component::Ctx;
 use crate::time::SimDuration;
-use control::StatefulSetControl;
+use control::{ClaimedPods, StatefulSetControl};
 use memo::{ControlledBy, MarkKind, PodView, SetMemo, WatchMarks};
 use pod_control::StatefulPodControl;
 use revision::{adopt_controller_revision, list_revisions, merge_controller_ref};
@@ -228,13 +230,21 @@ fn sync_stateful_set(
     set: &StatefulSet,
     views: &[PodView],
 ) -> (Result<StatefulSetStatus, String>, Option<Vec<String>>) {
+    // With nothing to adopt or release (the census the memo keeps from the change marks),
+    // `ClaimPods` writes nothing and returns the pods the set controls that match: the
+    // walk over the namespace's pods is left to the steps that need the list.
+    let owned_only = memo.follows_marks() && memo.census(views).special == 0;
     let mut pod_control = StatefulPodControl::new(ctx, actor, cache, memo);
     if let Err(e) = adopt_orphan_revisions(&mut pod_control, set) {
         return (Err(e), None);
     }
-    let pods = match get_pods_for_stateful_set(&mut pod_control, set, views) {
-        Ok(pods) => pods,
-        Err(e) => return (Err(e), None),
+    let pods = if owned_only {
+        ClaimedPods::Owned(views)
+    } else {
+        match get_pods_for_stateful_set(&mut pod_control, set, views) {
+            Ok(pods) => ClaimedPods::Listed(pods),
+            Err(e) => return (Err(e), None),
+        }
     };
     let mut control = StatefulSetControl::new(pod_control, config);
     let result = control.update_stateful_set(set, pods);

@@ -84,6 +84,12 @@ pub fn update_status(
         total.current_replicas += s.current_replicas;
         total.updated_replicas += s.updated_replicas;
     }
+    set_replica_status(status, total);
+}
+
+/// The end of upstream `updateStatus`: the five counts into `status` (also from a kept
+/// tally, `memo::tally`).
+pub fn set_replica_status(status: &mut StatefulSetStatus, total: ReplicaStatus) {
     status.replicas = total.replicas;
     status.ready_replicas = total.ready_replicas;
     status.available_replicas = total.available_replicas;

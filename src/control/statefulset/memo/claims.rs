@@ -94,6 +94,7 @@ impl ClaimMemo {
             marks,
             |e| &e.claim,
             |claim| ClaimEntry::new(claim, set_name, templates, first_of_name, checks),
+            |_, _| {},
         );
         self.after_refresh(renamed, templates);
     }

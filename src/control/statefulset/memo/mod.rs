@@ -56,20 +56,24 @@ mod claims;
 mod history;
 mod marks;
 mod pods;
+mod tally;
 #[cfg(test)]
 mod tests;
 
 pub use history::{AppliedSet, RevisionMemo};
 pub use marks::{MarkKind, WatchMarks};
 pub use pods::{ControlledBy, PodFacts, PodView, RevisionId, RevisionNames};
+pub use tally::{Census, TallyParams, find_slot, is_owned};
 
 use super::retention::Retention;
 use crate::api::key_ref::{cmp_str, get_by_parts};
 use crate::api::{
     LabelSelector, ObjectKey, PersistentVolumeClaim, Pod, Resource, StatefulSet, Table, Tables,
 };
+use crate::control::statefulset::utils::parse_dashed_name;
 use claims::ClaimMemo;
 use std::rc::Rc;
+use tally::Tally;
 
 /// Above this many distinct revision label values the memo starts afresh, so that a
 /// namespace of pods with ever new labels cannot grow it without bound.
@@ -144,6 +148,13 @@ pub struct SetMemo {
     /// The position of the controller's change marks (`marks`) when the pods and claims
     /// were last brought up to the cache, if they were brought up to one the marks follow.
     seen: Option<u64>,
+    /// Who claims the pods (`tally::Census`), kept up to date from the marks; `None` after
+    /// a walk until a pass counts it again.
+    census: Option<Census>,
+    /// The kept slots of a Parallel pass (`tally`), and the ordinals whose pod or claims
+    /// were written since it was brought up (noted only while there is one).
+    tally: Option<Tally>,
+    dirty: Vec<i32>,
 }
 
 /// What the claims of one pod of a pass say, from the memo (see [`SetMemo::claim_checks`]).
@@ -197,6 +208,21 @@ impl SetMemo {
         let (templates, first_of_name) = (&signature.claim_templates, &signature.first_of_name);
         if few {
             let pods = marked(MarkKind::Pod).expect("counted above");
+            // A pod that leaves or joins the claimed ones changes the census, and the
+            // tally's slot of its ordinal.
+            let (census, dirty, keeps_tally) =
+                (&mut self.census, &mut self.dirty, self.tally.is_some());
+            let changed = |old: Option<&PodView>, new: Option<&PodView>| {
+                for (view, sign) in [(old, -1), (new, 1)] {
+                    let Some(view) = view else { continue };
+                    if let Some(census) = census.as_mut() {
+                        census.add(view, sign);
+                    }
+                    if keeps_tally && is_owned(view) {
+                        dirty.push(view.facts.ordinal);
+                    }
+                }
+            };
             refresh_marked(
                 &mut self.pods,
                 &cache.pods,
@@ -204,8 +230,22 @@ impl SetMemo {
                 pods,
                 |v| &v.pod,
                 fresh,
+                changed,
             );
             let claims = marked(MarkKind::Claim).expect("counted above");
+            if self.tally.is_some() {
+                // The claims of an ordinal decide its slot's claim checks.
+                let set_name = set.metadata.name.as_str();
+                for name in marked(MarkKind::Claim).expect("counted above") {
+                    for (t, template) in templates.iter().enumerate() {
+                        if first_of_name[t] == t
+                            && let Some(ordinal) = parse_dashed_name(name, &[template, set_name])
+                        {
+                            self.dirty.push(ordinal);
+                        }
+                    }
+                }
+            }
             self.claims
                 .apply_marks(cache, set, templates, first_of_name, claims);
             #[cfg(debug_assertions)]
@@ -218,7 +258,23 @@ impl SetMemo {
                 fresh,
             );
             self.claims.walk(cache, set, templates, first_of_name);
+            // What changed is not known: counted and tallied afresh when next used.
+            self.census = None;
+            self.drop_tally();
         }
+    }
+
+    /// Whether the memo follows the controller's change marks (it was brought up to a
+    /// cache whose every write the controller's watch handler saw): only then is a census
+    /// or a tally kept up to date between syncs.
+    pub fn follows_marks(&self) -> bool {
+        self.seen.is_some()
+    }
+
+    /// The census of `views`, the pods this memo lent out for the pass: kept from the
+    /// marks, or counted.
+    pub fn census(&mut self, views: &[PodView]) -> Census {
+        *self.census.get_or_insert_with(|| Census::of(views))
     }
 
     /// Debug builds: the memo brought up by marks holds the very objects a walk finds.
@@ -234,6 +290,9 @@ impl SetMemo {
             claims.eq(in_namespace(&cache.pvcs, namespace).map(Rc::as_ptr)),
             "the marks missed a claim write"
         );
+        if let Some(census) = self.census {
+            assert_eq!(census, Census::of(&self.pods), "the census kept from marks");
+        }
     }
 
     /// Whether the memo was begun for this set (or one with its identity, selector and
@@ -408,8 +467,8 @@ fn refresh<'o, T: Resource, E>(
 /// [`refresh`] for entries that were brought up to the namespace's objects in `table` at
 /// some point, from the names of the objects written since (`names`, in any order, repeats
 /// allowed): each name is looked up in `table` and in `entries` (by binary search, the
-/// entries being in name order) and its entry replaced, added or dropped. Returns whether
-/// the names changed.
+/// entries being in name order) and its entry replaced, added or dropped, which `changed`
+/// is told (the old entry, the new one). Returns whether the names changed.
 fn refresh_marked<'n, T: Resource, E>(
     entries: &mut Vec<E>,
     table: &Table<T>,
@@ -417,6 +476,7 @@ fn refresh_marked<'n, T: Resource, E>(
     names: impl Iterator<Item = &'n str>,
     object_of: impl Fn(&E) -> &Rc<T>,
     mut fresh: impl FnMut(&Rc<T>) -> E,
+    mut changed: impl FnMut(Option<&E>, Option<&E>),
 ) -> bool {
     let mut renamed = false;
     for name in names {
@@ -425,15 +485,18 @@ fn refresh_marked<'n, T: Resource, E>(
         match (at, obj) {
             (Ok(i), Some(obj)) => {
                 if !Rc::ptr_eq(object_of(&entries[i]), obj) {
-                    entries[i] = fresh(obj);
+                    let old = std::mem::replace(&mut entries[i], fresh(obj));
+                    changed(Some(&old), Some(&entries[i]));
                 }
             }
             (Ok(i), None) => {
-                entries.remove(i);
+                let old = entries.remove(i);
+                changed(Some(&old), None);
                 renamed = true;
             }
             (Err(i), Some(obj)) => {
                 entries.insert(i, fresh(obj));
+                changed(None, Some(&entries[i]));
                 renamed = true;
             }
             (Err(_), None) => {}

@@ -924,9 +924,21 @@ fn initial_set(parallel: bool) -> StatefulSet {
     s
 }
 
+/// The kind of set and controller of a history of `seed`: Parallel or not, and the
+/// configuration.
+fn any_kind(seed: u64) -> (bool, StatefulSetConfig) {
+    let parallel = seed % 2 == 0;
+    let config = match seed % 3 {
+        0 => StatefulSetConfig::default(),
+        1 => StatefulSetConfig::for_version(36, true),
+        _ => StatefulSetConfig::for_version(37, true),
+    };
+    (parallel, config)
+}
+
 #[test]
 fn a_controller_with_its_memo_acts_as_one_without() {
-    memo_and_no_memo_act_alike(World::new);
+    memo_and_no_memo_act_alike(World::new, any_kind);
 }
 
 /// The same with controllers fed by an informer (a watch delay, every write to the
@@ -934,23 +946,37 @@ fn a_controller_with_its_memo_acts_as_one_without() {
 /// against a walk at every sync.
 #[test]
 fn a_controller_with_its_memo_and_marks_acts_as_one_without() {
-    memo_and_no_memo_act_alike(World::fed);
+    memo_and_no_memo_act_alike(World::fed, any_kind);
+}
+
+/// The same for Parallel sets with the `MaxUnavailableStatefulSet` gate off, whose passes
+/// run from the kept tally whenever every replica is there (`memo::tally`; debug builds
+/// check the tally against one rebuilt from every pod at each of them).
+#[test]
+fn a_parallel_pass_from_the_kept_tally_acts_as_one_without() {
+    let before = crate::control::statefulset::KEPT_PASSES.with(|n| n.get());
+    memo_and_no_memo_act_alike(World::fed, |seed| {
+        (
+            true,
+            StatefulSetConfig::for_version(if seed % 2 == 0 { 36 } else { 37 }, false),
+        )
+    });
+    let kept = crate::control::statefulset::KEPT_PASSES.with(|n| n.get()) - before;
+    assert!(kept > 200, "{kept} passes from the kept tally");
 }
 
 /// Random histories run in a world whose controller keeps its memo and in one whose
 /// controller forgets it before every sync (`world(config, forget)`): the same writes,
 /// notes, requeues and results at every step.
-fn memo_and_no_memo_act_alike(world: fn(StatefulSetConfig, bool) -> World) {
+fn memo_and_no_memo_act_alike(
+    world: fn(StatefulSetConfig, bool) -> World,
+    kind: fn(u64) -> (bool, StatefulSetConfig),
+) {
     const SEEDS: u64 = 12;
     const STEPS: usize = 150;
     let mut writes = 0;
     for seed in 0..SEEDS {
-        let parallel = seed % 2 == 0;
-        let config = match seed % 3 {
-            0 => StatefulSetConfig::default(),
-            1 => StatefulSetConfig::for_version(36, true),
-            _ => StatefulSetConfig::for_version(37, true),
-        };
+        let (parallel, config) = kind(seed);
         let mut worlds = [world(config.clone(), false), world(config, true)];
         for w in &mut worlds {
             w.write("kubectl", |c| c.create(initial_set(parallel)).unwrap());
