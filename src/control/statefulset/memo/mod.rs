@@ -22,12 +22,16 @@
 //!   policy and scale-down it was for, dropped when a claim of that ordinal is replaced
 //!   and for every ordinal when a claim is added or removed (`claims::OrdinalChecks`);
 //! * for the set's revisions, the candidate `newRevision` of its template (a JSON patch
-//!   and its hash), each revision's data bytes and the template each restores.
+//!   and its hash), each revision's data bytes and the template each restores;
+//! * while the change marks are followed: who claims the namespace's pods (a census: the
+//!   pods the set controls and that match, and those `ClaimPods` would adopt or release),
+//!   and for a Parallel set the kept tally of its replica slots (`tally`).
 //!
 //! Files: this one holds the per-set memo and the walk that brings it up to a cache;
 //! `pods` the pod facts, `claims` the claim index and ownerRef facts, `history` the
 //! revision memo, `marks` the change marks that spare the walk when the controller's watch
-//! handler sees every write to the cache, `tests` the equivalence tests.
+//! handler sees every write to the cache, `tally` the census and the kept slots of a
+//! Parallel pass, `tests` the equivalence tests.
 //!
 //! Everything that changes from pass to pass (`now`, minReadySeconds, the current and update
 //! revisions, replicas and start ordinal, the retention policy, the set's deletion) is
@@ -248,6 +252,11 @@ impl SetMemo {
             }
             self.claims
                 .apply_marks(cache, set, templates, first_of_name, claims);
+            // Passes that stop before they bring the tally up leave the noted ordinals
+            // piling up: past one per pod, a rebuild costs less.
+            if self.dirty.len() > self.pods.len() + 64 {
+                self.drop_tally();
+            }
             #[cfg(debug_assertions)]
             self.check_up_to(cache, namespace);
         } else {

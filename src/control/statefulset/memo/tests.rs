@@ -927,7 +927,7 @@ fn initial_set(parallel: bool) -> StatefulSet {
 /// The kind of set and controller of a history of `seed`: Parallel or not, and the
 /// configuration.
 fn any_kind(seed: u64) -> (bool, StatefulSetConfig) {
-    let parallel = seed % 2 == 0;
+    let parallel = seed.is_multiple_of(2);
     let config = match seed % 3 {
         0 => StatefulSetConfig::default(),
         1 => StatefulSetConfig::for_version(36, true),
@@ -958,7 +958,7 @@ fn a_parallel_pass_from_the_kept_tally_acts_as_one_without() {
     memo_and_no_memo_act_alike(World::fed, |seed| {
         (
             true,
-            StatefulSetConfig::for_version(if seed % 2 == 0 { 36 } else { 37 }, false),
+            StatefulSetConfig::for_version(if seed.is_multiple_of(2) { 36 } else { 37 }, false),
         )
     });
     let kept = crate::control::statefulset::KEPT_PASSES.with(|n| n.get()) - before;
