@@ -228,7 +228,9 @@ impl ObjectCache {
         let (api_version, kind, meta, spec, status) = obj.parts();
         let uid = meta.uid.as_str();
         let start = out.len();
-        let kept = self.kept.get_mut(uid);
+        // Found once: the map is not changed before the entry is written back.
+        let at = self.kept.get_index_of(uid);
+        let kept = at.and_then(|i| self.kept.get_index_mut(i)).map(|(_, k)| k);
         let (rv, tail, spec_at, status_at) = match kept {
             // A status write: the previous version's bytes with this resourceVersion, then
             // the new status.
@@ -287,8 +289,8 @@ impl ObjectCache {
         match rv {
             Some(rv) if !w.removed && !uid.is_empty() => {
                 let json = &out[start..];
-                match self.kept.get_mut(uid) {
-                    Some(k) => {
+                match at.and_then(|i| self.kept.get_index_mut(i)) {
+                    Some((_, k)) => {
                         k.obj = w.obj.clone();
                         k.json.clear();
                         k.json.extend_from_slice(json);
@@ -308,7 +310,9 @@ impl ObjectCache {
                 }
             }
             _ => {
-                self.kept.swap_remove(uid);
+                if let Some(i) = at {
+                    self.kept.swap_remove_index(i);
+                }
             }
         }
         out.push(b'}');
