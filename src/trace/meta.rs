@@ -115,7 +115,7 @@ pub fn write_meta(
             }
         }
     }
-    let tail = named.then(|| at..out.len());
+    let tail = named.then_some(at..out.len());
     out.push(b'}');
     Ok(Written { rv, tail })
 }
