@@ -3,7 +3,13 @@
 /// Parses a quantity into milli-units (CPU `500m` → 500; memory `1Ki` → 1_024_000), so one
 /// integer type serves every resource. Errors say what was wrong.
 pub fn parse_quantity_milli(text: &str) -> Result<i128, String> {
-    let s = text.trim();
+    // `trim`, skipped when the ends are plain ASCII (nearly always: the text is a field's).
+    let plain = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
+    let s = if plain(text.as_bytes().first()) && plain(text.as_bytes().last()) {
+        text
+    } else {
+        text.trim()
+    };
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '+' || c == '-'))
         .unwrap_or(s.len());
@@ -41,9 +47,17 @@ pub fn parse_quantity_milli(text: &str) -> Result<i128, String> {
             ));
         }
     };
-    let (int_part, frac_part) = num.split_once('.').unwrap_or((num, ""));
+    // (Byte searches: `num` is ASCII, split above at the first other character.)
+    let (int_part, frac_part) = match num.bytes().position(|b| b == b'.') {
+        Some(dot) => (&num[..dot], &num[dot + 1..]),
+        None => (num, ""),
+    };
     let negative = int_part.starts_with('-');
-    let int_digits = int_part.trim_start_matches(['+', '-']);
+    let signs = int_part
+        .bytes()
+        .take_while(|&b| b == b'+' || b == b'-')
+        .count();
+    let int_digits = &int_part[signs..];
     let whole: i128 = if int_digits.is_empty() {
         0
     } else {
@@ -60,8 +74,15 @@ pub fn parse_quantity_milli(text: &str) -> Result<i128, String> {
         frac_acc = frac_acc * 10 + i128::from(d - b'0');
         denom *= 10;
     }
-    value += frac_acc * mult_num / denom;
-    let value = value / mult_den;
+    // The 128-bit divisions only where they divide (most quantities are whole, unscaled).
+    if frac_acc != 0 {
+        value += frac_acc * mult_num / denom;
+    }
+    let value = if mult_den == 1 {
+        value
+    } else {
+        value / mult_den
+    };
     Ok(if negative { -value } else { value })
 }
 
@@ -96,6 +117,11 @@ mod tests {
             ("512M", 512_000_000_000),
             ("1e3", 1_000_000),
             ("100n", 0),
+            (" 2Ki\t", 2_048_000),
+            ("-1.25", -1250),
+            ("1.000", 1000),
+            ("+3u", 0),
+            ("3000u", 3),
         ];
         for (t, v) in cases {
             assert_eq!(parse_quantity_milli(t), Ok(*v), "{t}");

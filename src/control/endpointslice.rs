@@ -11,7 +11,7 @@
 
 use super::{ControlTimer, Controller, Enqueue, Kinds};
 use crate::api::discovery::{Endpoint, EndpointConditions, EndpointPort, labels};
-use crate::api::key_ref::get_by_parts;
+use crate::api::key_ref::{cmp_str, get_by_parts};
 use crate::api::node::well_known::LABEL_ZONE;
 use crate::api::pod::phase;
 use crate::api::{
@@ -20,6 +20,7 @@ use crate::api::{
 };
 use crate::apiserver::{Actor, DeleteOptions, WatchEvent};
 use crate::component::Ctx;
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
@@ -142,6 +143,8 @@ impl Controller for EndpointSliceController {
         }
         let mut errors = Vec::new();
         let mut desired: BTreeMap<Vec<EndpointPort>, Vec<Endpoint>> = BTreeMap::new();
+        // Without named target ports every pod serves the same ports: the key is built once.
+        let shared_ports = pod_independent_ports(svc);
         for pod in cache.list_in::<Pod>(&key.namespace) {
             if !selects(svc, &pod.metadata.labels) || !should_pod_be_in_endpoints(pod) {
                 continue;
@@ -155,10 +158,19 @@ impl Controller for EndpointSliceController {
                 ));
                 continue;
             }
+            let endpoint = pod_to_endpoint(pod, node.map(|n| &**n), svc);
+            if let Some(ports) = &shared_ports {
+                match desired.get_mut(ports) {
+                    Some(endpoints) => endpoints.push(endpoint),
+                    None => {
+                        desired.insert(ports.clone(), vec![endpoint]);
+                    }
+                }
+                continue;
+            }
             // The ports as a set (`port_map_key`, sorted in place: only the key is used).
             let mut ports = endpoint_ports(svc, pod);
             ports.sort();
-            let endpoint = pod_to_endpoint(pod, node.map(|n| &**n), svc);
             match desired.get_mut(&ports) {
                 Some(endpoints) => endpoints.push(endpoint),
                 None => {
@@ -166,11 +178,24 @@ impl Controller for EndpointSliceController {
                 }
             }
         }
-        let mut name = || {
-            self.generated += 1;
-            generate_name(&svc.metadata.name, self.generated)
+        if placeholder_kept(svc, &existing, &desired) {
+            // What `reconcile` finds for it: an empty plan, and `apply` writes nothing.
+            return if errors.is_empty() {
+                Ok(())
+            } else {
+                Err(errors.join("; "))
+            };
+        }
+        let plan = match update_in_place(svc, &existing, &mut desired) {
+            Some(plan) => plan,
+            None => {
+                let mut name = || {
+                    self.generated += 1;
+                    generate_name(&svc.metadata.name, self.generated)
+                };
+                reconcile(svc, &existing, desired, &mut name)
+            }
         };
-        let plan = reconcile(svc, &existing, desired, &mut name);
         self.apply(key, plan, ctx)?;
         if errors.is_empty() {
             Ok(())
@@ -320,6 +345,106 @@ pub fn endpoint_ports(svc: &Service, pod: &Pod) -> Vec<EndpointPort> {
         .collect()
 }
 
+/// The sorted port list of every pod (`endpoint_ports`, sorted), when it does not depend
+/// on the pod: no Service port names its target port (only a named one is looked up among
+/// the pod's containers).
+fn pod_independent_ports(svc: &Service) -> Option<Vec<EndpointPort>> {
+    let named = |sp: &crate::api::service::ServicePort| {
+        matches!(sp.target_port, Some(IntOrString::String(_)))
+    };
+    if svc.spec.ports.iter().any(named) {
+        return None;
+    }
+    let mut ports = endpoint_ports(svc, &Pod::default());
+    ports.sort();
+    Some(ports)
+}
+
+/// Whether [`reconcile`] would find nothing to do for a Service without endpoints: its
+/// one slice is its empty placeholder (no endpoints, no ports, this Service's), which it
+/// keeps whatever its labels.
+fn placeholder_kept(
+    svc: &Service,
+    existing: &[Rc<EndpointSlice>],
+    desired: &BTreeMap<Vec<EndpointPort>, Vec<Endpoint>>,
+) -> bool {
+    desired.is_empty()
+        && matches!(existing, [s] if s.endpoints.is_empty() && s.ports.is_empty() && owned_by(s, svc))
+}
+
+/// [`reconcile`]'s plan for the usual write, found without its general bookkeeping: one
+/// slice, this Service's, with the Service's labels and the one desired port set, keeping
+/// at least one of its endpoints, and room for every desired endpoint. `reconcile` then
+/// keeps the slice's endpoints still desired, in its order and with their desired values,
+/// and appends the new ones in desired order: one update (when the slice would stay as it
+/// is and nothing is new, no write). Desired identities must be distinct (one pod each, as
+/// `sync` builds them): each existing endpoint then matches at most one. `None`: another
+/// case, left to `reconcile`, with `desired` untouched.
+fn update_in_place(
+    svc: &Service,
+    existing: &[Rc<EndpointSlice>],
+    desired: &mut BTreeMap<Vec<EndpointPort>, Vec<Endpoint>>,
+) -> Option<Plan> {
+    let ([slice], 1) = (existing, desired.len()) else {
+        return None;
+    };
+    let (ports, wanted) = desired.iter_mut().next()?;
+    if wanted.len() > MAX_ENDPOINTS_PER_SLICE
+        || !owned_by(slice, svc)
+        || port_map_key(&slice.ports) != *ports
+    {
+        return None;
+    }
+    let labels = slice_labels(svc);
+    if slice.metadata.labels != labels {
+        return None;
+    }
+    // Where each of the slice's endpoints is among the desired ones: looked for by target
+    // name first (`sync` lists pods in name order), then everywhere; the identity decides.
+    // A desired endpoint is kept once.
+    fn target(e: &Endpoint) -> Option<&str> {
+        e.target_ref.as_ref().map(|r| r.name.as_str())
+    }
+    let mut taken = vec![false; wanted.len()];
+    let found: Vec<Option<usize>> = slice
+        .endpoints
+        .iter()
+        .map(|e| {
+            let id = endpoint_id(e);
+            let same = |i: &usize| endpoint_id(&wanted[*i]) == id;
+            let i = wanted
+                .binary_search_by(|w| target(w).cmp(&target(e)))
+                .ok()
+                .filter(same)
+                .or_else(|| (0..wanted.len()).find(same))?;
+            (!std::mem::replace(&mut taken[i], true)).then_some(i)
+        })
+        .collect();
+    let kept = found.iter().flatten().count();
+    if kept == 0 {
+        return None; // The slice is deleted or reused: the general path.
+    }
+    if kept == slice.endpoints.len()
+        && kept == wanted.len()
+        && found
+            .iter()
+            .zip(&slice.endpoints)
+            .all(|(i, e)| i.is_some_and(|i| wanted[i] == *e))
+    {
+        return Some(Plan::default());
+    }
+    let mut wanted: Vec<Option<Endpoint>> = std::mem::take(wanted).into_iter().map(Some).collect();
+    let mut endpoints: Vec<Endpoint> = Vec::with_capacity(wanted.len());
+    for i in found.into_iter().flatten() {
+        endpoints.extend(wanted[i].take());
+    }
+    endpoints.extend(wanted.into_iter().flatten());
+    Some(Plan {
+        update: vec![with_endpoints(slice, endpoints, labels)],
+        ..Plan::default()
+    })
+}
+
 /// `NewPortMapKey`: a port list as a set.
 fn port_map_key(ports: &[EndpointPort]) -> Vec<EndpointPort> {
     let mut key = ports.to_vec();
@@ -327,16 +452,59 @@ fn port_map_key(ports: &[EndpointPort]) -> Vec<EndpointPort> {
     key
 }
 
-/// An endpoint's identity, borrowed from it (the same equality as the owned strings: only
-/// looked up, never stored beyond a reconcile, so its order is of no consequence).
-type EndpointId<'a> = (Addresses<'a>, Option<&'a str>, &'a str, &'a str);
+/// An endpoint's identity, borrowed from it (the same equality as the owned strings). It
+/// is only looked up, never stored beyond a reconcile, so its order is of no consequence:
+/// the target's name comes first (it tells endpoints apart at once) and strings compare
+/// inline (`cmp_str`) rather than through `memcmp`.
+#[derive(Debug, PartialEq, Eq)]
+struct EndpointId<'a> {
+    name: &'a str,
+    namespace: &'a str,
+    addresses: Addresses<'a>,
+    hostname: Option<&'a str>,
+}
+
+impl Ord for EndpointId<'_> {
+    fn cmp(&self, o: &Self) -> Ordering {
+        cmp_str(self.name, o.name)
+            .then_with(|| cmp_str(self.namespace, o.namespace))
+            .then_with(|| self.addresses.cmp(&o.addresses))
+            .then_with(|| match (self.hostname, o.hostname) {
+                (Some(a), Some(b)) => cmp_str(a, b),
+                (a, b) => a.cmp(&b),
+            })
+    }
+}
+
+impl PartialOrd for EndpointId<'_> {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
 
 /// An endpoint's addresses as a set: the one address of a pod's endpoint as it is, any
 /// other number sorted into a vector (two sets are equal exactly when these are).
-#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, PartialEq, Eq)]
 enum Addresses<'a> {
     One(&'a str),
     Sorted(Vec<&'a str>),
+}
+
+impl Ord for Addresses<'_> {
+    fn cmp(&self, o: &Self) -> Ordering {
+        match (self, o) {
+            (Addresses::One(a), Addresses::One(b)) => cmp_str(a, b),
+            (Addresses::One(_), Addresses::Sorted(_)) => Ordering::Less,
+            (Addresses::Sorted(_), Addresses::One(_)) => Ordering::Greater,
+            (Addresses::Sorted(a), Addresses::Sorted(b)) => a.cmp(b),
+        }
+    }
+}
+
+impl PartialOrd for Addresses<'_> {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
 }
 
 /// `endpointsliceutil` endpoint identity (`hashEndpoint`): addresses, hostname, target.
@@ -349,26 +517,58 @@ fn endpoint_id(e: &Endpoint) -> EndpointId<'_> {
             Addresses::Sorted(sorted)
         }
     };
-    let (ns, name) = e
+    let (namespace, name) = e
         .target_ref
         .as_ref()
         .map_or(("", ""), |r| (r.namespace.as_str(), r.name.as_str()));
-    (addresses, e.hostname.as_deref(), ns, name)
+    EndpointId {
+        name,
+        namespace,
+        addresses,
+        hostname: e.hostname.as_deref(),
+    }
 }
 
-/// `s` with `endpoints` and `labels` in place of its own; the old endpoints are not
-/// copied (they are replaced anyway).
+/// `s` with `endpoints` and `labels` in place of its own; the old endpoints and labels are
+/// not copied (they are replaced anyway).
 fn with_endpoints(
     s: &EndpointSlice,
     endpoints: Vec<Endpoint>,
-    labels: &BTreeMap<String, String>,
+    labels: BTreeMap<String, String>,
 ) -> EndpointSlice {
-    let mut metadata = s.metadata.clone();
-    metadata.labels = labels.clone();
+    let ObjectMeta {
+        name,
+        generate_name,
+        namespace,
+        uid,
+        resource_version,
+        generation,
+        creation_timestamp,
+        deletion_timestamp,
+        deletion_grace_period_seconds,
+        labels: _,
+        annotations,
+        owner_references,
+        finalizers,
+    } = &s.metadata;
     EndpointSlice {
         api_version: s.api_version.clone(),
         kind: s.kind.clone(),
-        metadata,
+        metadata: ObjectMeta {
+            name: name.clone(),
+            generate_name: generate_name.clone(),
+            namespace: namespace.clone(),
+            uid: uid.clone(),
+            resource_version: resource_version.clone(),
+            generation: *generation,
+            creation_timestamp: *creation_timestamp,
+            deletion_timestamp: *deletion_timestamp,
+            deletion_grace_period_seconds: *deletion_grace_period_seconds,
+            labels,
+            annotations: annotations.clone(),
+            owner_references: owner_references.clone(),
+            finalizers: finalizers.clone(),
+        },
         address_type: s.address_type.clone(),
         endpoints,
         ports: s.ports.clone(),
@@ -502,10 +702,10 @@ pub fn reconcile(
                     delete.push(Rc::clone(s));
                     continue;
                 }
-                to_update.push(with_endpoints(s, kept, &labels));
+                to_update.push(with_endpoints(s, kept, labels.clone()));
             } else if labels_changed {
                 // Every endpoint kept and equal: the slice's own are the desired ones.
-                to_update.push(with_endpoints(s, s.endpoints.clone(), &labels));
+                to_update.push(with_endpoints(s, s.endpoints.clone(), labels.clone()));
             } else {
                 unchanged.push(s);
             }

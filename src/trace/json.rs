@@ -48,7 +48,7 @@ fn unsupported<T>(_what: &str) -> Result<T, Unsupported> {
 
 /// `serde_json` writes integers with `itoa`: plain decimal, `-` for negatives
 /// (`crate::decimal`, itoa's method; sequence numbers and microsecond times are 5–9 digits).
-fn write_u64(out: &mut Vec<u8>, v: u64) {
+pub fn write_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(crate::decimal::Decimal::of(v).as_bytes());
 }
 

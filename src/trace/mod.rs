@@ -16,6 +16,8 @@ use std::io::Write;
 
 mod escape;
 mod json;
+mod meta;
+mod objects;
 #[cfg(test)]
 mod tests;
 
@@ -27,10 +29,14 @@ pub struct TraceWriter {
     buf: Vec<u8>,
     /// Whether heartbeat-level writes are traced ([`is_heartbeat`]).
     heartbeats: bool,
+    /// What status writes reuse of each object's previous line.
+    objects: objects::ObjectCache,
 }
 
+/// A write line without its object: the object is written after it by
+/// [`objects::ObjectCache`]. Written by [`write_head`], in this order.
 #[derive(Serialize)]
-struct WriteLine<'a> {
+struct WriteHead<'a> {
     seq: u64,
     t_us: u64,
     #[serde(rename = "type")]
@@ -44,6 +50,105 @@ struct WriteLine<'a> {
     /// Whether the object left the store with this write.
     removed: bool,
     actor: &'a str,
+}
+
+/// Writes `head` as its derived `Serialize` does, without the closing `}`, and then
+/// `,"object":`: the keys and the constant values (line type, verb, kind: identifiers,
+/// which need no escape) are copied in runs rather than field by field.
+fn write_head(buf: &mut Vec<u8>, head: &WriteHead<'_>) {
+    let WriteHead {
+        seq,
+        t_us,
+        type_,
+        verb,
+        kind,
+        namespace,
+        name,
+        resource_version,
+        removed,
+        actor,
+    } = head;
+    debug_assert!(
+        [type_, verb, kind]
+            .iter()
+            .all(|s| escape::needs_no_escape(s))
+    );
+    buf.extend_from_slice(b"{\"seq\":");
+    json::write_u64(buf, *seq);
+    buf.extend_from_slice(b",\"t_us\":");
+    json::write_u64(buf, *t_us);
+    buf.extend_from_slice(b",\"type\":\"");
+    buf.extend_from_slice(type_.as_bytes());
+    buf.extend_from_slice(b"\",\"verb\":\"");
+    buf.extend_from_slice(verb.as_bytes());
+    buf.extend_from_slice(b"\",\"kind\":\"");
+    buf.extend_from_slice(kind.as_bytes());
+    buf.extend_from_slice(b"\",\"namespace\":");
+    escape::write_str(buf, namespace);
+    buf.extend_from_slice(b",\"name\":");
+    escape::write_str(buf, name);
+    buf.extend_from_slice(b",\"resourceVersion\":");
+    escape::write_str(buf, resource_version);
+    buf.extend_from_slice(if *removed {
+        b",\"removed\":true,\"actor\":"
+    } else {
+        b",\"removed\":false,\"actor\":"
+    });
+    escape::write_str(buf, actor);
+    buf.extend_from_slice(b",\"object\":");
+}
+
+/// Writes an event line as its derived `Serialize` does, the keys in runs (see
+/// [`write_head`]).
+fn write_event(buf: &mut Vec<u8>, line: &EventLine<'_>) -> Result<(), json::Unsupported> {
+    let EventLine {
+        seq,
+        t_us,
+        type_,
+        event_type,
+        reason,
+        kind,
+        namespace,
+        name,
+        message,
+        count,
+        source,
+        object,
+    } = line;
+    debug_assert!(escape::needs_no_escape(type_));
+    buf.extend_from_slice(b"{\"seq\":");
+    json::write_u64(buf, *seq);
+    buf.extend_from_slice(b",\"t_us\":");
+    json::write_u64(buf, *t_us);
+    buf.extend_from_slice(b",\"type\":\"");
+    buf.extend_from_slice(type_.as_bytes());
+    buf.extend_from_slice(b"\",\"eventType\":");
+    escape::write_str(buf, event_type);
+    buf.extend_from_slice(b",\"reason\":");
+    escape::write_str(buf, reason);
+    buf.extend_from_slice(b",\"kind\":");
+    escape::write_str(buf, kind);
+    buf.extend_from_slice(b",\"namespace\":");
+    escape::write_str(buf, namespace);
+    buf.extend_from_slice(b",\"name\":");
+    escape::write_str(buf, name);
+    buf.extend_from_slice(b",\"message\":");
+    escape::write_str(buf, message);
+    buf.extend_from_slice(b",\"count\":");
+    json::to_vec(buf, count)?;
+    buf.extend_from_slice(b",\"source\":");
+    escape::write_str(buf, source);
+    buf.extend_from_slice(b",\"object\":");
+    json::to_vec(buf, object)?;
+    buf.push(b'}');
+    Ok(())
+}
+
+/// A whole write line, as serde_json writes it (the fallback, and the reference in tests).
+#[derive(Serialize)]
+struct WriteLine<'a> {
+    #[serde(flatten)]
+    head: &'a WriteHead<'a>,
     object: ObjectJson<'a>,
 }
 
@@ -57,6 +162,7 @@ impl Serialize for ObjectJson<'_> {
     }
 }
 
+/// Written by [`write_event`], in this order.
 #[derive(Serialize)]
 struct EventLine<'a> {
     seq: u64,
@@ -143,6 +249,7 @@ impl TraceWriter {
             error: None,
             buf: Vec::with_capacity(4096),
             heartbeats: false,
+            objects: objects::ObjectCache::default(),
         }
     }
 
@@ -178,6 +285,9 @@ impl TraceWriter {
 
     fn write(&mut self, w: &WatchEvent) {
         if !self.heartbeats && is_heartbeat(w) {
+            if self.out.is_some() {
+                self.objects.unseen(w);
+            }
             return;
         }
         if self.out.is_none() {
@@ -185,7 +295,7 @@ impl TraceWriter {
             return;
         }
         let meta = w.obj.meta();
-        let line = WriteLine {
+        let head = WriteHead {
             seq: self.seq,
             t_us: micros(w.at),
             type_: "write",
@@ -196,9 +306,53 @@ impl TraceWriter {
             resource_version: &meta.resource_version,
             removed: w.removed,
             actor: &w.actor,
+        };
+        self.emit_write(&head, w);
+    }
+
+    /// `emit` for a write line: the head, then the object through [`objects::ObjectCache`].
+    fn emit_write(&mut self, head: &WriteHead<'_>, w: &WatchEvent) {
+        let line = WriteLine {
+            head,
             object: ObjectJson(&w.obj),
         };
-        self.emit(&line);
+        self.emit_by(&line, |buf, objects| {
+            write_head(buf, head);
+            let written = objects.write(buf, w);
+            if written.is_err() {
+                objects.forget(&w.obj);
+            }
+            written.map(|()| buf.push(b'}'))
+        });
+    }
+
+    /// `emit` with the line's bytes written by `write`; where it fails, by serde_json.
+    fn emit_by<T: Serialize>(
+        &mut self,
+        line: &T,
+        write: impl FnOnce(&mut Vec<u8>, &mut objects::ObjectCache) -> Result<(), json::Unsupported>,
+    ) {
+        self.seq += 1;
+        let Some(out) = self.out.as_mut() else { return };
+        if self.error.is_some() {
+            return;
+        }
+        let buf = &mut self.buf;
+        buf.clear();
+        if write(buf, &mut self.objects).is_err() {
+            buf.clear();
+            serde_json::to_writer(&mut *buf, line).expect("trace lines always serialise");
+        }
+        // Every trace line a unit test writes is checked against serde_json's bytes.
+        #[cfg(test)]
+        assert_eq!(
+            String::from_utf8_lossy(buf),
+            String::from_utf8_lossy(&serde_json::to_vec(line).expect("serialises")),
+        );
+        buf.push(b'\n');
+        if let Err(e) = out.write_all(buf) {
+            self.error = Some(e);
+        }
     }
 
     fn event(&mut self, at: SimTime, e: &K8sEvent) {
@@ -216,7 +370,7 @@ impl TraceWriter {
             source: &e.source.component,
             object: e,
         };
-        self.emit(&line);
+        self.emit_by(&line, |buf, _| write_event(buf, &line));
     }
 
     pub fn action(&mut self, at: SimTime, command: &str, ok: bool, output: &str) {
@@ -257,26 +411,7 @@ impl TraceWriter {
     }
 
     fn emit<T: Serialize>(&mut self, line: &T) {
-        self.seq += 1;
-        let Some(out) = self.out.as_mut() else { return };
-        if self.error.is_some() {
-            return;
-        }
-        self.buf.clear();
-        if json::to_vec(&mut self.buf, line).is_err() {
-            // Something only serde_json writes (see `json`): the line is written by it.
-            self.buf.clear();
-            serde_json::to_writer(&mut self.buf, line).expect("trace lines always serialise");
-        }
-        // Every trace line a unit test writes is checked against serde_json's bytes.
-        #[cfg(test)]
-        assert_eq!(
-            String::from_utf8_lossy(&self.buf),
-            String::from_utf8_lossy(&serde_json::to_vec(line).expect("serialises")),
-        );
-        self.buf.push(b'\n');
-        if let Err(e) = out.write_all(&self.buf) {
-            self.error = Some(e);
-        }
+        // Something only serde_json writes (see `json`) fails here: it then writes the line.
+        self.emit_by(line, |buf, _| json::to_vec(buf, line));
     }
 }

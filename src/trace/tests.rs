@@ -109,6 +109,108 @@ fn every_kind_with_odd_strings_matches_serde_json() {
     assert!(!shared.borrow().is_empty());
 }
 
+/// `obj` with resourceVersion `rv`, for the kinds whose status writes reuse bytes.
+fn with_resource_version(obj: &AnyObject, rv: &str) -> Option<AnyObject> {
+    fn set<T: Resource>(o: &Rc<T>, rv: &str) -> AnyObject {
+        let mut o = T::clone(o);
+        o.meta_mut().resource_version = rv.into();
+        T::wrap(Rc::new(o))
+    }
+    Some(match obj {
+        AnyObject::Node(o) => set(o, rv),
+        AnyObject::Pod(o) => set(o, rv),
+        AnyObject::PersistentVolumeClaim(o) => set(o, rv),
+        AnyObject::PersistentVolume(o) => set(o, rv),
+        AnyObject::StatefulSet(o) => set(o, rv),
+        AnyObject::PodDisruptionBudget(o) => set(o, rv),
+        AnyObject::VolumeAttachment(o) => set(o, rv),
+        _ => return None,
+    })
+}
+
+/// Status writes that follow a write of the same object: the kept bytes with the new
+/// resourceVersion (shorter, longer, as long, odd, empty) must be serde_json's line; so
+/// must an update whose spec and status are copied.
+#[test]
+fn status_writes_after_a_write_of_the_object_match_serde_json() {
+    let mut writer = TraceWriter::new(Some(Box::new(Vec::new())));
+    let mut kinds = BTreeSet::new();
+    for file in ["attach-storm.yaml", "zookeeper-drain.yaml"] {
+        for obj in objects_after(file) {
+            let Some(first) = with_resource_version(&obj, "4242") else {
+                continue;
+            };
+            kinds.insert(obj.kind());
+            let write = |obj: AnyObject, verb: Verb| {
+                JournalEntry::Write(WatchEvent {
+                    at: SimTime(9_000_000_000),
+                    verb,
+                    removed: false,
+                    obj,
+                    actor: Rc::from("test"),
+                    lease_renewal: false,
+                })
+            };
+            writer.entry(&write(first, Verb::Update));
+            for rv in ["7", "123456789012", "999999999999", "x\"y", "", "5", "6"] {
+                let next = with_resource_version(&obj, rv).expect("same kind");
+                writer.entry(&write(next, Verb::Status));
+            }
+            // An update that finds spec and status as they were (copied), then a status write
+            // after it.
+            for (rv, verb) in [("77", Verb::Update), ("78", Verb::Status)] {
+                let next = with_resource_version(&obj, rv).expect("same kind");
+                writer.entry(&write(next, verb));
+            }
+        }
+    }
+    assert!(kinds.len() >= 6, "{kinds:?}");
+}
+
+/// Writes of one EndpointSlice whose endpoints change, go, come, move and get odd strings:
+/// copied or written, every line must be serde_json's.
+#[test]
+fn endpoint_slice_writes_that_reuse_endpoints_match_serde_json() {
+    let mut writer = TraceWriter::new(Some(Box::new(Vec::new())));
+    let mut slices = 0;
+    for obj in objects_after("attach-storm.yaml") {
+        let AnyObject::EndpointSlice(first) = &obj else {
+            continue;
+        };
+        if first.endpoints.len() < 2 {
+            continue;
+        }
+        slices += 1;
+        let mut versions = vec![(**first).clone()];
+        let mut v = (**first).clone();
+        v.endpoints[1].conditions.ready = Some(false);
+        versions.push(v.clone());
+        v.endpoints.remove(0);
+        versions.push(v.clone());
+        v.endpoints.push(first.endpoints[0].clone());
+        versions.push(v.clone());
+        v.endpoints.reverse();
+        versions.push(v.clone());
+        v.endpoints[0].hostname = Some(ODD[2].into());
+        v.endpoints.push(v.endpoints[0].clone());
+        versions.push(v.clone());
+        v.endpoints.clear();
+        versions.push(v);
+        versions.push((**first).clone());
+        for (i, v) in versions.into_iter().enumerate() {
+            writer.entry(&JournalEntry::Write(WatchEvent {
+                at: SimTime(9_000_000_000),
+                verb: Verb::Update,
+                removed: i == 7,
+                obj: AnyObject::EndpointSlice(Rc::new(v)),
+                actor: Rc::from("test"),
+                lease_renewal: false,
+            }));
+        }
+    }
+    assert!(slices > 0);
+}
+
 #[test]
 fn every_line_type_with_odd_strings_matches_serde_json() {
     let mut writer = TraceWriter::new(Some(Box::new(Vec::new())));

@@ -308,3 +308,69 @@ fn the_tracker_waits_for_the_informer_to_show_its_own_writes() {
     assert!(!c.stale(&svc, &[slice("a", 6)]));
     assert!(!c.tracker.contains_key(&svc));
 }
+
+/// `sync`'s shortcut for one slice gives `reconcile`'s plan wherever it answers: slices of
+/// pods in every order, some gone, changed, new or foreign, with and without labels and
+/// ports that differ.
+#[test]
+fn update_in_place_plans_what_reconcile_plans() {
+    let svc = service(true, false);
+    let mut answered = 0;
+    // The existing slice: a selection of pods (some unready, some foreign), in some order.
+    for existing_set in 0u32..64 {
+        for order in 0..3 {
+            let mut pods: Vec<Pod> = (0..6)
+                .filter(|i| existing_set & (1 << i) != 0)
+                .map(|i| member(i, i % 3 != 0))
+                .collect();
+            match order {
+                1 => pods.reverse(),
+                2 => {
+                    let by = pods.len().min(2);
+                    pods.rotate_left(by);
+                }
+                _ => {}
+            }
+            let base = applied(
+                &[],
+                &reconcile(&svc, &[], desired(&svc, &pods), &mut namer()),
+            );
+            let mut variants = vec![base.clone()];
+            if let [only] = base.as_slice() {
+                let mut relabelled = (**only).clone();
+                relabelled.metadata.labels.insert("x".into(), "y".into());
+                variants.push(vec![Rc::new(relabelled)]);
+                let mut foreign = (**only).clone();
+                foreign.metadata.owner_references.clear();
+                variants.push(vec![Rc::new(foreign)]);
+                let mut reordered = (**only).clone();
+                reordered.endpoints.reverse();
+                variants.push(vec![Rc::new(reordered)]);
+                let mut doubled = (**only).clone();
+                doubled.endpoints.extend(only.endpoints.first().cloned());
+                variants.push(vec![Rc::new(doubled)]);
+            }
+            // The desired pods: another selection, readiness flipped for some.
+            for desired_set in (0u32..64).step_by(5) {
+                for flip in [0usize, 1, 2] {
+                    let pods: Vec<Pod> = (0..6)
+                        .filter(|i| desired_set & (1 << i) != 0)
+                        .map(|i| member(i, (i + flip) % 3 != 0))
+                        .collect();
+                    for existing in &variants {
+                        let want = desired(&svc, &pods);
+                        let mut mine = want.clone();
+                        if let Some(plan) = update_in_place(&svc, existing, &mut mine) {
+                            answered += 1;
+                            let full = reconcile(&svc, existing, want, &mut namer());
+                            assert_eq!(plan, full, "{existing_set} {order} {desired_set} {flip}");
+                        } else {
+                            assert_eq!(mine, want, "left untouched");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(answered > 1000, "{answered}");
+}
