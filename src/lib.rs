@@ -11,6 +11,7 @@ pub mod control;
 pub mod decimal;
 pub mod hash;
 pub mod infra;
+pub mod lookup_map;
 pub mod operator;
 pub mod queue;
 pub mod report;

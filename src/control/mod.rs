@@ -6,7 +6,6 @@ pub mod attach_detach;
 pub mod disruption;
 pub mod endpointslice;
 pub mod garbage_collector;
-pub mod lookup_map;
 pub mod manager;
 pub mod node_lifecycle;
 pub mod pod_gc;

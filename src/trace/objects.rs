@@ -29,7 +29,7 @@ use crate::api::{
     PodDisruptionBudget, StatefulSet, VolumeAttachment,
 };
 use crate::apiserver::{Verb, WatchEvent};
-use crate::control::lookup_map::LookupMap;
+use crate::lookup_map::LookupMap;
 use serde::Serialize;
 use std::ops::Range;
 use std::rc::Rc;

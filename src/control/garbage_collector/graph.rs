@@ -7,7 +7,7 @@ use super::operations::group;
 use crate::api::{AnyObject, Kind, ObjectKey, ObjectMeta, OwnerReference};
 use crate::apiserver::{FINALIZER_DELETE_DEPENDENTS, FINALIZER_ORPHAN_DEPENDENTS, WatchEvent};
 use crate::control::Enqueue;
-use crate::control::lookup_map::LookupMap;
+use crate::lookup_map::LookupMap;
 use std::collections::BTreeSet;
 
 /// Key namespace of the `attemptToDelete` queue.

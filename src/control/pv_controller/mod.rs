@@ -33,7 +33,7 @@ use crate::api::volume::{ANN_BIND_COMPLETED, phase};
 use crate::api::{AnyObject, Kind, ObjectKey, PersistentVolume, PersistentVolumeClaim, Tables};
 use crate::apiserver::{Actor, WatchEvent};
 use crate::component::Ctx;
-use crate::control::lookup_map::LookupMap;
+use crate::lookup_map::LookupMap;
 use crate::time::SimDuration;
 use std::rc::Rc;
 use store::VolumeStore;

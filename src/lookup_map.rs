@@ -1,6 +1,8 @@
 //! Maps that are only looked up — never iterated — keyed by uids or object keys, for the
-//! controllers' hottest look-ups: the garbage collector's graph (`uidToNode`, a look-up per
-//! informer event of every kind) and the PV controller's claim store (two per claim event).
+//! hottest look-ups: the garbage collector's graph (`uidToNode`, a look-up per informer
+//! event of every kind), the PV controller's claim store (two per claim event) and the
+//! trace writer's last JSON of each object (one per traced write). A utility below
+//! `control` and `trace`, so that neither imports the other.
 //! A `BTreeMap<String, _>` search compares about 10–30 keys, each a string comparison of
 //! names that often share long prefixes (uids are `00000000-0000-4000-8000-…`); a hash
 //! table finds the entry with one hash and one comparison.
