@@ -139,6 +139,14 @@ impl StorageIndex {
     pub fn attachments_of(&self, node: &str) -> Option<&BTreeMap<String, String>> {
         self.attachments.get(node)
     }
+    /// Every CSINode, by node name.
+    pub fn csi_nodes(&self) -> &BTreeMap<String, Rc<CSINode>> {
+        &self.csi_nodes
+    }
+    /// Every node's attached volumes ([`StorageIndex::attachments_of`]), by node name.
+    pub fn attachments(&self) -> &BTreeMap<String, BTreeMap<String, String>> {
+        &self.attachments
+    }
 
     /// Whether the claim is of a class of the simulator's `instant` driver, whose claims
     /// never hold a pod back (see [`INSTANT_PROVISIONER`]).
