@@ -12,7 +12,7 @@
 //! copy-on-write.
 
 use super::events::EventResource;
-use crate::api::key_ref::get_by_parts;
+use crate::api::key_ref::{KeyRef, get_by_parts, remove_by_parts};
 use crate::api::volume::{
     ANN_BIND_COMPLETED, ANN_SELECTED_NODE, BINDING_WAIT_FOR_FIRST_CONSUMER, INSTANT_PROVISIONER,
     claim_class,
@@ -48,15 +48,22 @@ pub const ERR_REASON_NOT_ENOUGH_SPACE: &str = "node(s) did not have enough free 
 pub const ERR_REASON_PV_NOT_EXIST: &str =
     "node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)";
 
+/// The CSINodes, by node name.
+pub type CsiNodes = BTreeMap<String, Rc<CSINode>>;
+/// Per node name: the PV names of its VolumeAttachments, with their attacher.
+pub type Attachments = BTreeMap<String, BTreeMap<String, String>>;
+
 /// The storage objects the volume plugins read, with the scheduler's assumptions.
 #[derive(Clone, Debug, Default)]
 pub struct StorageIndex {
     claims: BTreeMap<ObjectKey, Rc<PersistentVolumeClaim>>,
     volumes: BTreeMap<String, Rc<PersistentVolume>>,
     classes: BTreeMap<String, Rc<StorageClass>>,
-    csi_nodes: BTreeMap<String, Rc<CSINode>>,
+    /// Shared, so that a plugin may keep what it read from them while they are the same
+    /// map (`Rc::ptr_eq`); a change copies them if a plugin holds them.
+    csi_nodes: Rc<CsiNodes>,
     /// Per node: the PV names of its VolumeAttachments, with their attacher.
-    attachments: BTreeMap<String, BTreeMap<String, String>>,
+    attachments: Rc<Attachments>,
     /// `PVCAssumeCache` assumptions: claims with a selected node not yet written.
     assumed_claims: BTreeMap<ObjectKey, Rc<PersistentVolumeClaim>>,
     /// `PVAssumeCache` assumptions: volumes pre-bound in memory.
@@ -139,12 +146,13 @@ impl StorageIndex {
     pub fn attachments_of(&self, node: &str) -> Option<&BTreeMap<String, String>> {
         self.attachments.get(node)
     }
-    /// Every CSINode, by node name.
-    pub fn csi_nodes(&self) -> &BTreeMap<String, Rc<CSINode>> {
+    /// Every CSINode, by node name (the same `Rc` until one changes).
+    pub fn csi_nodes(&self) -> &Rc<CsiNodes> {
         &self.csi_nodes
     }
-    /// Every node's attached volumes ([`StorageIndex::attachments_of`]), by node name.
-    pub fn attachments(&self) -> &BTreeMap<String, BTreeMap<String, String>> {
+    /// Every node's attached volumes ([`StorageIndex::attachments_of`]), by node name (the
+    /// same `Rc` until one changes).
+    pub fn attachments(&self) -> &Rc<Attachments> {
         &self.attachments
     }
 
@@ -168,33 +176,38 @@ impl StorageIndex {
     pub fn on_watch(&mut self, obj: &AnyObject, removed: bool) -> Option<EventResource> {
         match obj {
             AnyObject::PersistentVolumeClaim(c) => {
-                let key = ObjectKey::of(&c.metadata);
+                // Looked up by borrowed parts: a key is built only for a new claim.
+                let (ns, name) = (c.metadata.namespace.as_str(), c.metadata.name.as_str());
                 // A newer informer version replaces an assumption (`assumeCache.update`).
-                if self.assumed_claims.get(&key).is_some_and(|a| {
+                if get_by_parts(&self.assumed_claims, ns, name).is_some_and(|a| {
                     a.metadata.resource_version_u64() < c.metadata.resource_version_u64()
                 }) || removed
                 {
-                    self.assumed_claims.remove(&key);
+                    remove_by_parts(&mut self.assumed_claims, ns, name);
                 }
                 if removed {
-                    self.claims.remove(&key);
+                    remove_by_parts(&mut self.claims, ns, name);
+                } else if let Some(slot) = self.claims.get_mut(&(ns, name) as &dyn KeyRef) {
+                    *slot = Rc::clone(c);
                 } else {
-                    self.claims.insert(key, Rc::clone(c));
+                    self.claims.insert(ObjectKey::of(&c.metadata), Rc::clone(c));
                 }
                 Some(EventResource::PersistentVolumeClaim)
             }
             AnyObject::PersistentVolume(v) => {
-                let name = v.metadata.name.clone();
-                if self.assumed_volumes.get(&name).is_some_and(|a| {
+                let name = v.metadata.name.as_str();
+                if self.assumed_volumes.get(name).is_some_and(|a| {
                     a.metadata.resource_version_u64() < v.metadata.resource_version_u64()
                 }) || removed
                 {
-                    self.assumed_volumes.remove(&name);
+                    self.assumed_volumes.remove(name);
                 }
                 if removed {
-                    self.volumes.remove(&name);
+                    self.volumes.remove(name);
+                } else if let Some(slot) = self.volumes.get_mut(name) {
+                    *slot = Rc::clone(v);
                 } else {
-                    self.volumes.insert(name, Rc::clone(v));
+                    self.volumes.insert(name.to_string(), Rc::clone(v));
                 }
                 Some(EventResource::PersistentVolume)
             }
@@ -208,9 +221,9 @@ impl StorageIndex {
             }
             AnyObject::CSINode(n) => {
                 if removed {
-                    self.csi_nodes.remove(&n.metadata.name);
+                    Rc::make_mut(&mut self.csi_nodes).remove(&n.metadata.name);
                 } else {
-                    self.csi_nodes.insert(n.metadata.name.clone(), Rc::clone(n));
+                    Rc::make_mut(&mut self.csi_nodes).insert(n.metadata.name.clone(), Rc::clone(n));
                 }
                 Some(EventResource::CSINode)
             }
@@ -228,14 +241,26 @@ impl StorageIndex {
                 let Some(pv) = &va.spec.source.persistent_volume_name else {
                     return None;
                 };
-                let entry = self.attachments.entry(node.clone()).or_default();
+                // The map changes (and is copied if a plugin holds it) only when the
+                // attachment comes or goes, not on each write of a VolumeAttachment.
+                let held = self
+                    .attachments
+                    .get(node.as_str())
+                    .and_then(|m| m.get(pv.as_str()));
                 if removed {
-                    entry.remove(pv);
-                    if entry.is_empty() {
-                        self.attachments.remove(node);
+                    if held.is_some() {
+                        let attachments = Rc::make_mut(&mut self.attachments);
+                        let entry = attachments.get_mut(node.as_str()).expect("held above");
+                        entry.remove(pv.as_str());
+                        if entry.is_empty() {
+                            attachments.remove(node.as_str());
+                        }
                     }
-                } else {
-                    entry.insert(pv.clone(), va.spec.attacher.clone());
+                } else if held != Some(&va.spec.attacher) {
+                    Rc::make_mut(&mut self.attachments)
+                        .entry(node.clone())
+                        .or_default()
+                        .insert(pv.clone(), va.spec.attacher.clone());
                 }
                 Some(EventResource::VolumeAttachment)
             }

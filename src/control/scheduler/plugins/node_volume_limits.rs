@@ -6,9 +6,8 @@
 //! (`node(s) exceed max volume count`). A claim not bound yet counts as one new volume of
 //! its class's provisioner.
 
-use crate::api::key_ref::cmp_str;
 use crate::api::volume::claim_class;
-use crate::api::{AnyObject, CSINode, Pod};
+use crate::api::{AnyObject, CSINode, Node, Pod};
 use crate::control::scheduler::cache::NodeInfo;
 use crate::control::scheduler::list_positions::ListPositions;
 use crate::control::scheduler::events::{ActionType, ClusterEvent, EventResource};
@@ -16,7 +15,8 @@ use crate::control::scheduler::framework::{
     CycleState, Plugin, PreFilterResult, QueueingHint, Rejection,
 };
 use crate::control::scheduler::plugins::volume_binding::storage;
-use crate::control::scheduler::volume_binder::StorageIndex;
+use crate::control::scheduler::volume_binder::{Attachments, CsiNodes, StorageIndex};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 pub const NAME: &str = "NodeVolumeLimits";
@@ -25,7 +25,10 @@ pub const ERR_REASON_MAX_VOLUME_COUNT_EXCEEDED: &str = "node(s) exceed max volum
 
 const STATE_KEY: &str = "PreFilterNodeVolumeLimits";
 
-pub struct NodeVolumeLimits;
+#[derive(Debug, Default)]
+pub struct NodeVolumeLimits {
+    limits: RefCell<LimitsMemo>,
+}
 
 const EVENTS: &[ClusterEvent] = &[
     ClusterEvent::new(EventResource::CSINode, ActionType::ADD),
@@ -136,28 +139,53 @@ fn smallest_limit(csi_node: &CSINode) -> Option<i32> {
         .min()
 }
 
-/// The cheap bound's facts for each of `nodes` (in name order), read by walking the
-/// index's per-node maps alongside the list (also in name order) instead of searching
-/// them by name for every node Filter is asked about.
-fn node_limits(index: &StorageIndex, nodes: &[Rc<NodeInfo>]) -> Vec<Option<(i32, usize)>> {
-    let mut csi = index.csi_nodes().iter().peekable();
-    let mut attachments = index.attachments().iter().peekable();
-    nodes
-        .iter()
-        .map(|info| {
-            let name = info.name.as_str();
-            while csi.next_if(|(n, _)| cmp_str(n, name).is_lt()).is_some() {}
-            while attachments
-                .next_if(|(n, _)| cmp_str(n, name).is_lt())
-                .is_some()
-            {}
-            let csi_node = csi.next_if(|(n, _)| n.as_str() == name).map(|(_, c)| c)?;
-            let attached = attachments
-                .next_if(|(n, _)| n.as_str() == name)
-                .map_or(0, |(_, v)| v.len());
-            Some((smallest_limit(csi_node)?, attached))
-        })
-        .collect()
+/// The cheap bound's facts of one node: `None` without a CSINode or a driver limit.
+fn node_facts(index: &StorageIndex, name: &str) -> Option<(i32, usize)> {
+    let csi_node = index.csi_node(name)?;
+    let attached = index.attachments_of(name).map_or(0, |v| v.len());
+    Some((smallest_limit(csi_node)?, attached))
+}
+
+/// The cheap bound's facts of each node of the cycle's list, kept between cycles: they
+/// depend only on the node's name and the index's CSINodes and VolumeAttachments, which
+/// change rarely, so they are read again only when those maps are new (`Rc::ptr_eq`) or
+/// the Node at a position is another object (the `Rc`s held here keep their
+/// allocations from being reused).
+#[derive(Debug, Default)]
+struct LimitsMemo {
+    maps: Option<(Rc<CsiNodes>, Rc<Attachments>)>,
+    /// By node position: the Node last read there and its facts.
+    nodes: Vec<Option<(Rc<Node>, Option<(i32, usize)>)>>,
+}
+
+impl LimitsMemo {
+    fn facts(&mut self, index: &StorageIndex, nodes: &[Rc<NodeInfo>]) -> Vec<Option<(i32, usize)>> {
+        let (csi_nodes, attachments) = (index.csi_nodes(), index.attachments());
+        let same = self
+            .maps
+            .as_ref()
+            .is_some_and(|(c, a)| Rc::ptr_eq(c, csi_nodes) && Rc::ptr_eq(a, attachments));
+        if !same {
+            self.maps = Some((Rc::clone(csi_nodes), Rc::clone(attachments)));
+            self.nodes.clear();
+        }
+        self.nodes.resize_with(nodes.len(), || None);
+        nodes
+            .iter()
+            .zip(&mut self.nodes)
+            .map(|(info, slot)| {
+                let node = info.node_rc();
+                match slot {
+                    Some((n, facts)) if Rc::ptr_eq(n, node) => *facts,
+                    _ => {
+                        let facts = node_facts(index, &info.name);
+                        *slot = Some((Rc::clone(node), facts));
+                        facts
+                    }
+                }
+            })
+            .collect()
+    }
 }
 
 impl Plugin for NodeVolumeLimits {
@@ -190,7 +218,10 @@ impl Plugin for NodeVolumeLimits {
                 .collect::<Vec<_>>()
         });
         let limits = match &volumes {
-            Ok(v) if !v.is_empty() => node_limits(&index, &state.cluster.nodes),
+            Ok(v) if !v.is_empty() => self
+                .limits
+                .borrow_mut()
+                .facts(&index, &state.cluster.nodes),
             _ => Vec::new(),
         };
         state.write(
@@ -466,31 +497,48 @@ mod tests {
         for o in &objects {
             index.on_watch(o, false);
         }
-        let index = Rc::new(index);
+        let mut index = Rc::new(index);
         let mut cache = Cache::default();
         for n in names {
             cache.set_node(&Rc::new(node(n, "8", "8Gi")));
         }
         cache.add_pod(&pod("on-a2", "a-2", &claim_names[1..2]));
         cache.add_pod(&pod("on-b2", "b-2", &claim_names[6..8]));
-        let all = cache.shared_snapshot();
-        for (new_claims, start) in [(0..2, 0), (2..3, 3), (8..11, 5), (10..12, 6)] {
+        // One plugin over several cycles: its kept facts must follow the index and the
+        // nodes as they change between cycles.
+        let plugin = NodeVolumeLimits::default();
+        let cycles = [(0..2, 0), (2..3, 3), (8..11, 5), (10..12, 6), (0..2, 2), (2..3, 1)];
+        for (cycle, (new_claims, start)) in cycles.into_iter().enumerate() {
+            match cycle {
+                // A new CSINode, then a lost attachment, then a relabelled Node.
+                2 => {
+                    Rc::make_mut(&mut index).on_watch(&csi_node("c-1", &[Some(1)]), false);
+                }
+                3 => {
+                    Rc::make_mut(&mut index).on_watch(&attachment("b-3", "pv-c9"), true);
+                }
+                4 => {
+                    let mut n = node("a-2", "8", "8Gi");
+                    n.metadata.labels.insert("changed".into(), "yes".into());
+                    cache.set_node(&Rc::new(n));
+                    Rc::make_mut(&mut index).on_watch(&attachment("b-3", "pv-c3"), false);
+                }
+                _ => {}
+            }
+            let all = cache.shared_snapshot();
             let p = pod("new", "", &claim_names[new_claims.clone()]);
             let state = CycleState::new(&p).with_cluster(ClusterView {
                 nodes: all.clone(),
                 ..Default::default()
             });
             state.write(STORAGE_STATE_KEY, Rc::clone(&index));
-            assert_eq!(
-                NodeVolumeLimits.pre_filter(&state, &p),
-                PreFilterResult::AllNodes
-            );
+            assert_eq!(plugin.pre_filter(&state, &p), PreFilterResult::AllNodes);
             let mut rejected = 0;
             for step in 0..all.len() {
                 let info = &all[(start + step) % all.len()];
-                let from_list = NodeVolumeLimits.filter(&state, &p, info);
+                let from_list = plugin.filter(&state, &p, info);
                 let copy = (**info).clone();
-                let from_copy = NodeVolumeLimits.filter(&state, &p, &copy);
+                let from_copy = plugin.filter(&state, &p, &copy);
                 assert_eq!(from_list, from_copy, "{} with {new_claims:?}", info.name);
                 rejected += usize::from(from_list.is_err());
             }
