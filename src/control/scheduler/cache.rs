@@ -145,8 +145,7 @@ fn same_footprint(old: &Pod, new: &Pod) -> bool {
     let same_containers = |a: &[crate::api::pod::Container], b: &[crate::api::pod::Container]| {
         a.len() == b.len()
             && a.iter().zip(b).all(|(x, y)| {
-                x.resources.requests == y.resources.requests
-                    && x.restart_policy == y.restart_policy
+                x.resources.requests == y.resources.requests && x.restart_policy == y.restart_policy
             })
     };
     old.spec.node_name == new.spec.node_name

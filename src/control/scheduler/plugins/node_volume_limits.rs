@@ -9,11 +9,11 @@
 use crate::api::volume::claim_class;
 use crate::api::{AnyObject, CSINode, Node, Pod};
 use crate::control::scheduler::cache::NodeInfo;
-use crate::control::scheduler::list_positions::ListPositions;
 use crate::control::scheduler::events::{ActionType, ClusterEvent, EventResource};
 use crate::control::scheduler::framework::{
     CycleState, Plugin, PreFilterResult, QueueingHint, Rejection,
 };
+use crate::control::scheduler::list_positions::ListPositions;
 use crate::control::scheduler::plugins::volume_binding::storage;
 use crate::control::scheduler::volume_binder::{Attachments, CsiNodes, StorageIndex};
 use std::cell::RefCell;
@@ -218,10 +218,7 @@ impl Plugin for NodeVolumeLimits {
                 .collect::<Vec<_>>()
         });
         let limits = match &volumes {
-            Ok(v) if !v.is_empty() => self
-                .limits
-                .borrow_mut()
-                .facts(&index, &state.cluster.nodes),
+            Ok(v) if !v.is_empty() => self.limits.borrow_mut().facts(&index, &state.cluster.nodes),
             _ => Vec::new(),
         };
         state.write(
@@ -435,7 +432,11 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, count)| CSINodeDriver {
-                name: if i == 0 { DRIVER.into() } else { format!("other-{i}") },
+                name: if i == 0 {
+                    DRIVER.into()
+                } else {
+                    format!("other-{i}")
+                },
                 node_id: name.into(),
                 allocatable: Some(VolumeNodeResources { count: *count }),
                 ..Default::default()
@@ -507,7 +508,14 @@ mod tests {
         // One plugin over several cycles: its kept facts must follow the index and the
         // nodes as they change between cycles.
         let plugin = NodeVolumeLimits::default();
-        let cycles = [(0..2, 0), (2..3, 3), (8..11, 5), (10..12, 6), (0..2, 2), (2..3, 1)];
+        let cycles = [
+            (0..2, 0),
+            (2..3, 3),
+            (8..11, 5),
+            (10..12, 6),
+            (0..2, 2),
+            (2..3, 1),
+        ];
         for (cycle, (new_claims, start)) in cycles.into_iter().enumerate() {
             match cycle {
                 // A new CSINode, then a lost attachment, then a relabelled Node.
