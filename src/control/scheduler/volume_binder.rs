@@ -448,7 +448,14 @@ pub fn find_pod_volumes(
                     .get(claim_class(&c))
                     .map(Vec::as_slice)
                     .unwrap_or(&[]);
-                match find_matching_volume(&c, vols, Some(node), &chosen, true) {
+                // No candidate, no match: the search (which first parses the claim's
+                // size) is not run for nothing on every node.
+                let found = if vols.is_empty() {
+                    None
+                } else {
+                    find_matching_volume(&c, vols, Some(node), &chosen, true)
+                };
+                match found {
                     Some(v) => {
                         chosen.insert(v.metadata.name.clone());
                         pv.static_bindings.push((c, v));
@@ -851,6 +858,74 @@ mod tests {
             find_pod_volumes(&c, &node("a-2", "zone-a"), &i).1,
             [ERR_REASON_BIND_CONFLICT]
         );
+    }
+
+    /// The candidate volumes `get_pod_volume_claims` keeps for the delayed claims give
+    /// every node the volume a search of all the class's volumes would: volumes bound to
+    /// other claims are left out, a volume pre-bound to one of the pod's claims and the
+    /// Available ones stay, in order.
+    #[test]
+    fn candidate_volumes_match_as_the_whole_class_does() {
+        use crate::api::ObjectReference;
+        let volume = |name: &str, zone: &str, size: &str, bound_to: Option<&str>| {
+            let mut v = zonal_volume(name, zone);
+            v.spec.storage_class_name = "wffc".into();
+            v.spec.access_modes = vec!["ReadWriteOnce".into()];
+            v.spec
+                .capacity
+                .insert("storage".into(), Quantity(size.into()));
+            v.status.phase = if bound_to.is_some() {
+                "Bound"
+            } else {
+                "Available"
+            }
+            .into();
+            v.spec.claim_ref = bound_to.map(|c| ObjectReference {
+                namespace: "default".into(),
+                name: c.into(),
+                ..Default::default()
+            });
+            AnyObject::PersistentVolume(Rc::new(v))
+        };
+        let i = index(vec![
+            class("wffc", "ebs.csi.aws.com", "WaitForFirstConsumer"),
+            AnyObject::PersistentVolumeClaim(Rc::new(claim("one", "wffc", ""))),
+            AnyObject::PersistentVolumeClaim(Rc::new(claim("two", "wffc", ""))),
+            volume("pv-a", "zone-a", "1Gi", Some("other")),
+            volume("pv-b", "zone-a", "5Gi", None),
+            volume("pv-c", "zone-b", "1Gi", Some("two")),
+            volume("pv-d", "zone-b", "2Gi", Some("else")),
+            volume("pv-e", "zone-b", "3Gi", None),
+            volume("pv-f", "zone-a", "2Gi", None),
+        ]);
+        let c = get_pod_volume_claims(&pod(&["one", "two"]), &i)
+            .unwrap()
+            .unwrap();
+        let kept: Vec<&str> = c.unbound_volumes_delay_binding["wffc"]
+            .iter()
+            .map(|v| v.metadata.name.as_str())
+            .collect();
+        assert_eq!(kept, ["pv-b", "pv-c", "pv-e", "pv-f"]);
+        let all = i.volumes_of_class("wffc");
+        for n in [node("a-1", "zone-a"), node("b-1", "zone-b")] {
+            for claim in &c.unbound_delay_binding {
+                for excluded in [BTreeSet::new(), BTreeSet::from(["pv-f".to_string()])] {
+                    let from_kept = find_matching_volume(
+                        claim,
+                        &c.unbound_volumes_delay_binding["wffc"],
+                        Some(&n),
+                        &excluded,
+                        true,
+                    );
+                    let from_all = find_matching_volume(claim, &all, Some(&n), &excluded, true);
+                    assert_eq!(
+                        from_kept, from_all,
+                        "{} on {}",
+                        claim.metadata.name, n.metadata.name
+                    );
+                }
+            }
+        }
     }
 
     #[test]
