@@ -17,8 +17,7 @@ use super::volume_binder::{
     BIND_POLL, BIND_TIMEOUT, WaitingBind, bind_api_update, check_bindings, find_pod_volumes,
     get_pod_volume_claims,
 };
-use crate::api::key_ref::get_by_parts;
-use crate::api::{AnyObject, Pod};
+use crate::api::{AnyObject, ObjectKey, Pod};
 use crate::apiserver::EventType;
 use crate::component::Ctx;
 use crate::control::ControlTimer;
@@ -107,11 +106,12 @@ impl Scheduler {
             // moves), so the entry is taken out only when its wait ends.
             let w = self.waiting_binds.get_mut(&uid).expect("listed above");
             let checked = (now < w.bind.deadline).then(|| {
-                let meta = &w.info.pod.metadata;
                 let cache = &self.informer.cache;
-                let pod_exists = get_by_parts(&cache.pods, &meta.namespace, &meta.name)
+                let pod_exists = cache
+                    .pods
+                    .get(&ObjectKey::of(&w.info.pod.metadata))
                     .is_some_and(|p| p.metadata.uid == uid);
-                let node = get_by_parts(&cache.nodes, "", &w.bind.node);
+                let node = cache.nodes.get(&ObjectKey::cluster(&w.bind.node));
                 check_bindings(
                     &w.assumed,
                     node.map(|n| &**n),
