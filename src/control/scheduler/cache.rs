@@ -389,7 +389,11 @@ mod tests {
             cache.set_node(&Rc::new(n));
         }
         let made = |step: usize, node: &str| {
-            let cpu = if step % 5 == 0 { "250m" } else { "100m" };
+            let cpu = if step.is_multiple_of(5) {
+                "250m"
+            } else {
+                "100m"
+            };
             let mut p = (*pod(&format!("p{}", step % 7), node, cpu)).clone();
             let term = PodAffinityTerm::default();
             let terms = PodAffinity {

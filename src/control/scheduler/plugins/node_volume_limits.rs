@@ -122,12 +122,15 @@ impl NewVolume {
 struct NewVolumes {
     volumes: Result<Vec<NewVolume>, String>,
     index: Rc<StorageIndex>,
-    /// By position in the cycle's node list ([`ListPositions`]): `None` for a node
-    /// without a CSINode or without any driver limit (Filter passes it), else its
-    /// smallest driver limit and how many volumes its VolumeAttachments hold.
-    limits: Vec<Option<(i32, usize)>>,
+    /// By position in the cycle's node list ([`ListPositions`]).
+    limits: Vec<NodeFacts>,
     positions: ListPositions,
 }
+
+/// What the cheap bound needs of a node: its smallest driver limit and how many volumes
+/// its VolumeAttachments hold; `None` for a node without a CSINode or without any driver
+/// limit (Filter passes it).
+type NodeFacts = Option<(i32, usize)>;
 
 /// The smallest driver limit of a CSINode (`getVolumeLimits`), if any driver has one.
 fn smallest_limit(csi_node: &CSINode) -> Option<i32> {
@@ -139,8 +142,8 @@ fn smallest_limit(csi_node: &CSINode) -> Option<i32> {
         .min()
 }
 
-/// The cheap bound's facts of one node: `None` without a CSINode or a driver limit.
-fn node_facts(index: &StorageIndex, name: &str) -> Option<(i32, usize)> {
+/// The cheap bound's facts of one node.
+fn node_facts(index: &StorageIndex, name: &str) -> NodeFacts {
     let csi_node = index.csi_node(name)?;
     let attached = index.attachments_of(name).map_or(0, |v| v.len());
     Some((smallest_limit(csi_node)?, attached))
@@ -155,11 +158,11 @@ fn node_facts(index: &StorageIndex, name: &str) -> Option<(i32, usize)> {
 struct LimitsMemo {
     maps: Option<(Rc<CsiNodes>, Rc<Attachments>)>,
     /// By node position: the Node last read there and its facts.
-    nodes: Vec<Option<(Rc<Node>, Option<(i32, usize)>)>>,
+    nodes: Vec<Option<(Rc<Node>, NodeFacts)>>,
 }
 
 impl LimitsMemo {
-    fn facts(&mut self, index: &StorageIndex, nodes: &[Rc<NodeInfo>]) -> Vec<Option<(i32, usize)>> {
+    fn facts(&mut self, index: &StorageIndex, nodes: &[Rc<NodeInfo>]) -> Vec<NodeFacts> {
         let (csi_nodes, attachments) = (index.csi_nodes(), index.attachments());
         let same = self
             .maps
