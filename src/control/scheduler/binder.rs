@@ -44,11 +44,19 @@ pub fn update_pod_condition(
     }
 }
 
-/// `pod`'s metadata and status, all a status write reads (`ApiServer::update_status`):
-/// the spec is not copied for it.
+/// `pod`'s key, uid, resourceVersion and status, all a status write reads
+/// (`ApiServer::update_status`): the spec and the rest of the metadata (labels,
+/// annotations, owners) are not copied for it.
 fn status_request(pod: &Pod) -> Pod {
+    let meta = &pod.metadata;
     Pod {
-        metadata: pod.metadata.clone(),
+        metadata: crate::api::ObjectMeta {
+            namespace: meta.namespace.clone(),
+            name: meta.name.clone(),
+            uid: meta.uid.clone(),
+            resource_version: meta.resource_version.clone(),
+            ..Default::default()
+        },
         status: pod.status.clone(),
         ..Default::default()
     }

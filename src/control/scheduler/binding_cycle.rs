@@ -102,38 +102,37 @@ impl Scheduler {
             .map(|(uid, _)| uid.clone())
             .collect();
         for uid in due {
-            let w = self.waiting_binds.remove(&uid).expect("listed above");
-            if now >= w.bind.deadline {
-                self.volume_binding_failed(w, "binding volumes: context deadline exceeded", ctx);
+            // Checked in place: a pod still waiting keeps its entry (only its next poll
+            // moves), so the entry is taken out only when its wait ends.
+            let w = self.waiting_binds.get_mut(&uid).expect("listed above");
+            let checked = (now < w.bind.deadline).then(|| {
+                let cache = &self.informer.cache;
+                let pod_exists = cache
+                    .pods
+                    .get(&ObjectKey::of(&w.info.pod.metadata))
+                    .is_some_and(|p| p.metadata.uid == uid);
+                let node = cache.nodes.get(&ObjectKey::cluster(&w.bind.node));
+                check_bindings(
+                    &w.assumed,
+                    node.map(|n| &**n),
+                    &w.bind.volumes,
+                    &self.storage,
+                    pod_exists,
+                )
+            });
+            if let Some(Ok(false)) = checked {
+                w.bind.next_poll = now + BIND_POLL;
                 continue;
             }
-            let key = ObjectKey::of(&w.info.pod.metadata);
-            let pod_exists = self
-                .informer
-                .cache
-                .pods
-                .get(&key)
-                .is_some_and(|p| p.metadata.uid == uid);
-            let node = self
-                .informer
-                .cache
-                .nodes
-                .get(&ObjectKey::cluster(&w.bind.node))
-                .cloned();
-            match check_bindings(
-                &w.assumed,
-                node.as_deref(),
-                &w.bind.volumes,
-                &self.storage,
-                pod_exists,
-            ) {
-                Ok(true) => self.bind_after_volumes(w, ctx),
-                Ok(false) => {
-                    let mut w = w;
-                    w.bind.next_poll = now + BIND_POLL;
-                    self.waiting_binds.insert(uid, w);
+            let w = self.waiting_binds.remove(&uid).expect("listed above");
+            match checked {
+                None => {
+                    self.volume_binding_failed(w, "binding volumes: context deadline exceeded", ctx)
                 }
-                Err(e) => self.volume_binding_failed(w, &format!("binding volumes: {e}"), ctx),
+                Some(Ok(_)) => self.bind_after_volumes(w, ctx),
+                Some(Err(e)) => {
+                    self.volume_binding_failed(w, &format!("binding volumes: {e}"), ctx)
+                }
             }
         }
     }

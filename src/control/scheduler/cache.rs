@@ -138,6 +138,24 @@ pub fn pod_with_required_anti_affinity(pod: &Pod) -> bool {
         })
 }
 
+/// Whether `new` adds to a node exactly what `old` does: the same node, the same
+/// requests (`PodResource::of` reads only the containers' and init containers' requests
+/// and restart policies) and the same kept counts (affinity, claims).
+fn same_footprint(old: &Pod, new: &Pod) -> bool {
+    let same_containers = |a: &[crate::api::pod::Container], b: &[crate::api::pod::Container]| {
+        a.len() == b.len()
+            && a.iter().zip(b).all(|(x, y)| {
+                x.resources.requests == y.resources.requests && x.restart_policy == y.restart_policy
+            })
+    };
+    old.spec.node_name == new.spec.node_name
+        && same_containers(&old.spec.containers, &new.spec.containers)
+        && same_containers(&old.spec.init_containers, &new.spec.init_containers)
+        && pod_with_affinity(old) == pod_with_affinity(new)
+        && pod_with_required_anti_affinity(old) == pod_with_required_anti_affinity(new)
+        && old.claim_names().count() == new.claim_names().count()
+}
+
 struct PodState {
     pod: Rc<Pod>,
     /// Bound by this scheduler, not yet confirmed by the informer.
@@ -158,12 +176,15 @@ pub struct Cache {
 impl Cache {
     /// The NodeInfo of `name` (made if missing), about to change: it gets a new generation.
     fn node_info(&mut self, name: &str) -> &mut NodeInfo {
-        let info = self.nodes.entry(name.to_string()).or_insert_with(|| {
-            Rc::new(NodeInfo {
+        // A look-up first: the name is copied only for a node new to the cache.
+        if !self.nodes.contains_key(name) {
+            let info = NodeInfo {
                 name: name.to_string(),
                 ..Default::default()
-            })
-        });
+            };
+            self.nodes.insert(name.to_string(), Rc::new(info));
+        }
+        let info = self.nodes.get_mut(name).expect("inserted above");
         let info = Rc::make_mut(info);
         self.generation += 1;
         info.generation = self.generation;
@@ -192,8 +213,8 @@ impl Cache {
     }
 
     fn add_to_node(&mut self, pod: Rc<Pod>) {
-        let node = pod.spec.node_name.clone();
-        self.node_info(&node).add_pod(pod);
+        let info = self.node_info(&pod.spec.node_name);
+        info.add_pod(pod);
     }
 
     fn remove_from_node(&mut self, pod: &Pod) {
@@ -212,6 +233,24 @@ impl Cache {
     /// `AddPod`: an assigned pod seen by the informer. If this scheduler assumed it, the
     /// informer's copy confirms (and replaces) the assumed one.
     pub fn add_pod(&mut self, pod: &Rc<Pod>) {
+        if let Some(state) = self.pods.get_mut(pod.metadata.uid.as_str())
+            && same_footprint(&state.pod, pod)
+            && let Some(info) = self.nodes.get_mut(pod.spec.node_name.as_str())
+        {
+            // The pod weighs on its node as the copy it replaces did (a status write, a
+            // binding confirmed): taking the old copy's requests and counts away and the
+            // new one's in leaves every sum as it is, so only the copy is swapped. The
+            // node still gets a new generation, as upstream's remove and add give it.
+            let info = Rc::make_mut(info);
+            if let Some(slot) = info.pods.get_mut(pod.metadata.uid.as_str()) {
+                *slot = Rc::clone(pod);
+                self.generation += 1;
+                info.generation = self.generation;
+                state.pod = Rc::clone(pod);
+                state.assumed = false;
+                return;
+            }
+        }
         if let Some(old) = self.pods.remove(&pod.metadata.uid) {
             self.remove_from_node(&old.pod);
         }
@@ -350,7 +389,12 @@ mod tests {
             cache.set_node(&Rc::new(n));
         }
         let made = |step: usize, node: &str| {
-            let mut p = (*pod(&format!("p{}", step % 7), node, "100m")).clone();
+            let cpu = if step.is_multiple_of(5) {
+                "250m"
+            } else {
+                "100m"
+            };
+            let mut p = (*pod(&format!("p{}", step % 7), node, cpu)).clone();
             let term = PodAffinityTerm::default();
             let terms = PodAffinity {
                 required_during_scheduling_ignored_during_execution: vec![term],
@@ -383,10 +427,18 @@ mod tests {
         let mut last: BTreeMap<String, Rc<Pod>> = BTreeMap::new();
         for step in 0..40usize {
             let node = if step % 5 < 3 { "n1" } else { "n2" };
-            let p = made(step, node);
+            let mut p = made(step, node);
             let uid = p.metadata.uid.clone();
+            if step % 6 == 5
+                && let Some(old) = last.get(&uid)
+            {
+                // A status write: the same footprint, so the copy is swapped in place.
+                let mut status = (**old).clone();
+                status.status.phase = format!("phase-{step}");
+                p = Rc::new(status);
+            }
             match step % 6 {
-                0 | 1 => match last.get(&uid) {
+                0 | 1 | 5 => match last.get(&uid) {
                     Some(old) => cache.update_pod(&Rc::clone(old), &p),
                     None => cache.add_pod(&p),
                 },
@@ -427,6 +479,23 @@ mod tests {
                     pods().map(|p| p.claim_names().count()).sum::<usize>(),
                     "step {step}"
                 );
+                let mut fresh = (0, 0, 0);
+                for p in pods() {
+                    let r = PodResource::of(p);
+                    fresh.0 += r.requested.milli_cpu;
+                    fresh.1 += r.non0_cpu;
+                    fresh.2 += r.non0_mem;
+                }
+                let kept = (
+                    info.requested.milli_cpu,
+                    info.non_zero_requested.milli_cpu,
+                    info.non_zero_requested.memory,
+                );
+                assert_eq!(kept, fresh, "step {step}");
+                // The cache's copy of each pod is the node's.
+                for (uid, p) in &info.pods {
+                    assert!(Rc::ptr_eq(&cache.pods[uid].pod, p), "step {step}");
+                }
             }
         }
     }

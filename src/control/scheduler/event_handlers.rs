@@ -158,6 +158,10 @@ impl Scheduler {
         now: SimTime,
     ) {
         self.cache.set_node(new);
+        // With no pod in the unschedulable pool no event moves anything.
+        if !self.queue.has_unschedulable() {
+            return;
+        }
         let (o, n) = (
             AnyObject::Node(Rc::clone(old)),
             AnyObject::Node(Rc::clone(new)),
@@ -186,6 +190,10 @@ impl Scheduler {
             }
             PodChange::Update(old, new) => {
                 self.cache.update_pod(&old, &new);
+                // With no pod in the unschedulable pool no event moves anything.
+                if !self.queue.has_unschedulable() {
+                    return;
+                }
                 let events = super::events::pod_scheduling_properties_change(
                     &new,
                     &old,

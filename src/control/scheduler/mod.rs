@@ -22,6 +22,7 @@ pub mod diagnosis;
 pub mod event_handlers;
 pub mod events;
 pub mod framework;
+pub mod list_positions;
 pub mod node_selector;
 pub mod plugins;
 pub mod queue;
@@ -68,8 +69,17 @@ pub struct Scheduler {
     waiting_binds: std::collections::BTreeMap<String, binding_cycle::Waiting>,
 }
 
+/// Kinds the scheduler never reads (it has no informer for them upstream): their writes
+/// are neither cached nor handed to the handlers (`Informer::unread`).
+const UNREAD_KINDS: [crate::api::Kind; 3] = [
+    crate::api::Kind::ControllerRevision,
+    crate::api::Kind::PodDisruptionBudget,
+    crate::api::Kind::EndpointSlice,
+];
+
 impl Scheduler {
     pub fn new(informer: Informer, config: SchedulerConfig) -> Self {
+        let informer = informer.unread(&UNREAD_KINDS);
         let queue = SchedulingQueue::new(QueueConfig {
             initial_backoff: config.pod_initial_backoff,
             max_backoff: config.pod_max_backoff,

@@ -333,7 +333,7 @@ impl SchedulingQueue {
         now: SimTime,
         pre_check: &dyn Fn(&Pod) -> bool,
     ) {
-        if !profile.is_event_of_interest(event) {
+        if self.unschedulable.is_empty() || !profile.is_event_of_interest(event) {
             return;
         }
         let keys: Vec<ObjectKey> = self.unschedulable.iter().cloned().collect();
@@ -424,6 +424,13 @@ impl SchedulingQueue {
             })
             .min();
         [backoff, leftover].into_iter().flatten().min()
+    }
+
+    /// Whether the unschedulable pool holds a pod: without one, a cluster event moves
+    /// nothing ([`SchedulingQueue::move_all_to_active_or_backoff_queue`]), so the informer
+    /// handlers need not work out which events an update amounts to.
+    pub fn has_unschedulable(&self) -> bool {
+        !self.unschedulable.is_empty()
     }
 
     /// Which sub-queue holds the pod, if any.

@@ -15,7 +15,7 @@ use super::events::EventResource;
 use crate::api::key_ref::get_by_parts;
 use crate::api::volume::{
     ANN_BIND_COMPLETED, ANN_SELECTED_NODE, BINDING_WAIT_FOR_FIRST_CONSUMER, INSTANT_PROVISIONER,
-    claim_class,
+    claim_class, is_volume_bound_to_claim,
 };
 use crate::api::{
     AnyObject, CSINode, CSIStorageCapacity, Node, ObjectKey, PersistentVolume,
@@ -48,15 +48,22 @@ pub const ERR_REASON_NOT_ENOUGH_SPACE: &str = "node(s) did not have enough free 
 pub const ERR_REASON_PV_NOT_EXIST: &str =
     "node(s) unavailable due to one or more pvc(s) bound to non-existent pv(s)";
 
+/// The CSINodes, by node name.
+pub type CsiNodes = BTreeMap<String, Rc<CSINode>>;
+/// Per node name: the PV names of its VolumeAttachments, with their attacher.
+pub type Attachments = BTreeMap<String, BTreeMap<String, String>>;
+
 /// The storage objects the volume plugins read, with the scheduler's assumptions.
 #[derive(Clone, Debug, Default)]
 pub struct StorageIndex {
     claims: BTreeMap<ObjectKey, Rc<PersistentVolumeClaim>>,
     volumes: BTreeMap<String, Rc<PersistentVolume>>,
     classes: BTreeMap<String, Rc<StorageClass>>,
-    csi_nodes: BTreeMap<String, Rc<CSINode>>,
+    /// Shared, so that a plugin may keep what it read from them while they are the same
+    /// map (`Rc::ptr_eq`); a change copies them if a plugin holds them.
+    csi_nodes: Rc<CsiNodes>,
     /// Per node: the PV names of its VolumeAttachments, with their attacher.
-    attachments: BTreeMap<String, BTreeMap<String, String>>,
+    attachments: Rc<Attachments>,
     /// `PVCAssumeCache` assumptions: claims with a selected node not yet written.
     assumed_claims: BTreeMap<ObjectKey, Rc<PersistentVolumeClaim>>,
     /// `PVAssumeCache` assumptions: volumes pre-bound in memory.
@@ -103,12 +110,17 @@ impl StorageIndex {
 
     /// `GetPVC`: the assumed claim if there is one, else the informer's.
     pub fn claim(&self, namespace: &str, name: &str) -> Option<&Rc<PersistentVolumeClaim>> {
+        if self.assumed_claims.is_empty() {
+            return self.api_claim(namespace, name);
+        }
         get_by_parts(&self.assumed_claims, namespace, name)
-            .or_else(|| get_by_parts(&self.claims, namespace, name))
+            .or_else(|| self.api_claim(namespace, name))
     }
-    /// `GetAPIPVC`: the informer's claim.
+    /// `GetAPIPVC`: the informer's claim. Searched with a key built for it: the many
+    /// comparisons of a search in the whole table are inline then, where a search by
+    /// borrowed parts makes each one a call (which costs more than the key's copy).
     pub fn api_claim(&self, namespace: &str, name: &str) -> Option<&Rc<PersistentVolumeClaim>> {
-        get_by_parts(&self.claims, namespace, name)
+        self.claims.get(&ObjectKey::new(namespace, name))
     }
     /// `GetPV`.
     pub fn volume(&self, name: &str) -> Option<&Rc<PersistentVolume>> {
@@ -139,6 +151,15 @@ impl StorageIndex {
     pub fn attachments_of(&self, node: &str) -> Option<&BTreeMap<String, String>> {
         self.attachments.get(node)
     }
+    /// Every CSINode, by node name (the same `Rc` until one changes).
+    pub fn csi_nodes(&self) -> &Rc<CsiNodes> {
+        &self.csi_nodes
+    }
+    /// Every node's attached volumes ([`StorageIndex::attachments_of`]), by node name (the
+    /// same `Rc` until one changes).
+    pub fn attachments(&self) -> &Rc<Attachments> {
+        &self.attachments
+    }
 
     /// Whether the claim is of a class of the simulator's `instant` driver, whose claims
     /// never hold a pod back (see [`INSTANT_PROVISIONER`]).
@@ -160,6 +181,8 @@ impl StorageIndex {
     pub fn on_watch(&mut self, obj: &AnyObject, removed: bool) -> Option<EventResource> {
         match obj {
             AnyObject::PersistentVolumeClaim(c) => {
+                // A key is built (rather than the map searched by borrowed parts): the
+                // search then compares keys inline, which costs less than the copy.
                 let key = ObjectKey::of(&c.metadata);
                 // A newer informer version replaces an assumption (`assumeCache.update`).
                 if self.assumed_claims.get(&key).is_some_and(|a| {
@@ -176,17 +199,19 @@ impl StorageIndex {
                 Some(EventResource::PersistentVolumeClaim)
             }
             AnyObject::PersistentVolume(v) => {
-                let name = v.metadata.name.clone();
-                if self.assumed_volumes.get(&name).is_some_and(|a| {
+                let name = v.metadata.name.as_str();
+                if self.assumed_volumes.get(name).is_some_and(|a| {
                     a.metadata.resource_version_u64() < v.metadata.resource_version_u64()
                 }) || removed
                 {
-                    self.assumed_volumes.remove(&name);
+                    self.assumed_volumes.remove(name);
                 }
                 if removed {
-                    self.volumes.remove(&name);
+                    self.volumes.remove(name);
+                } else if let Some(slot) = self.volumes.get_mut(name) {
+                    *slot = Rc::clone(v);
                 } else {
-                    self.volumes.insert(name, Rc::clone(v));
+                    self.volumes.insert(name.to_string(), Rc::clone(v));
                 }
                 Some(EventResource::PersistentVolume)
             }
@@ -200,9 +225,9 @@ impl StorageIndex {
             }
             AnyObject::CSINode(n) => {
                 if removed {
-                    self.csi_nodes.remove(&n.metadata.name);
+                    Rc::make_mut(&mut self.csi_nodes).remove(&n.metadata.name);
                 } else {
-                    self.csi_nodes.insert(n.metadata.name.clone(), Rc::clone(n));
+                    Rc::make_mut(&mut self.csi_nodes).insert(n.metadata.name.clone(), Rc::clone(n));
                 }
                 Some(EventResource::CSINode)
             }
@@ -220,14 +245,26 @@ impl StorageIndex {
                 let Some(pv) = &va.spec.source.persistent_volume_name else {
                     return None;
                 };
-                let entry = self.attachments.entry(node.clone()).or_default();
+                // The map changes (and is copied if a plugin holds it) only when the
+                // attachment comes or goes, not on each write of a VolumeAttachment.
+                let held = self
+                    .attachments
+                    .get(node.as_str())
+                    .and_then(|m| m.get(pv.as_str()));
                 if removed {
-                    entry.remove(pv);
-                    if entry.is_empty() {
-                        self.attachments.remove(node);
+                    if held.is_some() {
+                        let attachments = Rc::make_mut(&mut self.attachments);
+                        let entry = attachments.get_mut(node.as_str()).expect("held above");
+                        entry.remove(pv.as_str());
+                        if entry.is_empty() {
+                            attachments.remove(node.as_str());
+                        }
                     }
-                } else {
-                    entry.insert(pv.clone(), va.spec.attacher.clone());
+                } else if held != Some(&va.spec.attacher) {
+                    Rc::make_mut(&mut self.attachments)
+                        .entry(node.clone())
+                        .or_default()
+                        .insert(pv.clone(), va.spec.attacher.clone());
                 }
                 Some(EventResource::VolumeAttachment)
             }
@@ -300,7 +337,18 @@ pub fn get_pod_volume_claims(
     }
     for pvc in &out.unbound_delay_binding {
         let class = claim_class(pvc).to_string();
-        let vols = index.volumes_of_class(&class);
+        let mut vols = index.volumes_of_class(&class);
+        // `FindMatchingVolume` passes over a volume bound to another claim before it
+        // looks at anything else (the node included), so a volume bound to none of the
+        // pod's claims is left out here, once, rather than stepped over for every node
+        // Filter tries: every search finds what it would have found.
+        vols.retain(|v| {
+            v.spec.claim_ref.is_none()
+                || out
+                    .unbound_delay_binding
+                    .iter()
+                    .any(|c| is_volume_bound_to_claim(v, c))
+        });
         out.unbound_volumes_delay_binding.insert(class, vols);
     }
     Ok(Some(out))
@@ -404,7 +452,14 @@ pub fn find_pod_volumes(
                     .get(claim_class(&c))
                     .map(Vec::as_slice)
                     .unwrap_or(&[]);
-                match find_matching_volume(&c, vols, Some(node), &chosen, true) {
+                // No candidate, no match: the search (which first parses the claim's
+                // size) is not run for nothing on every node.
+                let found = if vols.is_empty() {
+                    None
+                } else {
+                    find_matching_volume(&c, vols, Some(node), &chosen, true)
+                };
+                match found {
                     Some(v) => {
                         chosen.insert(v.metadata.name.clone());
                         pv.static_bindings.push((c, v));
@@ -807,6 +862,74 @@ mod tests {
             find_pod_volumes(&c, &node("a-2", "zone-a"), &i).1,
             [ERR_REASON_BIND_CONFLICT]
         );
+    }
+
+    /// The candidate volumes `get_pod_volume_claims` keeps for the delayed claims give
+    /// every node the volume a search of all the class's volumes would: volumes bound to
+    /// other claims are left out, a volume pre-bound to one of the pod's claims and the
+    /// Available ones stay, in order.
+    #[test]
+    fn candidate_volumes_match_as_the_whole_class_does() {
+        use crate::api::ObjectReference;
+        let volume = |name: &str, zone: &str, size: &str, bound_to: Option<&str>| {
+            let mut v = zonal_volume(name, zone);
+            v.spec.storage_class_name = "wffc".into();
+            v.spec.access_modes = vec!["ReadWriteOnce".into()];
+            v.spec
+                .capacity
+                .insert("storage".into(), Quantity(size.into()));
+            v.status.phase = if bound_to.is_some() {
+                "Bound"
+            } else {
+                "Available"
+            }
+            .into();
+            v.spec.claim_ref = bound_to.map(|c| ObjectReference {
+                namespace: "default".into(),
+                name: c.into(),
+                ..Default::default()
+            });
+            AnyObject::PersistentVolume(Rc::new(v))
+        };
+        let i = index(vec![
+            class("wffc", "ebs.csi.aws.com", "WaitForFirstConsumer"),
+            AnyObject::PersistentVolumeClaim(Rc::new(claim("one", "wffc", ""))),
+            AnyObject::PersistentVolumeClaim(Rc::new(claim("two", "wffc", ""))),
+            volume("pv-a", "zone-a", "1Gi", Some("other")),
+            volume("pv-b", "zone-a", "5Gi", None),
+            volume("pv-c", "zone-b", "1Gi", Some("two")),
+            volume("pv-d", "zone-b", "2Gi", Some("else")),
+            volume("pv-e", "zone-b", "3Gi", None),
+            volume("pv-f", "zone-a", "2Gi", None),
+        ]);
+        let c = get_pod_volume_claims(&pod(&["one", "two"]), &i)
+            .unwrap()
+            .unwrap();
+        let kept: Vec<&str> = c.unbound_volumes_delay_binding["wffc"]
+            .iter()
+            .map(|v| v.metadata.name.as_str())
+            .collect();
+        assert_eq!(kept, ["pv-b", "pv-c", "pv-e", "pv-f"]);
+        let all = i.volumes_of_class("wffc");
+        for n in [node("a-1", "zone-a"), node("b-1", "zone-b")] {
+            for claim in &c.unbound_delay_binding {
+                for excluded in [BTreeSet::new(), BTreeSet::from(["pv-f".to_string()])] {
+                    let from_kept = find_matching_volume(
+                        claim,
+                        &c.unbound_volumes_delay_binding["wffc"],
+                        Some(&n),
+                        &excluded,
+                        true,
+                    );
+                    let from_all = find_matching_volume(claim, &all, Some(&n), &excluded, true);
+                    assert_eq!(
+                        from_kept, from_all,
+                        "{} on {}",
+                        claim.metadata.name, n.metadata.name
+                    );
+                }
+            }
+        }
     }
 
     #[test]

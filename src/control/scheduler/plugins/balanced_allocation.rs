@@ -10,28 +10,17 @@ pub const NAME: &str = "NodeResourcesBalancedAllocation";
 
 pub struct BalancedAllocation;
 
-/// `balancedResourceScorer`: `(1 − std) × 100` over the used fractions (capped at 1) of
-/// the resources the node offers; with two resources the standard deviation is half their
-/// difference.
-fn balanced_resource_score(requested: &[i64], allocatable: &[i64]) -> i64 {
-    let fractions: Vec<f64> = requested
-        .iter()
-        .zip(allocatable)
-        .filter(|(_, a)| **a != 0)
-        .map(|(r, a)| (*r as f64 / *a as f64).min(1.0))
-        .collect();
-    let std = match fractions.len() {
-        0 | 1 => 0.0,
-        2 => ((fractions[0] - fractions[1]) / 2.0).abs(),
-        n => {
-            let mean = fractions.iter().sum::<f64>() / n as f64;
-            let var = fractions
-                .iter()
-                .map(|f| (f - mean) * (f - mean))
-                .sum::<f64>()
-                / n as f64;
-            libm::sqrt(var)
-        }
+/// `balancedResourceScorer` over CPU and memory (the default resources): `(1 − std) × 100`
+/// over the used fractions (capped at 1) of the resources the node offers; with two
+/// resources the standard deviation is half their difference, with one it is 0 (upstream's
+/// general mean-and-variance branch is for three or more). No list is built per node.
+fn balanced_resource_score(requested: [i64; 2], allocatable: [i64; 2]) -> i64 {
+    let fraction = |i: usize| {
+        (allocatable[i] != 0).then(|| (requested[i] as f64 / allocatable[i] as f64).min(1.0))
+    };
+    let std = match (fraction(0), fraction(1)) {
+        (Some(a), Some(b)) => ((a - b) / 2.0).abs(),
+        _ => 0.0,
     };
     ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
 }
@@ -57,7 +46,7 @@ impl Plugin for BalancedAllocation {
                         n.requested.memory + pod.memory,
                     ];
                     let allocatable = [n.allocatable.milli_cpu, n.allocatable.memory];
-                    balanced_resource_score(&requested, &allocatable)
+                    balanced_resource_score(requested, allocatable)
                 })
                 .collect(),
         )
@@ -88,7 +77,7 @@ mod tests {
             None
         );
         // Fractions above 1 are capped.
-        assert_eq!(balanced_resource_score(&[8, 1], &[4, 4]), 62);
-        assert_eq!(balanced_resource_score(&[1, 1], &[0, 4]), 100);
+        assert_eq!(balanced_resource_score([8, 1], [4, 4]), 62);
+        assert_eq!(balanced_resource_score([1, 1], [0, 4]), 100);
     }
 }

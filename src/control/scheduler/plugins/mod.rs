@@ -38,7 +38,7 @@ pub fn default_profile() -> Profile {
             entry(node_affinity::NodeAffinity, 2),
             entry(node_resources_fit::NodeResourcesFit, 1),
             entry(volume_restrictions::VolumeRestrictions, 0),
-            entry(node_volume_limits::NodeVolumeLimits, 0),
+            entry(node_volume_limits::NodeVolumeLimits::default(), 0),
             entry(volume_binding::VolumeBinding, 0),
             entry(volume_zone::VolumeZone, 0),
             entry(pod_topology_spread::PodTopologySpread::default(), 2),

@@ -18,10 +18,10 @@ use crate::control::scheduler::events::{ActionType, ClusterEvent, EventResource}
 use crate::control::scheduler::framework::{
     ClusterView, CycleState, MAX_NODE_SCORE, Plugin, PreFilterResult, QueueingHint, Rejection,
 };
+use crate::control::scheduler::list_positions::ListPositions;
 use crate::control::scheduler::node_selector::RequiredNodeAffinity;
 use counts::{CountKey, MatchCounts};
 use domains::Domains;
-use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -224,13 +224,10 @@ struct PreFilterState {
     min_match: Vec<i64>,
     self_match: Vec<i64>,
     /// Filter's answer for each node of the cycle's list, worked out with the counts
-    /// (`verdict`), and the node it is for (by address: the framework filters the list's
-    /// own NodeInfos; any other NodeInfo is filtered from its labels).
-    nodes: Vec<*const NodeInfo>,
+    /// (`verdict`), by the node's position (any other NodeInfo is filtered from its
+    /// labels).
+    positions: ListPositions,
     verdicts: Vec<Verdict>,
-    /// Where the last node was found in `nodes`: the framework filters nodes in list
-    /// order from some start, so the next one is usually the next position.
-    cursor: Cell<usize>,
 }
 
 /// Filter's answer for one node.
@@ -279,17 +276,6 @@ impl PreFilterState {
         }
         Verdict::Fits
     }
-
-    /// The position of `node` in the cycle's list, if it is one of the list's NodeInfos.
-    fn position_of(&self, node: &NodeInfo) -> Option<usize> {
-        let n = self.nodes.len();
-        let start = self.cursor.get();
-        let k = (0..n)
-            .map(|step| (start + step) % n)
-            .find(|&k| std::ptr::eq(self.nodes[k], node))?;
-        self.cursor.set(k + 1);
-        Some(k)
-    }
 }
 
 // `calPreFilterState`. The counts are summed by domain number (`domains`) and the node's
@@ -305,9 +291,8 @@ fn cal_pre_filter_state(
         tp_value_to_match_num: Vec::new(),
         min_match: Vec::new(),
         self_match: Vec::new(),
-        nodes: Vec::new(),
+        positions: ListPositions::default(),
         verdicts: Vec::new(),
-        cursor: Cell::new(0),
         constraints,
     };
     if s.constraints.is_empty() {
@@ -373,7 +358,7 @@ fn cal_pre_filter_state(
         .iter()
         .map(|c| i64::from(c.matches(&pod.metadata.labels)))
         .collect();
-    s.nodes = cluster.nodes.iter().map(Rc::as_ptr).collect();
+    s.positions = ListPositions::of(&cluster.nodes);
     s.verdicts = (0..cluster.nodes.len())
         .map(|k| {
             let ids = node_domains.of_node(k);
@@ -419,7 +404,7 @@ impl Plugin for PodTopologySpread {
         let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE_KEY) else {
             return Ok(());
         };
-        if let Some(k) = s.position_of(node) {
+        if let Some(k) = s.positions.position_of(node) {
             return s.verdicts[k].result();
         }
         let labels = &node.node().metadata.labels;

@@ -28,20 +28,22 @@ pub fn find_untolerated_taint<'a>(node: &'a Node, pod: &Pod) -> Option<&'a Taint
     })
 }
 
-/// `countIntolerableTaintsPreferNoSchedule`, against the tolerations that can cover a
-/// `PreferNoSchedule` taint (that effect or an empty one).
-fn count_intolerable_prefer_no_schedule(node: &Node, pod: &Pod) -> i64 {
-    let tolerations: Vec<Toleration> = pod
-        .spec
+/// `getAllTolerationPreferNoSchedule` (PreScore, once per cycle): the tolerations that can
+/// cover a `PreferNoSchedule` taint (that effect or an empty one).
+fn tolerations_prefer_no_schedule(pod: &Pod) -> Vec<&Toleration> {
+    pod.spec
         .tolerations
         .iter()
         .filter(|t| t.effect.is_empty() || t.effect == "PreferNoSchedule")
-        .cloned()
-        .collect();
+        .collect()
+}
+
+/// `countIntolerableTaintsPreferNoSchedule`.
+fn count_intolerable_prefer_no_schedule(node: &Node, tolerations: &[&Toleration]) -> i64 {
     node.spec
         .taints
         .iter()
-        .filter(|t| t.effect == "PreferNoSchedule" && !tolerated(&tolerations, t))
+        .filter(|t| t.effect == "PreferNoSchedule" && !tolerations.iter().any(|x| x.tolerates(t)))
         .count() as i64
 }
 
@@ -72,9 +74,10 @@ impl Plugin for TaintToleration {
     // `TaintToleration.Score` + `NormalizeScore`: fewer intolerable PreferNoSchedule
     // taints score higher.
     fn score(&self, _: &CycleState, pod: &Pod, nodes: &[&NodeInfo]) -> Option<Vec<i64>> {
+        let tolerations = tolerations_prefer_no_schedule(pod);
         let mut scores: Vec<i64> = nodes
             .iter()
-            .map(|n| count_intolerable_prefer_no_schedule(n.node(), pod))
+            .map(|n| count_intolerable_prefer_no_schedule(n.node(), &tolerations))
             .collect();
         default_normalize_score(&mut scores, true);
         Some(scores)

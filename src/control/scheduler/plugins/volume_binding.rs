@@ -75,6 +75,11 @@ impl Plugin for VolumeBinding {
         if !claims.unbound_immediate.is_empty() {
             return PreFilterResult::Reject(Rejection::unresolvable(ERR_UNBOUND_IMMEDIATE));
         }
+        // Claims that need no check on any node (the simulator's instant storage): Filter
+        // would pass every node (`find_pod_volumes` finds nothing to say), so it is not run.
+        if claims.bound.is_empty() && claims.unbound_delay_binding.is_empty() {
+            return PreFilterResult::Skip;
+        }
         let eligible = get_eligible_nodes(&claims.bound, &index);
         state.write(STATE_KEY, (claims, index));
         match eligible {

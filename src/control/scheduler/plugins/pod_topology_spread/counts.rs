@@ -14,6 +14,7 @@
 use super::{Constraint, count_pods_match_selector};
 use crate::api::LabelSelector;
 use crate::control::scheduler::cache::NodeInfo;
+use crate::hash::fmix64;
 use std::cell::RefCell;
 
 /// Above this many distinct (selector, namespace) pairs everything is forgotten, so that
@@ -23,6 +24,35 @@ const MAX_KEYS: usize = 64;
 /// A (selector, namespace) pair by number (see [`MatchCounts::key`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CountKey(usize);
+
+/// A hash of a (selector, namespace) pair: equal pairs hash alike (the selector's parts
+/// in order, each string with its length so that no two splits of one text collide).
+fn key_hash(selector: Option<&LabelSelector>, namespace: &str) -> u64 {
+    fn add(h: u64, s: &str) -> u64 {
+        let mut h = fmix64(h ^ s.len() as u64);
+        for chunk in s.as_bytes().chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            h = fmix64(h ^ u64::from_le_bytes(word));
+        }
+        h
+    }
+    let mut h = add(0, namespace);
+    let Some(selector) = selector else {
+        return h;
+    };
+    h = fmix64(h ^ 1);
+    for (k, v) in &selector.match_labels {
+        h = add(add(h, k), v);
+    }
+    for e in &selector.match_expressions {
+        h = add(add(fmix64(h ^ 2), &e.key), &e.operator);
+        for v in &e.values {
+            h = add(h, v);
+        }
+    }
+    h
+}
 
 /// The counts of one node, valid for one name and generation.
 #[derive(Debug, Default)]
@@ -34,8 +64,10 @@ struct NodeCounts {
 
 #[derive(Debug, Default)]
 struct Memo {
-    /// The (selector, namespace) pairs seen, numbered by position.
-    keys: Vec<(Option<LabelSelector>, String)>,
+    /// The (selector, namespace) pairs seen, numbered by position, each with its
+    /// [`key_hash`] (compared first: a cycle's pair is looked for among every pair seen,
+    /// and whole selectors of one namespace compare equal for most of their length).
+    keys: Vec<(u64, Option<LabelSelector>, String)>,
     /// By the node's position in the cycle's node list.
     nodes: Vec<NodeCounts>,
 }
@@ -52,17 +84,19 @@ impl MatchCounts {
     /// cycle.
     pub fn key(&self, c: &Constraint, namespace: &str) -> CountKey {
         let mut memo = self.0.borrow_mut();
+        let hash = key_hash(c.selector.as_ref(), namespace);
         if let Some(i) = memo
             .keys
             .iter()
-            .position(|(s, ns)| *s == c.selector && ns == namespace)
+            .position(|(h, s, ns)| *h == hash && *s == c.selector && ns == namespace)
         {
             return CountKey(i);
         }
         if memo.keys.len() == MAX_KEYS {
             *memo = Memo::default();
         }
-        memo.keys.push((c.selector.clone(), namespace.to_string()));
+        memo.keys
+            .push((hash, c.selector.clone(), namespace.to_string()));
         CountKey(memo.keys.len() - 1)
     }
 
