@@ -69,8 +69,10 @@ pub struct Scheduler {
     waiting_binds: std::collections::BTreeMap<String, binding_cycle::Waiting>,
 }
 
-/// Kinds the scheduler never reads (it has no informer for them upstream): their writes
-/// are neither cached nor handed to the handlers (`Informer::unread`).
+/// Kinds the scheduler never reads: their writes are neither cached nor handed to the
+/// handlers (`Informer::unread`). Upstream has no informer for ControllerRevisions or
+/// EndpointSlices; it lists PodDisruptionBudgets only for preemption
+/// (`DefaultPreemption`), which is not modelled: when it is, PDBs leave this list.
 const UNREAD_KINDS: [crate::api::Kind; 3] = [
     crate::api::Kind::ControllerRevision,
     crate::api::Kind::PodDisruptionBudget,
