@@ -37,7 +37,7 @@ struct Entry {
     slot: u32,
 }
 
-/// Most lanes a queue keeps (each pop compares every lane's front).
+/// Most lanes a queue keeps (each pop from a lane compares every lane's front).
 const MAX_LANES: usize = 6;
 
 /// Entries scheduled `delay` after their scheduling instant, in `(time, seq)` order.
@@ -50,6 +50,10 @@ struct Lane {
 pub struct EventQueue<E> {
     wheel: TimerWheel,
     lanes: Vec<Lane>,
+    /// The lane whose front is the earliest of the lanes' fronts (`None` when every lane
+    /// is empty): a lane's front changes only when it is popped or gets its first entry,
+    /// so a pop from the wheel compares one lane front, not every lane's.
+    first_lane: Option<usize>,
     /// Payloads of the scheduled events, by slot; `None` in a free slot.
     slots: Vec<Option<E>>,
     /// Free slots, reused last-freed first.
@@ -70,6 +74,7 @@ impl<E> EventQueue<E> {
         EventQueue {
             wheel: TimerWheel::new(),
             lanes: Vec::new(),
+            first_lane: None,
             slots: Vec::new(),
             free: Vec::new(),
             next_seq: 0,
@@ -103,17 +108,37 @@ impl<E> EventQueue<E> {
                 let lane = &mut self.lanes[i].entries;
                 if lane.back().is_none_or(|b| b.at <= e.at) {
                     lane.push_back(e);
+                    if lane.len() == 1 {
+                        self.new_front(i, e);
+                    }
                 } else {
                     self.wheel.push(e);
                 }
             }
-            None if self.lanes.len() < MAX_LANES => self.lanes.push(Lane {
-                delay,
-                entries: VecDeque::from([e]),
-            }),
+            None if self.lanes.len() < MAX_LANES => {
+                self.lanes.push(Lane {
+                    delay,
+                    entries: VecDeque::from([e]),
+                });
+                self.new_front(self.lanes.len() - 1, e);
+            }
             None => self.wheel.push(e),
         }
         id
+    }
+
+    /// Lane `i` (empty until now) has front `e`.
+    fn new_front(&mut self, i: usize, e: Entry) {
+        let earlier = match self.first_lane {
+            None => true,
+            Some(j) => {
+                let f = self.lanes[j].entries[0];
+                (e.at, e.seq) < (f.at, f.seq)
+            }
+        };
+        if earlier {
+            self.first_lane = Some(i);
+        }
     }
 
     /// A new entry for `payload` at `at`: the next sequence number and a slot.
@@ -141,23 +166,42 @@ impl<E> EventQueue<E> {
     /// The earliest entry and where it waits: `None` for the wheel's earliest, `Some(i)` for
     /// lane `i`'s front.
     fn earliest(&mut self) -> Option<(Option<usize>, Entry)> {
-        let mut best = self.wheel.peek().map(|e| (None, *e));
-        for (i, lane) in self.lanes.iter().enumerate() {
-            if let Some(f) = lane.entries.front()
-                && best.is_none_or(|(_, b)| (f.at, f.seq) < (b.at, b.seq))
-            {
-                best = Some((Some(i), *f));
-            }
+        let best = self.wheel.peek().map(|e| (None, *e));
+        let Some(i) = self.first_lane else {
+            return best;
+        };
+        let f = self.lanes[i].entries[0];
+        if best.is_none_or(|(_, b)| (f.at, f.seq) < (b.at, b.seq)) {
+            Some((Some(i), f))
+        } else {
+            best
         }
-        best
     }
 
     /// Removes the entry `earliest` found there.
     fn remove_earliest(&mut self, from: Option<usize>) {
         match from {
-            Some(i) => self.lanes[i].entries.pop_front(),
-            None => self.wheel.pop(),
-        };
+            Some(i) => {
+                self.lanes[i].entries.pop_front();
+                self.first_lane = self.first_front();
+            }
+            None => {
+                self.wheel.pop();
+            }
+        }
+    }
+
+    /// The lane whose front is the earliest, if any lane has entries.
+    fn first_front(&self) -> Option<usize> {
+        let mut best: Option<(usize, Entry)> = None;
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if let Some(f) = lane.entries.front()
+                && best.is_none_or(|(_, b)| (f.at, f.seq) < (b.at, b.seq))
+            {
+                best = Some((i, *f));
+            }
+        }
+        best.map(|(i, _)| i)
     }
 
     /// Cancels a scheduled event; cancelling one that already ran is harmless.
