@@ -151,9 +151,9 @@ mod tests {
         let mut h = TimerWheel::new();
         let mut pending = std::collections::BTreeSet::new();
         let mut now = 0u64;
-        let mut seq = 0u64;
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        for round in 0..20_000 {
+        // Each push's sequence number is its round.
+        for seq in 0..20_000u64 {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
@@ -174,8 +174,7 @@ mod tests {
                 slot: 0,
             });
             pending.insert((at, seq));
-            seq += 1;
-            if round % 3 == 0 {
+            if seq % 3 == 0 {
                 let _ = h.peek();
             }
             if x % 7 < 3 {
