@@ -2,14 +2,9 @@
 //! Each informer sees a write only once its delivery time (write time + watch delay) has
 //! come, so caches can be stale exactly as they are in a real cluster.
 //!
-//! Node Lease renewals (a 300-node cluster makes 30 a second) can be taken in lazily
-//! ([`Informer::deferring_renewals`]): a renewal changes only the Lease's renewTime,
-//! generation and resourceVersion and calls no handler, so nothing can tell when it
-//! reached the cache except a read of that Lease. A deferring informer keeps the delivered
-//! renewals aside and writes them into the cache ([`Informer::take_in_renewals`]) before
-//! anything reads the cache: before any other write is applied, and — the owner's duty —
-//! before its handlers or syncs run. Each is found by key in the cache's Lease table
-//! (`api::IndexedTable`, a hash look-up) and changed in place.
+//! Node Lease renewals (a 300-node cluster makes 30 a second) change only the Lease's
+//! renewTime, generation and resourceVersion and call no handler: each is found by key in
+//! the cache's Lease table (`api::IndexedTable`, a hash look-up) and changed in place.
 
 use super::{ApiServer, JournalEntry, WatchEvent};
 use crate::api::{AnyObject, Lease, ObjectTable, Tables};
@@ -29,12 +24,6 @@ pub struct Informer {
     /// cached nor handed to the handler, as a component without an informer for the kind
     /// never sees them. Saves the cache update and handler call for each such write.
     unread: u32,
-    /// Renewals are kept aside until [`Informer::take_in_renewals`] (see the header).
-    defer_renewals: bool,
-    /// Delivered renewals not yet in the cache, in delivery order. Each holds the API
-    /// server's Lease as written: the API server changes a Lease in place only while no
-    /// one else holds it, so a held version stays as it was delivered.
-    pending_renewals: Vec<Rc<Lease>>,
 }
 
 impl Informer {
@@ -45,16 +34,7 @@ impl Informer {
             delay,
             ignored: 0,
             unread: 0,
-            defer_renewals: false,
-            pending_renewals: Vec::new(),
         }
-    }
-
-    /// This informer takes Lease renewals into its cache lazily (see the header): its
-    /// owner calls [`Informer::take_in_renewals`] before reading the cache.
-    pub fn deferring_renewals(mut self) -> Self {
-        self.defer_renewals = true;
-        self
     }
 
     /// This informer does not watch `kinds`.
@@ -124,54 +104,14 @@ impl Informer {
                 if self.unread & (1 << (w.obj.kind() as u32)) != 0 {
                     continue;
                 }
-                if w.lease_renewal {
-                    if self.defer_renewals
-                        && let AnyObject::Lease(lease) = &w.obj
-                    {
-                        // The Lease is cached: the cache has taken in every write before
-                        // this one, the Lease's creation among them, and no deletion (the
-                        // renewal found the Lease stored).
-                        self.pending_renewals.push(Rc::clone(lease));
-                        continue;
-                    }
-                    if self.renew_cached(&w.obj) {
-                        continue;
-                    }
+                if w.lease_renewal && self.renew_cached(&w.obj) {
+                    continue;
                 }
-                // Renewals delivered before this write reach the cache first.
-                self.take_in_renewals();
                 let old = self.cache.apply(&w.obj, w.removed);
                 handler(old, w, &self.cache);
             }
         }
         None
-    }
-
-    /// Writes the renewals kept aside into the cache, in delivery order. Must run before
-    /// anything reads the cache; the cache is then exactly what taking each renewal in on
-    /// delivery makes.
-    pub fn take_in_renewals(&mut self) {
-        if self.pending_renewals.is_empty() {
-            return;
-        }
-        let mut pending = std::mem::take(&mut self.pending_renewals);
-        for lease in pending.drain(..) {
-            let meta = &lease.metadata;
-            match self
-                .cache
-                .leases
-                .get_mut_by_parts(&meta.namespace, &meta.name)
-            {
-                Some(cached) => renew_in_place(cached, &lease),
-                None => {
-                    // Not cached (cannot happen: see `catch_up`): what a delivery would
-                    // have cached.
-                    debug_assert!(false, "a renewal of a Lease not cached");
-                    self.cache.leases.put(lease);
-                }
-            }
-        }
-        self.pending_renewals = pending;
     }
 
     /// Takes a Lease renewal into the cached Lease, in place when this cache is the only
@@ -233,12 +173,12 @@ mod tests {
         }
     }
 
-    /// An informer that keeps renewals aside ends with the cache of one that takes each in
-    /// on delivery, whatever the batch: renewals of many Leases, of a few, two of one
-    /// Lease in one batch, one in another namespace, and a general update of a renewed
-    /// Lease in between (which must find the earlier renewals in).
+    /// Renewals changed in place in the cache leave it as applying each as a general
+    /// write would (`Tables::apply`), and call no handler: renewals of many Leases, two of
+    /// one Lease in a row, one in another namespace, and a general update of a renewed
+    /// Lease in between.
     #[test]
-    fn renewals_kept_aside_end_in_the_cache_delivery_makes() {
+    fn renewals_in_place_end_in_the_cache_general_writes_make() {
         let mut api = ApiServer::new(ApiServerConfig::default());
         let actor: Rc<str> = Rc::from("kubelet");
         let mut keys = Vec::new();
@@ -252,9 +192,10 @@ mod tests {
             .expect("created");
         keys.push(ObjectKey::new("kube-system", "other"));
         let delay = SimDuration::from_millis(10);
-        let mut eager = Informer::new(delay);
-        let mut lazy = Informer::new(delay).deferring_renewals();
-        let mut calls = (0, 0);
+        let mut informer = Informer::new(delay);
+        let mut reference = crate::api::Tables::default();
+        let mut applied = 0;
+        let (mut calls, mut general) = (0, 0);
         let renew = |api: &mut ApiServer, key: &ObjectKey, ms: u64| {
             let rv = resource_version_number(
                 &api.get::<Lease>(key)
@@ -282,8 +223,7 @@ mod tests {
                 renew(&mut api, &keys[i], ms);
             }
             if batch.len() == 3 {
-                // A general update of a renewed Lease: its delivery takes the renewals in
-                // first, then replaces the Lease.
+                // A general update of a renewed Lease: its delivery replaces the Lease.
                 let mut l = Lease::clone(api.get::<Lease>(&keys[3]).expect("stored"));
                 l.spec.holder_identity = Some("someone-else".into());
                 ms += 1;
@@ -292,12 +232,14 @@ mod tests {
                 renew(&mut api, &keys[3], ms);
             }
             ms += 100;
-            eager.catch_up(&api, at(ms), |_, _, _| calls.0 += 1);
-            lazy.catch_up(&api, at(ms), |_, _, _| calls.1 += 1);
-            lazy.take_in_renewals();
-            assert!(lazy.pending_renewals.is_empty());
-            assert_eq!(lazy.cache.leases, eager.cache.leases);
-            assert_eq!(calls.0, calls.1, "the same handler calls");
+            informer.catch_up(&api, at(ms), |_, _, _| calls += 1);
+            while let Some(crate::apiserver::JournalEntry::Write(w)) = api.journal_entry(applied) {
+                reference.apply(&w.obj, w.removed);
+                general += u32::from(!w.lease_renewal);
+                applied += 1;
+            }
+            assert_eq!(informer.cache.leases, reference.leases);
+            assert_eq!(calls, general, "a handler call for each general write only");
         }
     }
 }
