@@ -248,15 +248,17 @@ fn str_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && cmp_str(a, b).is_eq()
 }
 
-/// A fixed, seedless hash of a namespace and a name: FxHash's word step over each
-/// string's eight-byte words (the last one overlapping the one before, as `cmp_str` reads
-/// them), both lengths, and MurmurHash3's finaliser, so that names differing only in
-/// their last bytes (`…-worker-17`, `…-worker-18`) reach the low bits the probe starts
-/// from. Equal keys hash equal; unequal ones only rarely.
+/// A fixed, seedless hash of a namespace and a name: FxHash's word step over the name's
+/// eight-byte words (the last one overlapping the one before, as `cmp_str` reads them),
+/// both lengths, and MurmurHash3's finaliser, so that names differing only in their last
+/// bytes (`…-worker-17`, `…-worker-18`) reach the low bits the probe starts from. The
+/// namespace's bytes are left out: a table of node Leases holds one namespace, and keys
+/// that differ only there (same length) just share a probe run, told apart by the
+/// compare. Equal keys hash equal.
 #[inline]
 fn key_hash(namespace: &str, name: &str) -> u64 {
     let h = ((namespace.len() as u64) << 32) | name.len() as u64;
-    crate::hash::fmix64(mix_str(mix_str(h, namespace), name))
+    crate::hash::fmix64(mix_str(h, name))
 }
 
 #[inline]
@@ -316,6 +318,9 @@ mod tests {
             ("", "x"),
             ("kube-node-lease", ""),
             ("kube-node-leas", "e"),
+            // Same name, namespaces of one length: one hash, told apart by the compare.
+            ("team-a", "db"),
+            ("team-b", "db"),
         ];
         let mut step = 0u32;
         for round in 0..4 {
@@ -338,7 +343,14 @@ mod tests {
                 }
                 assert!(indexed.iter().eq(tree.iter()));
                 assert!(ObjectTable::values(&indexed).eq(tree.values()));
-                for ns in ["", "kube-node-lease", "kube-node-leas", "kube-system", "zz"] {
+                for ns in [
+                    "",
+                    "kube-node-lease",
+                    "kube-node-leas",
+                    "kube-system",
+                    "team-a",
+                    "zz",
+                ] {
                     assert!(indexed.values_in(ns).eq(ObjectTable::values_in(&tree, ns)));
                 }
                 let r =
@@ -349,8 +361,8 @@ mod tests {
         }
     }
 
-    /// Keys that differ anywhere (in either part, in length, across the parts' boundary)
-    /// hash apart, and a borrowed key finds only its own entry.
+    /// Keys that differ in the name or in either length (across the parts' boundary too)
+    /// hash apart.
     #[test]
     fn key_hashes_tell_close_keys_apart() {
         let mut keys = vec![("", ""), ("a", "bc"), ("ab", "c"), ("abc", "")];
