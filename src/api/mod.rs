@@ -7,6 +7,7 @@
 pub mod coordination;
 pub mod discovery;
 pub mod event;
+pub mod indexed_table;
 pub mod key_ref;
 pub mod meta;
 pub mod node;
@@ -19,6 +20,7 @@ pub mod selector;
 pub mod service;
 pub mod statefulset;
 pub mod storage;
+pub mod table;
 pub mod volume;
 
 pub use coordination::Lease;
@@ -36,7 +38,9 @@ pub use storage::{
     VolumeAttachment,
 };
 
-use key_ref::KeyRef;
+pub use indexed_table::IndexedTable;
+pub use table::ObjectTable;
+
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -220,21 +224,8 @@ impl fmt::Display for ObjectKey {
     }
 }
 
+/// The table most kinds are kept in (see `table.rs` for the one that is not).
 pub type Table<T> = BTreeMap<ObjectKey, Rc<T>>;
-
-/// Stores `rc` under its own namespace and name, returning the object it replaced. The
-/// look-up borrows the object's namespace and name: a key is allocated only when the
-/// object is new to the table.
-pub fn put_object<T: Resource>(table: &mut Table<T>, rc: Rc<T>) -> Option<Rc<T>> {
-    let meta = rc.meta();
-    match table.get_mut(&(meta.namespace.as_str(), meta.name.as_str()) as &dyn KeyRef) {
-        Some(slot) => Some(std::mem::replace(slot, rc)),
-        None => {
-            table.insert(ObjectKey::of(meta), rc);
-            None
-        }
-    }
-}
 
 /// One table per kind: the API server's storage and every informer cache have this shape.
 #[derive(Clone, Debug, Default)]
@@ -251,7 +242,8 @@ pub struct Tables {
     pub volume_attachments: Table<VolumeAttachment>,
     pub csi_nodes: Table<CSINode>,
     pub endpoint_slices: Table<EndpointSlice>,
-    pub leases: Table<Lease>,
+    /// Found by key without a tree search (`indexed_table.rs`): every renewal is looked up.
+    pub leases: IndexedTable<Lease>,
     pub csi_storage_capacities: Table<CSIStorageCapacity>,
 }
 
@@ -262,29 +254,22 @@ impl Tables {
     pub fn list<T: Resource>(&self) -> impl Iterator<Item = &Rc<T>> {
         T::table(self).values()
     }
-    /// Objects of a namespace, in name order. The start is found by borrowed key (no key
-    /// allocated) and the end by the keys' namespaces, compared inline (`cmp_str`, no
-    /// `memcmp` call per object): callers walk namespaces of a thousand pods per event.
+    /// Objects of a namespace, in name order.
     pub fn list_in<'a, T: Resource>(
         &'a self,
         namespace: &'a str,
     ) -> impl Iterator<Item = &'a Rc<T>> + 'a {
-        use std::ops::Bound;
-        let from = (namespace, "");
-        T::table(self)
-            .range::<dyn KeyRef, _>((Bound::Included(&from as &dyn KeyRef), Bound::Unbounded))
-            .take_while(move |(k, _)| key_ref::cmp_str(&k.namespace, namespace).is_eq())
-            .map(|(_, v)| v)
+        T::table(self).values_in(namespace)
     }
     /// Puts or removes one object, as a watch event describes it; returns the object it
     /// replaced or removed, if any (what an informer's update handler receives as `old`).
     pub fn apply(&mut self, obj: &AnyObject, removed: bool) -> Option<AnyObject> {
-        fn put<T: Resource>(table: &mut Table<T>, rc: &Rc<T>, removed: bool) -> Option<Rc<T>> {
+        fn put<T: Resource>(table: &mut T::Table, rc: &Rc<T>, removed: bool) -> Option<Rc<T>> {
             if removed {
                 let meta = rc.meta();
-                return key_ref::remove_by_parts(table, &meta.namespace, &meta.name);
+                return table.remove_by_parts(&meta.namespace, &meta.name);
             }
-            put_object(table, Rc::clone(rc))
+            table.put(Rc::clone(rc))
         }
         macro_rules! put {
             ($rc:expr, $variant:ident) => {
@@ -443,10 +428,12 @@ impl AnyObject {
 /// What every stored kind offers the generic store, informers and traces.
 pub trait Resource: Clone + Serialize + PartialEq + fmt::Debug + 'static {
     const KIND: Kind;
+    /// The type of table the kind is kept in (`table.rs`).
+    type Table: ObjectTable<Self>;
     fn meta(&self) -> &ObjectMeta;
     fn meta_mut(&mut self) -> &mut ObjectMeta;
-    fn table(t: &Tables) -> &Table<Self>;
-    fn table_mut(t: &mut Tables) -> &mut Table<Self>;
+    fn table(t: &Tables) -> &Self::Table;
+    fn table_mut(t: &mut Tables) -> &mut Self::Table;
     fn wrap(rc: Rc<Self>) -> AnyObject;
     /// Whether `other` has the same desired state (spec); a change bumps `generation`.
     fn same_spec(&self, other: &Self) -> bool;
@@ -465,19 +452,23 @@ pub trait Resource: Clone + Serialize + PartialEq + fmt::Debug + 'static {
     fn kind_of(&self) -> Kind {
         Self::KIND
     }
-    fn table_mut_of<'a>(&self, t: &'a mut Tables) -> &'a mut Table<Self> {
+    fn table_mut_of<'a>(&self, t: &'a mut Tables) -> &'a mut Self::Table {
         Self::table_mut(t)
     }
 }
 
 macro_rules! resource {
     ($ty:ty, $kind:ident, $field:ident, spec: $($spec:ident),* ; status: $($status:ident),* $(; kept: $($kept:ident),*)?) => {
+        resource!($ty, $kind, $field: Table<$ty>, spec: $($spec),* ; status: $($status),* $(; kept: $($kept),*)?);
+    };
+    ($ty:ty, $kind:ident, $field:ident : $table:ty, spec: $($spec:ident),* ; status: $($status:ident),* $(; kept: $($kept:ident),*)?) => {
         impl Resource for $ty {
             const KIND: Kind = Kind::$kind;
+            type Table = $table;
             fn meta(&self) -> &ObjectMeta { &self.metadata }
             fn meta_mut(&mut self) -> &mut ObjectMeta { &mut self.metadata }
-            fn table(t: &Tables) -> &Table<Self> { &t.$field }
-            fn table_mut(t: &mut Tables) -> &mut Table<Self> { &mut t.$field }
+            fn table(t: &Tables) -> &$table { &t.$field }
+            fn table_mut(t: &mut Tables) -> &mut $table { &mut t.$field }
             fn wrap(rc: Rc<Self>) -> AnyObject { AnyObject::$kind(rc) }
             #[allow(unused_variables)]
             fn same_spec(&self, other: &Self) -> bool { true $(&& self.$spec == other.$spec)* }
@@ -508,5 +499,5 @@ resource!(PodDisruptionBudget, PodDisruptionBudget, pdbs, spec: spec; status: st
 resource!(VolumeAttachment, VolumeAttachment, volume_attachments, spec: spec; status: status; kept: api_version, kind, metadata, spec);
 resource!(CSINode, CSINode, csi_nodes, spec: spec; status: );
 resource!(EndpointSlice, EndpointSlice, endpoint_slices, spec: address_type, endpoints, ports; status: );
-resource!(Lease, Lease, leases, spec: spec; status: );
+resource!(Lease, Lease, leases: IndexedTable<Lease>, spec: spec; status: );
 resource!(CSIStorageCapacity, CSIStorageCapacity, csi_storage_capacities, spec: node_topology, storage_class_name, capacity, maximum_volume_size; status: );

@@ -2,19 +2,12 @@
 //! Each informer sees a write only once its delivery time (write time + watch delay) has
 //! come, so caches can be stale exactly as they are in a real cluster.
 //!
-//! Node Lease renewals (a 300-node cluster makes 30 a second) can be taken in lazily
-//! ([`Informer::deferring_renewals`]): a renewal changes only the Lease's renewTime,
-//! generation and resourceVersion and calls no handler, so nothing can tell when it
-//! reached the cache except a read of that Lease. A deferring informer keeps the delivered
-//! renewals aside and writes them into the cache in one ordered walk
-//! ([`Informer::take_in_renewals`]) before anything reads the cache: before any other
-//! write is applied, and — the owner's duty — before its handlers or syncs run. A cache
-//! look-up per renewal (a `BTreeMap` search of about 900 instructions) becomes a sort and
-//! a merge, once per batch.
+//! Node Lease renewals (a 300-node cluster makes 30 a second) change only the Lease's
+//! renewTime, generation and resourceVersion and call no handler: each is found by key in
+//! the cache's Lease table (`api::IndexedTable`, a hash look-up) and changed in place.
 
 use super::{ApiServer, JournalEntry, WatchEvent};
-use crate::api::key_ref::{KeyRef, cmp_str};
-use crate::api::{AnyObject, Lease, ObjectKey, Tables};
+use crate::api::{AnyObject, Lease, ObjectTable, Tables};
 use crate::time::{SimDuration, SimTime};
 use std::rc::Rc;
 
@@ -31,18 +24,6 @@ pub struct Informer {
     /// cached nor handed to the handler, as a component without an informer for the kind
     /// never sees them. Saves the cache update and handler call for each such write.
     unread: u32,
-    /// The key of the last Lease renewal taken in, reused so that a renewal allocates
-    /// nothing.
-    renewal_key: ObjectKey,
-    /// Renewals are kept aside until [`Informer::take_in_renewals`] (see the header).
-    defer_renewals: bool,
-    /// Delivered renewals not yet in the cache, in delivery order. Each holds the API
-    /// server's Lease as written: the API server changes a Lease in place only while no
-    /// one else holds it, so a held version stays as it was delivered.
-    pending_renewals: Vec<Rc<Lease>>,
-    /// Scratch lists of `take_in_renewals`' sort, kept for their room.
-    renewal_order: Vec<(u128, u32)>,
-    renewals_sorted: Vec<Rc<Lease>>,
 }
 
 impl Informer {
@@ -53,19 +34,7 @@ impl Informer {
             delay,
             ignored: 0,
             unread: 0,
-            renewal_key: ObjectKey::default(),
-            defer_renewals: false,
-            pending_renewals: Vec::new(),
-            renewal_order: Vec::new(),
-            renewals_sorted: Vec::new(),
         }
-    }
-
-    /// This informer takes Lease renewals into its cache lazily (see the header): its
-    /// owner calls [`Informer::take_in_renewals`] before reading the cache.
-    pub fn deferring_renewals(mut self) -> Self {
-        self.defer_renewals = true;
-        self
     }
 
     /// This informer does not watch `kinds`.
@@ -135,107 +104,14 @@ impl Informer {
                 if self.unread & (1 << (w.obj.kind() as u32)) != 0 {
                     continue;
                 }
-                if w.lease_renewal {
-                    if self.defer_renewals
-                        && let AnyObject::Lease(lease) = &w.obj
-                    {
-                        // The Lease is cached: the cache has taken in every write before
-                        // this one, the Lease's creation among them, and no deletion (the
-                        // renewal found the Lease stored).
-                        self.pending_renewals.push(Rc::clone(lease));
-                        continue;
-                    }
-                    if self.renew_cached(&w.obj) {
-                        continue;
-                    }
+                if w.lease_renewal && self.renew_cached(&w.obj) {
+                    continue;
                 }
-                // Renewals delivered before this write reach the cache first.
-                self.take_in_renewals();
                 let old = self.cache.apply(&w.obj, w.removed);
                 handler(old, w, &self.cache);
             }
         }
         None
-    }
-
-    /// Writes the renewals kept aside into the cache, in delivery order: sorted by name
-    /// (stably, so that two renewals of one Lease keep their order) and merged with the
-    /// cached Leases of their namespace in one walk. Must run before anything reads the
-    /// cache; the cache is then exactly what taking each renewal in on delivery makes.
-    pub fn take_in_renewals(&mut self) {
-        if self.pending_renewals.is_empty() {
-            return;
-        }
-        let mut pending = std::mem::take(&mut self.pending_renewals);
-        let namespace = pending[0].metadata.namespace.clone();
-        // A walk steps over every cached Lease (about 40 instructions a step), a look-up
-        // costs about twenty steps: walk only for a batch worth it.
-        let walk = pending.len() * 20 >= self.cache.leases.len()
-            && pending.iter().all(|l| l.metadata.namespace == namespace);
-        if walk {
-            // Sorted on each name's first 16 bytes as one number (a compare of two
-            // integers, where a name compare costs some forty instructions), equal
-            // prefixes by the whole names, then by delivery order: the stable name order.
-            let mut order = std::mem::take(&mut self.renewal_order);
-            order.extend(
-                pending
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| (name_prefix(&l.metadata.name), i as u32)),
-            );
-            order.sort_unstable_by(|a, b| {
-                a.0.cmp(&b.0)
-                    .then_with(|| {
-                        let (x, y) = (&pending[a.1 as usize], &pending[b.1 as usize]);
-                        cmp_str(&x.metadata.name, &y.metadata.name)
-                    })
-                    .then(a.1.cmp(&b.1))
-            });
-            let mut sorted = std::mem::take(&mut self.renewals_sorted);
-            sorted.extend(order.iter().map(|&(_, i)| Rc::clone(&pending[i as usize])));
-            self.merge_renewals(&namespace, &sorted);
-            order.clear();
-            sorted.clear();
-            self.renewal_order = order;
-            self.renewals_sorted = sorted;
-        } else {
-            for lease in &pending {
-                self.take_in_one(lease);
-            }
-        }
-        pending.clear();
-        self.pending_renewals = pending;
-    }
-
-    /// Takes in `sorted` (renewals of Leases of `namespace`, by name) in one walk over the
-    /// namespace's cached Leases.
-    fn merge_renewals(&mut self, namespace: &str, sorted: &[Rc<Lease>]) {
-        let mut rest = sorted;
-        while let Some(missing) = merge_into(&mut self.cache.leases, namespace, rest) {
-            // Not cached (cannot happen: see `catch_up`): what a delivery would have
-            // cached; the walk goes on after it.
-            debug_assert!(false, "a renewal of a Lease not cached");
-            let lease = &rest[missing];
-            self.cache.leases.insert(
-                ObjectKey::new(&lease.metadata.namespace, &lease.metadata.name),
-                Rc::clone(lease),
-            );
-            rest = &rest[missing + 1..];
-        }
-    }
-
-    /// One renewal, looked up by key.
-    fn take_in_one(&mut self, lease: &Rc<Lease>) {
-        let key = &mut self.renewal_key;
-        key.namespace.clone_from(&lease.metadata.namespace);
-        key.name.clone_from(&lease.metadata.name);
-        match self.cache.leases.get_mut(key) {
-            Some(slot) => renew_in_place(slot, lease),
-            None => {
-                debug_assert!(false, "a renewal of a Lease not cached");
-                self.cache.leases.insert(key.clone(), Rc::clone(lease));
-            }
-        }
     }
 
     /// Takes a Lease renewal into the cached Lease, in place when this cache is the only
@@ -245,69 +121,17 @@ impl Informer {
         let AnyObject::Lease(new) = obj else {
             return false;
         };
-        let key = &mut self.renewal_key;
-        key.namespace.clone_from(&new.metadata.namespace);
-        key.name.clone_from(&new.metadata.name);
-        let Some(cached) = self.cache.leases.get_mut(key) else {
+        let meta = &new.metadata;
+        let Some(cached) = self
+            .cache
+            .leases
+            .get_mut_by_parts(&meta.namespace, &meta.name)
+        else {
             return false;
         };
         renew_in_place(cached, new);
         true
     }
-}
-
-/// The first 16 bytes of `name` as a big-endian number, zero-padded. Ordering by it never
-/// contradicts the names' byte order: the first differing byte decides, and a pad (zero,
-/// the least byte) stands where the shorter name has ended, which sorts it first, as the
-/// byte order does. Names with equal prefixes need the full compare.
-fn name_prefix(name: &str) -> u128 {
-    let b = name.as_bytes();
-    let n = b.len().min(16);
-    let mut buf = [0u8; 16];
-    buf[..n].copy_from_slice(&b[..n]);
-    u128::from_be_bytes(buf)
-}
-
-/// Takes in `sorted` (renewals of Leases of `namespace`, by name) in one walk over the
-/// namespace's Leases in `table`; stops at the first one not there and returns its index.
-fn merge_into(
-    table: &mut crate::api::Table<Lease>,
-    namespace: &str,
-    sorted: &[Rc<Lease>],
-) -> Option<usize> {
-    use std::cmp::Ordering;
-    use std::ops::Bound;
-    // The namespace's keys run from (namespace, "") to just before (namespace + NUL, ""):
-    // no string lies between a namespace and itself followed by a NUL byte.
-    let from = (namespace, "");
-    let past = format!("{namespace}\0");
-    let to = (past.as_str(), "");
-    let mut cached = table
-        .range_mut::<dyn KeyRef, _>((
-            Bound::Included(&from as &dyn KeyRef),
-            Bound::Excluded(&to as &dyn KeyRef),
-        ))
-        .peekable();
-    for (i, renewal) in sorted.iter().enumerate() {
-        // Passes over the cached Leases before this name and stops at it (several
-        // renewals of one Lease are taken in in a row).
-        loop {
-            let Some((key, slot)) = cached.peek_mut() else {
-                return Some(i);
-            };
-            match cmp_str(&key.name, &renewal.metadata.name) {
-                Ordering::Less => {
-                    cached.next();
-                }
-                Ordering::Equal => {
-                    renew_in_place(slot, renewal);
-                    break;
-                }
-                Ordering::Greater => return Some(i),
-            }
-        }
-    }
-    None
 }
 
 /// The cached Lease `cached` becomes the renewal `new` (in place when this cache is the
@@ -349,46 +173,12 @@ mod tests {
         }
     }
 
-    /// The batch sort's integer prefix never orders two names against their byte order.
+    /// Renewals changed in place in the cache leave it as applying each as a general
+    /// write would (`Tables::apply`), and call no handler: renewals of many Leases, two of
+    /// one Lease in a row, one in another namespace, and a general update of a renewed
+    /// Lease in between.
     #[test]
-    fn name_prefix_keeps_the_name_order() {
-        let names = [
-            "",
-            "a",
-            "ab",
-            "ab\u{0}",
-            "abc",
-            "node-zone-a-worker-1",
-            "node-zone-a-worker-10",
-            "node-zone-a-worker-100",
-            "node-zone-a-worker-2",
-            "node-zone-a-work",
-            "node-zone-a-wor",
-            "node-zone-a-worker",
-            "zone-b-worker-17",
-            "zone-b-worker-170",
-            "\u{7f}",
-            "é",
-        ];
-        for a in names {
-            for b in names {
-                let (pa, pb) = (super::name_prefix(a), super::name_prefix(b));
-                if pa != pb {
-                    assert_eq!(pa.cmp(&pb), a.cmp(b), "{a:?} {b:?}");
-                }
-                if a.len() <= 15 && b.len() <= 15 && !a.contains('\0') && !b.contains('\0') {
-                    assert_eq!(pa == pb, a == b, "{a:?} {b:?}");
-                }
-            }
-        }
-    }
-
-    /// An informer that keeps renewals aside ends with the cache of one that takes each in
-    /// on delivery, whatever the batch: renewals of many Leases (the merge walk), of a few
-    /// (look-ups), two of one Lease in one batch, one in another namespace, and a general
-    /// update of a renewed Lease in between (which must find the earlier renewals in).
-    #[test]
-    fn renewals_kept_aside_end_in_the_cache_delivery_makes() {
+    fn renewals_in_place_end_in_the_cache_general_writes_make() {
         let mut api = ApiServer::new(ApiServerConfig::default());
         let actor: Rc<str> = Rc::from("kubelet");
         let mut keys = Vec::new();
@@ -402,9 +192,10 @@ mod tests {
             .expect("created");
         keys.push(ObjectKey::new("kube-system", "other"));
         let delay = SimDuration::from_millis(10);
-        let mut eager = Informer::new(delay);
-        let mut lazy = Informer::new(delay).deferring_renewals();
-        let mut calls = (0, 0);
+        let mut informer = Informer::new(delay);
+        let mut reference = crate::api::Tables::default();
+        let mut applied = 0;
+        let (mut calls, mut general) = (0, 0);
         let renew = |api: &mut ApiServer, key: &ObjectKey, ms: u64| {
             let rv = resource_version_number(
                 &api.get::<Lease>(key)
@@ -417,8 +208,8 @@ mod tests {
                 .expect("renewed");
         };
         let mut ms = 100;
-        // Batches: every Lease twice over (walk), three Leases (look-ups), then the other
-        // namespace among node Leases (look-ups), each delivered and read.
+        // Batches: every Lease twice over, three Leases, then the other namespace among
+        // node Leases, each delivered and read.
         let batches: Vec<Vec<usize>> = vec![
             (0..40).chain(0..40).collect(),
             vec![3, 17, 3],
@@ -432,8 +223,7 @@ mod tests {
                 renew(&mut api, &keys[i], ms);
             }
             if batch.len() == 3 {
-                // A general update of a renewed Lease: its delivery takes the renewals in
-                // first, then replaces the Lease.
+                // A general update of a renewed Lease: its delivery replaces the Lease.
                 let mut l = Lease::clone(api.get::<Lease>(&keys[3]).expect("stored"));
                 l.spec.holder_identity = Some("someone-else".into());
                 ms += 1;
@@ -442,12 +232,14 @@ mod tests {
                 renew(&mut api, &keys[3], ms);
             }
             ms += 100;
-            eager.catch_up(&api, at(ms), |_, _, _| calls.0 += 1);
-            lazy.catch_up(&api, at(ms), |_, _, _| calls.1 += 1);
-            lazy.take_in_renewals();
-            assert!(lazy.pending_renewals.is_empty());
-            assert_eq!(lazy.cache.leases, eager.cache.leases);
-            assert_eq!(calls.0, calls.1, "the same handler calls");
+            informer.catch_up(&api, at(ms), |_, _, _| calls += 1);
+            while let Some(crate::apiserver::JournalEntry::Write(w)) = api.journal_entry(applied) {
+                reference.apply(&w.obj, w.removed);
+                general += u32::from(!w.lease_renewal);
+                applied += 1;
+            }
+            assert_eq!(informer.cache.leases, reference.leases);
+            assert_eq!(calls, general, "a handler call for each general write only");
         }
     }
 }

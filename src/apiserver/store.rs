@@ -3,8 +3,7 @@
 //! graceful deletion and finalizers.
 
 use super::{ApiError, ApiServer, JournalEntry, Strategy, Verb, WatchEvent};
-use crate::api::key_ref::{KeyRef, get_by_parts, remove_by_parts};
-use crate::api::{ObjectKey, ObjectMeta, Resource, Timestamp};
+use crate::api::{ObjectKey, ObjectMeta, ObjectTable, Resource, Timestamp};
 use crate::decimal::set_decimal;
 use crate::time::{SimDuration, SimTime};
 use std::rc::Rc;
@@ -78,7 +77,10 @@ impl ApiServer {
             }
         }
         let meta = obj.meta();
-        if get_by_parts(T::table(&self.objects), &meta.namespace, &meta.name).is_some() {
+        if T::table(&self.objects)
+            .get_by_parts(&meta.namespace, &meta.name)
+            .is_some()
+        {
             return Err(ApiError::AlreadyExists {
                 kind,
                 name: meta.name.clone(),
@@ -166,7 +168,7 @@ impl ApiServer {
         // `current_for_write` then `store` find, as nothing is stored in between).
         let meta = obj.meta();
         let slot = T::table_mut(&mut self.objects)
-            .get_mut(&(write_namespace::<T>(meta), meta.name.as_str()) as &dyn KeyRef)
+            .get_mut_by_parts(write_namespace::<T>(meta), &meta.name)
             .ok_or_else(|| ApiError::NotFound {
                 kind: T::KIND,
                 name: meta.name.clone(),
@@ -263,23 +265,20 @@ impl ApiServer {
 
     fn current_for_write<T: Resource>(&self, obj: &T) -> Result<Rc<T>, ApiError> {
         let meta = obj.meta();
-        let old = get_by_parts(
-            T::table(&self.objects),
-            write_namespace::<T>(meta),
-            &meta.name,
-        )
-        .cloned()
-        .ok_or_else(|| ApiError::NotFound {
-            kind: T::KIND,
-            name: meta.name.clone(),
-        })?;
+        let old = T::table(&self.objects)
+            .get_by_parts(write_namespace::<T>(meta), &meta.name)
+            .cloned()
+            .ok_or_else(|| ApiError::NotFound {
+                kind: T::KIND,
+                name: meta.name.clone(),
+            })?;
         check_resource_version::<T>(meta, old.meta())?;
         Ok(old)
     }
 
     fn store<T: Resource>(&mut self, now: SimTime, actor: &Rc<str>, verb: Verb, obj: T) -> Rc<T> {
         let rc = Rc::new(obj);
-        crate::api::put_object(T::table_mut(&mut self.objects), Rc::clone(&rc));
+        T::table_mut(&mut self.objects).put(Rc::clone(&rc));
         self.push(JournalEntry::Write(WatchEvent {
             at: now,
             verb,
@@ -302,7 +301,7 @@ impl ApiServer {
         set_decimal(&mut obj.meta_mut().resource_version, self.resource_version);
         let rc = Rc::new(obj);
         let meta = rc.meta();
-        remove_by_parts(T::table_mut(&mut self.objects), &meta.namespace, &meta.name);
+        T::table_mut(&mut self.objects).remove_by_parts(&meta.namespace, &meta.name);
         self.push(JournalEntry::Write(WatchEvent {
             at: now,
             verb,

@@ -19,9 +19,7 @@ impl ControllerManager {
     pub fn new(informer: Informer, controllers: Vec<Box<dyn Controller>>) -> Self {
         let queues = controllers.iter().map(|_| WorkQueue::default()).collect();
         ControllerManager {
-            // Lease renewals reach the cache in batches, before any handler or sync reads
-            // it (`take_in_renewals` below).
-            informer: informer.deferring_renewals(),
+            informer,
             controllers,
             queues,
         }
@@ -40,10 +38,9 @@ impl ControllerManager {
             .informer
             .catch_up(api, now, |old, ev, _| delivered.push((old, ev.clone())));
         if delivered.is_empty() {
-            // Nothing, or only Lease renewals, kept aside until the cache is read.
+            // Nothing, or only Lease renewals (taken into the cache in place).
             return next;
         }
-        self.informer.take_in_renewals();
         for (i, c) in self.controllers.iter_mut().enumerate() {
             let mut q = Enqueue::default();
             // Only the handlers a controller registered (`Controller::watches`).
@@ -88,7 +85,6 @@ impl ControllerManager {
         let Some(key) = self.queues[i].get() else {
             return false;
         };
-        self.informer.take_in_renewals();
         let mut q = Enqueue::default();
         let result = self.controllers[i].sync(&key, &self.informer.cache, ctx, &mut q);
         let queue = &mut self.queues[i];
@@ -109,9 +105,8 @@ impl ControllerManager {
         true
     }
 
-    /// The controllers' cache, every delivered renewal in it.
+    /// The controllers' cache.
     pub fn cache(&mut self) -> &Tables {
-        self.informer.take_in_renewals();
         &self.informer.cache
     }
 }

@@ -295,13 +295,12 @@ impl Simulation {
     }
 
     fn dispatch(&mut self, now: SimTime, ev: SimEvent) {
-        let mut control_timers = std::mem::take(&mut self.timer_bufs.control);
-        let mut kubelet_timers = std::mem::take(&mut self.timer_bufs.kubelet);
-        let mut csi_timers = std::mem::take(&mut self.timer_bufs.csi);
         match ev {
             SimEvent::Deliver(Reader::ControllerManager) => {
                 self.delivery_pending[Reader::ControllerManager as usize] = false;
-                let next = self.manager.deliver(&self.api, now, &mut control_timers);
+                let next = self
+                    .manager
+                    .deliver(&self.api, now, &mut self.timer_bufs.control);
                 self.redeliver(Reader::ControllerManager, next);
             }
             SimEvent::Deliver(Reader::Scheduler) => {
@@ -312,7 +311,7 @@ impl Simulation {
                     now,
                     &mut self.api,
                     &mut self.scheduler_rng,
-                    &mut control_timers,
+                    &mut self.timer_bufs.control,
                     &mut self.notes,
                 );
                 self.scheduler.run(&mut ctx);
@@ -323,7 +322,7 @@ impl Simulation {
                     now,
                     &mut self.api,
                     &mut self.nodes_rng,
-                    &mut kubelet_timers,
+                    &mut self.timer_bufs.kubelet,
                     &mut self.notes,
                 );
                 let next = self.nodes.deliver(&mut ctx);
@@ -335,7 +334,7 @@ impl Simulation {
                     now,
                     &mut self.api,
                     &mut self.csi_rng,
-                    &mut csi_timers,
+                    &mut self.timer_bufs.csi,
                     &mut self.notes,
                 );
                 let next = self.csi.deliver(&mut ctx, &self.faults);
@@ -346,7 +345,7 @@ impl Simulation {
                     now,
                     &mut self.api,
                     &mut self.csi_rng,
-                    &mut csi_timers,
+                    &mut self.timer_bufs.csi,
                     &mut self.notes,
                 );
                 self.csi.on_timer(t, &mut ctx, &self.faults);
@@ -357,7 +356,7 @@ impl Simulation {
                     now,
                     &mut self.api,
                     &mut self.manager_rng,
-                    &mut control_timers,
+                    &mut self.timer_bufs.control,
                     &mut self.notes,
                 );
                 self.manager.work(i, &mut ctx);
@@ -370,7 +369,7 @@ impl Simulation {
                     now,
                     &mut self.api,
                     &mut self.scheduler_rng,
-                    &mut control_timers,
+                    &mut self.timer_bufs.control,
                     &mut self.notes,
                 );
                 self.scheduler.run(&mut ctx);
@@ -380,7 +379,7 @@ impl Simulation {
                     now,
                     &mut self.api,
                     &mut self.nodes_rng,
-                    &mut kubelet_timers,
+                    &mut self.timer_bufs.kubelet,
                     &mut self.notes,
                 );
                 self.nodes.on_timer(t, &mut ctx);
@@ -396,12 +395,16 @@ impl Simulation {
             SimEvent::Fault { index, start } => {
                 self.run_fault(now, index, start);
                 let fault = self.scenario.faults[index].fault.clone();
-                self.apply_node_fault(now, index, &fault, start, &mut kubelet_timers);
+                // `apply_node_fault` takes `&mut self`: its timers come in a list of
+                // their own (the kubelet list is empty before it, so the order is kept).
+                let mut fault_timers = Vec::new();
+                self.apply_node_fault(now, index, &fault, start, &mut fault_timers);
+                self.timer_bufs.kubelet.append(&mut fault_timers);
                 let mut ctx = Ctx::new(
                     now,
                     &mut self.api,
                     &mut self.csi_rng,
-                    &mut csi_timers,
+                    &mut self.timer_bufs.csi,
                     &mut self.notes,
                 );
                 self.csi.on_fault(&fault, start, &mut ctx, &self.faults);
@@ -409,13 +412,13 @@ impl Simulation {
         }
         // In the order asked (their sequence numbers follow it); an empty list is not
         // drained (most events ask for no timer of a given kind).
-        if !control_timers.is_empty() {
-            for (at, t) in control_timers.drain(..) {
+        if !self.timer_bufs.control.is_empty() {
+            for (at, t) in self.timer_bufs.control.drain(..) {
                 self.queue.schedule(at, SimEvent::Control(t));
             }
         }
-        if !kubelet_timers.is_empty() {
-            for (at, t) in kubelet_timers.drain(..) {
+        if !self.timer_bufs.kubelet.is_empty() {
+            for (at, t) in self.timer_bufs.kubelet.drain(..) {
                 // Probe tickers re-arm a fixed period ahead: a queue lane keeps them in
                 // order.
                 if matches!(t, KubeletTimer::Probe { .. }) {
@@ -425,16 +428,11 @@ impl Simulation {
                 }
             }
         }
-        if !csi_timers.is_empty() {
-            for (at, t) in csi_timers.drain(..) {
+        if !self.timer_bufs.csi.is_empty() {
+            for (at, t) in self.timer_bufs.csi.drain(..) {
                 self.queue.schedule(at, SimEvent::Csi(t));
             }
         }
-        self.timer_bufs = TimerBufs {
-            control: control_timers,
-            kubelet: kubelet_timers,
-            csi: csi_timers,
-        };
         self.schedule_busy_work(now);
     }
 

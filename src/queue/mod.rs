@@ -4,24 +4,26 @@
 //! `seq` is a counter handed out at scheduling, so two events at the same instant run in
 //! the order they were scheduled: that, and integer time, is what makes runs repeatable.
 //!
-//! The heap holds only `(time, seq, slot)`; payloads wait in a slab (`slots`, reused
-//! through a free list). A pop moves a heap entry about log₂(n) times, so keeping the
-//! entries small (24 bytes, where events with names in them are 70 and more) keeps the
-//! queue cheap with thousands of timers pending.
+//! Timers not in a lane wait in a timing wheel on the integer time (`wheel.rs`) as
+//! `(time, seq, slot)` only; payloads wait in a slab (`slots`, reused through a free
+//! list), so that the entries the wheel moves and sorts stay small (24 bytes, where events
+//! with names in them are 70 and more).
 //!
 //! Lanes: many events are scheduled a fixed delay after the instant they are scheduled
 //! at — a probe ticker's period, an informer's watch delay, a controller's work "now".
 //! Scheduling instants never go back, so the events of one such delay arrive in
 //! `(time, seq)` order already, and a first-in first-out lane keeps them sorted for a
-//! push and a pop of a few instructions each, instead of a heap's log₂(n) moves. The
+//! push and a pop of a few instructions each, without the wheel's sort. The
 //! caller says which events are worth a lane ([`EventQueue::schedule_in_lane`]); a lane
 //! takes an entry only if it is not earlier than the lane's last one, so every lane is
-//! always sorted, and a pop takes the smallest `(time, seq)` among the heap's top and the
-//! lanes' fronts: the order is exactly the heap-only order.
+//! always sorted, and a pop takes the smallest `(time, seq)` among the wheel's earliest
+//! and the lanes' fronts: the order is exactly the order of one sorted queue.
+
+mod wheel;
 
 use crate::time::SimTime;
-use std::cmp::Ordering;
-use std::collections::{BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
+use wheel::TimerWheel;
 
 /// Handle of a scheduled event, for cancelling it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -35,25 +37,7 @@ struct Entry {
     slot: u32,
 }
 
-impl PartialEq for Entry {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at, self.seq) == (o.at, o.seq)
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Entry {
-    /// Reversed so that `BinaryHeap` (a max-heap) pops the earliest `(time, seq)`.
-    fn cmp(&self, o: &Self) -> Ordering {
-        (o.at, o.seq).cmp(&(self.at, self.seq))
-    }
-}
-
-/// Most lanes a queue keeps (each pop compares every lane's front).
+/// Most lanes a queue keeps (each pop from a lane compares every lane's front).
 const MAX_LANES: usize = 6;
 
 /// Entries scheduled `delay` after their scheduling instant, in `(time, seq)` order.
@@ -64,8 +48,12 @@ struct Lane {
 
 /// A priority queue of simulator events of type `E`.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry>,
+    wheel: TimerWheel,
     lanes: Vec<Lane>,
+    /// The lane whose front is the earliest of the lanes' fronts (`None` when every lane
+    /// is empty): a lane's front changes only when it is popped or gets its first entry,
+    /// so a pop from the wheel compares one lane front, not every lane's.
+    first_lane: Option<usize>,
     /// Payloads of the scheduled events, by slot; `None` in a free slot.
     slots: Vec<Option<E>>,
     /// Free slots, reused last-freed first.
@@ -84,8 +72,9 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            wheel: TimerWheel::new(),
             lanes: Vec::new(),
+            first_lane: None,
             slots: Vec::new(),
             free: Vec::new(),
             next_seq: 0,
@@ -103,7 +92,7 @@ impl<E> EventQueue<E> {
     pub fn schedule(&mut self, at: SimTime, payload: E) -> TimerId {
         let e = self.entry(at, payload);
         let id = TimerId(e.seq);
-        self.heap.push(e);
+        self.wheel.push(e);
         id
     }
 
@@ -119,17 +108,37 @@ impl<E> EventQueue<E> {
                 let lane = &mut self.lanes[i].entries;
                 if lane.back().is_none_or(|b| b.at <= e.at) {
                     lane.push_back(e);
+                    if lane.len() == 1 {
+                        self.new_front(i, e);
+                    }
                 } else {
-                    self.heap.push(e);
+                    self.wheel.push(e);
                 }
             }
-            None if self.lanes.len() < MAX_LANES => self.lanes.push(Lane {
-                delay,
-                entries: VecDeque::from([e]),
-            }),
-            None => self.heap.push(e),
+            None if self.lanes.len() < MAX_LANES => {
+                self.lanes.push(Lane {
+                    delay,
+                    entries: VecDeque::from([e]),
+                });
+                self.new_front(self.lanes.len() - 1, e);
+            }
+            None => self.wheel.push(e),
         }
         id
+    }
+
+    /// Lane `i` (empty until now) has front `e`.
+    fn new_front(&mut self, i: usize, e: Entry) {
+        let earlier = match self.first_lane {
+            None => true,
+            Some(j) => {
+                let f = self.lanes[j].entries[0];
+                (e.at, e.seq) < (f.at, f.seq)
+            }
+        };
+        if earlier {
+            self.first_lane = Some(i);
+        }
     }
 
     /// A new entry for `payload` at `at`: the next sequence number and a slot.
@@ -154,26 +163,45 @@ impl<E> EventQueue<E> {
         Entry { at, seq, slot }
     }
 
-    /// The earliest entry and where it waits: `None` for the heap's top, `Some(i)` for
+    /// The earliest entry and where it waits: `None` for the wheel's earliest, `Some(i)` for
     /// lane `i`'s front.
-    fn earliest(&self) -> Option<(Option<usize>, Entry)> {
-        let mut best = self.heap.peek().map(|e| (None, *e));
-        for (i, lane) in self.lanes.iter().enumerate() {
-            if let Some(f) = lane.entries.front()
-                && best.is_none_or(|(_, b)| (f.at, f.seq) < (b.at, b.seq))
-            {
-                best = Some((Some(i), *f));
-            }
+    fn earliest(&mut self) -> Option<(Option<usize>, Entry)> {
+        let best = self.wheel.peek().map(|e| (None, *e));
+        let Some(i) = self.first_lane else {
+            return best;
+        };
+        let f = self.lanes[i].entries[0];
+        if best.is_none_or(|(_, b)| (f.at, f.seq) < (b.at, b.seq)) {
+            Some((Some(i), f))
+        } else {
+            best
         }
-        best
     }
 
     /// Removes the entry `earliest` found there.
     fn remove_earliest(&mut self, from: Option<usize>) {
         match from {
-            Some(i) => self.lanes[i].entries.pop_front(),
-            None => self.heap.pop(),
-        };
+            Some(i) => {
+                self.lanes[i].entries.pop_front();
+                self.first_lane = self.first_front();
+            }
+            None => {
+                self.wheel.pop();
+            }
+        }
+    }
+
+    /// The lane whose front is the earliest, if any lane has entries.
+    fn first_front(&self) -> Option<usize> {
+        let mut best: Option<(usize, Entry)> = None;
+        for (i, lane) in self.lanes.iter().enumerate() {
+            if let Some(f) = lane.entries.front()
+                && best.is_none_or(|(_, b)| (f.at, f.seq) < (b.at, b.seq))
+            {
+                best = Some((i, *f));
+            }
+        }
+        best.map(|(i, _)| i)
     }
 
     /// Cancels a scheduled event; cancelling one that already ran is harmless.
@@ -231,7 +259,7 @@ impl<E> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        let queued = self.heap.len() + self.lanes.iter().map(|l| l.entries.len()).sum::<usize>();
+        let queued = self.wheel.len() + self.lanes.iter().map(|l| l.entries.len()).sum::<usize>();
         queued - self.cancelled.len().min(queued)
     }
     pub fn is_empty(&self) -> bool {

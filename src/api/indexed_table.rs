@@ -1,0 +1,410 @@
+//! A table that finds an object by key without a tree search, for a kind written far
+//! more often than it is created or deleted: node Leases (300 kubelets renew theirs
+//! every ten seconds, and the API server and the controller manager's cache each look
+//! every renewal up by key).
+//!
+//! The objects sit in a `Vec` (`entries`, each with its key's hash) and are found through
+//! an open-addressing hash index (`cells`, linear probing, at most half full): a look-up
+//! hashes the key once (`key_hash`, a fixed, seedless hash of its eight-byte words) and
+//! compares it with the entry its cell names, all inline, where a `BTreeMap` search among
+//! 300 Leases compares some twenty keys (≈ 870 instructions). The name order (`order`, a
+//! `BTreeMap` from key to position in `entries`) serves iteration, ranges and namespace
+//! walks. Only adding or removing an object touches `order` and `cells`; replacing an
+//! object or changing it in place touches its entry only.
+//!
+//! Nothing walks `entries` or `cells` in their own order, so that order cannot reach the
+//! simulation: every walk goes through `order`.
+
+use super::key_ref::{KeyRef, cmp_str};
+use super::table::ObjectTable;
+use super::{ObjectKey, Resource};
+use std::collections::BTreeMap;
+use std::ops::RangeBounds;
+use std::rc::Rc;
+
+/// Objects by namespace and name with a hash index (see the header).
+#[derive(Clone)]
+pub struct IndexedTable<T> {
+    /// The objects with their keys' hashes. Positions change only when an object is
+    /// removed (the last one moves into its place).
+    entries: Vec<(u64, Rc<T>)>,
+    /// The hash index: each cell holds a position in `entries` plus one, or 0 if empty.
+    /// An object's cell is the first free one from `hash & mask` on when it was added
+    /// (and stays reachable from there without a free cell between: see `remove_at`).
+    /// Empty, or a power of two at least twice `entries.len()`.
+    cells: Vec<u32>,
+    /// Key → position in `entries`, in key order.
+    order: BTreeMap<ObjectKey, u32>,
+}
+
+impl<T> Default for IndexedTable<T> {
+    fn default() -> Self {
+        IndexedTable {
+            entries: Vec::new(),
+            cells: Vec::new(),
+            order: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T> IndexedTable<T> {
+    fn at(&self, position: u32) -> &Rc<T> {
+        &self.entries[position as usize].1
+    }
+
+    /// `(key, object)` pairs of the keys in `range`, in key order (as `BTreeMap::range`).
+    pub fn range<R: RangeBounds<ObjectKey>>(
+        &self,
+        range: R,
+    ) -> impl Iterator<Item = (&ObjectKey, &Rc<T>)> {
+        self.order.range(range).map(|(k, &i)| (k, self.at(i)))
+    }
+
+    /// Every `(key, object)` pair, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&ObjectKey, &Rc<T>)> {
+        self.order.iter().map(|(k, &i)| (k, self.at(i)))
+    }
+
+    /// The cell a hash's probe starts at.
+    fn home(&self, hash: u64) -> usize {
+        hash as usize & (self.cells.len() - 1)
+    }
+
+    /// Puts position `position` (of an entry with hash `hash`) in the first free cell of
+    /// its probe. There must be one.
+    fn place(&mut self, hash: u64, position: usize) {
+        let mask = self.cells.len() - 1;
+        let mut i = self.home(hash);
+        while self.cells[i] != 0 {
+            i = (i + 1) & mask;
+        }
+        self.cells[i] = position as u32 + 1;
+    }
+
+    /// Makes room for one more entry: the index is kept at most half full.
+    fn reserve_one(&mut self) {
+        let want = (self.entries.len() + 1) * 2;
+        if self.cells.len() >= want {
+            return;
+        }
+        let size = want.next_power_of_two().max(16);
+        self.cells = vec![0; size];
+        for p in 0..self.entries.len() {
+            self.place(self.entries[p].0, p);
+        }
+    }
+
+    /// Empties cell `i` and closes the gap (backward-shift deletion): each later cell of
+    /// the run whose probe starts at or before the gap moves into it, so that every entry
+    /// stays reachable from its home without crossing a free cell.
+    fn clear_cell(&mut self, mut gap: usize) {
+        let mask = self.cells.len() - 1;
+        self.cells[gap] = 0;
+        let mut j = gap;
+        loop {
+            j = (j + 1) & mask;
+            let c = self.cells[j];
+            if c == 0 {
+                return;
+            }
+            let home = self.home(self.entries[c as usize - 1].0);
+            // Whether `home` lies cyclically in (gap, j]: then the entry stays.
+            let stays = if gap < j {
+                gap < home && home <= j
+            } else {
+                gap < home || home <= j
+            };
+            if !stays {
+                self.cells[gap] = c;
+                self.cells[j] = 0;
+                gap = j;
+            }
+        }
+    }
+
+    /// The cell naming `position` (an entry with hash `hash`).
+    fn cell_of(&self, hash: u64, position: usize) -> usize {
+        let mask = self.cells.len() - 1;
+        let mut i = self.home(hash);
+        while self.cells[i] as usize != position + 1 {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+}
+
+impl<T: Resource> IndexedTable<T> {
+    /// The cell and position of the object `namespace/name`, if stored.
+    #[inline]
+    fn find(&self, namespace: &str, name: &str) -> Option<(usize, usize)> {
+        if self.cells.is_empty() {
+            return None;
+        }
+        let hash = key_hash(namespace, name);
+        let mask = self.cells.len() - 1;
+        let mut i = self.home(hash);
+        loop {
+            let c = self.cells[i];
+            if c == 0 {
+                return None;
+            }
+            let p = c as usize - 1;
+            let (h, obj) = &self.entries[p];
+            if *h == hash {
+                let meta = obj.meta();
+                if str_eq(&meta.name, name) && str_eq(&meta.namespace, namespace) {
+                    return Some((i, p));
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The object stored under `key`, to change or replace.
+    pub fn get_mut(&mut self, key: &ObjectKey) -> Option<&mut Rc<T>> {
+        self.get_mut_by_parts(&key.namespace, &key.name)
+    }
+}
+
+impl<T: Resource> ObjectTable<T> for IndexedTable<T> {
+    fn get(&self, key: &ObjectKey) -> Option<&Rc<T>> {
+        self.get_by_parts(&key.namespace, &key.name)
+    }
+    fn get_by_parts(&self, namespace: &str, name: &str) -> Option<&Rc<T>> {
+        let (_, p) = self.find(namespace, name)?;
+        Some(&self.entries[p].1)
+    }
+    fn get_mut_by_parts(&mut self, namespace: &str, name: &str) -> Option<&mut Rc<T>> {
+        let (_, p) = self.find(namespace, name)?;
+        Some(&mut self.entries[p].1)
+    }
+    fn put(&mut self, rc: Rc<T>) -> Option<Rc<T>> {
+        let meta = rc.meta();
+        if let Some((_, p)) = self.find(&meta.namespace, &meta.name) {
+            return Some(std::mem::replace(&mut self.entries[p].1, rc));
+        }
+        let hash = key_hash(&meta.namespace, &meta.name);
+        let key = ObjectKey::of(meta);
+        self.reserve_one();
+        let position = self.entries.len();
+        self.place(hash, position);
+        self.order.insert(
+            key,
+            u32::try_from(position).expect("fewer than 2^32 objects"),
+        );
+        self.entries.push((hash, rc));
+        None
+    }
+    fn remove_by_parts(&mut self, namespace: &str, name: &str) -> Option<Rc<T>> {
+        let (cell, p) = self.find(namespace, name)?;
+        self.clear_cell(cell);
+        self.order.remove(&(namespace, name) as &dyn KeyRef);
+        let (_, removed) = self.entries.swap_remove(p);
+        // The last entry moved into the freed position: its cell and order follow.
+        if let Some((hash, moved)) = self.entries.get(p) {
+            let from = self.entries.len();
+            let cell = self.cell_of(*hash, from);
+            self.cells[cell] = p as u32 + 1;
+            let meta = moved.meta();
+            *self
+                .order
+                .get_mut(&(meta.namespace.as_str(), meta.name.as_str()) as &dyn KeyRef)
+                .expect("every stored key is in the order") = p as u32;
+        }
+        Some(removed)
+    }
+    fn values(&self) -> impl Iterator<Item = &Rc<T>> {
+        self.order.values().map(|&i| self.at(i))
+    }
+    fn values_in<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a Rc<T>> + 'a {
+        use std::ops::Bound;
+        let from = (namespace, "");
+        self.order
+            .range::<dyn KeyRef, _>((Bound::Included(&from as &dyn KeyRef), Bound::Unbounded))
+            .take_while(move |(k, _)| cmp_str(&k.namespace, namespace).is_eq())
+            .map(|(_, &i)| self.at(i))
+    }
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// Equal when the same keys hold equal objects (positions aside).
+impl<T: PartialEq> PartialEq for IndexedTable<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.order.len() == other.order.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl<T: std::fmt::Debug> std::fmt::Debug for IndexedTable<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// `a == b`, inline (no `memcmp` call for names of a few dozen bytes).
+#[inline]
+fn str_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && cmp_str(a, b).is_eq()
+}
+
+/// A fixed, seedless hash of a namespace and a name: FxHash's word step over the name's
+/// eight-byte words (the last one overlapping the one before, as `cmp_str` reads them),
+/// both lengths, and MurmurHash3's finaliser, so that names differing only in their last
+/// bytes (`…-worker-17`, `…-worker-18`) reach the low bits the probe starts from. The
+/// namespace's bytes are left out: a table of node Leases holds one namespace, and keys
+/// that differ only there (same length) just share a probe run, told apart by the
+/// compare. Equal keys hash equal.
+#[inline]
+fn key_hash(namespace: &str, name: &str) -> u64 {
+    let h = ((namespace.len() as u64) << 32) | name.len() as u64;
+    crate::hash::fmix64(mix_str(h, name))
+}
+
+#[inline]
+fn mix_str(mut h: u64, s: &str) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let step = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
+    let b = s.as_bytes();
+    let n = b.len();
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+    let half = |at: usize| u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"));
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 <= n {
+            h = step(h, word(at));
+            at += 8;
+        }
+        if at < n {
+            h = step(h, word(n - 8));
+        }
+    } else if n >= 4 {
+        h = step(h, (u64::from(half(0)) << 32) | u64::from(half(n - 4)));
+    } else if n > 0 {
+        let w = u64::from(b[0]) | (u64::from(b[n / 2]) << 8) | (u64::from(b[n - 1]) << 16);
+        h = step(h, w);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{Lease, ObjectMeta, Table};
+
+    fn lease(namespace: &str, name: &str, holder: &str) -> Rc<Lease> {
+        let mut l = Lease {
+            api_version: "coordination.k8s.io/v1".into(),
+            kind: "Lease".into(),
+            metadata: ObjectMeta::named(namespace, name),
+            spec: Default::default(),
+        };
+        l.spec.holder_identity = Some(holder.into());
+        Rc::new(l)
+    }
+
+    /// Puts, replacements and removals (the last object moving into a removed one's
+    /// place) give what a `BTreeMap` table gives, for every look-up, walk and namespace
+    /// walk.
+    #[test]
+    fn behaves_as_the_btree_table() {
+        let mut indexed: IndexedTable<Lease> = IndexedTable::default();
+        let mut tree: Table<Lease> = BTreeMap::new();
+        let names = [
+            ("kube-node-lease", "zone-a-worker-1"),
+            ("kube-node-lease", "zone-a-worker-10"),
+            ("kube-node-lease", "zone-b-worker-2"),
+            ("kube-system", "kube-controller-manager"),
+            ("", "x"),
+            ("kube-node-lease", ""),
+            ("kube-node-leas", "e"),
+            // Same name, namespaces of one length: one hash, told apart by the compare.
+            ("team-a", "db"),
+            ("team-b", "db"),
+        ];
+        let mut step = 0u32;
+        for round in 0..4 {
+            for (i, (ns, n)) in names.iter().enumerate() {
+                step += 1;
+                let l = lease(ns, n, &format!("h{step}"));
+                if (i + round) % 3 == 0 {
+                    assert_eq!(
+                        indexed.remove_by_parts(ns, n),
+                        ObjectTable::remove_by_parts(&mut tree, ns, n)
+                    );
+                } else {
+                    assert_eq!(indexed.put(Rc::clone(&l)), ObjectTable::put(&mut tree, l));
+                }
+                for (ns, n) in names {
+                    let key = ObjectKey::new(ns, n);
+                    assert_eq!(ObjectTable::get(&indexed, &key), tree.get(&key));
+                    assert_eq!(indexed.get_by_parts(ns, n), tree.get(&key));
+                    assert_eq!(indexed.get_mut(&key).cloned(), tree.get(&key).cloned());
+                }
+                assert!(indexed.iter().eq(tree.iter()));
+                assert!(ObjectTable::values(&indexed).eq(tree.values()));
+                for ns in [
+                    "",
+                    "kube-node-lease",
+                    "kube-node-leas",
+                    "kube-system",
+                    "team-a",
+                    "zz",
+                ] {
+                    assert!(indexed.values_in(ns).eq(ObjectTable::values_in(&tree, ns)));
+                }
+                let r =
+                    ObjectKey::new("kube-node-lease", "")..ObjectKey::new("kube-node-lease\0", "");
+                assert!(indexed.range(r.clone()).eq(tree.range(r)));
+                assert_eq!(ObjectTable::len(&indexed), tree.len());
+            }
+        }
+    }
+
+    /// Keys that differ in the name or in either length (across the parts' boundary too)
+    /// hash apart.
+    #[test]
+    fn key_hashes_tell_close_keys_apart() {
+        let mut keys = vec![("", ""), ("a", "bc"), ("ab", "c"), ("abc", "")];
+        let names: Vec<String> = (0..300)
+            .map(|i| format!("zone-{}-worker-{}", ["a", "b", "c"][i % 3], i / 3))
+            .collect();
+        keys.extend(names.iter().map(|n| ("kube-node-lease", n.as_str())));
+        let hashes: std::collections::BTreeSet<u64> =
+            keys.iter().map(|(ns, n)| key_hash(ns, n)).collect();
+        assert_eq!(hashes.len(), keys.len());
+    }
+
+    /// Many objects added and removed in a scrambled order (the index grows, cells are
+    /// freed inside probe runs, the last entry moves into freed positions): every look-up
+    /// and walk agrees with a `BTreeMap` table throughout.
+    #[test]
+    fn many_adds_and_removes_keep_every_object_reachable() {
+        let mut indexed: IndexedTable<Lease> = IndexedTable::default();
+        let mut tree: Table<Lease> = BTreeMap::new();
+        let names: Vec<String> = (0..200).map(|i| format!("node-{i}")).collect();
+        let mut x = 7usize;
+        for step in 0..3000 {
+            x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
+            let n = &names[x % names.len()];
+            if x % 5 < 2 {
+                assert_eq!(
+                    indexed.remove_by_parts("ns", n),
+                    ObjectTable::remove_by_parts(&mut tree, "ns", n)
+                );
+            } else {
+                let l = lease("ns", n, &format!("h{step}"));
+                assert_eq!(indexed.put(Rc::clone(&l)), ObjectTable::put(&mut tree, l));
+            }
+            if step % 97 == 0 || step > 2900 {
+                for n in &names {
+                    assert_eq!(
+                        indexed.get_by_parts("ns", n),
+                        tree.get(&ObjectKey::new("ns", n))
+                    );
+                }
+                assert!(indexed.iter().eq(tree.iter()));
+            }
+        }
+    }
+}
