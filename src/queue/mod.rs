@@ -219,26 +219,24 @@ impl<E> EventQueue<E> {
     /// Pops the earliest live event if it is due at or before `t` (and advances `now` to
     /// its time); `None` if there is none by then. One search for both questions.
     pub fn pop_due(&mut self, t: SimTime) -> Option<(SimTime, u64, E)> {
-        loop {
-            let (from, e) = self.earliest()?;
-            if !self.cancelled.is_empty() && self.cancelled.remove(&e.seq) {
-                self.remove_earliest(from);
-                self.take(e.slot);
-                continue;
-            }
-            if e.at > t {
-                return None;
-            }
-            self.remove_earliest(from);
-            let payload = self.take(e.slot);
-            debug_assert!(e.at >= self.now, "time went backwards");
-            self.now = e.at;
-            return Some((e.at, e.seq, payload));
+        let (from, e) = self.earliest_live()?;
+        if e.at > t {
+            return None;
         }
+        self.remove_earliest(from);
+        let payload = self.take(e.slot);
+        debug_assert!(e.at >= self.now, "time went backwards");
+        self.now = e.at;
+        Some((e.at, e.seq, payload))
     }
 
     /// The time of the next live event, without popping it.
     pub fn peek_time(&mut self) -> Option<SimTime> {
+        self.earliest_live().map(|(_, e)| e.at)
+    }
+
+    /// [`EventQueue::earliest`] after dropping the cancelled entries in front of it.
+    fn earliest_live(&mut self) -> Option<(Option<usize>, Entry)> {
         loop {
             let (from, e) = self.earliest()?;
             if !self.cancelled.is_empty() && self.cancelled.remove(&e.seq) {
@@ -246,7 +244,7 @@ impl<E> EventQueue<E> {
                 self.take(e.slot);
                 continue;
             }
-            return Some(e.at);
+            return Some((from, e));
         }
     }
 

@@ -123,11 +123,28 @@ impl ObjectCache {
     }
 
     /// A write that is not traced (heartbeat level): anything but a status write may change
-    /// what is kept for the object, so it is dropped.
+    /// what is kept for the object, so it is dropped. Lease renewals, most of these, are of
+    /// a kind never kept: no look-up for them.
     pub fn unseen(&mut self, w: &WatchEvent) {
-        if w.verb != Verb::Status || w.removed {
+        if (w.verb != Verb::Status || w.removed) && Self::keeps(&w.obj) {
             self.forget(&w.obj);
         }
+    }
+
+    /// Whether objects of `obj`'s kind are kept (the kinds [`ObjectCache::write`] writes
+    /// through `write_kept` or `write_slice`).
+    fn keeps(obj: &AnyObject) -> bool {
+        matches!(
+            obj,
+            AnyObject::Node(_)
+                | AnyObject::Pod(_)
+                | AnyObject::PersistentVolumeClaim(_)
+                | AnyObject::PersistentVolume(_)
+                | AnyObject::StatefulSet(_)
+                | AnyObject::PodDisruptionBudget(_)
+                | AnyObject::VolumeAttachment(_)
+                | AnyObject::EndpointSlice(_)
+        )
     }
 
     /// Drops what is kept for `obj` (its line was written some other way).
