@@ -12,6 +12,14 @@ pub fn fmix64(mut h: u64) -> u64 {
     h ^ (h >> 33)
 }
 
+/// FxHash's word step (rustc's `FxHasher`): folds one eight-byte word into `h`. Cheap, but
+/// it leaves a word's last bytes in the high bits: finish with [`fmix64`] before indexing
+/// by the low bits.
+#[inline]
+pub fn fx_step(h: u64, word: u64) -> u64 {
+    (h.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -12,7 +12,7 @@
 //! with a fixed hasher, so even their layout repeats from run to run.
 
 use crate::api::key_ref::KeyRef;
-use crate::hash::fmix64;
+use crate::hash::{fmix64, fx_step};
 use indexmap::IndexMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
@@ -35,26 +35,24 @@ impl Hash for dyn KeyRef + '_ {
 #[derive(Default)]
 pub struct UidHasher(u64);
 
-const K: u64 = 0x517c_c1b7_2722_0a95;
-
 impl Hasher for UidHasher {
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
             let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+            self.0 = fx_step(self.0, w);
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
             let mut last = [0u8; 8];
             last[..rest.len()].copy_from_slice(rest);
             let w = u64::from_le_bytes(last) ^ ((rest.len() as u64) << 59);
-            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+            self.0 = fx_step(self.0, w);
         }
     }
 
     fn write_u8(&mut self, i: u8) {
-        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(K);
+        self.0 = fx_step(self.0, u64::from(i));
     }
 
     fn finish(&self) -> u64 {

@@ -18,6 +18,7 @@
 use super::key_ref::{KeyRef, cmp_str};
 use super::table::ObjectTable;
 use super::{ObjectKey, Resource};
+use crate::hash::fx_step;
 use std::collections::BTreeMap;
 use std::ops::RangeBounds;
 use std::rc::Rc;
@@ -263,8 +264,6 @@ fn key_hash(namespace: &str, name: &str) -> u64 {
 
 #[inline]
 fn mix_str(mut h: u64, s: &str) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
-    let step = |h: u64, w: u64| (h.rotate_left(5) ^ w).wrapping_mul(K);
     let b = s.as_bytes();
     let n = b.len();
     let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
@@ -272,17 +271,17 @@ fn mix_str(mut h: u64, s: &str) -> u64 {
     if n >= 8 {
         let mut at = 0;
         while at + 8 <= n {
-            h = step(h, word(at));
+            h = fx_step(h, word(at));
             at += 8;
         }
         if at < n {
-            h = step(h, word(n - 8));
+            h = fx_step(h, word(n - 8));
         }
     } else if n >= 4 {
-        h = step(h, (u64::from(half(0)) << 32) | u64::from(half(n - 4)));
+        h = fx_step(h, (u64::from(half(0)) << 32) | u64::from(half(n - 4)));
     } else if n > 0 {
         let w = u64::from(b[0]) | (u64::from(b[n / 2]) << 8) | (u64::from(b[n - 1]) << 16);
-        h = step(h, w);
+        h = fx_step(h, w);
     }
     h
 }
