@@ -42,15 +42,23 @@ impl Decimal {
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[self.start..]
     }
+
+    /// The digits as text. They are ASCII, so the check that they are UTF-8 always passes
+    /// (and for at most 20 bytes costs a few instructions per byte).
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).expect("decimal digits are ASCII")
+    }
 }
 
 /// Writes `n` in decimal into `s`, reusing its buffer (a resourceVersion replaced by the
-/// next one is mostly as long or one digit shorter, so mostly no allocation). The digits
-/// are pushed as ASCII characters: no UTF-8 validation of the buffer.
+/// next one is mostly as long or one digit shorter, so mostly no allocation). One copy of
+/// the digits: pushing them as characters one at a time (`extend` over `char`s) checked
+/// the capacity and encoded each one, ≈ 250 instructions for a seven-digit number.
 #[inline]
 pub fn set_decimal(s: &mut String, n: u64) {
     s.clear();
-    s.extend(Decimal::of(n).as_bytes().iter().map(|&d| char::from(d)));
+    s.push_str(Decimal::of(n).as_str());
 }
 
 #[cfg(test)]

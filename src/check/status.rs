@@ -35,6 +35,9 @@ pub struct StatusCounts {
     sets: BTreeMap<ObjectKey, Watched>,
     /// Quiet points not yet checked: (last write + quiet, set).
     due: BTreeSet<(SimTime, ObjectKey)>,
+    /// The earliest time in `due` (`None` when it is empty). `check_due` runs after every
+    /// event and mostly finds nothing due: this answers that without a walk down the tree.
+    next_due: Option<SimTime>,
 }
 
 impl StatusCounts {
@@ -43,6 +46,7 @@ impl StatusCounts {
             quiet: watch_delay.saturating_mul(2) + SimDuration::from_secs(1),
             sets: BTreeMap::new(),
             due: BTreeSet::new(),
+            next_due: None,
         }
     }
 
@@ -51,6 +55,7 @@ impl StatusCounts {
         if removed {
             if let Some(w) = self.sets.remove(&key) {
                 self.due.remove(&(w.last_write + self.quiet, key));
+                self.next_due = self.due.first().map(|(t, _)| *t);
             }
             return;
         }
@@ -81,13 +86,17 @@ impl StatusCounts {
         self.due.remove(&(w.last_write + quiet, key.clone()));
         w.last_write = at;
         self.due.insert((at + quiet, key));
+        self.next_due = self.due.first().map(|(t, _)| *t);
     }
 
     /// Checks every set whose quiet point is at or before `now`.
     pub fn check_due(&mut self, now: SimTime, api: &ApiServer, out: &mut Vec<Finding>) {
+        if self.next_due.is_none_or(|t| t > now) {
+            return;
+        }
         while let Some(first) = self.due.first() {
             if first.0 > now {
-                return;
+                break;
             }
             let (at, key) = self.due.pop_first().expect("peeked");
             let Some(set) = api.objects().stateful_sets.get(&key) else {
@@ -108,6 +117,7 @@ impl StatusCounts {
                 }
             }
         }
+        self.next_due = self.due.first().map(|(t, _)| *t);
     }
 }
 

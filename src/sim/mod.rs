@@ -96,6 +96,11 @@ pub struct Simulation {
     delivery_pending: [bool; Reader::COUNT],
     /// Per controller: whether a work event is already queued.
     work_pending: Vec<bool>,
+    /// Whether the controller manager's work queues may have changed since
+    /// `schedule_busy_work` last looked: only its own events (a delivery, a sync, a
+    /// delayed add coming due) change them, so the look after a kubelet's heartbeat or
+    /// probe tick, most events, is skipped.
+    queues_touched: bool,
     /// Journal index up to which new writes have been noticed and traced.
     seen: u64,
     trace: TraceWriter,
@@ -297,6 +302,7 @@ impl Simulation {
     fn dispatch(&mut self, now: SimTime, ev: SimEvent) {
         match ev {
             SimEvent::Deliver(Reader::ControllerManager) => {
+                self.queues_touched = true;
                 self.delivery_pending[Reader::ControllerManager as usize] = false;
                 let next = self
                     .manager
@@ -351,6 +357,7 @@ impl Simulation {
                 self.csi.on_timer(t, &mut ctx, &self.faults);
             }
             SimEvent::ControllerWork(i) => {
+                self.queues_touched = true;
                 self.work_pending[i] = false;
                 let mut ctx = Ctx::new(
                     now,
@@ -362,6 +369,7 @@ impl Simulation {
                 self.manager.work(i, &mut ctx);
             }
             SimEvent::Control(ControlTimer::Requeue { controller, key }) => {
+                self.queues_touched = true;
                 self.manager.requeue(controller, key)
             }
             SimEvent::Control(ControlTimer::Scheduler) => {
@@ -438,7 +446,10 @@ impl Simulation {
 
     /// Queues a work event for every controller with keys waiting and none queued.
     fn schedule_busy_work(&mut self, now: SimTime) {
-        // Disjoint fields: no copy of the busy list is needed (this runs after every event).
+        if !std::mem::take(&mut self.queues_touched) {
+            return;
+        }
+        // Disjoint fields: no copy of the busy list is needed.
         for i in self.manager.busy() {
             if !self.work_pending[i] {
                 self.work_pending[i] = true;
@@ -509,8 +520,9 @@ impl Simulation {
             .expect("five cursors");
             self.api.compact_journal(min_cursor);
         }
-        let gone = self.csi.cloud.drain_gone();
-        if !gone.is_empty() {
+        // Most events lose no disk and change no attachment: nothing to drain and drop.
+        if self.csi.cloud.has_gone() {
+            let gone = self.csi.cloud.drain_gone();
             self.checks.on_disks_gone(now, &gone, &self.api);
             let lost = gone
                 .iter()
@@ -519,8 +531,8 @@ impl Simulation {
             self.nodes.on_disks_lost(lost.clone());
             self.apps.on_disks_lost(&lost.map(str::to_string).collect());
         }
-        let attachment_changes = self.csi.attacher.drain_changes();
-        if !attachment_changes.is_empty() {
+        if self.csi.attacher.has_changes() {
+            let attachment_changes = self.csi.attacher.drain_changes();
             self.checks
                 .on_attachments(now, &attachment_changes, &self.csi.cloud, &self.nodes);
         }

@@ -172,6 +172,8 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         api_outages: 0,
         delivery_pending: [false; super::Reader::COUNT],
         work_pending,
+        // The first look finds what setting up queued.
+        queues_touched: true,
         seen: 0,
         trace: TraceWriter::new(opts.trace).with_heartbeats(opts.trace_heartbeats),
         timeline: opts.keep_timeline.then(Vec::new),

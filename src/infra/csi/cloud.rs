@@ -466,6 +466,12 @@ impl Cloud {
             .count()
     }
 
+    /// Whether any disk went since the last [`Cloud::drain_gone`] (asked after every event:
+    /// cheaper than draining an empty list and dropping it).
+    pub fn has_gone(&self) -> bool {
+        !self.gone.is_empty()
+    }
+
     /// Disks whose data went since the last call (the engine hands them to the checks).
     pub fn drain_gone(&mut self) -> Vec<DiskGone> {
         std::mem::take(&mut self.gone)

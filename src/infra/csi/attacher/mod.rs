@@ -199,6 +199,12 @@ impl Attacher {
         }
     }
 
+    /// Whether an attachment changed since the last [`Attacher::drain_changes`] (asked
+    /// after every event).
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
     /// Attachments gained or lost since the last call, in the order they happened.
     pub fn drain_changes(&mut self) -> Vec<AttachmentChange> {
         std::mem::take(&mut self.changes)
