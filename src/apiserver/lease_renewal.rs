@@ -32,21 +32,42 @@ pub fn resource_version_number(rv: &str) -> Option<u64> {
     rv.parse().ok()
 }
 
+/// A stored Lease's version as its writer keeps it: the resourceVersion, and where the
+/// store keeps the Lease (a hint that spares the next renewal the look-up by key; a stale
+/// one only costs that look-up).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeaseVersion {
+    pub rv: u64,
+    pub position: u32,
+}
+
+impl LeaseVersion {
+    /// Version `rv`, position not known yet.
+    pub fn new(rv: u64) -> Self {
+        LeaseVersion { rv, position: 0 }
+    }
+}
+
 impl ApiServer {
-    /// `PUT` of the Lease `key` as version `rv` with `spec.renewTime` = `renew_time` and
-    /// nothing else changed; returns the resourceVersion now stored. The outcome (errors,
-    /// a no-op for an unchanged renewTime, the stored object and journal entry) is the
-    /// one [`ApiServer::update`] gives for that request.
+    /// `PUT` of the Lease `key` as version `base.rv` with `spec.renewTime` = `renew_time`
+    /// and nothing else changed; returns the version now stored. The outcome (errors, a
+    /// no-op for an unchanged renewTime, the stored object and journal entry) is the one
+    /// [`ApiServer::update`] gives for that request.
     pub fn renew_lease(
         &mut self,
         now: SimTime,
         actor: &Rc<str>,
         key: &ObjectKey,
-        rv: u64,
+        base: LeaseVersion,
         renew_time: MicroTime,
-    ) -> Result<u64, ApiError> {
+    ) -> Result<LeaseVersion, ApiError> {
         self.take_injected(actor, Verb::Update, Kind::Lease)?;
-        let Some(stored) = self.objects.leases.get_mut(key) else {
+        let rv = base.rv;
+        let Some((position, stored)) =
+            self.objects
+                .leases
+                .get_mut_hinted(base.position, &key.namespace, &key.name)
+        else {
             return Err(ApiError::NotFound {
                 kind: Kind::Lease,
                 name: key.name.clone(),
@@ -60,7 +81,7 @@ impl ApiServer {
         }
         if stored.spec.renew_time == Some(renew_time) {
             // A no-op update writes nothing.
-            return Ok(rv);
+            return Ok(LeaseVersion { rv, position });
         }
         if stored.metadata.deletion_timestamp.is_some() {
             // A Lease being deleted: the general path (its write may finish the deletion).
@@ -68,7 +89,8 @@ impl ApiServer {
             next.spec.renew_time = Some(renew_time);
             let written = self.write_update(now, actor, next)?;
             let rv = resource_version_number(&written.metadata.resource_version);
-            return Ok(rv.expect("the store assigns numeric resourceVersions"));
+            let rv = rv.expect("the store assigns numeric resourceVersions");
+            return Ok(LeaseVersion::new(rv));
         }
         self.resource_version += 1;
         let lease = Rc::make_mut(stored);
@@ -83,9 +105,12 @@ impl ApiServer {
             removed: false,
             obj,
             actor: Rc::clone(actor),
-            lease_renewal: true,
+            lease_renewal: Some(position),
         }));
-        Ok(self.resource_version)
+        Ok(LeaseVersion {
+            rv: self.resource_version,
+            position,
+        })
     }
 }
 
@@ -93,6 +118,7 @@ impl ApiServer {
 mod tests {
     use crate::api::coordination::{LeaseSpec, MicroTime, NAMESPACE_NODE_LEASE};
     use crate::api::{Lease, ObjectKey, ObjectMeta, OwnerReference};
+    use super::LeaseVersion;
     use crate::apiserver::{
         ApiServer, ApiServerConfig, InjectedFailure, JournalEntry, Verb, resource_version_number,
     };
@@ -147,9 +173,9 @@ mod tests {
         let mut request = Lease::clone(slow.get::<Lease>(&key).expect("stored"));
         request.spec.renew_time = Some(MicroTime::at(t));
         let general = slow.update(t, &actor, request).expect("updated");
-        let renewed = fast.renew_lease(t, &actor, &key, rv, MicroTime::at(t));
+        let renewed = fast.renew_lease(t, &actor, &key, LeaseVersion::new(rv), MicroTime::at(t));
         assert_eq!(
-            renewed.ok(),
+            renewed.ok().map(|v| v.rv),
             resource_version_number(&general.metadata.resource_version)
         );
         assert_eq!(fast.get::<Lease>(&key), slow.get::<Lease>(&key));
@@ -159,9 +185,11 @@ mod tests {
         // The same renewTime again: no write.
         let end = fast.journal_end();
         let new_rv = fast.resource_version();
+        let new_rv = LeaseVersion::new(new_rv);
         assert_eq!(
-            fast.renew_lease(t, &actor, &key, new_rv, MicroTime::at(t)),
-            Ok(new_rv)
+            fast.renew_lease(t, &actor, &key, new_rv, MicroTime::at(t))
+                .map(|v| v.rv),
+            Ok(new_rv.rv)
         );
         assert_eq!(fast.journal_end(), end);
 
@@ -170,12 +198,12 @@ mod tests {
             t,
             &actor,
             &key,
-            rv,
+            LeaseVersion::new(rv),
             MicroTime::at(t + SimDuration::from_secs(10)),
         );
         assert!(stale.is_err_and(|e| e.is_conflict()));
         let other = ObjectKey::new(NAMESPACE_NODE_LEASE, "n2");
-        let missing = fast.renew_lease(t, &actor, &other, rv, MicroTime::at(t));
+        let missing = fast.renew_lease(t, &actor, &other, new_rv, MicroTime::at(t));
         assert!(missing.is_err_and(|e| e.is_not_found()));
         fast.inject_failure(InjectedFailure::next(
             &actor,

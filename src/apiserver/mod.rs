@@ -28,7 +28,7 @@ pub use events::{EventRecord, EventType};
 pub use eviction::{MAX_DISRUPTED_POD_SIZE, MULTIPLE_PDBS};
 pub use faults::InjectedFailure;
 pub use informer::Informer;
-pub use lease_renewal::resource_version_number;
+pub use lease_renewal::{LeaseVersion, resource_version_number};
 pub use reachability::Reachability;
 pub use store::{
     DeleteOptions, FINALIZER_DELETE_DEPENDENTS, FINALIZER_ORPHAN_DEPENDENTS, Propagation,
@@ -75,8 +75,11 @@ pub struct WatchEvent {
     /// Who wrote it, e.g. `statefulset-controller`, `kubelet/node-a-1`, `kubectl`.
     pub actor: Rc<str>,
     /// A node Lease renewal (`ApiServer::renew_lease`): the object differs from its
-    /// previous version only in `spec.renewTime`, resourceVersion and generation.
-    pub lease_renewal: bool,
+    /// previous version only in `spec.renewTime`, resourceVersion and generation. Holds
+    /// the Lease's position in the API server's Lease table, where an informer's cache,
+    /// which saw the same Leases added and removed in the same order, has it too (a hint:
+    /// `IndexedTable::get_mut_hinted` checks it).
+    pub lease_renewal: Option<u32>,
 }
 
 /// One journal entry: an object write or a recorded Kubernetes Event.

@@ -190,7 +190,7 @@ impl ApiServer {
             removed: false,
             obj: T::wrap(Rc::clone(&rc)),
             actor: Rc::clone(actor),
-            lease_renewal: false,
+            lease_renewal: None,
         }));
         Ok(rc)
     }
@@ -285,7 +285,7 @@ impl ApiServer {
             removed: false,
             obj: T::wrap(Rc::clone(&rc)),
             actor: Rc::clone(actor),
-            lease_renewal: false,
+            lease_renewal: None,
         }));
         rc
     }
@@ -308,7 +308,7 @@ impl ApiServer {
             removed: true,
             obj: T::wrap(Rc::clone(&rc)),
             actor: Rc::clone(actor),
-            lease_renewal: false,
+            lease_renewal: None,
         }));
         rc
     }

@@ -22,7 +22,7 @@ fn write(at: u64, verb: Verb, obj: AnyObject, removed: bool) -> JournalEntry {
         removed,
         obj,
         actor: Rc::from("test"),
-        lease_renewal: false,
+        lease_renewal: None,
     })
 }
 

@@ -101,7 +101,7 @@ fn every_kind_with_odd_strings_matches_serde_json() {
                 removed: false,
                 obj,
                 actor,
-                lease_renewal: false,
+                lease_renewal: None,
             }));
         }
     }
@@ -148,7 +148,7 @@ fn status_writes_after_a_write_of_the_object_match_serde_json() {
                     removed: false,
                     obj,
                     actor: Rc::from("test"),
-                    lease_renewal: false,
+                    lease_renewal: None,
                 })
             };
             writer.entry(&write(first, Verb::Update));
@@ -204,7 +204,7 @@ fn endpoint_slice_writes_that_reuse_endpoints_match_serde_json() {
                 removed: i == 7,
                 obj: AnyObject::EndpointSlice(Rc::new(v)),
                 actor: Rc::from("test"),
-                lease_renewal: false,
+                lease_renewal: None,
             }));
         }
     }

@@ -781,7 +781,7 @@ fn test_stateful_set_min_ready_seconds_requeue() {
         removed: false,
         obj: AnyObject::Pod(Rc::clone(&cur)),
         actor: Rc::from("kubelet"),
-        lease_renewal: false,
+        lease_renewal: None,
     };
     let mut q = Enqueue::default();
     let cache = h.api.objects().clone();
@@ -819,7 +819,7 @@ fn test_stateful_set_controller_event_handlers() {
         removed,
         obj,
         actor: Rc::from("x"),
-        lease_renewal: false,
+        lease_renewal: None,
     };
     let handle = |h: &mut Harness, old: Option<AnyObject>, ev: WatchEvent| {
         let mut q = Enqueue::default();

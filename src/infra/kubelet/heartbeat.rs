@@ -25,7 +25,7 @@ use super::node_status;
 use super::{KCtx, KubeletTimer};
 use crate::api::coordination::{LeaseSpec, MicroTime, NAMESPACE_NODE_LEASE};
 use crate::api::{Lease, Node, ObjectKey, ObjectMeta, OwnerReference};
-use crate::apiserver::{Actor, resource_version_number};
+use crate::apiserver::{Actor, LeaseVersion, resource_version_number};
 use crate::rng::SimRng;
 use crate::scenario::KubeletTiming;
 use crate::time::{SimDuration, SimTime};
@@ -44,9 +44,9 @@ const JITTER: f64 = 0.04;
 /// as the next update is built from.
 #[derive(Clone)]
 enum LatestLease {
-    /// The version (resourceVersion) of a Lease owned by its Node: the next update is
-    /// that version with a new renewTime.
-    Owned(u64),
+    /// The version of a Lease owned by its Node: the next update is that version with a
+    /// new renewTime.
+    Owned(LeaseVersion),
     /// A Lease without the owner reference yet: the next update adds it.
     Object(Rc<Lease>),
 }
@@ -55,7 +55,9 @@ impl LatestLease {
     fn of(lease: Rc<Lease>) -> Self {
         let rv = resource_version_number(&lease.metadata.resource_version);
         match rv {
-            Some(rv) if !lease.metadata.owner_references.is_empty() => LatestLease::Owned(rv),
+            Some(rv) if !lease.metadata.owner_references.is_empty() => {
+                LatestLease::Owned(LeaseVersion::new(rv))
+            }
             _ => LatestLease::Object(lease),
         }
     }
@@ -243,11 +245,11 @@ impl Heartbeat {
         let latest = base.clone();
         for _ in 0..MAX_UPDATE_RETRIES {
             let written = match &base {
-                LatestLease::Owned(rv) => {
+                LatestLease::Owned(version) => {
                     let renew_time = MicroTime::at(ctx.now);
                     let mut client = ctx.client(actor);
                     client
-                        .renew_lease(&self.lease_key, *rv, renew_time)
+                        .renew_lease(&self.lease_key, *version, renew_time)
                         .map(LatestLease::Owned)
                 }
                 LatestLease::Object(b) => {
