@@ -168,10 +168,10 @@ fn run_to(
             until,
             max_events: 50_000_000,
         },
-        trace: Some(Box::new(std::io::BufWriter::with_capacity(
-            1 << 16,
-            trace_file,
-        ))),
+        trace: Some(Box::new(
+            stsim::trace_file::BackgroundWriter::new(trace_file)
+                .with_context(|| format!("cannot start writing {}", trace_path.display()))?,
+        )),
         keep_timeline: true,
         manual_kubelets: false,
         trace_heartbeats,

@@ -21,3 +21,4 @@ pub mod sim;
 pub mod sli;
 pub mod time;
 pub mod trace;
+pub mod trace_file;

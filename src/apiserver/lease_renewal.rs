@@ -116,9 +116,9 @@ impl ApiServer {
 
 #[cfg(test)]
 mod tests {
+    use super::LeaseVersion;
     use crate::api::coordination::{LeaseSpec, MicroTime, NAMESPACE_NODE_LEASE};
     use crate::api::{Lease, ObjectKey, ObjectMeta, OwnerReference};
-    use super::LeaseVersion;
     use crate::apiserver::{
         ApiServer, ApiServerConfig, InjectedFailure, JournalEntry, Verb, resource_version_number,
     };
