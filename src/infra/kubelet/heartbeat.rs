@@ -336,7 +336,9 @@ impl Heartbeat {
         }
         let updated = node_status::refreshed_status(&node, now, self.shutting_down);
         let mut client = ctx.client(actor);
-        if client.update_status(&updated).is_ok() {
+        // The request is not needed after the write: its status is moved into the stored
+        // Node rather than copied.
+        if client.update_status_owned(updated).is_ok() {
             self.last_report = Some(now);
         }
     }
