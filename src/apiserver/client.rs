@@ -116,7 +116,8 @@ impl<'a> ApiClient<'a> {
     /// the stored object rather than copied.
     pub fn update_status_owned<T: Strategy>(&mut self, obj: T) -> Result<Rc<T>, ApiError> {
         self.reach("PUT")?;
-        self.api.update_status_owned(self.now, &self.actor.name, obj)
+        self.api
+            .update_status_owned(self.now, &self.actor.name, obj)
     }
     pub fn delete<T: Strategy>(
         &mut self,
