@@ -137,7 +137,8 @@ mod tests {
         let a: Text = "Ready".into();
         let b: Text = String::from("Ready").into();
         assert_eq!(a, b);
-        assert!(a == "Ready" && *a == *"Ready" && a == String::from("Ready"));
+        let owned = String::from("Ready");
+        assert!(a == "Ready" && *a == *"Ready" && a == owned);
         assert_eq!(format!("{a} {a:?}"), "Ready \"Ready\"");
         assert_eq!(serde_json::to_string(&b).unwrap(), "\"Ready\"");
         let back: Text = serde_json::from_str("\"KubeletReady\"").unwrap();
