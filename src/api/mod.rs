@@ -449,6 +449,11 @@ pub trait Resource: Clone + Serialize + PartialEq + fmt::Debug + 'static {
         next.take_status_from(other);
         next
     }
+    /// [`Resource::with_status_of`] for a request the caller gives up: kinds built field by
+    /// field move its status in rather than copy it.
+    fn with_status_moved_from(&self, other: Self) -> Self {
+        self.with_status_of(&other)
+    }
     fn kind_of(&self) -> Kind {
         Self::KIND
     }
@@ -481,6 +486,9 @@ macro_rules! resource {
             // be added here.
             fn with_status_of(&self, other: &Self) -> Self {
                 Self { $($kept: self.$kept.clone(),)* status: other.status.clone() }
+            }
+            fn with_status_moved_from(&self, other: Self) -> Self {
+                Self { $($kept: self.$kept.clone(),)* status: other.status }
             }
             )?
         }

@@ -1,11 +1,16 @@
 //! Node (`v1`): capacity, labels, taints, unschedulable, and the conditions the kubelet and
 //! the node lifecycle controller write.
 
+mod resource_list;
+mod text;
+
+pub use resource_list::ResourceList;
+pub use text::Text;
+
 use super::meta::{ObjectMeta, Timestamp};
 use super::scalar::Quantity;
 use super::scheduling::Taint;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -37,13 +42,15 @@ pub struct NodeSpec {
     pub provider_id: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeStatus {
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub capacity: BTreeMap<String, Quantity>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub allocatable: BTreeMap<String, Quantity>,
+    // Shared between the Node's versions ([`ResourceList`]): every status write copies
+    // the status, and these maps are set once at registration.
+    #[serde(default, skip_serializing_if = "ResourceList::is_empty")]
+    pub capacity: ResourceList,
+    #[serde(default, skip_serializing_if = "ResourceList::is_empty")]
+    pub allocatable: ResourceList,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<NodeCondition>,
     /// Attachable volumes the kubelet's volume manager wants or still has mounted (unique
@@ -54,6 +61,28 @@ pub struct NodeStatus {
     /// an attachable volume only once it is listed here.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes_attached: Vec<AttachedVolume>,
+}
+
+/// Field by field with the conditions first: the API server compares every status write
+/// with the stored status, and a kubelet's post differs from it only in its conditions'
+/// heartbeat times, found at the first condition, while the capacity and allocatable maps
+/// (the derived order) are equal and cost most of a comparison.
+impl PartialEq for NodeStatus {
+    fn eq(&self, other: &Self) -> bool {
+        // Taken apart whole, so that a field added to the status must be compared here.
+        let NodeStatus {
+            capacity,
+            allocatable,
+            conditions,
+            volumes_in_use,
+            volumes_attached,
+        } = self;
+        *conditions == other.conditions
+            && *volumes_in_use == other.volumes_in_use
+            && *volumes_attached == other.volumes_attached
+            && *capacity == other.capacity
+            && *allocatable == other.allocatable
+    }
 }
 
 /// `v1.AttachedVolume`.
@@ -70,17 +99,20 @@ pub struct AttachedVolume {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NodeCondition {
+    // The texts are [`Text`]s, not `String`s: copying a Node (every status write) then
+    // copies no text, and the kubelet's and node lifecycle controller's literals are
+    // never allocated.
     #[serde(rename = "type")]
-    pub type_: String,
-    pub status: String,
+    pub type_: Text,
+    pub status: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_heartbeat_time: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_transition_time: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub reason: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub message: String,
+    #[serde(default, skip_serializing_if = "Text::is_empty")]
+    pub reason: Text,
+    #[serde(default, skip_serializing_if = "Text::is_empty")]
+    pub message: Text,
 }
 
 /// Well-known label and taint keys.

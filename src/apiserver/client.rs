@@ -112,6 +112,13 @@ impl<'a> ApiClient<'a> {
         self.reach("PUT")?;
         self.api.update_status(self.now, &self.actor.name, obj)
     }
+    /// [`ApiClient::update_status`] giving the request up, so that its status is moved into
+    /// the stored object rather than copied.
+    pub fn update_status_owned<T: Strategy>(&mut self, obj: T) -> Result<Rc<T>, ApiError> {
+        self.reach("PUT")?;
+        self.api
+            .update_status_owned(self.now, &self.actor.name, obj)
+    }
     pub fn delete<T: Strategy>(
         &mut self,
         key: &ObjectKey,

@@ -163,6 +163,26 @@ impl ApiServer {
         actor: &Rc<str>,
         obj: &T,
     ) -> Result<Rc<T>, ApiError> {
+        self.write_status(now, actor, std::borrow::Cow::Borrowed(obj))
+    }
+
+    /// [`ApiServer::update_status`] with a request the caller gives up: its status is moved
+    /// into the stored object instead of copied (the same write).
+    pub fn update_status_owned<T: Strategy>(
+        &mut self,
+        now: SimTime,
+        actor: &Rc<str>,
+        obj: T,
+    ) -> Result<Rc<T>, ApiError> {
+        self.write_status(now, actor, std::borrow::Cow::Owned(obj))
+    }
+
+    fn write_status<T: Strategy>(
+        &mut self,
+        now: SimTime,
+        actor: &Rc<str>,
+        obj: std::borrow::Cow<'_, T>,
+    ) -> Result<Rc<T>, ApiError> {
         self.take_injected(actor, Verb::Status, T::KIND)?;
         // One search of the table: the slot the checks read is the one written (what
         // `current_for_write` then `store` find, as nothing is stored in between).
@@ -179,7 +199,10 @@ impl ApiServer {
         if obj.same_status(slot) {
             return Ok(Rc::clone(slot));
         }
-        let mut next = slot.with_status_of(obj);
+        let mut next = match obj {
+            std::borrow::Cow::Borrowed(obj) => slot.with_status_of(obj),
+            std::borrow::Cow::Owned(obj) => slot.with_status_moved_from(obj),
+        };
         self.resource_version += 1;
         set_decimal(&mut next.meta_mut().resource_version, self.resource_version);
         let rc = Rc::new(next);

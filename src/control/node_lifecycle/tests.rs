@@ -197,7 +197,7 @@ impl World {
             .conditions
             .iter()
             .find(|c| c.type_ == "Ready")
-            .map_or("none".into(), |c| c.status.clone())
+            .map_or("none".into(), |c| c.status.to_string())
     }
 
     /// The node's taint of this key and effect, if any.

@@ -68,8 +68,17 @@ impl NodeInfo {
         self.node.is_some()
     }
 
+    // `NodeInfo.SetNode`: the node and its allocatable resources.
     fn set_node(&mut self, node: Rc<Node>) {
-        self.allocatable = Resource::from_list(&node.status.allocatable);
+        // A kubelet's status post every 5 minutes changes the conditions' heartbeat times
+        // and leaves allocatable as it was: parsing it again would give the same figures.
+        let same_allocatable = self
+            .node
+            .as_ref()
+            .is_some_and(|old| old.status.allocatable == node.status.allocatable);
+        if !same_allocatable {
+            self.allocatable = Resource::from_list(&node.status.allocatable);
+        }
         self.node = Some(node);
     }
 
@@ -174,27 +183,30 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// The NodeInfo of `name` (made if missing), about to change: it gets a new generation.
-    fn node_info(&mut self, name: &str) -> &mut NodeInfo {
-        // A look-up first: the name is copied only for a node new to the cache.
-        if !self.nodes.contains_key(name) {
-            let info = NodeInfo {
-                name: name.to_string(),
-                ..Default::default()
-            };
-            self.nodes.insert(name.to_string(), Rc::new(info));
-        }
-        let info = self.nodes.get_mut(name).expect("inserted above");
-        let info = Rc::make_mut(info);
+    /// Changes the NodeInfo of `name` (made if missing) with `change`; it gets a new
+    /// generation. One search of the map for a node already there (every update but the
+    /// first); the name is copied only for a node new to the cache.
+    fn change_node_info<R>(&mut self, name: &str, change: impl FnOnce(&mut NodeInfo) -> R) -> R {
         self.generation += 1;
-        info.generation = self.generation;
-        info
+        let generation = self.generation;
+        if let Some(info) = self.nodes.get_mut(name) {
+            let info = Rc::make_mut(info);
+            info.generation = generation;
+            return change(info);
+        }
+        let mut info = NodeInfo {
+            name: name.to_string(),
+            generation,
+            ..Default::default()
+        };
+        let out = change(&mut info);
+        self.nodes.insert(name.to_string(), Rc::new(info));
+        out
     }
 
     /// `AddNode` / `UpdateNode`.
     pub fn set_node(&mut self, node: &Rc<Node>) {
-        self.node_info(&node.metadata.name)
-            .set_node(Rc::clone(node));
+        self.change_node_info(&node.metadata.name, |info| info.set_node(Rc::clone(node)));
     }
 
     /// `RemoveNode`: the entry stays as a ghost while pods still point at it.
@@ -213,8 +225,9 @@ impl Cache {
     }
 
     fn add_to_node(&mut self, pod: Rc<Pod>) {
-        let info = self.node_info(&pod.spec.node_name);
-        info.add_pod(pod);
+        // The name is read through a second handle while `pod` moves into the NodeInfo.
+        let named = Rc::clone(&pod);
+        self.change_node_info(&named.spec.node_name, |info| info.add_pod(pod));
     }
 
     fn remove_from_node(&mut self, pod: &Pod) {

@@ -314,6 +314,20 @@ impl Heartbeat {
 
     /// `tryUpdateNodeStatus`: post the status if it changed or the report is due.
     fn sync_node_status(&mut self, actor: &Actor, ctx: &mut KCtx<'_>) {
+        let now = ctx.now;
+        let due = self
+            .last_report
+            .is_none_or(|t| now >= t + self.timing.node_status_report_frequency);
+        // The quiet check, nearly every tick: the report is not due and the remembered
+        // answer for this very Node says nothing changed (every test below is a pure read,
+        // so the order of the early returns changes nothing).
+        if !due
+            && let (Some(node), Some((n, sd, false))) = (&self.node_obj, &self.checked)
+            && Rc::ptr_eq(n, node)
+            && *sd == self.shutting_down
+        {
+            return;
+        }
         let client = ctx.client(actor);
         if !client.connected() {
             return;
@@ -321,7 +335,6 @@ impl Heartbeat {
         let Some(node) = self.node_obj.clone() else {
             return;
         };
-        let now = ctx.now;
         let changed = match &self.checked {
             Some((n, sd, changed)) if Rc::ptr_eq(n, &node) && *sd == self.shutting_down => *changed,
             _ => {
@@ -330,15 +343,14 @@ impl Heartbeat {
                 changed
             }
         };
-        let due = self
-            .last_report
-            .is_none_or(|t| now >= t + self.timing.node_status_report_frequency);
         if !changed && !due {
             return;
         }
         let updated = node_status::refreshed_status(&node, now, self.shutting_down);
         let mut client = ctx.client(actor);
-        if client.update_status(&updated).is_ok() {
+        // The request is not needed after the write: its status is moved into the stored
+        // Node rather than copied.
+        if client.update_status_owned(updated).is_ok() {
             self.last_report = Some(now);
         }
     }

@@ -3,7 +3,7 @@
 //! (`pkg/kubelet/nodestatus/setters.go`: capacity/allocatable, the pressure conditions
 //! and `ReadyCondition`). Heartbeats and leases come with a later issue.
 
-use crate::api::node::{NodeCondition, NodeSpec, NodeStatus, well_known};
+use crate::api::node::{NodeCondition, NodeSpec, NodeStatus, ResourceList, well_known};
 use crate::api::{Node, ObjectMeta, Quantity, Timestamp};
 use crate::scenario::NodeSpecInput;
 use crate::time::SimTime;
@@ -27,7 +27,7 @@ pub fn initial_node(spec: &NodeSpecInput, now: SimTime) -> Node {
             labels.entry(k.to_string()).or_insert_with(|| v.to_string());
         }
     }
-    let capacity: std::collections::BTreeMap<String, Quantity> = spec
+    let capacity: ResourceList = spec
         .capacity
         .iter()
         .map(|(k, v)| (k.clone(), Quantity(v.clone())))
@@ -153,7 +153,10 @@ pub fn status_changed(node: &Node, shutting_down: bool) -> bool {
 /// Node), its resourceVersion (empty: no precondition, as upstream's status patch) and its
 /// status, and keeps everything else of the stored Node. So the request carries only
 /// those: copying the node's labels, annotations and spec into it (a dozen allocations a
-/// post, 300 nodes every 5 minutes) would change nothing that is stored.
+/// post, 300 nodes every 5 minutes) would change nothing that is stored. The conditions'
+/// texts are the kubelet's literals and capacity and allocatable are shared with `node`
+/// (`Text`, `ResourceList`), so the request allocates its condition list and its name, and
+/// the API server moves its status into the stored Node (`update_status_owned`).
 pub fn refreshed_status(node: &Node, now: SimTime, shutting_down: bool) -> Node {
     let ts = Timestamp::at(now);
     let mut conditions = conditions_of(view(shutting_down), ts);
@@ -183,6 +186,10 @@ pub fn refreshed_status(node: &Node, now: SimTime, shutting_down: bool) -> Node 
             volumes_in_use: s.volumes_in_use.clone(),
             volumes_attached: s.volumes_attached.clone(),
         },
-        ..Default::default()
+        // Listed rather than `..Default::default()`, which would build a whole default
+        // Node and then drop its unused metadata and status.
+        api_version: String::new(),
+        kind: String::new(),
+        spec: NodeSpec::default(),
     }
 }
