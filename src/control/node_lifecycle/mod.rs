@@ -143,6 +143,10 @@ pub(super) struct NodeEntry {
     /// read it.
     lease: Option<health::LeaseSeen>,
     topology: Option<Topology>,
+    /// The node lister's object of this name (`None` if it has none), as the last walk
+    /// in step with the lister found it and `on_watch` has kept it since; the aligned
+    /// walk (`monitor::aligned_step`) reads the node from here.
+    listed: Option<Rc<Node>>,
     /// The node object the last pass found Ready (observed and after), with no NoExecute
     /// node-controller taint, and left out of its zone's tainting set — as the node
     /// lister holds it: it is only set to the lister's object, and `on_watch` drops it
@@ -339,7 +343,9 @@ impl Controller for NodeLifecycleController {
         if let AnyObject::Node(node) = &ev.obj
             && let Some(e) = self.entries.get_mut(node.metadata.name.as_str())
         {
-            // The object a pass found healthy is no longer the lister's.
+            // The lister's object changed or went; the one a pass found healthy is no
+            // longer the lister's.
+            e.listed = (!ev.removed).then(|| Rc::clone(node));
             e.healthy = None;
         }
         match &ev.obj {
@@ -378,9 +384,12 @@ impl Controller for NodeLifecycleController {
             self.run_loops(cache, ctx, q);
             Ok(())
         } else if key.namespace.is_empty() {
-            // `doNodeProcessingPassWorker`.
-            self.do_no_schedule_tainting_pass(&key.name, cache, ctx);
-            self.reconcile_node_labels(&key.name, cache, ctx);
+            // `doNodeProcessingPassWorker`: both passes read the node from the cache (one
+            // look-up: the first pass writes through the API server, not the cache).
+            if let Some(node) = crate::api::key_ref::get_by_parts(&cache.nodes, "", &key.name) {
+                self.do_no_schedule_tainting_pass(node, ctx);
+                self.reconcile_node_labels(node, ctx);
+            }
             Ok(())
         } else {
             self.process_pod(key, cache, ctx)

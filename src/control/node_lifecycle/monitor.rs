@@ -70,6 +70,7 @@ fn in_step<'a>(
             match k.as_str().cmp(name) {
                 std::cmp::Ordering::Less => {
                     aligned = false;
+                    e.listed = None;
                     on_other(k, e)
                 }
                 std::cmp::Ordering::Equal => break e,
@@ -95,10 +96,14 @@ fn in_step<'a>(
         }
         aligned &= lease.is_some();
         e.lease = lease;
+        if !e.listed.as_ref().is_some_and(|l| Rc::ptr_eq(l, node)) {
+            e.listed = Some(Rc::clone(node));
+        }
         on_node(node, e);
     }
     for (k, e) in it {
         aligned = false;
+        e.listed = None;
         on_other(k, e);
     }
     aligned && leases.next().is_none()
@@ -106,15 +111,15 @@ fn in_step<'a>(
 
 /// [`in_step`]'s walk when the three listings are known to hold the same names in the
 /// same order (`NodeLifecycleController::aligned`), for nodes `quiet` does not dispose
-/// of (both are handed `z`, the pass's state): the entries and the Lease lister paired by position, and the node looked up only
-/// for the `on_node` calls (most nodes are quiet, and their entries say all it needs:
-/// see `NodeEntry::healthy`).
-fn aligned_step<'a, Z>(
-    cache: &'a Tables,
+/// of (both are handed `z`, the pass's state): the entries and the Lease lister paired by
+/// position, with each entry's node as `NodeEntry::listed` has it (the node lister is
+/// not walked: most nodes are quiet, and their entries say all it needs).
+fn aligned_step<Z>(
+    cache: &Tables,
     entries: &mut BTreeMap<String, NodeEntry>,
     z: &mut Z,
     mut quiet: impl FnMut(&mut NodeEntry, &mut Z) -> bool,
-    mut on_node: impl FnMut(&'a Rc<Node>, &mut NodeEntry, &mut Z),
+    mut on_node: impl FnMut(&Rc<Node>, &mut NodeEntry, &mut Z),
 ) {
     let leases = cache.leases.range(node_lease_range()).map(|(_, l)| l);
     for ((name, e), lease) in entries.iter_mut().zip(leases) {
@@ -123,21 +128,32 @@ fn aligned_step<'a, Z>(
         if quiet(e, z) {
             continue;
         }
-        let node = crate::api::key_ref::get_by_parts(&cache.nodes, "", name)
-            .expect("aligned: every entry has its node");
-        on_node(node, e, z);
+        let node = e.listed.clone().expect("aligned: every entry has its node");
+        on_node(&node, e, z);
     }
 }
 
-/// Debug builds: `NodeEntry::healthy`, kept up by `on_watch`, is what the node lister
-/// holds (as a walk comparing each node with it would find).
-fn check_healthy(cache: &Tables, entries: &BTreeMap<String, NodeEntry>) {
+/// Debug builds: `NodeEntry::listed` and `NodeEntry::healthy`, kept up by `on_watch`
+/// between passes, are what the node lister holds (as a walk comparing each node with
+/// them would find).
+fn check_listed(cache: &Tables, entries: &BTreeMap<String, NodeEntry>, aligned: bool) {
     if cfg!(debug_assertions) {
         for (name, e) in entries {
-            if let Some(h) = &e.healthy {
-                let listed = crate::api::key_ref::get_by_parts(&cache.nodes, "", name);
+            let lister = crate::api::key_ref::get_by_parts(&cache.nodes, "", name);
+            // Until a walk has paired them, a new entry has no `listed` yet.
+            if aligned || e.listed.is_some() {
                 assert!(
-                    listed.is_some_and(|n| Rc::ptr_eq(n, h)),
+                    match (lister, &e.listed) {
+                        (Some(n), Some(l)) => Rc::ptr_eq(n, l),
+                        (None, None) => true,
+                        _ => false,
+                    },
+                    "node {name}: the entry's object is not the lister's"
+                );
+            }
+            if let Some(h) = &e.healthy {
+                assert!(
+                    lister.is_some_and(|n| Rc::ptr_eq(n, h)),
                     "node {name}: the object found healthy is no longer the lister's"
                 );
             }
@@ -297,7 +313,7 @@ impl NodeLifecycleController {
         let now = ctx.now;
         let grace = self.config.node_monitor_grace_period;
         let no_retries = self.shortcuts && self.nodes_to_retry.is_empty();
-        check_healthy(cache, &entries);
+        check_listed(cache, &entries, was_aligned);
         let aligned = if was_aligned {
             aligned_step(
                 cache,
