@@ -110,7 +110,7 @@ fn step(w: &mut World, t: u32, nodes: &[String]) {
     // Status posts every 40 s, at a phase per node, by the live kubelets.
     if t > 0 {
         for (i, n) in nodes.iter().enumerate() {
-            if w.alive.contains(n) && (t + 7 * i as u32) % 40 == 0 {
+            if w.alive.contains(n) && (t + 7 * i as u32).is_multiple_of(40) {
                 post_status(w, n);
             }
         }
