@@ -206,9 +206,11 @@ impl ZoneConditions {
 
 /// The steady state's whole visit of a node, inlined into the walk: the lister still
 /// holds the very object a pass found healthy (`NodeEntry::healthy`), its topology was
-/// read from that object, and no node is in the retry set (the caller's test). Takes in a renewed Lease and counts the node
-/// Ready in its zone, as `NodeLifecycleController::quiet_healthy` would; returns false
-/// (that and then the full path run) otherwise, or once the grace period is over.
+/// read from that object, and no node is in the retry set (the caller's test). Takes in
+/// a renewed Lease and counts the node Ready in its zone, as
+/// `NodeLifecycleController::quiet_healthy` would (its Lease step is
+/// `health::quiet_node_health`'s); returns false (that and then the full path run)
+/// otherwise, or once the grace period is over.
 #[inline]
 fn quiet_steady(
     entry: &mut NodeEntry,
@@ -224,7 +226,7 @@ fn quiet_steady(
     if !Rc::ptr_eq(&t.of, healthy) {
         return false;
     }
-    // `quiet_node_health`.
+    // `quiet_node_health`, on the fields already borrowed.
     if let Some(observed) = entry.lease
         && health
             .lease
