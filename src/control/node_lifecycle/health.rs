@@ -33,6 +33,7 @@ pub struct NodeHealthData {
 pub struct LeaseSeen(pub Option<MicroTime>);
 
 impl LeaseSeen {
+    #[inline]
     pub fn of(lease: &Lease) -> Self {
         LeaseSeen(lease.spec.renew_time)
     }
@@ -82,6 +83,7 @@ const CONDITIONS_SET_UNKNOWN: [&str; 4] =
 /// strict comparison holds there. Here passes take no time and sit on an exact grid,
 /// which would make that pass compare equal and defer the node's Unknown by a whole
 /// period; `>=` gives the real outcome.
+#[inline]
 pub fn grace_expired(now: SimTime, probe: SimTime, grace: crate::time::SimDuration) -> bool {
     now >= probe + grace
 }
@@ -94,7 +96,8 @@ fn creation_time(node: &Node) -> SimTime {
 
 /// `savedLease.Spec.RenewTime.Before(observedLease.Spec.RenewTime)`: `MicroTime.Before`
 /// on pointers is false if either is unset.
-fn renewed_after(saved: LeaseSeen, observed: LeaseSeen) -> bool {
+#[inline]
+pub(super) fn renewed_after(saved: LeaseSeen, observed: LeaseSeen) -> bool {
     match (saved.0, observed.0) {
         (Some(a), Some(b)) => a < b,
         _ => false,
@@ -103,15 +106,17 @@ fn renewed_after(saved: LeaseSeen, observed: LeaseSeen) -> bool {
 
 // Port of `tryUpdateNodeHealth`, on the node's entry (its health data and the Lease the
 // lister has). The health data is stored back whatever happens (the deferred `set`
-// upstream), including when the status write fails.
+// upstream), including when the status write fails. `shortcut`: take the common cases'
+// exact shortcut ([`unchanged_node_health`]; off only in tests comparing the two).
 pub(super) fn try_update_node_health(
     config: &NodeLifecycleConfig,
     entry: &mut NodeEntry,
     node: &Rc<Node>,
     client: &mut ApiClient<'_>,
+    shortcut: bool,
 ) -> Result<HealthOutcome, ApiError> {
     let now = client.now();
-    if let Some(outcome) = unchanged_node_health(config, entry, node, now) {
+    if shortcut && let Some(outcome) = unchanged_node_health(config, entry, node, now) {
         return Ok(outcome);
     }
     let mut health = entry.health.clone();
@@ -237,10 +242,11 @@ pub(super) fn try_update_node_health(
     Ok(outcome)
 }
 
-/// The common cases of `tryUpdateNodeHealth`, without copies: a node seen before whose
-/// Ready heartbeat has not moved, within its grace period or already all Unknown. Takes a
-/// renewed Lease in, and otherwise leaves it to the general path (which then finds the
-/// Lease already taken in).
+/// The common cases of `tryUpdateNodeHealth`, without copies: a node seen before with a
+/// Ready condition then and now, within its grace period (or already all Unknown). Either
+/// its Ready heartbeat has not moved (a renewed Lease is taken in), or it has (a status
+/// post: the saved condition becomes the new one in place). Otherwise it is left to the
+/// general path (which then finds the Lease already taken in).
 fn unchanged_node_health(
     config: &NodeLifecycleConfig,
     entry: &mut NodeEntry,
@@ -249,9 +255,38 @@ fn unchanged_node_health(
 ) -> Option<HealthOutcome> {
     let current = get_node_condition(node, "Ready")?;
     let health = entry.health.as_mut()?;
-    let saved = health.ready.as_ref()?;
+    let saved = health.ready.as_mut()?;
     if saved.last_heartbeat_time != current.last_heartbeat_time {
-        return None;
+        // The general path's new-heartbeat case: fresh data probed now (a new transition
+        // time if Ready's moved), its Lease unset, then the Lease taken in if renewed
+        // since the one saved before. Probed now, it is within any grace period but 0.
+        if grace_expired(now, now, config.node_monitor_grace_period) {
+            return None;
+        }
+        if saved.last_transition_time != current.last_transition_time {
+            health.ready_transition_timestamp = now;
+        }
+        // `saved = current.clone()`, into the saved strings' buffers.
+        saved.type_.clone_from(&current.type_);
+        saved.status.clone_from(&current.status);
+        saved.reason.clone_from(&current.reason);
+        saved.message.clone_from(&current.message);
+        saved.last_heartbeat_time = current.last_heartbeat_time;
+        saved.last_transition_time = current.last_transition_time;
+        debug_assert!(saved == current, "every field of the condition copied");
+        health.probe_timestamp = now;
+        let saved_lease = health.lease.take();
+        if let Some(observed) = entry.lease
+            && saved_lease.is_none_or(|saved| renewed_after(saved, observed))
+        {
+            health.lease = Some(observed);
+        }
+        let status = ReadyStatus::of(current);
+        return Some(HealthOutcome {
+            observed: status,
+            current: Some(status),
+            node: Rc::clone(node),
+        });
     }
     if let Some(observed) = entry.lease
         && health
@@ -285,6 +320,7 @@ fn unchanged_node_health(
 /// healthy: its Ready heartbeat cannot have moved, so only a renewed Lease is taken in.
 /// Returns whether the node is still within its grace period (if not, the caller runs the
 /// general path, which finds the Lease already taken in).
+#[inline]
 pub(super) fn quiet_node_health(
     config: &NodeLifecycleConfig,
     entry: &mut NodeEntry,

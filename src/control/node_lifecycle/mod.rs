@@ -27,6 +27,8 @@ pub mod token_bucket;
 pub mod zones;
 
 #[cfg(test)]
+mod steady_tests;
+#[cfg(test)]
 pub(crate) mod tests;
 
 pub use monitor::is_node_ready;
@@ -118,11 +120,14 @@ struct Loops {
 }
 
 /// A node's zone key and disruption-check exclusion, as of one stored version of it (a
-/// version's labels never change).
+/// version's labels never change), and of later versions with equal labels (both are
+/// read from the labels alone).
 #[derive(Debug)]
 struct Topology {
     of: Rc<Node>,
     zone: Rc<str>,
+    /// The zone key's place in `ZoneKeys` (the monitor pass counts by it).
+    zone_index: usize,
     excluded: bool,
 }
 
@@ -138,10 +143,17 @@ pub(super) struct NodeEntry {
     /// read it.
     lease: Option<health::LeaseSeen>,
     topology: Option<Topology>,
+    /// The node lister's object of this name (`None` if it has none), as the last walk
+    /// in step with the lister found it and `on_watch` has kept it since; the aligned
+    /// walk (`monitor::aligned_step`) reads the node from here.
+    listed: Option<Rc<Node>>,
     /// The node object the last pass found Ready (observed and after), with no NoExecute
-    /// node-controller taint, and left out of its zone's tainting set. While the lister
-    /// still holds that very object, the pass has nothing to do for the node but take in
-    /// a renewed Lease and check the grace period (`monitor::quiet_healthy`).
+    /// node-controller taint, and left out of its zone's tainting set — as the node
+    /// lister holds it: it is only set to the lister's object, and `on_watch` drops it
+    /// when the lister's object changes or goes. While it is set, the pass has nothing to
+    /// do for the node but take in a renewed Lease and check the grace period
+    /// (`monitor::quiet_steady`, `monitor::quiet_healthy`), and needs no look at the
+    /// node lister to know it.
     healthy: Option<Rc<Node>>,
 }
 
@@ -152,30 +164,49 @@ pub(super) struct NodeEntry {
 struct ZoneKeys(Vec<Rc<str>>);
 
 impl ZoneKeys {
-    fn intern(&mut self, key: String) -> Rc<str> {
-        if let Some(k) = self.0.iter().find(|k| ***k == *key) {
-            return Rc::clone(k);
+    /// The shared key equal to `key`, and its index (keys are never dropped, so an index
+    /// stays valid).
+    fn intern(&mut self, key: String) -> (Rc<str>, usize) {
+        if let Some(i) = self.0.iter().position(|k| **k == *key) {
+            return (Rc::clone(&self.0[i]), i);
         }
         let k: Rc<str> = Rc::from(key);
         self.0.push(Rc::clone(&k));
-        k
+        (k, self.0.len() - 1)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn get(&self, index: usize) -> &Rc<str> {
+        &self.0[index]
     }
 }
 
 impl NodeEntry {
-    /// `GetZoneKey` and `isNodeExcludedFromDisruptionChecks` of `node`, remembered.
-    fn topology(&mut self, node: &Rc<Node>, keys: &mut ZoneKeys) -> (Rc<str>, bool) {
-        match &self.topology {
-            Some(t) if Rc::ptr_eq(&t.of, node) => (Rc::clone(&t.zone), t.excluded),
+    /// `GetZoneKey` and `isNodeExcludedFromDisruptionChecks` of `node`, remembered: the
+    /// zone key, its index in `keys`, and the exclusion.
+    fn topology(&mut self, node: &Rc<Node>, keys: &mut ZoneKeys) -> (Rc<str>, usize, bool) {
+        match &mut self.topology {
+            Some(t) if Rc::ptr_eq(&t.of, node) => (Rc::clone(&t.zone), t.zone_index, t.excluded),
+            // A new version with the same labels (a kubelet's status post): the same
+            // answer, for a map compare instead of the label look-ups and the key's
+            // formatting.
+            Some(t) if t.of.metadata.labels == node.metadata.labels => {
+                t.of = Rc::clone(node);
+                (Rc::clone(&t.zone), t.zone_index, t.excluded)
+            }
             _ => {
-                let zone = keys.intern(zones::get_zone_key(node));
+                let (zone, zone_index) = keys.intern(zones::get_zone_key(node));
                 let excluded = zones::is_node_excluded_from_disruption_checks(node);
                 self.topology = Some(Topology {
                     of: Rc::clone(node),
                     zone: Rc::clone(&zone),
+                    zone_index,
                     excluded,
                 });
-                (zone, excluded)
+                (zone, zone_index, excluded)
             }
         }
     }
@@ -203,6 +234,10 @@ pub struct NodeLifecycleController {
     /// or removed since (each add or remove reaches `on_watch`; Lease renewals, which do
     /// not, change no name): the pass may pair them by position (`monitor::aligned_step`).
     aligned: bool,
+    /// The exact shortcuts of the steady state are taken (`monitor::quiet_steady` and
+    /// `quiet_healthy`, `health`'s in-place status post, `zone_states_hold`). Only tests
+    /// turn them off, to compare with the plain port.
+    shortcuts: bool,
     loops: Loops,
 }
 
@@ -218,8 +253,17 @@ impl NodeLifecycleController {
             zone_keys: ZoneKeys::default(),
             classify: true,
             aligned: false,
+            shortcuts: true,
             loops: Loops::default(),
         }
+    }
+
+    /// The controller without its steady-state shortcuts (see `shortcuts`), for tests
+    /// that compare the two.
+    #[cfg(test)]
+    pub(crate) fn without_shortcuts(mut self) -> Self {
+        self.shortcuts = false;
+        self
     }
 
     /// The zone states as of the last monitor pass, by zone key.
@@ -296,6 +340,14 @@ impl Controller for NodeLifecycleController {
                 self.aligned = false;
             }
         }
+        if let AnyObject::Node(node) = &ev.obj
+            && let Some(e) = self.entries.get_mut(node.metadata.name.as_str())
+        {
+            // The lister's object changed or went; the one a pass found healthy is no
+            // longer the lister's.
+            e.listed = (!ev.removed).then(|| Rc::clone(node));
+            e.healthy = None;
+        }
         match &ev.obj {
             AnyObject::Node(node) if ev.removed => {
                 self.nodes_to_retry.remove(&node.metadata.name);
@@ -332,9 +384,12 @@ impl Controller for NodeLifecycleController {
             self.run_loops(cache, ctx, q);
             Ok(())
         } else if key.namespace.is_empty() {
-            // `doNodeProcessingPassWorker`.
-            self.do_no_schedule_tainting_pass(&key.name, cache, ctx);
-            self.reconcile_node_labels(&key.name, cache, ctx);
+            // `doNodeProcessingPassWorker`: both passes read the node from the cache (one
+            // look-up: the first pass writes through the API server, not the cache).
+            if let Some(node) = crate::api::key_ref::get_by_parts(&cache.nodes, "", &key.name) {
+                self.do_no_schedule_tainting_pass(node, ctx);
+                self.reconcile_node_labels(node, ctx);
+            }
             Ok(())
         } else {
             self.process_pod(key, cache, ctx)

@@ -12,9 +12,12 @@ use super::controller_utils::{
     get_node_condition, mark_pods_not_ready, record_node_event, record_node_status_change,
     swap_node_controller_taint,
 };
-use super::health::{LeaseSeen, ReadyStatus, quiet_node_health, try_update_node_health};
+use super::health::{
+    LeaseSeen, ReadyStatus, grace_expired, quiet_node_health, renewed_after, try_update_node_health,
+};
 use super::taint_template;
-use super::{NOT_READY_TAINT, NodeEntry, NodeLifecycleController, UNREACHABLE_TAINT};
+use super::zones::ZoneCount;
+use super::{NOT_READY_TAINT, NodeEntry, NodeLifecycleController, UNREACHABLE_TAINT, ZoneKeys};
 use crate::api::coordination::NAMESPACE_NODE_LEASE;
 use crate::api::{Node, ObjectKey, Pod, Tables};
 use crate::apiserver::{ApiError, EventType};
@@ -67,6 +70,7 @@ fn in_step<'a>(
             match k.as_str().cmp(name) {
                 std::cmp::Ordering::Less => {
                     aligned = false;
+                    e.listed = None;
                     on_other(k, e)
                 }
                 std::cmp::Ordering::Equal => break e,
@@ -92,28 +96,68 @@ fn in_step<'a>(
         }
         aligned &= lease.is_some();
         e.lease = lease;
+        if !e.listed.as_ref().is_some_and(|l| Rc::ptr_eq(l, node)) {
+            e.listed = Some(Rc::clone(node));
+        }
         on_node(node, e);
     }
     for (k, e) in it {
         aligned = false;
+        e.listed = None;
         on_other(k, e);
     }
     aligned && leases.next().is_none()
 }
 
-/// [`in_step`]'s node walk when the three listings are known to hold the same names in
-/// the same order (`NodeLifecycleController::aligned`): the same calls, paired by
-/// position instead of by name compares.
-fn aligned_step<'a>(
-    cache: &'a Tables,
+/// [`in_step`]'s walk when the three listings are known to hold the same names in the
+/// same order (`NodeLifecycleController::aligned`), for nodes `quiet` does not dispose
+/// of (both are handed `z`, the pass's state): the entries and the Lease lister paired by
+/// position, with each entry's node as `NodeEntry::listed` has it (the node lister is
+/// not walked: most nodes are quiet, and their entries say all it needs).
+fn aligned_step<Z>(
+    cache: &Tables,
     entries: &mut BTreeMap<String, NodeEntry>,
-    mut on_node: impl FnMut(&'a Rc<Node>, &mut NodeEntry),
+    z: &mut Z,
+    mut quiet: impl FnMut(&mut NodeEntry, &mut Z) -> bool,
+    mut on_node: impl FnMut(&Rc<Node>, &mut NodeEntry, &mut Z),
 ) {
     let leases = cache.leases.range(node_lease_range()).map(|(_, l)| l);
-    for ((node, (_, e)), lease) in cache.nodes.values().zip(entries.iter_mut()).zip(leases) {
-        debug_assert!(node.metadata.name == lease.metadata.name);
+    for ((name, e), lease) in entries.iter_mut().zip(leases) {
+        debug_assert!(*name == lease.metadata.name);
         e.lease = Some(LeaseSeen::of(lease));
-        on_node(node, e);
+        if quiet(e, z) {
+            continue;
+        }
+        let node = e.listed.clone().expect("aligned: every entry has its node");
+        on_node(&node, e, z);
+    }
+}
+
+/// Debug builds: `NodeEntry::listed` and `NodeEntry::healthy`, kept up by `on_watch`
+/// between passes, are what the node lister holds (as a walk comparing each node with
+/// them would find).
+fn check_listed(cache: &Tables, entries: &BTreeMap<String, NodeEntry>, aligned: bool) {
+    if cfg!(debug_assertions) {
+        for (name, e) in entries {
+            let lister = crate::api::key_ref::get_by_parts(&cache.nodes, "", name);
+            // Until a walk has paired them, a new entry has no `listed` yet.
+            if aligned || e.listed.is_some() {
+                assert!(
+                    match (lister, &e.listed) {
+                        (Some(n), Some(l)) => Rc::ptr_eq(n, l),
+                        (None, None) => true,
+                        _ => false,
+                    },
+                    "node {name}: the entry's object is not the lister's"
+                );
+            }
+            if let Some(h) = &e.healthy {
+                assert!(
+                    lister.is_some_and(|n| Rc::ptr_eq(n, h)),
+                    "node {name}: the object found healthy is no longer the lister's"
+                );
+            }
+        }
     }
 }
 
@@ -125,45 +169,79 @@ fn node_lease_range() -> std::ops::Range<ObjectKey> {
 }
 
 /// The pass's `zoneToNodeConditions`: per zone, how many nodes' Ready condition is True
-/// and how many not (all `ComputeZoneState` asks: it counts, so the order is not kept).
-/// Zones are few; nodes of a zone mostly come in a row.
+/// and how many not (all `ComputeZoneState` asks: it counts, so the order is not kept),
+/// by the zone key's index in `ZoneKeys` (a node's topology remembers it).
 #[derive(Default)]
-struct ZoneConditions(Vec<(Rc<str>, usize, usize)>);
+struct ZoneConditions(Vec<ZoneCount>);
 
 impl ZoneConditions {
+    fn new(zones: usize) -> Self {
+        ZoneConditions(vec![ZoneCount::default(); zones])
+    }
+
     #[inline]
-    fn push(&mut self, zone: &Rc<str>, ready: bool) {
-        let found = self
-            .0
-            .iter_mut()
-            .rev()
-            // The nodes of a zone share its key (`ZoneKeys`): the pointer test finds it;
-            // the compare is for a key made outside the pass.
-            .find(|(z, _, _)| Rc::ptr_eq(z, zone) || crate::api::key_ref::cmp_str(z, zone).is_eq());
-        let (ready_n, not_ready_n) = match found {
-            Some((_, r, n)) => (r, n),
-            None => {
-                self.0.push((Rc::clone(zone), 0, 0));
-                let (_, r, n) = self.0.last_mut().expect("just pushed");
-                (r, n)
-            }
-        };
+    fn push(&mut self, zone_index: usize, ready: bool) {
+        if zone_index >= self.0.len() {
+            // A zone key first seen in this pass.
+            self.0.resize(zone_index + 1, ZoneCount::default());
+        }
+        let c = &mut self.0[zone_index];
         if ready {
-            *ready_n += 1;
+            c.ready += 1;
         } else {
-            *not_ready_n += 1;
+            c.not_ready += 1;
         }
     }
-    /// The map `handleDisruption` takes: per zone key, a Ready flag per node.
-    fn into_map(self) -> BTreeMap<String, Vec<bool>> {
-        let mut out: BTreeMap<String, Vec<bool>> = BTreeMap::new();
-        for (z, ready, not_ready) in self.0 {
-            let v = out.entry(z.to_string()).or_default();
-            v.extend(std::iter::repeat_n(true, ready));
-            v.extend(std::iter::repeat_n(false, not_ready));
-        }
-        out
+
+    /// The map `handleDisruption` takes: per zone key with a node counted, its counts.
+    fn into_map(self, keys: &ZoneKeys) -> BTreeMap<Rc<str>, ZoneCount> {
+        self.0
+            .into_iter()
+            .enumerate()
+            .filter(|(_, c)| c.nodes() > 0)
+            .map(|(i, c)| (Rc::clone(keys.get(i)), c))
+            .collect()
     }
+}
+
+/// The steady state's whole visit of a node, inlined into the walk: the lister still
+/// holds the very object a pass found healthy (`NodeEntry::healthy`), its topology was
+/// read from that object, and no node is in the retry set (the caller's test). Takes in
+/// a renewed Lease and counts the node Ready in its zone, as
+/// `NodeLifecycleController::quiet_healthy` would (its Lease step is
+/// `health::quiet_node_health`'s); returns false (that and then the full path run)
+/// otherwise, or once the grace period is over.
+#[inline]
+fn quiet_steady(
+    entry: &mut NodeEntry,
+    now: crate::time::SimTime,
+    grace: crate::time::SimDuration,
+    zones: &mut ZoneConditions,
+) -> bool {
+    let (Some(healthy), Some(health), Some(t)) =
+        (&entry.healthy, &mut entry.health, &entry.topology)
+    else {
+        return false;
+    };
+    if !Rc::ptr_eq(&t.of, healthy) {
+        return false;
+    }
+    // `quiet_node_health`, on the fields already borrowed.
+    if let Some(observed) = entry.lease
+        && health
+            .lease
+            .is_none_or(|saved| renewed_after(saved, observed))
+    {
+        health.lease = Some(observed);
+        health.probe_timestamp = now;
+    }
+    if grace_expired(now, health.probe_timestamp, grace) {
+        return false;
+    }
+    if !t.excluded {
+        zones.push(t.zone_index, true);
+    }
+    true
 }
 
 impl NodeLifecycleController {
@@ -199,7 +277,7 @@ impl NodeLifecycleController {
                 cache,
                 &mut entries,
                 |node, e| {
-                    let (zone, _) = e.topology(node, &mut self.zone_keys);
+                    let (zone, _, _) = e.topology(node, &mut self.zone_keys);
                     if e.known.is_none() {
                         e.known = Some(Rc::clone(node));
                         added.push((Rc::clone(node), zone));
@@ -232,39 +310,58 @@ impl NodeLifecycleController {
             record_node_event(&mut client, n, EventType::Normal, "RemovingNode", &msg);
         }
 
-        let mut zones = ZoneConditions::default();
+        let mut zones = ZoneConditions::new(self.zone_keys.len());
         let was_aligned = self.aligned;
-        let update =
-            |node: &Rc<Node>, e: &mut NodeEntry| self.update_node(node, e, cache, ctx, &mut zones);
+        let now = ctx.now;
+        let grace = self.config.node_monitor_grace_period;
+        let no_retries = self.shortcuts && self.nodes_to_retry.is_empty();
+        check_listed(cache, &entries, was_aligned);
         let aligned = if was_aligned {
-            aligned_step(cache, &mut entries, update);
+            aligned_step(
+                cache,
+                &mut entries,
+                &mut zones,
+                |e, zones| no_retries && quiet_steady(e, now, grace, zones),
+                |node, e, zones| self.update_node(node, e, cache, ctx, zones),
+            );
             true
         } else {
-            in_step(cache, &mut entries, update, |_, _| {})
+            in_step(
+                cache,
+                &mut entries,
+                |node, e| {
+                    if !(no_retries && quiet_steady(e, now, grace, &mut zones)) {
+                        self.update_node(node, e, cache, ctx, &mut zones)
+                    }
+                },
+                |_, _| {},
+            )
         };
         self.aligned = aligned;
         self.entries = entries;
-        self.handle_disruption(&zones.into_map(), cache, ctx);
+        let zones = zones.into_map(&self.zone_keys);
+        self.handle_disruption(&zones, cache, ctx);
     }
 
     /// `updateNodeFunc` of `monitorNodeHealth`, for one node.
     fn update_node(
         &mut self,
-        node: &Rc<Node>,
+        listed: &Rc<Node>,
         entry: &mut NodeEntry,
         cache: &Tables,
         ctx: &mut Ctx<'_, ControlTimer>,
         zones: &mut ZoneConditions,
     ) {
-        if self.quiet_healthy(node, entry, ctx.now, zones) {
+        if self.shortcuts && self.quiet_healthy(listed, entry, ctx.now, zones) {
             return;
         }
         entry.healthy = None;
-        let mut node = Rc::clone(node);
+        let mut node = Rc::clone(listed);
         let mut outcome = None;
         for _ in 0..HEALTH_UPDATE_TRIES {
             let mut client = ctx.client(&self.actor);
-            match try_update_node_health(&self.config, entry, &node, &mut client) {
+            let shortcut = self.shortcuts;
+            match try_update_node_health(&self.config, entry, &node, &mut client, shortcut) {
                 Ok(o) => {
                     outcome = Some(o);
                     break;
@@ -284,9 +381,9 @@ impl NodeLifecycleController {
         };
         let node = outcome.node;
         let name = node.metadata.name.as_str();
-        let (zone, excluded) = entry.topology(&node, &mut self.zone_keys);
+        let (zone, zone_index, excluded) = entry.topology(&node, &mut self.zone_keys);
         if !excluded {
-            zones.push(&zone, outcome.current == Some(ReadyStatus::True));
+            zones.push(zone_index, outcome.current == Some(ReadyStatus::True));
         }
         if let Some(current) = outcome.current {
             let observed = outcome.observed;
@@ -299,7 +396,9 @@ impl NodeLifecycleController {
                     t.effect == "NoExecute"
                         && (t.key == UNREACHABLE_TAINT || t.key == NOT_READY_TAINT)
                 });
-                if !tainted {
+                // Only the lister's object (not one read live after a failed write):
+                // `NodeEntry::healthy` is kept as the lister's by `on_watch`.
+                if !tainted && Rc::ptr_eq(&node, listed) {
                     entry.healthy = Some(Rc::clone(&node));
                 }
             }
@@ -348,13 +447,13 @@ impl NodeLifecycleController {
             // The usual case: the remembered topology is this very object's.
             Some(t) if Rc::ptr_eq(&t.of, node) => {
                 if !t.excluded {
-                    zones.push(&t.zone, true);
+                    zones.push(t.zone_index, true);
                 }
             }
             _ => {
-                let (zone, excluded) = entry.topology(node, &mut self.zone_keys);
+                let (_, zone_index, excluded) = entry.topology(node, &mut self.zone_keys);
                 if !excluded {
-                    zones.push(&zone, true);
+                    zones.push(zone_index, true);
                 }
             }
         }

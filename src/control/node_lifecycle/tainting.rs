@@ -49,13 +49,9 @@ impl NodeLifecycleController {
     // Port of `doNoScheduleTaintingPass`.
     pub(super) fn do_no_schedule_tainting_pass(
         &mut self,
-        node_name: &str,
-        cache: &Tables,
+        node: &Node,
         ctx: &mut Ctx<'_, ControlTimer>,
     ) {
-        let Some(node) = cache.nodes.get(&ObjectKey::cluster(node_name)) else {
-            return;
-        };
         let mut taints: Vec<Taint> = Vec::new();
         for c in &node.status.conditions {
             for (type_, status, key) in CONDITION_TO_TAINT {
@@ -88,15 +84,8 @@ impl NodeLifecycleController {
 
     // Port of `reconcileNodeLabels`: a missing or different beta label gets the stable
     // label's value.
-    pub(super) fn reconcile_node_labels(
-        &mut self,
-        node_name: &str,
-        cache: &Tables,
-        ctx: &mut Ctx<'_, ControlTimer>,
-    ) {
-        let Some(node) = cache.nodes.get(&ObjectKey::cluster(node_name)) else {
-            return;
-        };
+    pub(super) fn reconcile_node_labels(&mut self, node: &Node, ctx: &mut Ctx<'_, ControlTimer>) {
+        let node_name = node.metadata.name.as_str();
         let labels = &node.metadata.labels;
         let mut update = Vec::new();
         for (primary, secondary) in LABEL_RECONCILE {

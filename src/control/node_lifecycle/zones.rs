@@ -79,15 +79,42 @@ pub fn is_node_excluded_from_disruption_checks(node: &Node) -> bool {
         .contains_key(LABEL_NODE_DISRUPTION_EXCLUSION)
 }
 
+/// A zone's entry of `zoneToNodeConditions` as `ComputeZoneState` reads it: how many of
+/// its nodes' Ready conditions are True and how many not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ZoneCount {
+    pub ready: usize,
+    pub not_ready: usize,
+}
+
+impl ZoneCount {
+    /// The zone's node count (`len(zoneToNodeConditions[zone])`).
+    pub fn nodes(self) -> usize {
+        self.ready + self.not_ready
+    }
+}
+
 // Port of `ComputeZoneState`, given for each node of the zone whether its Ready condition
-// is True: the number of not-Ready nodes and the state. The fraction is computed in
-// float32, as upstream compares it with a float32 threshold.
+// is True: the number of not-Ready nodes and the state.
 pub fn compute_zone_state(
     ready_nodes: &[bool],
     unhealthy_zone_threshold: f32,
 ) -> (usize, ZoneState) {
     let ready = ready_nodes.iter().filter(|r| **r).count();
-    let not_ready = ready_nodes.len() - ready;
+    let count = ZoneCount {
+        ready,
+        not_ready: ready_nodes.len() - ready,
+    };
+    compute_zone_state_of(count, unhealthy_zone_threshold)
+}
+
+/// [`compute_zone_state`] from the counts alone (all it reads). The fraction is computed
+/// in float32, as upstream compares it with a float32 threshold.
+pub fn compute_zone_state_of(
+    count: ZoneCount,
+    unhealthy_zone_threshold: f32,
+) -> (usize, ZoneState) {
+    let ZoneCount { ready, not_ready } = count;
     let state = if ready == 0 && not_ready > 0 {
         ZoneState::FullDisruption
     } else if not_ready > 2
@@ -164,6 +191,20 @@ impl NodeLifecycleController {
         self.tainter(zone).swap_limiter(qps, now);
     }
 
+    /// Whether the zones counted are exactly those with a state, each already in the
+    /// state its counts give. `handleDisruption` then changes nothing: no zone is added
+    /// or forgotten, and either every zone was and is fully disrupted (it returns), or
+    /// not, with no state change for its last loop to act on.
+    fn zone_states_hold(&self, zone_to_node_conditions: &BTreeMap<Rc<str>, ZoneCount>) -> bool {
+        let threshold = self.config.unhealthy_zone_threshold;
+        zone_to_node_conditions.len() == self.zone_states.len()
+            && zone_to_node_conditions.iter().zip(&self.zone_states).all(
+                |((zone, count), (known, state))| {
+                    **zone == **known && compute_zone_state_of(*count, threshold).1 == *state
+                },
+            )
+    }
+
     // Port of `handleDisruption`: each zone's new state from its nodes' Ready conditions,
     // then the limiters: all zones fully disrupted → stop everything and take the
     // NoExecute taints off (entering master disruption mode); leaving that mode → every
@@ -173,21 +214,27 @@ impl NodeLifecycleController {
     // vanished zones are forgotten in a pass).
     pub(super) fn handle_disruption(
         &mut self,
-        zone_to_node_conditions: &BTreeMap<String, Vec<bool>>,
+        zone_to_node_conditions: &BTreeMap<Rc<str>, ZoneCount>,
         cache: &Tables,
         ctx: &mut Ctx<'_, ControlTimer>,
     ) {
+        if self.shortcuts && self.zone_states_hold(zone_to_node_conditions) {
+            // The steady state: nothing below would change anything.
+            return;
+        }
         let mut new_zone_states: BTreeMap<String, ZoneState> = BTreeMap::new();
         let mut all_are_fully_disrupted = true;
         for (zone, conditions) in zone_to_node_conditions {
-            let (_, state) = compute_zone_state(conditions, self.config.unhealthy_zone_threshold);
+            let (_, state) =
+                compute_zone_state_of(*conditions, self.config.unhealthy_zone_threshold);
             if state != ZoneState::FullDisruption {
                 all_are_fully_disrupted = false;
             }
-            new_zone_states.insert(zone.clone(), state);
-            self.zone_states
-                .entry(zone.clone())
-                .or_insert(ZoneState::Initial);
+            new_zone_states.insert(zone.to_string(), state);
+            if !self.zone_states.contains_key(&**zone) {
+                self.zone_states
+                    .insert(zone.to_string(), ZoneState::Initial);
+            }
         }
 
         let mut all_was_fully_disrupted = true;
@@ -197,7 +244,7 @@ impl NodeLifecycleController {
             .map(|(k, v)| (k.clone(), *v))
             .collect();
         for (zone, state) in zones {
-            if !zone_to_node_conditions.contains_key(&zone) {
+            if !zone_to_node_conditions.contains_key(zone.as_str()) {
                 self.zone_states.remove(&zone);
                 // Its nodes (if any are left, all excluded) represent a new zone next pass.
                 self.classify = true;
@@ -249,7 +296,9 @@ impl NodeLifecycleController {
             }
             let zones: Vec<String> = self.zone_states.keys().cloned().collect();
             for zone in zones {
-                let size = zone_to_node_conditions.get(&zone).map_or(0, Vec::len);
+                let size = zone_to_node_conditions
+                    .get(zone.as_str())
+                    .map_or(0, |c| c.nodes());
                 let state = new_zone_states
                     .get(&zone)
                     .copied()
@@ -284,7 +333,9 @@ impl NodeLifecycleController {
                     ),
                 );
             }
-            let size = zone_to_node_conditions.get(&zone).map_or(0, Vec::len);
+            let size = zone_to_node_conditions
+                .get(zone.as_str())
+                .map_or(0, |c| c.nodes());
             self.set_limiter_in_zone(&zone, size, state, ctx);
             self.zone_states.insert(zone, state);
         }
