@@ -24,6 +24,7 @@
 use super::escape::write_str;
 use super::json::{self, Unsupported};
 use super::meta;
+use super::status::StatusJson;
 use crate::api::{
     AnyObject, EndpointSlice, Node, ObjectMeta, PersistentVolume, PersistentVolumeClaim, Pod,
     PodDisruptionBudget, StatefulSet, VolumeAttachment,
@@ -40,6 +41,8 @@ use std::rc::Rc;
 pub struct ObjectCache {
     kept: LookupMap<String, Kept>,
     slices: LookupMap<String, KeptSlice>,
+    /// The status parts of the line being written (swapped with the kept ones).
+    parts: Vec<Range<usize>>,
 }
 
 /// An EndpointSlice as last written, and its endpoints' JSON. An endpoint equal to the one at its place in the slice written before has
@@ -66,12 +69,14 @@ struct Kept {
     tail: Option<Range<usize>>,
     spec: Range<usize>,
     status: usize,
+    /// Where the status's parts are ([`super::status`]; none for most kinds).
+    parts: Vec<Range<usize>>,
 }
 
 /// A kind with a status subresource: its parts, in its derived `Serialize` order.
 trait WithStatus: Sized {
     type Spec: Serialize + PartialEq;
-    type Status: Serialize + PartialEq;
+    type Status: StatusJson;
     fn parts(&self) -> (&str, &str, &ObjectMeta, &Self::Spec, &Self::Status);
     /// `obj` if it is of this kind.
     fn of(obj: &AnyObject) -> Option<&Self>;
@@ -245,6 +250,8 @@ impl ObjectCache {
         let (api_version, kind, meta, spec, status) = obj.parts();
         let uid = meta.uid.as_str();
         let start = out.len();
+        let mut parts = std::mem::take(&mut self.parts);
+        parts.clear();
         // Found once: the map is not changed before the entry is written back.
         let at = self.kept.get_index_of(uid);
         let kept = at.and_then(|i| self.kept.get_index_mut(i)).map(|(_, k)| k);
@@ -263,7 +270,8 @@ impl ObjectCache {
                     shift(kept.status),
                 );
                 out.extend_from_slice(&kept.json[kept.rv.end + 1..kept.status]);
-                json::to_vec(out, status)?;
+                let prev = T::of(&kept.obj).map(|p| (p.parts().4, &kept.json[..], &kept.parts[..]));
+                status.write_json(out, start, prev, &mut parts)?;
                 (Some(rv), tail, spec_at, status_at)
             }
             // Any other write: metadata written, spec and status copied where they are equal
@@ -296,8 +304,19 @@ impl ObjectCache {
                 match before {
                     Some((Some(prev), k)) if prev.parts().4 == status => {
                         out.extend_from_slice(&k.json[k.status..]);
+                        // The same parts, moved with the status (a field left out has an
+                        // empty range, never read).
+                        let moved = |r: &Range<usize>| match r.is_empty() {
+                            true => 0..0,
+                            false => r.start + status_at - k.status..r.end + status_at - k.status,
+                        };
+                        parts.extend(k.parts.iter().map(moved));
                     }
-                    _ => json::to_vec(out, status)?,
+                    Some((Some(prev), k)) => {
+                        let prev = Some((prev.parts().4, &k.json[..], &k.parts[..]));
+                        status.write_json(out, start, prev, &mut parts)?;
+                    }
+                    _ => status.write_json(out, start, None, &mut parts)?,
                 }
                 (rv, tail, spec_at, status_at)
             }
@@ -312,6 +331,7 @@ impl ObjectCache {
                         k.json.clear();
                         k.json.extend_from_slice(json);
                         (k.rv, k.tail, k.spec, k.status) = (rv, tail, spec_at, status_at);
+                        std::mem::swap(&mut k.parts, &mut parts);
                     }
                     None => {
                         let k = Kept {
@@ -321,6 +341,7 @@ impl ObjectCache {
                             tail,
                             spec: spec_at,
                             status: status_at,
+                            parts: std::mem::take(&mut parts),
                         };
                         self.kept.insert(uid.to_string(), k);
                     }
@@ -332,6 +353,7 @@ impl ObjectCache {
                 }
             }
         }
+        self.parts = parts;
         out.push(b'}');
         Ok(())
     }
