@@ -54,8 +54,11 @@ struct KeptSlice {
     endpoints: Vec<u8>,
     /// Where each endpoint is in `endpoints`.
     each: Vec<Range<usize>>,
-    /// The metadata's last four fields ([`meta::Written::tail`]), if written.
-    tail: Option<Vec<u8>>,
+    /// The metadata's JSON, and where in it its last four fields ([`meta::Written::tail`])
+    /// and the parts around its resourceVersion ([`meta::Written::around_rv`]) are.
+    meta: Vec<u8>,
+    tail: Option<Range<usize>>,
+    around_rv: Option<(Range<usize>, Range<usize>)>,
 }
 
 /// An object of a kind with a status as last written: its JSON without the closing `}`,
@@ -67,6 +70,8 @@ struct Kept {
     rv: Range<usize>,
     /// The metadata's last four fields ([`meta::Written::tail`]).
     tail: Option<Range<usize>>,
+    /// The metadata's parts around its resourceVersion ([`meta::Written::around_rv`]).
+    around_rv: Option<(Range<usize>, Range<usize>)>,
     spec: Range<usize>,
     status: usize,
     /// Where the status's parts are ([`super::status`]; none for most kinds).
@@ -186,8 +191,19 @@ impl ObjectCache {
         out.extend_from_slice(b",\"metadata\":");
         let uid = metadata.uid.as_str();
         let before = self.slices.get(uid);
-        let prev_meta = before.and_then(|k| Some((&k.slice.metadata, k.tail.as_deref()?)));
-        let tail = meta::write_meta(out, metadata, prev_meta)?.tail;
+        let prev_meta = before.and_then(|k| {
+            Some(meta::Before {
+                meta: &k.slice.metadata,
+                tail: &k.meta[k.tail.clone()?],
+                around_rv: k.around_rv.clone().map(|(h, m)| (&k.meta[h], &k.meta[m])),
+            })
+        });
+        let meta_at = out.len();
+        let written = meta::write_meta(out, metadata, prev_meta)?;
+        let meta_end = out.len();
+        let relative = |r: Range<usize>| r.start - meta_at..r.end - meta_at;
+        let tail = written.tail.map(relative);
+        let around_rv = written.around_rv.map(|(h, m)| (relative(h), relative(m)));
         out.extend_from_slice(b",\"addressType\":");
         write_str(out, address_type);
         out.extend_from_slice(b",\"endpoints\":[");
@@ -219,20 +235,18 @@ impl ObjectCache {
                     k.endpoints.clear();
                     k.endpoints.extend_from_slice(&out[json]);
                     k.each = each;
-                    match (tail, &mut k.tail) {
-                        (Some(t), Some(kt)) => {
-                            kt.clear();
-                            kt.extend_from_slice(&out[t]);
-                        }
-                        (t, kt) => *kt = t.map(|t| out[t].to_vec()),
-                    }
+                    k.meta.clear();
+                    k.meta.extend_from_slice(&out[meta_at..meta_end]);
+                    (k.tail, k.around_rv) = (tail, around_rv);
                 }
                 None => {
                     let kept = KeptSlice {
                         slice: Rc::clone(obj),
                         endpoints: out[json].to_vec(),
                         each,
-                        tail: tail.map(|t| out[t].to_vec()),
+                        meta: out[meta_at..meta_end].to_vec(),
+                        tail,
+                        around_rv,
                     };
                     self.slices.insert(uid.to_string(), kept);
                 }
@@ -255,7 +269,7 @@ impl ObjectCache {
         // Found once: the map is not changed before the entry is written back.
         let at = self.kept.get_index_of(uid);
         let kept = at.and_then(|i| self.kept.get_index_mut(i)).map(|(_, k)| k);
-        let (rv, tail, spec_at, status_at) = match kept {
+        let (rv, tail, around_rv, spec_at, status_at) = match kept {
             // A status write: the previous version's bytes with this resourceVersion, then
             // the new status.
             Some(kept) if w.verb == Verb::Status && !meta.resource_version.is_empty() => {
@@ -264,6 +278,10 @@ impl ObjectCache {
                 let rv = kept.rv.start..out.len() - 1 - start;
                 // Positions after the resourceVersion move by its change in length.
                 let shift = |at: usize| at + rv.end - kept.rv.end;
+                let around_rv = kept
+                    .around_rv
+                    .clone()
+                    .map(|(h, m)| (h, shift(m.start)..shift(m.end)));
                 let (tail, spec_at, status_at) = (
                     kept.tail.clone().map(|t| shift(t.start)..shift(t.end)),
                     shift(kept.spec.start)..shift(kept.spec.end),
@@ -272,7 +290,7 @@ impl ObjectCache {
                 out.extend_from_slice(&kept.json[kept.rv.end + 1..kept.status]);
                 let prev = T::of(&kept.obj).map(|p| (p.parts().4, &kept.json[..], &kept.parts[..]));
                 status.write_json(out, start, prev, &mut parts)?;
-                (Some(rv), tail, spec_at, status_at)
+                (Some(rv), tail, around_rv, spec_at, status_at)
             }
             // Any other write: metadata written, spec and status copied where they are equal
             // to the previous version's (an update mostly changes one of the three).
@@ -284,12 +302,17 @@ impl ObjectCache {
                 write_str(out, kind);
                 out.extend_from_slice(b",\"metadata\":");
                 let prev_meta = match before {
-                    Some((Some(prev), k)) => k.tail.clone().map(|t| (prev.parts().2, &k.json[t])),
+                    Some((Some(prev), k)) => k.tail.clone().map(|t| meta::Before {
+                        meta: prev.parts().2,
+                        tail: &k.json[t],
+                        around_rv: k.around_rv.clone().map(|(h, m)| (&k.json[h], &k.json[m])),
+                    }),
                     _ => None,
                 };
                 let written = meta::write_meta(out, meta, prev_meta)?;
                 let relative = |r: Range<usize>| r.start - start..r.end - start;
                 let (rv, tail) = (written.rv.map(relative), written.tail.map(relative));
+                let around_rv = written.around_rv.map(|(h, m)| (relative(h), relative(m)));
                 out.extend_from_slice(b",\"spec\":");
                 let spec_at = out.len() - start;
                 match before {
@@ -318,7 +341,7 @@ impl ObjectCache {
                     }
                     _ => status.write_json(out, start, None, &mut parts)?,
                 }
-                (rv, tail, spec_at, status_at)
+                (rv, tail, around_rv, spec_at, status_at)
             }
         };
         // Kept for the next write of the object (not for one that removed it).
@@ -330,7 +353,8 @@ impl ObjectCache {
                         k.obj = w.obj.clone();
                         k.json.clear();
                         k.json.extend_from_slice(json);
-                        (k.rv, k.tail, k.spec, k.status) = (rv, tail, spec_at, status_at);
+                        (k.rv, k.tail, k.around_rv) = (rv, tail, around_rv);
+                        (k.spec, k.status) = (spec_at, status_at);
                         std::mem::swap(&mut k.parts, &mut parts);
                     }
                     None => {
@@ -339,6 +363,7 @@ impl ObjectCache {
                             json: json.to_vec(),
                             rv,
                             tail,
+                            around_rv,
                             spec: spec_at,
                             status: status_at,
                             parts: std::mem::take(&mut parts),
