@@ -185,7 +185,8 @@ impl StatusJson for PodStatus {
         match start_time {
             Some(t) => {
                 f.key(out, b"\"startTime\":");
-                let p = prev.and_then(|(p, line, _, s, _)| Some((p.start_time.as_ref()?, line, s.clone())));
+                let p = prev
+                    .and_then(|(p, line, _, s, _)| Some((p.start_time.as_ref()?, line, s.clone())));
                 part(out, base, t, p, parts)?;
             }
             None => parts.push(0..0),

@@ -302,7 +302,15 @@ impl<'a, 'c> StatefulPodControl<'a, 'c> {
             None => (
                 EventType::Normal,
                 titled("Successful", verb),
-                [verb, " Pod ", pod_name, " in StatefulSet ", set_name, " successful"].concat(),
+                [
+                    verb,
+                    " Pod ",
+                    pod_name,
+                    " in StatefulSet ",
+                    set_name,
+                    " successful",
+                ]
+                .concat(),
             ),
             Some(e) => (
                 EventType::Warning,
