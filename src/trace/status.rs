@@ -28,6 +28,9 @@ use std::ops::Range;
 /// The previous version of a status: the value, its object's line, and its parts.
 pub type Prev<'a, S> = Option<(&'a S, &'a [u8], &'a [Range<usize>])>;
 
+/// The previous version of a list: its elements, its object's line, and their ranges.
+type PrevList<'a, T> = Option<(&'a [T], &'a [u8], &'a [Range<usize>])>;
+
 /// A status as the trace writes it.
 pub trait StatusJson: Serialize + PartialEq {
     /// Appends `self` as JSON, pushing onto `parts` where its parts are (relative to
@@ -89,7 +92,7 @@ fn list<T: Serialize + PartialEq>(
     out: &mut Vec<u8>,
     base: usize,
     v: &[T],
-    prev: Option<(&[T], &[u8], &[Range<usize>])>,
+    prev: PrevList<'_, T>,
     parts: &mut Vec<Range<usize>>,
 ) -> Result<(), Unsupported> {
     let (before, line, ranges) = prev.unwrap_or((&[], &[], &[]));
@@ -122,10 +125,7 @@ fn list<T: Serialize + PartialEq>(
 
 /// Splits `prev`'s parts into the given lengths, if they add up (they always do for parts
 /// this file wrote); `None` otherwise, and then nothing is copied.
-fn split<'a, const N: usize>(
-    parts: &'a [Range<usize>],
-    lens: [usize; N],
-) -> Option<[&'a [Range<usize>]; N]> {
+fn split<const N: usize>(parts: &[Range<usize>], lens: [usize; N]) -> Option<[&[Range<usize>]; N]> {
     if lens.iter().sum::<usize>() != parts.len() {
         return None;
     }
