@@ -318,7 +318,8 @@ fn status_writes_with_edited_lists_match_serde_json() {
             removed: false,
             obj,
             actor: Rc::from("test"),
-            lease_renewal: false,
+            // `false`, or `None` where the field holds a Lease position.
+            lease_renewal: Default::default(),
         }));
     };
     for obj in objects_after("attach-storm.yaml") {
