@@ -198,15 +198,15 @@ fn patch(
     ts: Timestamp,
     message: Option<String>,
 ) -> Rc<K8sEvent> {
-    let mut ev = (**prev).clone();
+    // Copied only if an earlier version is still held (by the journal, say): the kept
+    // copy is otherwise patched where it is.
+    let ev = Rc::make_mut(prev);
     ev.count = count;
     ev.last_timestamp = Some(ts);
     if let Some(message) = message {
         ev.message = message;
     }
-    let ev = Rc::new(ev);
-    *prev = Rc::clone(&ev);
-    ev
+    Rc::clone(prev)
 }
 
 /// A new core/v1 Event about `involved`.
@@ -257,12 +257,14 @@ fn new_event<T: Resource>(
 /// written without the formatting machinery (one name per recorded Event).
 fn event_name(object: &str, n: u64) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = [0u8; 16];
+    for (i, h) in hex.iter_mut().enumerate() {
+        *h = HEX[((n >> (4 * (15 - i))) & 0xf) as usize];
+    }
     let mut name = String::with_capacity(object.len() + 17);
     name.push_str(object);
     name.push('.');
-    for shift in (0..16).rev() {
-        name.push(HEX[((n >> (4 * shift)) & 0xf) as usize] as char);
-    }
+    name.push_str(std::str::from_utf8(&hex).expect("hex digits"));
     name
 }
 

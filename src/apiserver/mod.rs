@@ -36,8 +36,9 @@ pub use store::{
 pub use strategy::Strategy;
 
 use crate::api::{AnyObject, K8sEvent, Tables};
+use crate::lookup_map::LookupMap;
 use crate::time::SimTime;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 /// The verb of a write, as the trace names it.
@@ -120,11 +121,12 @@ pub struct ApiServer {
     /// Entries `journal_base..journal_base + journal.len()`.
     journal: VecDeque<JournalEntry>,
     journal_base: u64,
-    /// Involved uid → the latest copy of each Event about it (`events.rs`).
-    event_index: BTreeMap<String, Vec<Rc<K8sEvent>>>,
+    /// Involved uid → the latest copy of each Event about it (`events.rs`). Only looked up.
+    event_index: LookupMap<String, Vec<Rc<K8sEvent>>>,
     /// Each recorder's correlator, by the recording actor's name (its component and host;
-    /// `event_correlator.rs`; upstream each lives in its component's process).
-    correlators: BTreeMap<Rc<str>, EventCorrelator>,
+    /// `event_correlator.rs`; upstream each lives in its component's process). Only
+    /// looked up.
+    correlators: LookupMap<Rc<str>, EventCorrelator>,
     event_counter: u64,
     /// Armed one-shot request failures (`faults.rs`).
     injected: Vec<InjectedFailure>,
@@ -141,8 +143,8 @@ impl ApiServer {
             uid_counter: 0,
             journal: VecDeque::new(),
             journal_base: 0,
-            event_index: BTreeMap::new(),
-            correlators: BTreeMap::new(),
+            event_index: LookupMap::default(),
+            correlators: LookupMap::default(),
             event_counter: 0,
             injected: Vec::new(),
             reach: Reachability::default(),

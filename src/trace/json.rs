@@ -52,7 +52,7 @@ pub fn write_u64(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(crate::decimal::Decimal::of(v).as_bytes());
 }
 
-fn write_i64(out: &mut Vec<u8>, v: i64) {
+pub fn write_i64(out: &mut Vec<u8>, v: i64) {
     if v < 0 {
         out.push(b'-');
     }

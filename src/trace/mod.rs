@@ -15,9 +15,11 @@ use serde::Serialize;
 use std::io::Write;
 
 mod escape;
+mod event;
 mod json;
 mod meta;
 mod objects;
+mod status;
 #[cfg(test)]
 mod tests;
 
@@ -98,52 +100,6 @@ fn write_head(buf: &mut Vec<u8>, head: &WriteHead<'_>) {
     buf.extend_from_slice(b",\"object\":");
 }
 
-/// Writes an event line as its derived `Serialize` does, the keys in runs (see
-/// [`write_head`]).
-fn write_event(buf: &mut Vec<u8>, line: &EventLine<'_>) -> Result<(), json::Unsupported> {
-    let EventLine {
-        seq,
-        t_us,
-        type_,
-        event_type,
-        reason,
-        kind,
-        namespace,
-        name,
-        message,
-        count,
-        source,
-        object,
-    } = line;
-    debug_assert!(escape::needs_no_escape(type_));
-    buf.extend_from_slice(b"{\"seq\":");
-    json::write_u64(buf, *seq);
-    buf.extend_from_slice(b",\"t_us\":");
-    json::write_u64(buf, *t_us);
-    buf.extend_from_slice(b",\"type\":\"");
-    buf.extend_from_slice(type_.as_bytes());
-    buf.extend_from_slice(b"\",\"eventType\":");
-    escape::write_str(buf, event_type);
-    buf.extend_from_slice(b",\"reason\":");
-    escape::write_str(buf, reason);
-    buf.extend_from_slice(b",\"kind\":");
-    escape::write_str(buf, kind);
-    buf.extend_from_slice(b",\"namespace\":");
-    escape::write_str(buf, namespace);
-    buf.extend_from_slice(b",\"name\":");
-    escape::write_str(buf, name);
-    buf.extend_from_slice(b",\"message\":");
-    escape::write_str(buf, message);
-    buf.extend_from_slice(b",\"count\":");
-    json::to_vec(buf, count)?;
-    buf.extend_from_slice(b",\"source\":");
-    escape::write_str(buf, source);
-    buf.extend_from_slice(b",\"object\":");
-    json::to_vec(buf, object)?;
-    buf.push(b'}');
-    Ok(())
-}
-
 /// A whole write line, as serde_json writes it (the fallback, and the reference in tests).
 #[derive(Serialize)]
 struct WriteLine<'a> {
@@ -162,7 +118,7 @@ impl Serialize for ObjectJson<'_> {
     }
 }
 
-/// Written by [`write_event`], in this order.
+/// Written by [`event::write_event_line`], in this order.
 #[derive(Serialize)]
 struct EventLine<'a> {
     seq: u64,
@@ -370,7 +326,9 @@ impl TraceWriter {
             source: &e.source.component,
             object: e,
         };
-        self.emit_by(&line, |buf, _| write_event(buf, &line));
+        self.emit_by(&line, |buf, _| {
+            event::write_event_line(buf, line.seq, line.t_us, e)
+        });
     }
 
     pub fn action(&mut self, at: SimTime, command: &str, ok: bool, output: &str) {

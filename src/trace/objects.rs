@@ -24,6 +24,7 @@
 use super::escape::write_str;
 use super::json::{self, Unsupported};
 use super::meta;
+use super::status::StatusJson;
 use crate::api::{
     AnyObject, EndpointSlice, Node, ObjectMeta, PersistentVolume, PersistentVolumeClaim, Pod,
     PodDisruptionBudget, StatefulSet, VolumeAttachment,
@@ -40,6 +41,8 @@ use std::rc::Rc;
 pub struct ObjectCache {
     kept: LookupMap<String, Kept>,
     slices: LookupMap<String, KeptSlice>,
+    /// The status parts of the line being written (swapped with the kept ones).
+    parts: Vec<Range<usize>>,
 }
 
 /// An EndpointSlice as last written, and its endpoints' JSON. An endpoint equal to the one at its place in the slice written before has
@@ -51,8 +54,11 @@ struct KeptSlice {
     endpoints: Vec<u8>,
     /// Where each endpoint is in `endpoints`.
     each: Vec<Range<usize>>,
-    /// The metadata's last four fields ([`meta::Written::tail`]), if written.
-    tail: Option<Vec<u8>>,
+    /// The metadata's JSON, and where in it its last four fields ([`meta::Written::tail`])
+    /// and the parts around its resourceVersion ([`meta::Written::around_rv`]) are.
+    meta: Vec<u8>,
+    tail: Option<Range<usize>>,
+    around_rv: Option<(Range<usize>, Range<usize>)>,
 }
 
 /// An object of a kind with a status as last written: its JSON without the closing `}`,
@@ -64,14 +70,18 @@ struct Kept {
     rv: Range<usize>,
     /// The metadata's last four fields ([`meta::Written::tail`]).
     tail: Option<Range<usize>>,
+    /// The metadata's parts around its resourceVersion ([`meta::Written::around_rv`]).
+    around_rv: Option<(Range<usize>, Range<usize>)>,
     spec: Range<usize>,
     status: usize,
+    /// Where the status's parts are ([`super::status`]; none for most kinds).
+    parts: Vec<Range<usize>>,
 }
 
 /// A kind with a status subresource: its parts, in its derived `Serialize` order.
 trait WithStatus: Sized {
     type Spec: Serialize + PartialEq;
-    type Status: Serialize + PartialEq;
+    type Status: StatusJson;
     fn parts(&self) -> (&str, &str, &ObjectMeta, &Self::Spec, &Self::Status);
     /// `obj` if it is of this kind.
     fn of(obj: &AnyObject) -> Option<&Self>;
@@ -181,8 +191,19 @@ impl ObjectCache {
         out.extend_from_slice(b",\"metadata\":");
         let uid = metadata.uid.as_str();
         let before = self.slices.get(uid);
-        let prev_meta = before.and_then(|k| Some((&k.slice.metadata, k.tail.as_deref()?)));
-        let tail = meta::write_meta(out, metadata, prev_meta)?.tail;
+        let prev_meta = before.and_then(|k| {
+            Some(meta::Before {
+                meta: &k.slice.metadata,
+                tail: &k.meta[k.tail.clone()?],
+                around_rv: k.around_rv.clone().map(|(h, m)| (&k.meta[h], &k.meta[m])),
+            })
+        });
+        let meta_at = out.len();
+        let written = meta::write_meta(out, metadata, prev_meta)?;
+        let meta_end = out.len();
+        let relative = |r: Range<usize>| r.start - meta_at..r.end - meta_at;
+        let tail = written.tail.map(relative);
+        let around_rv = written.around_rv.map(|(h, m)| (relative(h), relative(m)));
         out.extend_from_slice(b",\"addressType\":");
         write_str(out, address_type);
         out.extend_from_slice(b",\"endpoints\":[");
@@ -214,20 +235,18 @@ impl ObjectCache {
                     k.endpoints.clear();
                     k.endpoints.extend_from_slice(&out[json]);
                     k.each = each;
-                    match (tail, &mut k.tail) {
-                        (Some(t), Some(kt)) => {
-                            kt.clear();
-                            kt.extend_from_slice(&out[t]);
-                        }
-                        (t, kt) => *kt = t.map(|t| out[t].to_vec()),
-                    }
+                    k.meta.clear();
+                    k.meta.extend_from_slice(&out[meta_at..meta_end]);
+                    (k.tail, k.around_rv) = (tail, around_rv);
                 }
                 None => {
                     let kept = KeptSlice {
                         slice: Rc::clone(obj),
                         endpoints: out[json].to_vec(),
                         each,
-                        tail: tail.map(|t| out[t].to_vec()),
+                        meta: out[meta_at..meta_end].to_vec(),
+                        tail,
+                        around_rv,
                     };
                     self.slices.insert(uid.to_string(), kept);
                 }
@@ -245,10 +264,12 @@ impl ObjectCache {
         let (api_version, kind, meta, spec, status) = obj.parts();
         let uid = meta.uid.as_str();
         let start = out.len();
+        let mut parts = std::mem::take(&mut self.parts);
+        parts.clear();
         // Found once: the map is not changed before the entry is written back.
         let at = self.kept.get_index_of(uid);
         let kept = at.and_then(|i| self.kept.get_index_mut(i)).map(|(_, k)| k);
-        let (rv, tail, spec_at, status_at) = match kept {
+        let (rv, tail, around_rv, spec_at, status_at) = match kept {
             // A status write: the previous version's bytes with this resourceVersion, then
             // the new status.
             Some(kept) if w.verb == Verb::Status && !meta.resource_version.is_empty() => {
@@ -257,14 +278,19 @@ impl ObjectCache {
                 let rv = kept.rv.start..out.len() - 1 - start;
                 // Positions after the resourceVersion move by its change in length.
                 let shift = |at: usize| at + rv.end - kept.rv.end;
+                let around_rv = kept
+                    .around_rv
+                    .clone()
+                    .map(|(h, m)| (h, shift(m.start)..shift(m.end)));
                 let (tail, spec_at, status_at) = (
                     kept.tail.clone().map(|t| shift(t.start)..shift(t.end)),
                     shift(kept.spec.start)..shift(kept.spec.end),
                     shift(kept.status),
                 );
                 out.extend_from_slice(&kept.json[kept.rv.end + 1..kept.status]);
-                json::to_vec(out, status)?;
-                (Some(rv), tail, spec_at, status_at)
+                let prev = T::of(&kept.obj).map(|p| (p.parts().4, &kept.json[..], &kept.parts[..]));
+                status.write_json(out, start, prev, &mut parts)?;
+                (Some(rv), tail, around_rv, spec_at, status_at)
             }
             // Any other write: metadata written, spec and status copied where they are equal
             // to the previous version's (an update mostly changes one of the three).
@@ -276,12 +302,17 @@ impl ObjectCache {
                 write_str(out, kind);
                 out.extend_from_slice(b",\"metadata\":");
                 let prev_meta = match before {
-                    Some((Some(prev), k)) => k.tail.clone().map(|t| (prev.parts().2, &k.json[t])),
+                    Some((Some(prev), k)) => k.tail.clone().map(|t| meta::Before {
+                        meta: prev.parts().2,
+                        tail: &k.json[t],
+                        around_rv: k.around_rv.clone().map(|(h, m)| (&k.json[h], &k.json[m])),
+                    }),
                     _ => None,
                 };
                 let written = meta::write_meta(out, meta, prev_meta)?;
                 let relative = |r: Range<usize>| r.start - start..r.end - start;
                 let (rv, tail) = (written.rv.map(relative), written.tail.map(relative));
+                let around_rv = written.around_rv.map(|(h, m)| (relative(h), relative(m)));
                 out.extend_from_slice(b",\"spec\":");
                 let spec_at = out.len() - start;
                 match before {
@@ -296,10 +327,21 @@ impl ObjectCache {
                 match before {
                     Some((Some(prev), k)) if prev.parts().4 == status => {
                         out.extend_from_slice(&k.json[k.status..]);
+                        // The same parts, moved with the status (a field left out has an
+                        // empty range, never read).
+                        let moved = |r: &Range<usize>| match r.is_empty() {
+                            true => 0..0,
+                            false => r.start + status_at - k.status..r.end + status_at - k.status,
+                        };
+                        parts.extend(k.parts.iter().map(moved));
                     }
-                    _ => json::to_vec(out, status)?,
+                    Some((Some(prev), k)) => {
+                        let prev = Some((prev.parts().4, &k.json[..], &k.parts[..]));
+                        status.write_json(out, start, prev, &mut parts)?;
+                    }
+                    _ => status.write_json(out, start, None, &mut parts)?,
                 }
-                (rv, tail, spec_at, status_at)
+                (rv, tail, around_rv, spec_at, status_at)
             }
         };
         // Kept for the next write of the object (not for one that removed it).
@@ -311,7 +353,9 @@ impl ObjectCache {
                         k.obj = w.obj.clone();
                         k.json.clear();
                         k.json.extend_from_slice(json);
-                        (k.rv, k.tail, k.spec, k.status) = (rv, tail, spec_at, status_at);
+                        (k.rv, k.tail, k.around_rv) = (rv, tail, around_rv);
+                        (k.spec, k.status) = (spec_at, status_at);
+                        std::mem::swap(&mut k.parts, &mut parts);
                     }
                     None => {
                         let k = Kept {
@@ -319,8 +363,10 @@ impl ObjectCache {
                             json: json.to_vec(),
                             rv,
                             tail,
+                            around_rv,
                             spec: spec_at,
                             status: status_at,
+                            parts: std::mem::take(&mut parts),
                         };
                         self.kept.insert(uid.to_string(), k);
                     }
@@ -332,6 +378,7 @@ impl ObjectCache {
                 }
             }
         }
+        self.parts = parts;
         out.push(b'}');
         Ok(())
     }

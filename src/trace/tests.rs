@@ -299,3 +299,140 @@ impl std::io::Write for SharedSink {
         Ok(())
     }
 }
+
+/// Node and Pod status writes whose lists change by an element inserted, removed,
+/// replaced, moved or cleared: the parts copied from the previous line must still give
+/// serde_json's bytes (`emit_by` compares every line). Each object's versions start with
+/// an update (`objects_after` holds other objects of the same uid, and a status write
+/// keeps the stored object's metadata and spec, as the API server's does).
+#[test]
+fn status_writes_with_edited_lists_match_serde_json() {
+    use crate::api::node::AttachedVolume;
+    let mut writer = TraceWriter::new(Some(Box::new(Vec::new())));
+    let (mut nodes, mut pods) = (0, 0);
+    let write = |writer: &mut TraceWriter, verb: Verb, obj: AnyObject, rv: usize| {
+        let obj = with_resource_version(&obj, &rv.to_string()).expect("a kind with metadata");
+        writer.entry(&JournalEntry::Write(WatchEvent {
+            at: SimTime(9_000_000_000),
+            verb,
+            removed: false,
+            obj,
+            actor: Rc::from("test"),
+            // `false`, or `None` where the field holds a Lease position.
+            lease_renewal: Default::default(),
+        }));
+    };
+    for obj in objects_after("attach-storm.yaml") {
+        match &obj {
+            AnyObject::Node(first) => {
+                nodes += 1;
+                let mut v = (**first).clone();
+                let volume = |n: usize| AttachedVolume {
+                    name: format!("kubernetes.io/csi/ebs.csi.aws.com^vol-{n:04}{}", ODD[n % 8]),
+                    device_path: String::new(),
+                };
+                let mut versions = vec![v.clone()];
+                for n in [5, 1, 9, 3] {
+                    v.status.volumes_attached.push(volume(n));
+                    v.status.volumes_attached.sort();
+                    versions.push(v.clone());
+                }
+                v.status.volumes_attached.remove(1);
+                versions.push(v.clone());
+                v.status.volumes_attached[0] = volume(7);
+                versions.push(v.clone());
+                v.status.volumes_attached.reverse();
+                versions.push(v.clone());
+                v.status.volumes_in_use = vec![ODD[3].into()];
+                v.status.capacity.clear();
+                versions.push(v.clone());
+                if let Some(c) = v.status.conditions.first_mut() {
+                    c.reason = ODD[4].into();
+                }
+                v.status.conditions.push(v.status.conditions[0].clone());
+                versions.push(v.clone());
+                v.status.volumes_attached.clear();
+                v.status.conditions.remove(0);
+                versions.push(v.clone());
+                versions.push((**first).clone());
+                for (i, v) in versions.into_iter().enumerate() {
+                    let verb = [Verb::Status, Verb::Update][usize::from(i % 4 == 0)];
+                    write(&mut writer, verb, AnyObject::Node(Rc::new(v)), 100 + i);
+                }
+            }
+            AnyObject::Pod(first) => {
+                pods += 1;
+                let mut v = (**first).clone();
+                let mut versions = vec![v.clone()];
+                let cond = |t: &str| crate::api::pod::PodCondition {
+                    type_: t.into(),
+                    status: "True".into(),
+                    ..Default::default()
+                };
+                v.status.conditions.insert(0, cond(ODD[1]));
+                versions.push(v.clone());
+                v.status.conditions.push(cond("Extra"));
+                versions.push(v.clone());
+                v.status.start_time = None;
+                versions.push(v.clone());
+                v.status.conditions.remove(1);
+                v.status.container_statuses.clear();
+                versions.push(v.clone());
+                v.status.conditions.clear();
+                versions.push(v.clone());
+                versions.push((**first).clone());
+                for (i, v) in versions.into_iter().enumerate() {
+                    let verb = [Verb::Status, Verb::Update][usize::from(i % 3 == 0)];
+                    write(&mut writer, verb, AnyObject::Pod(Rc::new(v)), 100 + i);
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(nodes > 0 && pods > 0);
+}
+
+/// Event lines with timestamps, hosts and empty parts of the involved object: the object
+/// copies the head's strings and a last timestamp equal to the first.
+#[test]
+fn event_lines_with_every_part_match_serde_json() {
+    use crate::api::Timestamp;
+    let mut writer = TraceWriter::new(Some(Box::new(Vec::new())));
+    // `s` where `on`, else empty.
+    let pick = |on: bool, s: &str| if on { s.to_string() } else { String::new() };
+    for (i, &odd) in ODD.iter().enumerate() {
+        let t = |s: u64| Some(Timestamp::at(SimTime(s * 1_000_000_000)));
+        let mut event = K8sEvent {
+            api_version: "v1".into(),
+            kind: "Event".into(),
+            reason: odd.into(),
+            message: format!("{odd} message"),
+            type_: pick(i % 2 == 0, "Normal"),
+            first_timestamp: t(5),
+            last_timestamp: if i % 3 == 0 { t(5) } else { t(7 + i as u64) },
+            count: i as i32,
+            ..K8sEvent::default()
+        };
+        event.metadata.name = format!("x.{i:016x}");
+        event.metadata.namespace = odd.to_string();
+        let io = &mut event.involved_object;
+        io.api_version = pick(i % 2 == 1, "v1");
+        io.kind = pick(i % 3 != 1, "Pod");
+        io.namespace = pick(i % 4 != 2, odd);
+        io.name = odd.to_string();
+        io.uid = pick(i % 2 == 0, &format!("uid-{i}"));
+        io.resource_version = pick(i % 3 != 2, "12");
+        event.source.component = pick(i % 4 != 3, "kubelet");
+        event.source.host = pick(i % 2 == 0, odd);
+        if i == 5 {
+            event.first_timestamp = None;
+        }
+        if i == 6 {
+            event.last_timestamp = None;
+        }
+        writer.entry(&JournalEntry::Event {
+            at: SimTime(1_000_000),
+            event: Rc::new(event),
+        });
+    }
+}

@@ -287,6 +287,20 @@ impl ActualState {
             return;
         }
         entry.update_needed = false;
+        let mut client = ctx.client(actor);
+        let Some(live) = client.get::<Node>(&ObjectKey::cluster(node)) else {
+            return;
+        };
+        // Compared in place: the list is built only when it changed.
+        let listed = &live.status.volumes_attached;
+        if listed.len() == entry.volumes.len()
+            && listed
+                .iter()
+                .zip(&entry.volumes)
+                .all(|(l, v)| l.name == *v && l.device_path.is_empty())
+        {
+            return;
+        }
         let attached: Vec<NodeAttachedVolume> = entry
             .volumes
             .iter()
@@ -295,24 +309,30 @@ impl ActualState {
                 device_path: String::new(),
             })
             .collect();
-        let mut client = ctx.client(actor);
-        let Some(live) = client.get::<Node>(&ObjectKey::cluster(node)) else {
-            return;
-        };
-        if live.status.volumes_attached == attached {
-            return;
-        }
         // The name and the status only: all the status subresource reads of a cluster-scoped
-        // object (a status patch of one field: no resourceVersion precondition).
-        let mut next = Node {
+        // object (a status patch of one field: no resourceVersion precondition). The status
+        // is copied but for the list it replaces.
+        let crate::api::node::NodeStatus {
+            capacity,
+            allocatable,
+            conditions,
+            volumes_in_use,
+            volumes_attached: _,
+        } = &live.status;
+        let next = Node {
             metadata: crate::api::ObjectMeta {
                 name: live.metadata.name.clone(),
                 ..Default::default()
             },
-            status: live.status.clone(),
+            status: crate::api::node::NodeStatus {
+                capacity: capacity.clone(),
+                allocatable: allocatable.clone(),
+                conditions: conditions.clone(),
+                volumes_in_use: volumes_in_use.clone(),
+                volumes_attached: attached,
+            },
             ..Default::default()
         };
-        next.status.volumes_attached = attached;
         if client.update_status(&next).is_err()
             && let Some(e) = self.nodes_to_update.get_mut(node)
         {

@@ -301,8 +301,16 @@ impl<'a, 'c> StatefulPodControl<'a, 'c> {
         let (type_, reason, message) = match err {
             None => (
                 EventType::Normal,
-                format!("Successful{}", title(verb)),
-                format!("{verb} Pod {pod_name} in StatefulSet {set_name} successful"),
+                titled("Successful", verb),
+                [
+                    verb,
+                    " Pod ",
+                    pod_name,
+                    " in StatefulSet ",
+                    set_name,
+                    " successful",
+                ]
+                .concat(),
             ),
             Some(e) => (
                 EventType::Warning,
@@ -327,10 +335,18 @@ impl<'a, 'c> StatefulPodControl<'a, 'c> {
         let (type_, reason, message) = match err {
             None => (
                 EventType::Normal,
-                format!("Successful{}", title(verb)),
-                format!(
-                    "{verb} Claim {claim_name} Pod {pod_name} in StatefulSet {set_name} success"
-                ),
+                titled("Successful", verb),
+                [
+                    verb,
+                    " Claim ",
+                    claim_name,
+                    " Pod ",
+                    pod_name,
+                    " in StatefulSet ",
+                    set_name,
+                    " success",
+                ]
+                .concat(),
             ),
             Some(e) => (
                 EventType::Warning,
@@ -344,10 +360,33 @@ impl<'a, 'c> StatefulPodControl<'a, 'c> {
     }
 }
 
+/// `prefix` followed by [`title`] of `verb`, built in one string.
+fn titled(prefix: &str, verb: &str) -> String {
+    let mut s = String::with_capacity(prefix.len() + verb.len() + 2);
+    s.push_str(prefix);
+    let mut chars = verb.chars();
+    if let Some(c) = chars.next() {
+        s.extend(c.to_uppercase());
+        s.push_str(chars.as_str());
+    }
+    s
+}
+
 /// `strings.Title` of a lower-case verb.
 fn title(verb: &str) -> String {
     let mut chars = verb.chars();
     chars.next().map_or_else(String::new, |c| {
         c.to_uppercase().chain(chars).collect::<String>()
     })
+}
+
+#[cfg(test)]
+mod text_tests {
+    #[test]
+    fn titled_builds_what_format_builds() {
+        for verb in ["create", "delete", "update", "", "ßtrange"] {
+            let want = format!("Successful{}", super::title(verb));
+            assert_eq!(super::titled("Successful", verb), want);
+        }
+    }
 }

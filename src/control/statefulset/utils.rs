@@ -100,7 +100,7 @@ pub fn ordinal_in_range(ordinal: i32, set: &StatefulSet) -> bool {
 
 // Port of upstream `getPodName`.
 pub fn get_pod_name(set: &StatefulSet, ordinal: i32) -> String {
-    format!("{}-{}", set.metadata.name, ordinal)
+    dashed_name(&[&set.metadata.name], ordinal)
 }
 
 // Port of upstream `getPersistentVolumeClaimName`.
@@ -109,7 +109,23 @@ pub fn get_persistent_volume_claim_name(
     claim: &PersistentVolumeClaim,
     ordinal: i32,
 ) -> String {
-    format!("{}-{}-{}", claim.metadata.name, set.metadata.name, ordinal)
+    dashed_name(&[&claim.metadata.name, &set.metadata.name], ordinal)
+}
+
+/// `parts` and `ordinal` joined by dashes, as `format!("{}-{}", …)` spells them, without
+/// the formatting machinery (names are built for every pod and claim created).
+fn dashed_name(parts: &[&str], ordinal: i32) -> String {
+    let mut buf = [0u8; 12];
+    let digits = decimal(ordinal, &mut buf);
+    let len = parts.iter().map(|p| p.len() + 1).sum::<usize>() + digits.len();
+    let mut name = String::with_capacity(len);
+    for part in parts {
+        name.push_str(part);
+        name.push('-');
+    }
+    // `decimal` writes ASCII digits and a sign.
+    name.push_str(std::str::from_utf8(digits).expect("ASCII"));
+    name
 }
 
 /// Whether `name` is `parts` and `ordinal` joined by dashes, exactly as `format!` spells
@@ -546,8 +562,9 @@ mod tests {
         ];
         for (name, parts, ordinal) in cases {
             assert_eq!(parse_dashed_name(name, parts), ordinal, "{name}");
-            for n in [-1, 0, 1, 3, 12, i32::MAX] {
+            for n in [i32::MIN, -1, 0, 1, 3, 12, i32::MAX] {
                 let built = format!("{}-{n}", parts.join("-"));
+                assert_eq!(dashed_name(parts, n), built);
                 assert_eq!(is_dashed_name(name, parts, n), built == name, "{name} {n}");
             }
         }

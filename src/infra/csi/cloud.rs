@@ -188,6 +188,10 @@ pub struct Cloud {
     storage: StorageSpec,
     next_disk: u64,
     gone: Vec<DiskGone>,
+    /// How many attachments (in any state) each node has, by driver: the disks' own
+    /// attachments counted, kept with every change of them (an attach limit check reads
+    /// it per ControllerPublish; counting walked every disk).
+    attached: BTreeMap<String, BTreeMap<String, usize>>,
 }
 
 impl Cloud {
@@ -214,6 +218,7 @@ impl Cloud {
             storage: scenario.storage.clone(),
             next_disk: 0,
             gone: Vec::new(),
+            attached: BTreeMap::new(),
         };
         for m in &scenario.manifests {
             if let crate::scenario::ManifestObject::PersistentVolume(pv) = &m.object {
@@ -315,7 +320,7 @@ impl Cloud {
             attachments: BTreeMap::new(),
         };
         self.by_name.insert(req.name, handle.clone());
-        self.disks.insert(handle.clone(), disk);
+        self.put_disk(handle.clone(), disk);
         Ok(&self.disks[&handle])
     }
 
@@ -335,6 +340,9 @@ impl Cloud {
             ));
         }
         let disk = self.disks.remove(handle).expect("checked above");
+        for node in disk.attachments.keys() {
+            self.count_attachment(node, &disk.driver, false);
+        }
         self.by_name.remove(&disk.name);
         if !disk.lost {
             self.gone.push(DiskGone {
@@ -392,28 +400,43 @@ impl Cloud {
                 ),
             ));
         }
-        disk.attachments
-            .entry(node.to_string())
-            .or_insert(Attachment {
+        if disk.attachments.contains_key(node) {
+            return Ok(());
+        }
+        disk.attachments.insert(
+            node.to_string(),
+            Attachment {
                 state: AttachState::Attaching,
                 since: now,
-            });
+            },
+        );
+        let driver = disk.driver.clone();
+        self.count_attachment(node, &driver, true);
         Ok(())
     }
 
     /// ControllerPublish completes: the attachment is `Attached`.
     pub fn attach_end(&mut self, handle: &str, node: &str, now: SimTime) -> Result<(), CloudError> {
         let disk = self.live_disk_mut(handle)?;
-        let a = disk
-            .attachments
-            .entry(node.to_string())
-            .or_insert(Attachment {
-                state: AttachState::Attaching,
-                since: now,
-            });
-        if a.state != AttachState::Attached {
-            a.state = AttachState::Attached;
-            a.since = now;
+        let added = match disk.attachments.get_mut(node) {
+            Some(a) => {
+                if a.state != AttachState::Attached {
+                    a.state = AttachState::Attached;
+                    a.since = now;
+                }
+                None
+            }
+            None => {
+                let a = Attachment {
+                    state: AttachState::Attached,
+                    since: now,
+                };
+                disk.attachments.insert(node.to_string(), a);
+                Some(disk.driver.clone())
+            }
+        };
+        if let Some(driver) = added {
+            self.count_attachment(node, &driver, true);
         }
         Ok(())
     }
@@ -440,8 +463,11 @@ impl Cloud {
 
     /// ControllerUnpublish completes: the attachment is gone.
     pub fn detach_end(&mut self, handle: &str, node: &str) -> Result<(), CloudError> {
-        if let Some(d) = self.disks.get_mut(handle) {
-            d.attachments.remove(node);
+        if let Some(d) = self.disks.get_mut(handle)
+            && d.attachments.remove(node).is_some()
+        {
+            let driver = d.driver.clone();
+            self.count_attachment(node, &driver, false);
         }
         Ok(())
     }
@@ -458,12 +484,20 @@ impl Cloud {
 
     /// How many disks of `driver` are attached (in any attachment state) to `node`.
     pub fn attached_count(&self, driver: &str, node: &str) -> usize {
-        self.disks
-            .values()
-            // The node test first: it rules out most disks (those attached elsewhere or
-            // nowhere) without comparing the driver name, which nearly always matches.
-            .filter(|d| d.attachments.contains_key(node) && d.driver == driver)
-            .count()
+        let n = self
+            .attached
+            .get(node)
+            .and_then(|d| d.get(driver))
+            .copied()
+            .unwrap_or(0);
+        debug_assert_eq!(
+            n,
+            self.disks
+                .values()
+                .filter(|d| d.attachments.contains_key(node) && d.driver == driver)
+                .count()
+        );
+        n
     }
 
     /// Whether any disk went since the last [`Cloud::drain_gone`] (asked after every event:
@@ -546,7 +580,40 @@ impl Cloud {
         };
         self.by_name
             .insert(pv.metadata.name.clone(), handle.clone());
-        self.disks.insert(handle, disk);
+        self.put_disk(handle, disk);
+    }
+
+    /// Stores a disk (with no attachments), uncounting the one it replaces.
+    fn put_disk(&mut self, handle: String, disk: Disk) {
+        debug_assert!(disk.attachments.is_empty());
+        if let Some(old) = self.disks.insert(handle, disk) {
+            for node in old.attachments.keys() {
+                self.count_attachment(node, &old.driver, false);
+            }
+        }
+    }
+
+    /// Counts an attachment of a `driver` disk to `node` in or out of [`Cloud::attached`].
+    fn count_attachment(&mut self, node: &str, driver: &str, added: bool) {
+        if added {
+            let by_driver = match self.attached.get_mut(node) {
+                Some(d) => d,
+                None => self.attached.entry(node.to_string()).or_default(),
+            };
+            match by_driver.get_mut(driver) {
+                Some(n) => *n += 1,
+                None => {
+                    by_driver.insert(driver.to_string(), 1);
+                }
+            }
+        } else if let Some(by_driver) = self.attached.get_mut(node)
+            && let Some(n) = by_driver.get_mut(driver)
+        {
+            *n -= 1;
+            if *n == 0 {
+                by_driver.remove(driver);
+            }
+        }
     }
 
     fn live_disk_mut(&mut self, handle: &str) -> Result<&mut Disk, CloudError> {
@@ -674,6 +741,7 @@ pub(crate) mod tests {
             storage: StorageSpec::default(),
             next_disk: 0,
             gone: Vec::new(),
+            attached: BTreeMap::new(),
         }
     }
 

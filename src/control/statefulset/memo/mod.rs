@@ -424,7 +424,9 @@ impl SetMemo {
 /// with the namespace's end as the range's bound instead of a comparison per object (no
 /// string lies between `namespace` and `namespace` followed by NUL).
 fn in_namespace<'t, T>(table: &'t Table<T>, namespace: &str) -> impl Iterator<Item = &'t Rc<T>> {
-    let end = format!("{namespace}\0");
+    let mut end = String::with_capacity(namespace.len() + 1);
+    end.push_str(namespace);
+    end.push('\0');
     table
         .range(ObjectKey::new(namespace, "")..ObjectKey::new(&end, ""))
         .map(|(_, v)| v)

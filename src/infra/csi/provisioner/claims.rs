@@ -58,7 +58,7 @@ fn check_error(code: Code, may_reschedule: bool) -> State {
 
 /// The name of the PV for a claim (`getProvisionedVolumeNameForClaim`).
 pub fn pv_name(claim: &PersistentVolumeClaim) -> String {
-    format!("pvc-{}", claim.metadata.uid)
+    ["pvc-", &claim.metadata.uid].concat()
 }
 
 impl Provisioner {
@@ -157,10 +157,14 @@ impl Provisioner {
                 }
             },
         };
-        let msg = format!(
-            "External provisioner is provisioning volume for claim \"{}/{}\"",
-            claim.metadata.namespace, claim.metadata.name
-        );
+        let msg = [
+            "External provisioner is provisioning volume for claim \"",
+            &claim.metadata.namespace,
+            "/",
+            &claim.metadata.name,
+            "\"",
+        ]
+        .concat();
         let actor = self.drivers[i].actor.clone();
         ctx.client(&actor)
             .event(&*claim, EventType::Normal, "Provisioning", msg);
@@ -329,7 +333,7 @@ impl Provisioner {
             // Upstream retries saving the PV; a refused create is not modelled further.
             Err(_) => return,
         }
-        let msg = format!("Successfully provisioned volume {name}");
+        let msg = ["Successfully provisioned volume ", &name].concat();
         client.event(
             &*call.claim,
             EventType::Normal,
@@ -467,7 +471,7 @@ fn build_volume(
             fs_type,
             volume_attributes: [(
                 "storage.kubernetes.io/csiProvisionerIdentity".to_string(),
-                format!("1767225600000-8081-{}", profile.name),
+                ["1767225600000-8081-", &profile.name].concat(),
             )]
             .into_iter()
             .collect(),

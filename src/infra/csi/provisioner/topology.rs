@@ -40,13 +40,13 @@ pub fn pvc_name_hash_and_index(name: &str) -> (u32, u32) {
 
 /// The zones a class allows for the driver's topology key (`flatten(allowedTopologies)`),
 /// sorted and de-duplicated; empty when the class does not restrict.
-pub fn allowed_zones(class: &StorageClass, key: &str) -> Vec<String> {
-    let mut zones: Vec<String> = class
+pub fn allowed_zones<'c>(class: &'c StorageClass, key: &str) -> Vec<&'c str> {
+    let mut zones: Vec<&str> = class
         .allowed_topologies
         .iter()
         .flat_map(|t| t.match_label_expressions.iter())
         .filter(|e| e.key == key || e.key == "topology.kubernetes.io/zone")
-        .flat_map(|e| e.values.iter().cloned())
+        .flat_map(|e| e.values.iter().map(String::as_str))
         .collect();
     zones.sort();
     zones.dedup();
@@ -54,11 +54,11 @@ pub fn allowed_zones(class: &StorageClass, key: &str) -> Vec<String> {
 }
 
 /// `aggregateTopologies`: the values of the driver's topology key over the nodes that
-/// carry it, sorted.
-fn aggregate_zones(key: &str, nodes: &Table<Node>) -> Vec<String> {
-    let mut zones: Vec<String> = nodes
+/// carry it, sorted (borrowed: only the zone picked is copied, once per volume).
+fn aggregate_zones<'n>(key: &str, nodes: &'n Table<Node>) -> Vec<&'n str> {
+    let mut zones: Vec<&str> = nodes
         .values()
-        .filter_map(|n| n.metadata.labels.get(key).cloned())
+        .filter_map(|n| n.metadata.labels.get(key).map(String::as_str))
         .collect();
     zones.sort();
     zones.dedup();
@@ -66,12 +66,12 @@ fn aggregate_zones(key: &str, nodes: &Table<Node>) -> Vec<String> {
 }
 
 /// Where the volume for claim `claim_name` of `class` goes, or why it cannot be placed.
-pub fn placement(
+pub fn placement<'a>(
     profile: &CsiDriverProfile,
-    class: &StorageClass,
+    class: &'a StorageClass,
     claim_name: &str,
     selected_node: Option<&Node>,
-    nodes: &Table<Node>,
+    nodes: &'a Table<Node>,
 ) -> Result<Placement, String> {
     let key = profile.topology_key.as_str();
     let wanted = match profile.topology {
@@ -92,7 +92,7 @@ pub fn placement(
     if requisite.is_empty() {
         return Err("no available topology found".into());
     }
-    let preferred: Vec<String> = match selected_node {
+    let preferred: Vec<&str> = match selected_node {
         None => {
             let (hash, index) = pvc_name_hash_and_index(claim_name);
             let i = (hash.wrapping_add(index) as usize) % requisite.len();
@@ -109,7 +109,7 @@ pub fn placement(
                     node.metadata.name
                 ));
             };
-            let Some(i) = requisite.iter().position(|z| z == zone) else {
+            let Some(i) = requisite.iter().position(|z| *z == zone.as_str()) else {
                 return Err(format!(
                     "topology [{key}={zone}] from selected node {:?} is not in requisite: {requisite:?}",
                     node.metadata.name
@@ -129,9 +129,9 @@ pub fn placement(
         ));
     }
     Ok(if wanted == 1 {
-        Placement::Zone(preferred[0].clone())
+        Placement::Zone(preferred[0].to_string())
     } else {
-        Placement::Zones(preferred[..wanted].to_vec())
+        Placement::Zones(preferred[..wanted].iter().map(|z| z.to_string()).collect())
     })
 }
 
