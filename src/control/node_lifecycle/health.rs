@@ -27,6 +27,22 @@ pub struct NodeHealthData {
     pub lease: Option<LeaseSeen>,
 }
 
+impl NodeHealthData {
+    /// `tryUpdateNodeHealth`'s Lease step: a Lease renewed since the one last taken in
+    /// (or the first one seen) is taken in, and the probe timestamp becomes `now`.
+    #[inline]
+    pub fn take_in_lease(&mut self, observed: Option<LeaseSeen>, now: SimTime) {
+        if let Some(observed) = observed
+            && self
+                .lease
+                .is_none_or(|saved| renewed_after(saved, observed))
+        {
+            self.lease = Some(observed);
+            self.probe_timestamp = now;
+        }
+    }
+}
+
 /// What the controller reads of a Lease: its `spec.renewTime` (kept instead of the
 /// object, so that old Leases are not held alive).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -288,14 +304,7 @@ fn unchanged_node_health(
             node: Rc::clone(node),
         });
     }
-    if let Some(observed) = entry.lease
-        && health
-            .lease
-            .is_none_or(|saved| renewed_after(saved, observed))
-    {
-        health.lease = Some(observed);
-        health.probe_timestamp = now;
-    }
+    health.take_in_lease(entry.lease, now);
     // Past the grace period, the general path rewrites the conditions to Unknown — which
     // changes nothing once they all are.
     if grace_expired(
@@ -329,14 +338,7 @@ pub(super) fn quiet_node_health(
     let Some(health) = entry.health.as_mut() else {
         return false;
     };
-    if let Some(observed) = entry.lease
-        && health
-            .lease
-            .is_none_or(|saved| renewed_after(saved, observed))
-    {
-        health.lease = Some(observed);
-        health.probe_timestamp = now;
-    }
+    health.take_in_lease(entry.lease, now);
     !grace_expired(
         now,
         health.probe_timestamp,

@@ -13,7 +13,7 @@ use super::controller_utils::{
     swap_node_controller_taint,
 };
 use super::health::{
-    LeaseSeen, ReadyStatus, grace_expired, quiet_node_health, renewed_after, try_update_node_health,
+    LeaseSeen, ReadyStatus, grace_expired, quiet_node_health, try_update_node_health,
 };
 use super::taint_template;
 use super::zones::ZoneCount;
@@ -227,14 +227,7 @@ fn quiet_steady(
         return false;
     }
     // `quiet_node_health`, on the fields already borrowed.
-    if let Some(observed) = entry.lease
-        && health
-            .lease
-            .is_none_or(|saved| renewed_after(saved, observed))
-    {
-        health.lease = Some(observed);
-        health.probe_timestamp = now;
-    }
+    health.take_in_lease(entry.lease, now);
     if grace_expired(now, health.probe_timestamp, grace) {
         return false;
     }
