@@ -64,6 +64,25 @@ impl Fields {
         }
         out.extend_from_slice(key);
     }
+
+    /// A field kept as one part: its key and value ([`part`]) when present, else an empty
+    /// range, so that every later part keeps its place in the line's list of parts.
+    fn optional_part<T: Serialize + PartialEq + ?Sized>(
+        &mut self,
+        out: &mut Vec<u8>,
+        base: usize,
+        key: &[u8],
+        v: Option<&T>,
+        prev: Option<(&T, &[u8], Range<usize>)>,
+        parts: &mut Vec<Range<usize>>,
+    ) -> Result<(), Unsupported> {
+        let Some(v) = v else {
+            parts.push(0..0);
+            return Ok(());
+        };
+        self.key(out, key);
+        part(out, base, v, prev, parts)
+    }
 }
 
 /// Writes `v`, copied from `prev`'s bytes when equal, and pushes its range.
@@ -182,15 +201,8 @@ impl StatusJson for PodStatus {
                 write_str(out, v);
             }
         }
-        match start_time {
-            Some(t) => {
-                f.key(out, b"\"startTime\":");
-                let p = prev
-                    .and_then(|(p, line, _, s, _)| Some((p.start_time.as_ref()?, line, s.clone())));
-                part(out, base, t, p, parts)?;
-            }
-            None => parts.push(0..0),
-        }
+        let p = prev.and_then(|(p, line, _, s, _)| Some((p.start_time.as_ref()?, line, s.clone())));
+        f.optional_part(out, base, b"\"startTime\":", start_time.as_ref(), p, parts)?;
         if !container_statuses.is_empty() {
             f.key(out, b"\"containerStatuses\":");
             let p = prev.map(|(p, line, _, _, cs)| (&p.container_statuses[..], line, cs));
@@ -224,32 +236,20 @@ impl StatusJson for NodeStatus {
         });
         let mut f = Fields { first: true };
         out.push(b'{');
-        if capacity.is_empty() {
-            parts.push(0..0);
-        } else {
-            f.key(out, b"\"capacity\":");
-            let p = prev.map(|(p, line, r, _, _)| (&p.capacity, line, r[0].clone()));
-            part(out, base, capacity, p, parts)?;
-        }
-        if allocatable.is_empty() {
-            parts.push(0..0);
-        } else {
-            f.key(out, b"\"allocatable\":");
-            let p = prev.map(|(p, line, r, _, _)| (&p.allocatable, line, r[1].clone()));
-            part(out, base, allocatable, p, parts)?;
-        }
+        let p = prev.map(|(p, line, r, _, _)| (&p.capacity, line, r[0].clone()));
+        let v = (!capacity.is_empty()).then_some(capacity);
+        f.optional_part(out, base, b"\"capacity\":", v, p, parts)?;
+        let p = prev.map(|(p, line, r, _, _)| (&p.allocatable, line, r[1].clone()));
+        let v = (!allocatable.is_empty()).then_some(allocatable);
+        f.optional_part(out, base, b"\"allocatable\":", v, p, parts)?;
         if !conditions.is_empty() {
             f.key(out, b"\"conditions\":");
             let p = prev.map(|(p, line, _, c, _)| (&p.conditions[..], line, c));
             list(out, base, conditions, p, parts)?;
         }
-        if volumes_in_use.is_empty() {
-            parts.push(0..0);
-        } else {
-            f.key(out, b"\"volumesInUse\":");
-            let p = prev.map(|(p, line, r, _, _)| (&p.volumes_in_use, line, r[2].clone()));
-            part(out, base, volumes_in_use, p, parts)?;
-        }
+        let p = prev.map(|(p, line, r, _, _)| (&p.volumes_in_use, line, r[2].clone()));
+        let v = (!volumes_in_use.is_empty()).then_some(volumes_in_use);
+        f.optional_part(out, base, b"\"volumesInUse\":", v, p, parts)?;
         if !volumes_attached.is_empty() {
             f.key(out, b"\"volumesAttached\":");
             let p = prev.map(|(p, line, _, _, att)| (&p.volumes_attached[..], line, att));
