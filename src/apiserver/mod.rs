@@ -121,6 +121,9 @@ pub struct ApiServer {
     /// Entries `journal_base..journal_base + journal.len()`.
     journal: VecDeque<JournalEntry>,
     journal_base: u64,
+    /// One past the newest journal entry that is not a node Lease renewal: an informer
+    /// that takes renewals on read needs no delivery once its cursor is past it.
+    general_end: u64,
     /// Involved uid → the latest copy of each Event about it (`events.rs`). Only looked up.
     event_index: LookupMap<String, Vec<Rc<K8sEvent>>>,
     /// Each recorder's correlator, by the recording actor's name (its component and host;
@@ -143,6 +146,7 @@ impl ApiServer {
             uid_counter: 0,
             journal: VecDeque::new(),
             journal_base: 0,
+            general_end: 0,
             event_index: LookupMap::default(),
             correlators: LookupMap::default(),
             event_counter: 0,
@@ -180,7 +184,15 @@ impl ApiServer {
         }
     }
 
+    /// One past the newest journal entry that is not a node Lease renewal.
+    pub fn general_journal_end(&self) -> u64 {
+        self.general_end
+    }
+
     fn push(&mut self, entry: JournalEntry) {
+        if !informer::is_renewal(&entry) {
+            self.general_end = self.journal_end() + 1;
+        }
         self.journal.push_back(entry);
     }
 

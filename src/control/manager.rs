@@ -26,7 +26,7 @@ impl ControllerManager {
     }
 
     /// Delivers due watch events to every controller's handlers. Returns the next time a
-    /// delivery is due, if any.
+    /// delivery is due, if any (Lease renewals need none: `work` takes them).
     pub fn deliver(
         &mut self,
         api: &ApiServer,
@@ -85,6 +85,16 @@ impl ControllerManager {
         let Some(key) = self.queues[i].get() else {
             return false;
         };
+        // Lease renewals due by now reach the cache before a controller reads it (the
+        // engine schedules no delivery for them: `Informer::taking_renewals_on_read`).
+        if !self.informer.take_due_renewals(ctx.api, ctx.now) {
+            // A renewal of a Lease the cache lacks: delivered now, as any write.
+            let mut timers = Vec::new();
+            self.deliver(ctx.api, ctx.now, &mut timers);
+            for (at, t) in timers {
+                ctx.at(at, t);
+            }
+        }
         let mut q = Enqueue::default();
         let result = self.controllers[i].sync(&key, &self.informer.cache, ctx, &mut q);
         let queue = &mut self.queues[i];

@@ -84,8 +84,10 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         ))),
     ];
     let controller_count = controllers.len();
-    let manager = ControllerManager::new(Informer::new(delay), controllers);
-    // Only the controller manager (node lifecycle, garbage collector) reads node Leases.
+    // Only the controller manager (node lifecycle, garbage collector) reads node Leases,
+    // and only by listing them: it takes renewals when it next reads its cache.
+    let manager =
+        ControllerManager::new(Informer::new(delay).taking_renewals_on_read(), controllers);
     let no_leases = [crate::api::Kind::Lease];
     let scheduler = Scheduler::new(
         Informer::new(delay).ignoring(&no_leases),
