@@ -1,7 +1,9 @@
 //! A table that finds an object by key without a tree search, for a kind written far
 //! more often than it is created or deleted: node Leases (300 kubelets renew theirs
 //! every ten seconds, and the API server and the controller manager's cache each look
-//! every renewal up by key).
+//! every renewal up by key), Nodes (status posts, the node lifecycle controller's look-ups
+//! by name) and Pods (status writes, each put into the store and four caches, and the
+//! kubelets' reads).
 //!
 //! The objects sit in a `Vec` (`entries`, each with its key's hash) and are found through
 //! an open-addressing hash index (`cells`, linear probing, at most half full): a look-up
@@ -191,6 +193,77 @@ impl<T: Resource> IndexedTable<T> {
     }
 }
 
+/// The `BTreeMap` methods that code reading and writing a table by key uses, with the
+/// same meaning (walks in key order), so that a kind's table can be an `IndexedTable`
+/// without its users changing.
+impl<T: Resource> IndexedTable<T> {
+    #[inline]
+    pub fn get(&self, key: &ObjectKey) -> Option<&Rc<T>> {
+        self.get_by_parts(&key.namespace, &key.name)
+    }
+
+    /// `get` by borrowed namespace and name (no key allocated).
+    #[inline]
+    pub fn get_by_parts(&self, namespace: &str, name: &str) -> Option<&Rc<T>> {
+        let (_, p) = self.find(namespace, name)?;
+        Some(&self.entries[p].1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn contains_key(&self, key: &ObjectKey) -> bool {
+        self.find(&key.namespace, &key.name).is_some()
+    }
+
+    /// Every object, in key order.
+    pub fn values(&self) -> impl Iterator<Item = &Rc<T>> {
+        self.order.values().map(|&i| self.at(i))
+    }
+
+    /// Every key, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &ObjectKey> {
+        self.order.keys()
+    }
+
+    /// Stores `rc` under `key`, which must be its own key; returns the object replaced.
+    pub fn insert(&mut self, key: ObjectKey, rc: Rc<T>) -> Option<Rc<T>> {
+        debug_assert!(
+            key.namespace == rc.meta().namespace && key.name == rc.meta().name,
+            "an object is stored under its own key"
+        );
+        self.put(rc)
+    }
+
+    pub fn remove(&mut self, key: &ObjectKey) -> Option<Rc<T>> {
+        self.remove_by_parts(&key.namespace, &key.name)
+    }
+
+    /// Keeps the objects for which `keep(key, object)` holds (asked in key order).
+    pub fn retain(&mut self, mut keep: impl FnMut(&ObjectKey, &Rc<T>) -> bool) {
+        let gone: Vec<ObjectKey> = self
+            .iter()
+            .filter(|(k, v)| !keep(k, v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in &gone {
+            self.remove(key);
+        }
+    }
+}
+
+impl<T: Resource> std::ops::Index<&ObjectKey> for IndexedTable<T> {
+    type Output = Rc<T>;
+    fn index(&self, key: &ObjectKey) -> &Rc<T> {
+        self.get(key).expect("no object under that key")
+    }
+}
+
 impl<T: Resource> ObjectTable<T> for IndexedTable<T> {
     fn get(&self, key: &ObjectKey) -> Option<&Rc<T>> {
         self.get_by_parts(&key.namespace, &key.name)
@@ -248,6 +321,16 @@ impl<T: Resource> ObjectTable<T> for IndexedTable<T> {
             .range::<dyn KeyRef, _>((Bound::Included(&from as &dyn KeyRef), Bound::Unbounded))
             .take_while(move |(k, _)| cmp_str(&k.namespace, namespace).is_eq())
             .map(|(_, &i)| self.at(i))
+    }
+    fn values_between<'a>(
+        &'a self,
+        from: ObjectKey,
+        to: ObjectKey,
+    ) -> impl Iterator<Item = &'a Rc<T>> + 'a
+    where
+        T: 'a,
+    {
+        self.order.range(from..to).map(|(_, &i)| self.at(i))
     }
     fn len(&self) -> usize {
         self.entries.len()
@@ -379,9 +462,47 @@ mod tests {
                 let r =
                     ObjectKey::new("kube-node-lease", "")..ObjectKey::new("kube-node-lease\0", "");
                 assert!(indexed.range(r.clone()).eq(tree.range(r)));
+                let (from, to) = (
+                    ObjectKey::new("kube-node-lease", "zone-a"),
+                    ObjectKey::new("team-a", "db"),
+                );
+                assert!(
+                    indexed
+                        .values_between(from.clone(), to.clone())
+                        .eq(ObjectTable::values_between(&tree, from, to))
+                );
                 assert_eq!(ObjectTable::len(&indexed), tree.len());
+                assert_eq!(indexed.len(), tree.len());
+                assert!(indexed.keys().eq(tree.keys()));
+                assert!(indexed.values().eq(tree.values()));
+                for (ns, n) in names {
+                    let key = ObjectKey::new(ns, n);
+                    assert_eq!(indexed.get(&key), tree.get(&key));
+                    assert_eq!(indexed.contains_key(&key), tree.contains_key(&key));
+                    if let Some(v) = tree.get(&key) {
+                        assert_eq!(&indexed[&key], v);
+                    }
+                }
             }
         }
+        // The map-style writes: insert, remove, retain.
+        let mut step = 0u32;
+        for (ns, n) in names {
+            step += 1;
+            let l = lease(ns, n, &format!("again{step}"));
+            let key = ObjectKey::new(ns, n);
+            assert_eq!(
+                indexed.insert(key.clone(), Rc::clone(&l)),
+                tree.insert(key, l)
+            );
+        }
+        indexed.retain(|k, v| k.namespace.len() % 2 == 0 || v.spec.holder_identity.is_none());
+        tree.retain(|k, v| k.namespace.len() % 2 == 0 || v.spec.holder_identity.is_none());
+        assert!(indexed.iter().eq(tree.iter()));
+        let key = ObjectKey::new("team-a", "db");
+        assert_eq!(indexed.remove(&key), tree.remove(&key));
+        assert!(indexed.iter().eq(tree.iter()));
+        assert_eq!(indexed.is_empty(), tree.is_empty());
     }
 
     /// Keys that differ in the name or in either length (across the parts' boundary too)

@@ -230,8 +230,10 @@ pub type Table<T> = BTreeMap<ObjectKey, Rc<T>>;
 /// One table per kind: the API server's storage and every informer cache have this shape.
 #[derive(Clone, Debug, Default)]
 pub struct Tables {
-    pub nodes: Table<Node>,
-    pub pods: Table<Pod>,
+    /// Nodes and Pods, the kinds written most after Leases, are found by key without a
+    /// tree search too (`indexed_table.rs`).
+    pub nodes: IndexedTable<Node>,
+    pub pods: IndexedTable<Pod>,
     pub pvcs: Table<PersistentVolumeClaim>,
     pub pvs: Table<PersistentVolume>,
     pub storage_classes: Table<StorageClass>,
@@ -495,8 +497,8 @@ macro_rules! resource {
     };
 }
 
-resource!(Node, Node, nodes, spec: spec; status: status; kept: api_version, kind, metadata, spec);
-resource!(Pod, Pod, pods, spec: spec; status: status; kept: api_version, kind, metadata, spec);
+resource!(Node, Node, nodes: IndexedTable<Node>, spec: spec; status: status; kept: api_version, kind, metadata, spec);
+resource!(Pod, Pod, pods: IndexedTable<Pod>, spec: spec; status: status; kept: api_version, kind, metadata, spec);
 resource!(PersistentVolumeClaim, PersistentVolumeClaim, pvcs, spec: spec; status: status; kept: api_version, kind, metadata, spec);
 resource!(PersistentVolume, PersistentVolume, pvs, spec: spec; status: status; kept: api_version, kind, metadata, spec);
 resource!(StorageClass, StorageClass, storage_classes, spec: provisioner, parameters, reclaim_policy, volume_binding_mode, allow_volume_expansion, allowed_topologies; status: );

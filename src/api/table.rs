@@ -3,10 +3,10 @@
 //! API server's storage and every informer cache keep each kind in a table of the type
 //! the kind names ([`Resource::Table`](super::Resource::Table)).
 //!
-//! Most kinds use [`Table`] (a `BTreeMap` by namespace and name). Node Leases use
-//! [`IndexedTable`](super::indexed_table::IndexedTable), which also finds an object by key without
-//! a tree search: 300 kubelets renew their Lease every ten seconds, and each renewal is a
-//! look-up in the API server and in the controller manager's cache.
+//! Most kinds use [`Table`] (a `BTreeMap` by namespace and name). Node Leases, Nodes and
+//! Pods use [`IndexedTable`](super::indexed_table::IndexedTable), which also finds an object
+//! by key without a tree search: 300 kubelets renew their Lease every ten seconds, and
+//! Node and Pod status writes are put into the store and every cache.
 
 use super::key_ref::{self, KeyRef};
 use super::{ObjectKey, Resource, Table};
@@ -27,6 +27,14 @@ pub trait ObjectTable<T: 'static>: Clone + Default + std::fmt::Debug {
     fn values(&self) -> impl Iterator<Item = &Rc<T>>;
     /// The objects of `namespace`, in name order.
     fn values_in<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a Rc<T>> + 'a;
+    /// The objects with keys in `from..to`, in key order.
+    fn values_between<'a>(
+        &'a self,
+        from: ObjectKey,
+        to: ObjectKey,
+    ) -> impl Iterator<Item = &'a Rc<T>> + 'a
+    where
+        T: 'a;
     fn len(&self) -> usize;
     fn is_empty(&self) -> bool {
         self.len() == 0
@@ -80,6 +88,16 @@ impl<T: Resource> ObjectTable<T> for Table<T> {
             .map(|(_, v)| v)
     }
     #[inline]
+    fn values_between<'a>(
+        &'a self,
+        from: ObjectKey,
+        to: ObjectKey,
+    ) -> impl Iterator<Item = &'a Rc<T>> + 'a
+    where
+        T: 'a,
+    {
+        self.range(from..to).map(|(_, v)| v)
+    }
     fn len(&self) -> usize {
         BTreeMap::len(self)
     }

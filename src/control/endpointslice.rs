@@ -11,7 +11,7 @@
 
 use super::{ControlTimer, Controller, Enqueue, Kinds};
 use crate::api::discovery::{Endpoint, EndpointConditions, EndpointPort, labels};
-use crate::api::key_ref::{cmp_str, get_by_parts};
+use crate::api::key_ref::cmp_str;
 use crate::api::node::well_known::LABEL_ZONE;
 use crate::api::pod::phase;
 use crate::api::{
@@ -149,7 +149,7 @@ impl Controller for EndpointSliceController {
             if !selects(svc, &pod.metadata.labels) || !should_pod_be_in_endpoints(pod) {
                 continue;
             }
-            let node = get_by_parts(&cache.nodes, "", &pod.spec.node_name);
+            let node = cache.nodes.get_by_parts("", &pod.spec.node_name);
             if node.is_none() && !svc.spec.publish_not_ready_addresses {
                 // Requeued, but the slices are written without the pod meanwhile.
                 errors.push(format!(

@@ -116,7 +116,7 @@ impl DesiredState {
         let name = &pvc.metadata.name;
         let users: Vec<Rc<Pod>> = index
             .pods_using(ns, name)
-            .filter_map(|pod| get_by_parts(&cache.pods, ns, pod))
+            .filter_map(|pod| cache.pods.get_by_parts(ns, pod))
             .filter(|p| p.claim_names().any(|c| c == name))
             .cloned()
             .collect();

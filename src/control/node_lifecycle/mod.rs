@@ -386,7 +386,7 @@ impl Controller for NodeLifecycleController {
         } else if key.namespace.is_empty() {
             // `doNodeProcessingPassWorker`: both passes read the node from the cache (one
             // look-up: the first pass writes through the API server, not the cache).
-            if let Some(node) = crate::api::key_ref::get_by_parts(&cache.nodes, "", &key.name) {
+            if let Some(node) = cache.nodes.get_by_parts("", &key.name) {
                 self.do_no_schedule_tainting_pass(node, ctx);
                 self.reconcile_node_labels(node, ctx);
             }

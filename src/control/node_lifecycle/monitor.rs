@@ -139,7 +139,7 @@ fn aligned_step<Z>(
 fn check_listed(cache: &Tables, entries: &BTreeMap<String, NodeEntry>, aligned: bool) {
     if cfg!(debug_assertions) {
         for (name, e) in entries {
-            let lister = crate::api::key_ref::get_by_parts(&cache.nodes, "", name);
+            let lister = cache.nodes.get_by_parts("", name);
             // Until a walk has paired them, a new entry has no `listed` yet.
             if aligned || e.listed.is_some() {
                 assert!(

@@ -27,7 +27,7 @@ mod tests;
 use super::{ControlTimer, Controller, Enqueue, Kinds};
 use crate::api::node::well_known::TAINT_OUT_OF_SERVICE;
 use crate::api::pod::{PodCondition, condition, phase};
-use crate::api::{AnyObject, Kind, Node, ObjectKey, Pod, Table, Tables, Timestamp};
+use crate::api::{AnyObject, IndexedTable, Kind, Node, ObjectKey, Pod, Tables, Timestamp};
 use crate::apiserver::{Actor, ApiClient, ApiError, DeleteOptions, WatchEvent};
 use crate::component::Ctx;
 use crate::control::node_lifecycle::is_node_ready;
@@ -147,7 +147,7 @@ impl PodGcController {
     // Port of `gcTerminated`; returns whether it deleted any.
     fn gc_terminated(
         &self,
-        pods: &Table<Pod>,
+        pods: &IndexedTable<Pod>,
         ctx: &mut Ctx<'_, ControlTimer>,
         actor: &Actor,
     ) -> bool {
@@ -172,7 +172,7 @@ impl PodGcController {
     // informer's node names, sorted.
     fn gc_orphaned(
         &mut self,
-        pods: &Table<Pod>,
+        pods: &IndexedTable<Pod>,
         existing: &[&str],
         ctx: &mut Ctx<'_, ControlTimer>,
         actor: &Actor,
@@ -198,7 +198,7 @@ impl PodGcController {
     // with a live read, and the pods of the nodes that are gone are force-deleted.
     fn process_node_queue(
         &mut self,
-        pods: &Table<Pod>,
+        pods: &IndexedTable<Pod>,
         existing: &[&str],
         ctx: &mut Ctx<'_, ControlTimer>,
         actor: &Actor,
@@ -254,7 +254,7 @@ impl PodGcController {
 // Port of `gcTerminating`: terminating pods on a not-Ready node with the out-of-service
 // taint, evicted first then oldest. Returns whether any pod is terminating at all.
 fn gc_terminating(
-    pods: &Table<Pod>,
+    pods: &IndexedTable<Pod>,
     cache: &Tables,
     ctx: &mut Ctx<'_, ControlTimer>,
     actor: &Actor,
@@ -285,7 +285,11 @@ fn gc_terminating(
 }
 
 // Port of `gcUnscheduledTerminating`.
-fn gc_unscheduled_terminating(pods: &Table<Pod>, ctx: &mut Ctx<'_, ControlTimer>, actor: &Actor) {
+fn gc_unscheduled_terminating(
+    pods: &IndexedTable<Pod>,
+    ctx: &mut Ctx<'_, ControlTimer>,
+    actor: &Actor,
+) {
     for pod in pods.values() {
         if pod.metadata.deletion_timestamp.is_none() || !pod.spec.node_name.is_empty() {
             continue;

@@ -70,9 +70,10 @@ pub use pods::{ControlledBy, PodFacts, PodView, RevisionId, RevisionNames};
 pub use tally::{Census, TallyParams, find_slot, is_owned};
 
 use super::retention::Retention;
-use crate::api::key_ref::{cmp_str, get_by_parts};
+use crate::api::key_ref::cmp_str;
 use crate::api::{
-    LabelSelector, ObjectKey, PersistentVolumeClaim, Pod, Resource, StatefulSet, Table, Tables,
+    LabelSelector, ObjectKey, ObjectTable, PersistentVolumeClaim, Pod, Resource, StatefulSet,
+    Tables,
 };
 use crate::control::statefulset::utils::parse_dashed_name;
 use claims::ClaimMemo;
@@ -423,13 +424,14 @@ impl SetMemo {
 /// The objects of `namespace` in `table`, in name order: what `Tables::list_in` gives,
 /// with the namespace's end as the range's bound instead of a comparison per object (no
 /// string lies between `namespace` and `namespace` followed by NUL).
-fn in_namespace<'t, T>(table: &'t Table<T>, namespace: &str) -> impl Iterator<Item = &'t Rc<T>> {
+fn in_namespace<'t, T: Resource>(
+    table: &'t T::Table,
+    namespace: &str,
+) -> impl Iterator<Item = &'t Rc<T>> + 't {
     let mut end = String::with_capacity(namespace.len() + 1);
     end.push_str(namespace);
     end.push('\0');
-    table
-        .range(ObjectKey::new(namespace, "")..ObjectKey::new(&end, ""))
-        .map(|(_, v)| v)
+    table.values_between(ObjectKey::new(namespace, ""), ObjectKey::new(&end, ""))
 }
 
 /// Brings `entries` (the last walk's, in name order) up to `objects` (one namespace of a
@@ -482,7 +484,7 @@ fn refresh<'o, T: Resource, E>(
 /// is told (the old entry, the new one). Returns whether the names changed.
 fn refresh_marked<'n, T: Resource, E>(
     entries: &mut Vec<E>,
-    table: &Table<T>,
+    table: &T::Table,
     namespace: &str,
     names: impl Iterator<Item = &'n str>,
     object_of: impl Fn(&E) -> &Rc<T>,
@@ -491,7 +493,7 @@ fn refresh_marked<'n, T: Resource, E>(
 ) -> bool {
     let mut renamed = false;
     for name in names {
-        let obj = get_by_parts(table, namespace, name);
+        let obj = table.get_by_parts(namespace, name);
         let at = entries.binary_search_by(|e| cmp_str(&object_of(e).meta().name, name));
         match (at, obj) {
             (Ok(i), Some(obj)) => {

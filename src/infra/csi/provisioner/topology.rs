@@ -6,7 +6,7 @@
 //! zone with a node of the driver, sorted and rotated by a hash of the claim name, so a
 //! StatefulSet's claims spread over the zones — with no regard to where their pods can run.
 
-use crate::api::{Node, StorageClass, Table};
+use crate::api::{IndexedTable, Node, StorageClass};
 use crate::infra::csi::cloud::Placement;
 use crate::scenario::{CsiDriverProfile, VolumeTopology};
 
@@ -55,7 +55,7 @@ pub fn allowed_zones<'c>(class: &'c StorageClass, key: &str) -> Vec<&'c str> {
 
 /// `aggregateTopologies`: the values of the driver's topology key over the nodes that
 /// carry it, sorted (borrowed: only the zone picked is copied, once per volume).
-fn aggregate_zones<'n>(key: &str, nodes: &'n Table<Node>) -> Vec<&'n str> {
+fn aggregate_zones<'n>(key: &str, nodes: &'n IndexedTable<Node>) -> Vec<&'n str> {
     let mut zones: Vec<&str> = nodes
         .values()
         .filter_map(|n| n.metadata.labels.get(key).map(String::as_str))
@@ -71,7 +71,7 @@ pub fn placement<'a>(
     class: &'a StorageClass,
     claim_name: &str,
     selected_node: Option<&Node>,
-    nodes: &'a Table<Node>,
+    nodes: &'a IndexedTable<Node>,
 ) -> Result<Placement, String> {
     let key = profile.topology_key.as_str();
     let wanted = match profile.topology {
@@ -159,8 +159,8 @@ mod tests {
         assert_eq!(pvc_name_hash_and_index("scratch").1, 0);
     }
 
-    fn nodes() -> Table<Node> {
-        let mut t = Table::new();
+    fn nodes() -> IndexedTable<Node> {
+        let mut t = IndexedTable::default();
         for (n, z) in [("a-1", "zone-a"), ("b-1", "zone-b"), ("c-1", "zone-c")] {
             let mut node = Node::default();
             node.metadata.name = n.into();
