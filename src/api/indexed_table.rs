@@ -2,8 +2,9 @@
 //! more often than it is created or deleted: node Leases (300 kubelets renew theirs
 //! every ten seconds, and the API server and the controller manager's cache each look
 //! every renewal up by key), Nodes (status posts, the node lifecycle controller's look-ups
-//! by name) and Pods (status writes, each put into the store and four caches, and the
-//! kubelets' reads).
+//! by name), Pods (status writes, each put into the store and four caches, and the
+//! kubelets' reads), and the storage objects an attach storm writes by the hundred
+//! (claims, volumes, VolumeAttachments).
 //!
 //! The objects sit in a `Vec` (`entries`, each with its key's hash) and are found through
 //! an open-addressing hash index (`cells`, linear probing, at most half full): a look-up

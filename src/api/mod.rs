@@ -230,18 +230,19 @@ pub type Table<T> = BTreeMap<ObjectKey, Rc<T>>;
 /// One table per kind: the API server's storage and every informer cache have this shape.
 #[derive(Clone, Debug, Default)]
 pub struct Tables {
-    /// Nodes and Pods, the kinds written most after Leases, are found by key without a
-    /// tree search too (`indexed_table.rs`).
+    /// Nodes, Pods, claims, volumes and VolumeAttachments, the kinds written and looked
+    /// up most after Leases, are found by key without a tree search too
+    /// (`indexed_table.rs`).
     pub nodes: IndexedTable<Node>,
     pub pods: IndexedTable<Pod>,
-    pub pvcs: Table<PersistentVolumeClaim>,
-    pub pvs: Table<PersistentVolume>,
+    pub pvcs: IndexedTable<PersistentVolumeClaim>,
+    pub pvs: IndexedTable<PersistentVolume>,
     pub storage_classes: Table<StorageClass>,
     pub stateful_sets: Table<StatefulSet>,
     pub controller_revisions: Table<ControllerRevision>,
     pub services: Table<Service>,
     pub pdbs: Table<PodDisruptionBudget>,
-    pub volume_attachments: Table<VolumeAttachment>,
+    pub volume_attachments: IndexedTable<VolumeAttachment>,
     pub csi_nodes: Table<CSINode>,
     pub endpoint_slices: Table<EndpointSlice>,
     /// Found by key without a tree search (`indexed_table.rs`): every renewal is looked up.
@@ -499,14 +500,14 @@ macro_rules! resource {
 
 resource!(Node, Node, nodes: IndexedTable<Node>, spec: spec; status: status; kept: api_version, kind, metadata, spec);
 resource!(Pod, Pod, pods: IndexedTable<Pod>, spec: spec; status: status; kept: api_version, kind, metadata, spec);
-resource!(PersistentVolumeClaim, PersistentVolumeClaim, pvcs, spec: spec; status: status; kept: api_version, kind, metadata, spec);
-resource!(PersistentVolume, PersistentVolume, pvs, spec: spec; status: status; kept: api_version, kind, metadata, spec);
+resource!(PersistentVolumeClaim, PersistentVolumeClaim, pvcs: IndexedTable<PersistentVolumeClaim>, spec: spec; status: status; kept: api_version, kind, metadata, spec);
+resource!(PersistentVolume, PersistentVolume, pvs: IndexedTable<PersistentVolume>, spec: spec; status: status; kept: api_version, kind, metadata, spec);
 resource!(StorageClass, StorageClass, storage_classes, spec: provisioner, parameters, reclaim_policy, volume_binding_mode, allow_volume_expansion, allowed_topologies; status: );
 resource!(StatefulSet, StatefulSet, stateful_sets, spec: spec; status: status; kept: api_version, kind, metadata, spec);
 resource!(ControllerRevision, ControllerRevision, controller_revisions, spec: data, revision; status: );
 resource!(Service, Service, services, spec: spec; status: );
 resource!(PodDisruptionBudget, PodDisruptionBudget, pdbs, spec: spec; status: status; kept: api_version, kind, metadata, spec);
-resource!(VolumeAttachment, VolumeAttachment, volume_attachments, spec: spec; status: status; kept: api_version, kind, metadata, spec);
+resource!(VolumeAttachment, VolumeAttachment, volume_attachments: IndexedTable<VolumeAttachment>, spec: spec; status: status; kept: api_version, kind, metadata, spec);
 resource!(CSINode, CSINode, csi_nodes, spec: spec; status: );
 resource!(EndpointSlice, EndpointSlice, endpoint_slices, spec: address_type, endpoints, ports; status: );
 resource!(Lease, Lease, leases: IndexedTable<Lease>, spec: spec; status: );

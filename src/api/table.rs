@@ -3,10 +3,11 @@
 //! API server's storage and every informer cache keep each kind in a table of the type
 //! the kind names ([`Resource::Table`](super::Resource::Table)).
 //!
-//! Most kinds use [`Table`] (a `BTreeMap` by namespace and name). Node Leases, Nodes and
-//! Pods use [`IndexedTable`](super::indexed_table::IndexedTable), which also finds an object
-//! by key without a tree search: 300 kubelets renew their Lease every ten seconds, and
-//! Node and Pod status writes are put into the store and every cache.
+//! Most kinds use [`Table`] (a `BTreeMap` by namespace and name). Node Leases, Nodes,
+//! Pods, claims, volumes and VolumeAttachments use
+//! [`IndexedTable`](super::indexed_table::IndexedTable), which also finds an object by key
+//! without a tree search: 300 kubelets renew their Lease every ten seconds, and the status
+//! writes of the others are put into the store and every cache.
 
 use super::key_ref::{self, KeyRef};
 use super::{ObjectKey, Resource, Table};

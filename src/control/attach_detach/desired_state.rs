@@ -9,7 +9,6 @@
 
 use super::pod_claims::PodClaimIndex;
 use super::{AttachDetachConfig, VolumeSpec};
-use crate::api::key_ref::get_by_parts;
 use crate::api::pod::phase;
 use crate::api::storage::CsiPersistentVolumeSource;
 use crate::api::{PersistentVolume, PersistentVolumeClaim, Pod, Tables};
@@ -260,11 +259,11 @@ fn attachable_volume<'a>(
     cache: &'a Tables,
     config: &AttachDetachConfig,
 ) -> Option<AttachableVolume<'a>> {
-    let pvc = get_by_parts(&cache.pvcs, namespace, claim)?;
+    let pvc = cache.pvcs.get_by_parts(namespace, claim)?;
     if !pvc.is_bound() || pvc.spec.volume_name.is_empty() {
         return None;
     }
-    let pv = get_by_parts(&cache.pvs, "", &pvc.spec.volume_name)?;
+    let pv = cache.pvs.get_by_parts("", &pvc.spec.volume_name)?;
     let bound_here = pv
         .spec
         .claim_ref

@@ -106,7 +106,7 @@ impl PersistentVolumeController {
     /// `resync`: every claim and volume again — except those fully bound to each other,
     /// whose sync upstream would write nothing (a shortcut that keeps large runs cheap).
     fn resync(&self, cache: &Tables, q: &mut Enqueue) {
-        for (key, claim) in &cache.pvcs {
+        for (key, claim) in cache.pvcs.iter() {
             let settled = claim.status.phase == phase::BOUND
                 && claim.metadata.annotations.contains_key(ANN_BIND_COMPLETED)
                 && self
@@ -117,7 +117,7 @@ impl PersistentVolumeController {
                 q.add(key.clone());
             }
         }
-        for (key, volume) in &cache.pvs {
+        for (key, volume) in cache.pvs.iter() {
             if volume.status.phase != phase::BOUND {
                 q.add(key.clone());
             }
