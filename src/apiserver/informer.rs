@@ -97,22 +97,23 @@ impl Informer {
     /// Whether a journal entry is waiting that needs a delivery: any unseen entry, or with
     /// renewals taken on read, any unseen entry that is not a Lease renewal.
     pub fn is_behind(&self, api: &ApiServer) -> bool {
+        self.cursor < self.delivery_end(api)
+    }
+
+    /// One past the newest journal entry that needs a delivery (see
+    /// [`Informer::is_behind`]).
+    fn delivery_end(&self, api: &ApiServer) -> u64 {
         if self.renewals_on_read {
-            self.cursor < api.general_journal_end()
+            api.general_journal_end()
         } else {
-            self.cursor < api.journal_end()
+            api.journal_end()
         }
     }
 
     /// The delivery time of the first unseen entry that needs a delivery (see
     /// [`Informer::is_behind`]), if any.
     fn next_delivery(&self, api: &ApiServer) -> Option<SimTime> {
-        let end = if self.renewals_on_read {
-            api.general_journal_end()
-        } else {
-            api.journal_end()
-        };
-        (self.cursor..end)
+        (self.cursor..self.delivery_end(api))
             .filter_map(|i| api.journal_entry(i))
             .find(|e| !(self.renewals_on_read && is_renewal(e)))
             .map(|e| e.at().saturating_add(self.delay))
