@@ -266,12 +266,12 @@ impl<T: Resource> std::ops::Index<&ObjectKey> for IndexedTable<T> {
 }
 
 impl<T: Resource> ObjectTable<T> for IndexedTable<T> {
+    // The look-ups and walks the inherent methods (above) already are.
     fn get(&self, key: &ObjectKey) -> Option<&Rc<T>> {
-        self.get_by_parts(&key.namespace, &key.name)
+        IndexedTable::get(self, key)
     }
     fn get_by_parts(&self, namespace: &str, name: &str) -> Option<&Rc<T>> {
-        let (_, p) = self.find(namespace, name)?;
-        Some(&self.entries[p].1)
+        IndexedTable::get_by_parts(self, namespace, name)
     }
     fn get_mut_by_parts(&mut self, namespace: &str, name: &str) -> Option<&mut Rc<T>> {
         let (_, p) = self.find(namespace, name)?;
@@ -313,7 +313,7 @@ impl<T: Resource> ObjectTable<T> for IndexedTable<T> {
         Some(removed)
     }
     fn values(&self) -> impl Iterator<Item = &Rc<T>> {
-        self.order.values().map(|&i| self.at(i))
+        IndexedTable::values(self)
     }
     fn values_in<'a>(&'a self, namespace: &'a str) -> impl Iterator<Item = &'a Rc<T>> + 'a {
         use std::ops::Bound;
@@ -334,7 +334,7 @@ impl<T: Resource> ObjectTable<T> for IndexedTable<T> {
         self.order.range(from..to).map(|(_, &i)| self.at(i))
     }
     fn len(&self) -> usize {
-        self.entries.len()
+        IndexedTable::len(self)
     }
 }
 
