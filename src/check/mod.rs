@@ -98,18 +98,17 @@ impl Checks {
         }
     }
 
-    /// After the event at `now` and its journal entries: the kubelets' liveness changes,
-    /// and the status of sets that have been quiet long enough.
-    pub fn after_event(
-        &mut self,
-        now: SimTime,
-        api: &ApiServer,
-        live_changes: impl Iterator<Item = LiveChange>,
-    ) {
+    /// Before an event at `t`: every instant before it has ended, so the sets whose quiet
+    /// point came before `t` are checked.
+    pub fn before_event(&mut self, t: SimTime, api: &ApiServer) {
+        self.status.check_before(t, api, &mut self.findings);
+    }
+
+    /// After the event at `now` and its journal entries: the kubelets' liveness changes.
+    pub fn after_event(&mut self, now: SimTime, live_changes: impl Iterator<Item = LiveChange>) {
         for change in live_changes {
             self.live.on_change(now, change, &mut self.findings);
         }
-        self.status.check_due(now, api, &mut self.findings);
     }
 
     /// Attachments the cloud gained or lost in the event at `now` (`attachments.rs`).
@@ -141,7 +140,8 @@ impl Checks {
     /// The end of the run at `now`: sets quiet by then are checked (a set written too
     /// recently may still legitimately lag by one pass, so it is not).
     pub fn finish(&mut self, now: SimTime, api: &ApiServer) {
-        self.status.check_due(now, api, &mut self.findings);
+        let end = now + crate::time::SimDuration::from_nanos(1);
+        self.status.check_before(end, api, &mut self.findings);
         // Quiet points found late are reported at their own time: keep the list in time
         // order (stable, so equal times keep the order they were found in).
         self.findings.sort_by_key(|f| f.t_us);

@@ -7,9 +7,14 @@
 //! write reaches the controller one watch delay later, and its pass writes the status; that
 //! write comes back one more delay later, and that pass finds nothing to change. The extra
 //! second covers the work queue's first rate-limited retries (5 ms doubling) after a failed
-//! pass. Each set is checked once per quiet point (its first event at or after the point
-//! — nothing of the set has changed in between — or the end of the run); a set written
-//! near the end of the run is not judged. One finding per episode: until a check agrees.
+//! pass. Each set is checked once per quiet point, as the point's instant ends: before the
+//! first event after it (nothing of the set has changed in between: a write would have
+//! moved the point) or at the end of the run; a set written near the end of the run is not
+//! judged. One finding per episode: until a check agrees.
+//!
+//! Not at the first event at or after the point: which events there are must not matter
+//! (a parked probe ticker, `kubelet::parking`, leaves its ticks out), and a write at the
+//! next event must not cancel a check the instant before it was due.
 
 use super::{Finding, parent_and_ordinal, running_and_ready};
 use crate::api::{ObjectKey, Pod, StatefulSet};
@@ -35,8 +40,9 @@ pub struct StatusCounts {
     sets: BTreeMap<ObjectKey, Watched>,
     /// Quiet points not yet checked: (last write + quiet, set).
     due: BTreeSet<(SimTime, ObjectKey)>,
-    /// The earliest time in `due` (`None` when it is empty). `check_due` runs after every
-    /// event and mostly finds nothing due: this answers that without a walk down the tree.
+    /// The earliest time in `due` (`None` when it is empty). `check_before` runs before
+    /// every event and mostly finds nothing due: this answers that without a walk down
+    /// the tree.
     next_due: Option<SimTime>,
 }
 
@@ -89,13 +95,14 @@ impl StatusCounts {
         self.next_due = self.due.first().map(|(t, _)| *t);
     }
 
-    /// Checks every set whose quiet point is at or before `now`.
-    pub fn check_due(&mut self, now: SimTime, api: &ApiServer, out: &mut Vec<Finding>) {
-        if self.next_due.is_none_or(|t| t > now) {
+    /// Checks every set whose quiet point is before `t` (every instant before `t` has
+    /// ended).
+    pub fn check_before(&mut self, t: SimTime, api: &ApiServer, out: &mut Vec<Finding>) {
+        if self.next_due.is_none_or(|due| due >= t) {
             return;
         }
         while let Some(first) = self.due.first() {
-            if first.0 > now {
+            if first.0 >= t {
                 break;
             }
             let (at, key) = self.due.pop_first().expect("peeked");
@@ -194,6 +201,22 @@ mod tests {
         assert_eq!(w.findings(super::INVARIANT), Vec::<String>::new());
         w.finish();
         assert_eq!(w.findings(super::INVARIANT), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_quiet_point_is_judged_as_its_instant_ends_whatever_events_follow() {
+        // The quiet point passes with no event at all; the first event after it writes the
+        // set (and fixes the status). The check was due before that write: judged on the
+        // state the quiet point saw, and not cancelled by the write.
+        let mut w = Cluster::new();
+        w.create_set(web_set(OrderedReady, 2));
+        w.create_member_pod("web", 0, "www-web-0");
+        w.mark_running_ready("web-0");
+        w.set_status("web", [1, 0, 1, 1]);
+        w.now = w.now + secs(30);
+        w.set_status("web", [1, 1, 1, 1]);
+        w.finish();
+        assert_eq!(w.findings(super::INVARIANT).len(), 1);
     }
 
     #[test]

@@ -70,8 +70,10 @@ impl Cluster {
         }
     }
 
-    /// Writes as `actor` now, then feeds the checks like the engine's `after_event`.
+    /// Writes as `actor` now (an event after the others of this instant), then feeds the
+    /// checks like the engine's `after_event`.
     pub fn write<R>(&mut self, actor: &'static str, f: impl FnOnce(&mut ApiClient<'_>) -> R) -> R {
+        self.checks.before_event(self.now, &self.api);
         let actor = Actor::new(actor);
         let r = f(&mut ApiClient::new(&mut self.api, &actor, self.now));
         self.feed();
@@ -85,14 +87,16 @@ impl Cluster {
             self.checks.on_entry(&entry, &self.api);
         }
         self.fed = end;
-        self.checks
-            .after_event(self.now, &self.api, std::iter::empty());
+        self.checks.after_event(self.now, std::iter::empty());
     }
 
-    /// Moves the clock (an event with no writes at the new time).
+    /// Moves the clock to the end of the instant `d` from now (an event with no writes
+    /// there, and the instant over).
     pub fn advance(&mut self, d: SimDuration) {
         self.now = self.now + d;
         self.feed();
+        let ended = self.now + SimDuration::from_nanos(1);
+        self.checks.before_event(ended, &self.api);
     }
 
     pub fn finish(&mut self) {

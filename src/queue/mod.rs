@@ -18,6 +18,13 @@
 //! takes an entry only if it is not earlier than the lane's last one, so every lane is
 //! always sorted, and a pop takes the smallest `(time, seq)` among the wheel's earliest
 //! and the lanes' fronts: the order is exactly the order of one sorted queue.
+//!
+//! Keyed events: a periodic ticker whose order among the events of its instant must not
+//! depend on when its previous tick was scheduled (so that its ticks can be left out of
+//! the queue while they change nothing and put back later in the very place they would
+//! have had — the kubelet's parked probe tickers) is scheduled with a fixed key of its
+//! own ([`EventQueue::schedule_keyed`]). Keys are below every sequence number, so at
+//! one instant keyed events run first, by key, then the others in scheduling order.
 
 mod wheel;
 
@@ -28,6 +35,9 @@ use wheel::TimerWheel;
 /// Handle of a scheduled event, for cancelling it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimerId(pub u64);
+
+/// The first sequence number: keys of keyed events are below it.
+pub const FIRST_SEQ: u64 = 1 << 63;
 
 #[derive(Clone, Copy)]
 struct Entry {
@@ -61,6 +71,8 @@ pub struct EventQueue<E> {
     next_seq: u64,
     cancelled: BTreeSet<u64>,
     now: SimTime,
+    /// The sequence number (or key) of the last popped event.
+    last_seq: u64,
 }
 
 impl<E> Default for EventQueue<E> {
@@ -77,9 +89,10 @@ impl<E> EventQueue<E> {
             first_lane: None,
             slots: Vec::new(),
             free: Vec::new(),
-            next_seq: 0,
+            next_seq: FIRST_SEQ,
             cancelled: BTreeSet::new(),
             now: SimTime::ZERO,
+            last_seq: 0,
         }
     }
 
@@ -88,25 +101,64 @@ impl<E> EventQueue<E> {
         self.now
     }
 
+    /// Where the last popped event stands in the order: its time and its sequence number
+    /// (its key, if keyed). Every event before it has run, none after it.
+    pub fn last_popped(&self) -> (SimTime, u64) {
+        (self.now, self.last_seq)
+    }
+
     /// Schedules `payload` at `at`. Scheduling in the past is a simulator bug.
     pub fn schedule(&mut self, at: SimTime, payload: E) -> TimerId {
-        let e = self.entry(at, payload);
-        let id = TimerId(e.seq);
+        let seq = self.take_seq();
+        let e = self.entry(at, seq, payload);
         self.wheel.push(e);
-        id
+        TimerId(seq)
     }
 
     /// [`EventQueue::schedule`] for an event whose delay (`at` − now) recurs often: it
     /// goes to that delay's lane (made if there is room) when that keeps the lane sorted.
     /// Where an event waits never changes when it runs.
     pub fn schedule_in_lane(&mut self, at: SimTime, payload: E) -> TimerId {
-        let e = self.entry(at, payload);
-        let id = TimerId(e.seq);
+        let seq = self.take_seq();
+        self.push_in_lane(at, seq, payload);
+        TimerId(seq)
+    }
+
+    /// Schedules a keyed event (see the module header): at `at` it runs before every
+    /// event that is not keyed, and after the keyed ones with smaller keys. A key is
+    /// the ticker's own, the same at every tick, so keyed events cannot be cancelled.
+    pub fn schedule_keyed(&mut self, at: SimTime, key: u64, payload: E) {
+        assert!(
+            key < FIRST_SEQ,
+            "event key {key} is not below the sequence numbers"
+        );
+        let e = self.entry(at, key, payload);
+        self.wheel.push(e);
+    }
+
+    /// [`EventQueue::schedule_keyed`] in the lane of its delay (see
+    /// [`EventQueue::schedule_in_lane`]).
+    pub fn schedule_keyed_in_lane(&mut self, at: SimTime, key: u64, payload: E) {
+        assert!(
+            key < FIRST_SEQ,
+            "event key {key} is not below the sequence numbers"
+        );
+        self.push_in_lane(at, key, payload);
+    }
+
+    fn take_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
+    fn push_in_lane(&mut self, at: SimTime, seq: u64, payload: E) {
+        let e = self.entry(at, seq, payload);
         let delay = e.at.as_nanos() - self.now.as_nanos();
         match self.lanes.iter().position(|l| l.delay == delay) {
             Some(i) => {
                 let lane = &mut self.lanes[i].entries;
-                if lane.back().is_none_or(|b| b.at <= e.at) {
+                if lane.back().is_none_or(|b| (b.at, b.seq) < (e.at, e.seq)) {
                     lane.push_back(e);
                     if lane.len() == 1 {
                         self.new_front(i, e);
@@ -124,7 +176,6 @@ impl<E> EventQueue<E> {
             }
             None => self.wheel.push(e),
         }
-        id
     }
 
     /// Lane `i` (empty until now) has front `e`.
@@ -141,15 +192,13 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// A new entry for `payload` at `at`: the next sequence number and a slot.
-    fn entry(&mut self, at: SimTime, payload: E) -> Entry {
+    /// A new entry for `payload` at `at` with sequence number (or key) `seq`, in a slot.
+    fn entry(&mut self, at: SimTime, seq: u64, payload: E) -> Entry {
         assert!(
             at >= self.now,
             "event scheduled in the past: {at:?} < now {:?}",
             self.now
         );
-        let seq = self.next_seq;
-        self.next_seq += 1;
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(payload);
@@ -204,9 +253,10 @@ impl<E> EventQueue<E> {
         best.map(|(i, _)| i)
     }
 
-    /// Cancels a scheduled event; cancelling one that already ran is harmless.
+    /// Cancels a scheduled event; cancelling one that already ran is harmless. Keys are
+    /// no handles: a keyed event is not cancelled.
     pub fn cancel(&mut self, id: TimerId) {
-        if id.0 < self.next_seq {
+        if (FIRST_SEQ..self.next_seq).contains(&id.0) {
             self.cancelled.insert(id.0);
         }
     }
@@ -227,6 +277,7 @@ impl<E> EventQueue<E> {
         let payload = self.take(e.slot);
         debug_assert!(e.at >= self.now, "time went backwards");
         self.now = e.at;
+        self.last_seq = e.seq;
         Some((e.at, e.seq, payload))
     }
 
@@ -340,21 +391,21 @@ mod tests {
             } else {
                 q.schedule_in_lane(SimTime(now + delay), round)
             };
-            scheduled.push((now + delay, id.0));
+            scheduled.push((now + delay, id.0 - FIRST_SEQ));
             if next() % 50 == 0 {
                 q.cancel(id);
-                cancelled.insert(id.0);
+                cancelled.insert(id.0 - FIRST_SEQ);
             }
             if next() % 3 != 0
                 && let Some((at, seq, payload)) = q.pop()
             {
-                assert_eq!(seq, payload, "payloads follow their entries");
+                assert_eq!(seq - FIRST_SEQ, payload, "payloads follow their entries");
                 assert_eq!(at, q.now());
-                popped.push(seq);
+                popped.push(payload);
             }
         }
-        while let Some((_, seq, _)) = q.pop() {
-            popped.push(seq);
+        while let Some((_, _, payload)) = q.pop() {
+            popped.push(payload);
         }
         assert_eq!(q.lanes.len(), MAX_LANES, "delays got lanes");
         let expected: Vec<u64> = reference_order(&scheduled)
@@ -375,6 +426,40 @@ mod tests {
         let mut want = expected;
         want.sort();
         assert_eq!(all, want);
+    }
+
+    #[test]
+    fn keyed_events_run_first_at_their_instant_by_key() {
+        let mut q = EventQueue::new();
+        q.schedule(t(5), "x");
+        q.schedule_keyed(t(5), 7, "k7");
+        q.schedule(t(1), "a");
+        q.schedule_keyed(t(5), 3, "k3");
+        q.schedule_in_lane(t(5), "y");
+        q.schedule_keyed(t(9), 1, "k1");
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, _, e)| e)).collect();
+        assert_eq!(order, ["a", "k3", "k7", "x", "y", "k1"]);
+        assert_eq!(q.last_popped(), (t(9), 1));
+    }
+
+    #[test]
+    fn a_lane_refuses_a_keyed_entry_that_would_unsort_it() {
+        // Same delay, same instant: the keyed entry sorts before the lane's back, so it
+        // must wait in the wheel, and still comes out first.
+        let mut q = EventQueue::new();
+        q.schedule_in_lane(t(10), "late");
+        q.schedule_keyed_in_lane(t(10), 4, "keyed");
+        q.schedule_keyed_in_lane(t(10), 2, "first");
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, _, e)| e)).collect();
+        assert_eq!(order, ["first", "keyed", "late"]);
+    }
+
+    #[test]
+    fn cancelling_a_key_cancels_nothing() {
+        let mut q = EventQueue::new();
+        q.schedule_keyed(t(1), 0, "keyed");
+        q.cancel(TimerId(0));
+        assert_eq!(q.pop().map(|(_, _, e)| e), Some("keyed"));
     }
 
     #[test]

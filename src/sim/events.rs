@@ -3,6 +3,8 @@
 
 use crate::control::ControlTimer;
 use crate::infra::kubelet::KubeletTimer;
+use crate::queue::EventQueue;
+use crate::time::SimTime;
 
 /// The components that read the API server through an informer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,4 +48,18 @@ pub enum SimEvent {
     App(crate::infra::apps::AppTimer),
     /// Node number `node` (kubelet order) powers off at the end of its graceful shutdown.
     NodePowerOff { node: u32 },
+}
+
+/// Schedules kubelet timer `t` at `at`. A probe tick is a keyed event with its ticker's
+/// key (so that a parked ticker can be put back in its very place, `kubelet::parking`),
+/// in the lane of its period; the other timers take the next sequence number.
+pub fn schedule_kubelet(queue: &mut EventQueue<SimEvent>, at: SimTime, t: KubeletTimer) {
+    match t {
+        KubeletTimer::Probe { ticker, .. } => {
+            queue.schedule_keyed_in_lane(at, ticker, SimEvent::Kubelet(t))
+        }
+        t => {
+            queue.schedule(at, SimEvent::Kubelet(t));
+        }
+    }
 }

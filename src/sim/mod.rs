@@ -18,7 +18,7 @@ use crate::control::ControlTimer;
 use crate::control::manager::ControllerManager;
 use crate::control::scheduler::Scheduler;
 use crate::infra::csi::{CsiDrivers, CsiTimer};
-use crate::infra::kubelet::{KubeletTimer, NodeAgents};
+use crate::infra::kubelet::{KubeletTimer, NodeAgents, QuietTick};
 use crate::queue::EventQueue;
 use crate::report::timeline::TimelineLine;
 use crate::rng::SimRng;
@@ -122,8 +122,13 @@ pub struct Simulation {
     /// Probe ticks with no effect outside their probe worker are done in place (see
     /// `run_until`); off only in tests that compare both paths.
     quiet_ticks: bool,
-    /// How many ticks took that path.
+    /// How many ticks took that path, and how many of them parked their probe worker
+    /// (`kubelet::parking`).
     quiet_done: u64,
+    parked: u64,
+    /// Every event due at or before the clock has run (`run_until` reached its end);
+    /// otherwise the queue's last popped event is where the run stands.
+    drained: bool,
     /// The timer lists `dispatch` hands the components, kept empty between events so that
     /// an event asking for a timer (most do: every heartbeat, resync and requeue re-arms
     /// one) does not allocate a list and free it again.
@@ -136,6 +141,8 @@ struct TimerBufs {
     control: Vec<(SimTime, ControlTimer)>,
     kubelet: Vec<(SimTime, KubeletTimer)>,
     csi: Vec<(SimTime, CsiTimer)>,
+    /// Parked probe tickers given back, as keyed events (`NodeAgents::release_parked`).
+    released: Vec<(SimTime, u64, KubeletTimer)>,
 }
 
 impl Simulation {
@@ -166,18 +173,31 @@ impl Simulation {
             let Some((now, _, ev)) = self.queue.pop_due(t) else {
                 break;
             };
+            // Every instant before this one has ended: quiet points before it are judged
+            // (whatever events there were, `check::status`).
+            self.checks.before_event(now, &self.api);
             self.clock = now;
+            self.drained = false;
             self.counts.events += 1;
             // A probe tick that changes nothing outside its probe worker: done in place,
-            // the very timer re-armed (the one event the full path would schedule, so
-            // every later event keeps its sequence number and order).
+            // the very timer re-armed (the one event the full path would schedule, with
+            // the same key, so every later event keeps its order) — or not re-armed at
+            // all while the worker is parked.
             if self.quiet_ticks
                 && let SimEvent::Kubelet(t) = &ev
-                && let Some(rearm) = self.nodes.quiet_probe(t, now)
+                && let Some(tick) = self.nodes.quiet_probe(t, now)
             {
                 self.quiet_done += 1;
-                if let Some(period) = rearm {
-                    self.queue.schedule_in_lane(now + period, ev);
+                match (tick, &ev) {
+                    (
+                        QuietTick::Again(period),
+                        SimEvent::Kubelet(KubeletTimer::Probe { ticker, .. }),
+                    ) => {
+                        let key = *ticker;
+                        self.queue.schedule_keyed_in_lane(now + period, key, ev);
+                    }
+                    (QuietTick::Parked, _) => self.parked += 1,
+                    _ => {}
                 }
                 self.schedule_busy_work(now);
                 self.after_event(now);
@@ -188,6 +208,7 @@ impl Simulation {
         }
         if self.stopped.is_none() {
             self.clock = self.clock.max(t);
+            self.drained = true;
         }
     }
 
@@ -220,6 +241,7 @@ impl Simulation {
         f: impl FnOnce(&mut crate::apiserver::ApiClient<'_>) -> R,
     ) -> R {
         let now = self.clock;
+        self.before_hook();
         let mut client = crate::apiserver::ApiClient::new(&mut self.api, actor, now);
         let r = f(&mut client);
         self.after_event(now);
@@ -236,6 +258,7 @@ impl Simulation {
     /// Returns false if no kubelet runs a container of that pod.
     pub fn fail_container(&mut self, key: &crate::api::ObjectKey) -> bool {
         let now = self.clock;
+        self.before_hook();
         let mut timers: Vec<(SimTime, KubeletTimer)> = Vec::new();
         let mut ctx = Ctx::new(
             now,
@@ -246,7 +269,7 @@ impl Simulation {
         );
         let failed = self.nodes.fail_container(key, &mut ctx);
         for (at, t) in timers {
-            self.queue.schedule(at, SimEvent::Kubelet(t));
+            events::schedule_kubelet(&mut self.queue, at, t);
         }
         self.after_event(now);
         failed
@@ -262,6 +285,18 @@ impl Simulation {
     /// How many probe ticks were done in place so far.
     pub fn quiet_ticks(&self) -> u64 {
         self.quiet_done
+    }
+
+    /// Test hook, before the run: whether quiet probe ticks may park their probe worker
+    /// (the default) or re-arm it at every tick (`kubelet::parking`). Either way the run
+    /// is the same, byte for byte; tests compare the two.
+    pub fn set_park_tickers(&mut self, on: bool) {
+        self.nodes.set_park_tickers(on);
+    }
+
+    /// How many times a quiet probe tick parked its probe worker so far.
+    pub fn parked_tickers(&self) -> u64 {
+        self.parked
     }
 
     /// Test hook: node `name`'s kubelet stops renewing its Lease and posting node status
@@ -427,13 +462,7 @@ impl Simulation {
         }
         if !self.timer_bufs.kubelet.is_empty() {
             for (at, t) in self.timer_bufs.kubelet.drain(..) {
-                // Probe tickers re-arm a fixed period ahead: a queue lane keeps them in
-                // order.
-                if matches!(t, KubeletTimer::Probe { .. }) {
-                    self.queue.schedule_in_lane(at, SimEvent::Kubelet(t));
-                } else {
-                    self.queue.schedule(at, SimEvent::Kubelet(t));
-                }
+                events::schedule_kubelet(&mut self.queue, at, t);
             }
         }
         if !self.timer_bufs.csi.is_empty() {
@@ -469,6 +498,9 @@ impl Simulation {
     /// Notices writes made by the event just handled: traces them, records Events on the
     /// timeline, and makes sure every informer gets a delivery for them.
     fn after_event(&mut self, now: SimTime) {
+        if self.nodes.has_parked_to_release() {
+            self.release_parked();
+        }
         let end = self.api.journal_end();
         if end > self.seen {
             for i in self.seen..end {
@@ -546,16 +578,12 @@ impl Simulation {
         if self.apps.is_empty() {
             if self.nodes.has_live_changes() {
                 let live_changes = self.nodes.drain_live_changes();
-                self.checks.after_event(now, &self.api, live_changes);
-            } else {
-                // Most events start or stop no container: no drain to set up and drop.
-                self.checks.after_event(now, &self.api, std::iter::empty());
+                self.checks.after_event(now, live_changes);
             }
         } else {
             let live_changes: Vec<_> = self.nodes.drain_live_changes().collect();
             self.follow_apps(now, &live_changes);
-            self.checks
-                .after_event(now, &self.api, live_changes.into_iter());
+            self.checks.after_event(now, live_changes.into_iter());
         }
         if self.notes.is_empty() {
             // Most events note nothing: no drain to set up and drop.
@@ -573,6 +601,33 @@ impl Simulation {
                 });
             }
         }
+    }
+
+    /// A test hook acts between events, after the last one run (all of its instant's
+    /// when `run_until` reached its end): what `run_until` does before an event.
+    fn before_hook(&mut self) {
+        let ended = if self.drained {
+            self.clock + SimDuration::from_nanos(1)
+        } else {
+            self.clock
+        };
+        self.checks.before_event(ended, &self.api);
+    }
+
+    /// The parked probe tickers the event moved come back, each at the tick it would have
+    /// had next after the event just run (`NodeAgents::release_parked`).
+    fn release_parked(&mut self) {
+        let after = if self.drained {
+            (self.clock, u64::MAX)
+        } else {
+            self.queue.last_popped()
+        };
+        let mut released = std::mem::take(&mut self.timer_bufs.released);
+        self.nodes.release_parked(after, &mut released);
+        for (at, key, t) in released.drain(..) {
+            self.queue.schedule_keyed(at, key, SimEvent::Kubelet(t));
+        }
+        self.timer_bufs.released = released;
     }
 
     fn reader_delay(&self, reader: Reader) -> SimDuration {

@@ -3,6 +3,7 @@
 //! server down — and, after each change, who can still reach the API server, written to
 //! the API server's reachability gate and told to the kubelets.
 
+use super::events::schedule_kubelet;
 use super::{SimEvent, Simulation};
 use crate::component::Ctx;
 use crate::infra::kubelet::{KubeletTimer, NodeAgents};
@@ -102,7 +103,7 @@ impl Simulation {
         let mut timers = Vec::new();
         self.refresh_connectivity(self.clock, &mut timers);
         for (at, t) in timers {
-            self.queue.schedule(at, SimEvent::Kubelet(t));
+            schedule_kubelet(&mut self.queue, at, t);
         }
     }
 

@@ -190,6 +190,8 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         slis: crate::sli::SliRecorder::new(&scenario.apps),
         quiet_ticks: true,
         quiet_done: 0,
+        parked: 0,
+        drained: true,
         timer_bufs: Default::default(),
     };
     sim.nodes.set_manual_pods(opts.manual_kubelets);
@@ -207,7 +209,7 @@ pub(super) fn build(scenario: &Scenario, opts: RunOptions) -> Simulation {
         );
         sim.nodes.register_all(&mut ctx);
         for (at, t) in timers {
-            sim.queue.schedule(at, SimEvent::Kubelet(t));
+            super::events::schedule_kubelet(&mut sim.queue, at, t);
         }
     }
     let brings_default = scenario

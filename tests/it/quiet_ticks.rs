@@ -1,9 +1,12 @@
 //! Probe ticks that change nothing outside their probe worker are done in place by the
-//! engine (`Simulation::run_until`, `NodeAgents::quiet_probe`). This pins that the shortcut
-//! is invisible: with it and without it, the same scenario — probes below their success
-//! threshold, an initial delay, a never-ready image whose probe fails at every tick, a
-//! stopped kubelet and crashed containers whose readiness must be earned again — gives the
-//! same trace bytes, the same result and the same Ready instants.
+//! engine (`Simulation::run_until`, `NodeAgents::quiet_probe`), and a worker whose ticks
+//! can change nothing any more is parked, its ticks left out of the queue until something
+//! it reads changes (`kubelet::parking`). This pins that both shortcuts are invisible:
+//! with neither, with quiet ticks only and with parking too, the same scenario — probes
+//! below their success threshold, an initial delay, startup probes, two probed
+//! containers in one pod, a never-ready image whose probe fails at every tick, a stopped
+//! kubelet, a crashed node and crashed containers whose readiness must be earned again —
+//! gives the same trace bytes, the same result and the same Ready instants.
 
 use crate::harness::SharedBuf;
 use std::path::Path;
@@ -40,6 +43,25 @@ spec:
               - name: db
                 image: db
                 readinessProbe: { tcpSocket: { port: 80 }, periodSeconds: 10, successThreshold: 2, initialDelaySeconds: 5 }
+                startupProbe: { tcpSocket: { port: 80 }, periodSeconds: 3, failureThreshold: 30 }
+    - apiVersion: apps/v1
+      kind: StatefulSet
+      metadata: { name: pair }
+      spec:
+        serviceName: pair
+        replicas: 2
+        podManagementPolicy: Parallel
+        selector: { matchLabels: { app: pair } }
+        template:
+          metadata: { labels: { app: pair } }
+          spec:
+            containers:
+              - name: a
+                image: db
+                readinessProbe: { httpGet: { path: /, port: 80 }, periodSeconds: 10 }
+              - name: b
+                image: db
+                readinessProbe: { httpGet: { path: /, port: 81 }, periodSeconds: 10 }
     - apiVersion: apps/v1
       kind: StatefulSet
       metadata: { name: stuck }
@@ -56,24 +78,27 @@ spec:
                 readinessProbe: { httpGet: { path: /, port: 80 }, periodSeconds: 7 }
   faults:
     - { at: 8m, duration: 1m, kubeletStop: { node: w-a-2 } }
+    - { at: 15m, duration: 3m, nodeCrash: { node: w-a-1 } }
 ";
 
-/// What one run gave: trace bytes, event count, quiet ticks taken, and the instants at
-/// which web-0 turned Ready after each of its two container crashes.
+/// What one run gave: trace bytes, event count, quiet ticks taken, workers parked, and
+/// the instants at which web-0 turned Ready after each of its two container crashes.
 struct Outcome {
     trace: Vec<u8>,
     events: u64,
     quiet: u64,
+    parked: u64,
     ready_again: Vec<SimTime>,
 }
 
-fn run(quiet: bool) -> Outcome {
+fn run(quiet: bool, park: bool) -> Outcome {
     let s = scenario::load_str(SCENARIO, Path::new("inline.yaml")).unwrap();
     let buf = SharedBuf::default();
     let mut opts = RunOptions::for_scenario(&s);
     opts.trace = Some(Box::new(buf.clone()));
     let mut sim = Simulation::new(&s, opts);
     sim.set_quiet_ticks(quiet);
+    sim.set_park_tickers(park);
     let web0 = ObjectKey::new("default", "web-0");
     let ready = |sim: &Simulation| {
         sim.api()
@@ -99,7 +124,10 @@ fn run(quiet: bool) -> Outcome {
         }
         ready_again.push(sim.now());
     }
+    // On through the node crash to the end.
+    sim.run_until(SimTime::ZERO + SimDuration::from_secs(20 * 60));
     let quiet_done = sim.quiet_ticks();
+    let parked = sim.parked_tickers();
     let result = sim.into_result();
     assert!(result.findings.is_empty(), "{:?}", result.findings);
     let trace = buf.0.borrow().clone();
@@ -107,24 +135,46 @@ fn run(quiet: bool) -> Outcome {
         trace,
         events: result.counts.events,
         quiet: quiet_done,
+        parked,
         ready_again,
     }
 }
 
 #[test]
-fn quiet_probe_ticks_change_nothing_a_run_shows() {
-    let quiet = run(true);
-    let full = run(false);
+fn quiet_probe_ticks_and_parked_tickers_change_nothing_a_run_shows() {
+    let full = run(false, false);
+    let quiet = run(true, false);
+    let parked = run(true, true);
+    assert_eq!(full.quiet, 0);
     assert!(
         quiet.quiet > 100,
         "the shortcut was taken ({} times)",
         quiet.quiet
     );
-    assert_eq!(full.quiet, 0);
-    assert_eq!(quiet.events, full.events, "every tick is still an event");
+    assert_eq!(quiet.parked, 0);
+    assert_eq!(
+        quiet.events, full.events,
+        "every quiet tick is still an event"
+    );
+    assert!(
+        parked.parked > 10,
+        "workers were parked ({} times)",
+        parked.parked
+    );
+    assert!(
+        parked.events + 500 < quiet.events,
+        "parked tickers leave ticks out: {} events, {} without parking",
+        parked.events,
+        quiet.events
+    );
     assert_eq!(quiet.ready_again, full.ready_again);
+    assert_eq!(parked.ready_again, full.ready_again);
     assert!(
         quiet.trace == full.trace,
         "the trace differs with quiet probe ticks"
+    );
+    assert!(
+        parked.trace == full.trace,
+        "the trace differs with parked probe tickers"
     );
 }

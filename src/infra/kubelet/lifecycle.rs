@@ -78,7 +78,7 @@ impl NodeAgents {
 
     /// The kubelet's state on node `name`.
     pub fn kubelet_state(&self, name: &str) -> Option<KubeletState> {
-        self.index_of(name).map(|i| self.kubelets[i].state)
+        self.index_of(name).map(|i| self.kubelets[i].state())
     }
 
     /// `kubeletStop` begins: the process stops, containers run on.
@@ -87,8 +87,8 @@ impl NodeAgents {
             return;
         };
         let k = &mut self.kubelets[i];
-        if k.state == KubeletState::Running {
-            k.state = KubeletState::Stopped;
+        if k.state() == KubeletState::Running {
+            k.set_state(KubeletState::Stopped);
             k.env.heartbeat.stop();
         }
     }
@@ -99,10 +99,10 @@ impl NodeAgents {
             return;
         };
         let k = &mut self.kubelets[i];
-        if k.state == KubeletState::PoweredOff {
+        if k.state() == KubeletState::PoweredOff {
             return;
         }
-        k.state = KubeletState::PoweredOff;
+        k.set_state(KubeletState::PoweredOff);
         k.env.heartbeat.stop();
         k.env.images.power_off();
         // Pull timers of the dead process must not finish a pull of the next one.
@@ -120,18 +120,18 @@ impl NodeAgents {
         let Some(i) = self.index_of(name) else {
             return;
         };
-        let was = self.kubelets[i].state;
+        let was = self.kubelets[i].state();
         match was {
             KubeletState::Running => return,
             KubeletState::Stopped => {
-                self.kubelets[i].state = KubeletState::Running;
+                self.kubelets[i].set_state(KubeletState::Running);
                 let index = self.kubelets[i].env.index;
                 let last = self.kubelets[i].env.heartbeat.last_report();
                 self.kubelets[i].env.heartbeat.start(index, last, ctx);
             }
             KubeletState::PoweredOff => {
                 let k = &mut self.kubelets[i];
-                k.state = KubeletState::Running;
+                k.set_state(KubeletState::Running);
                 k.env.boot += 1;
                 k.env.boot_generation = k.env.boot << 32;
                 k.register(ctx);
@@ -159,7 +159,7 @@ impl NodeAgents {
             return;
         }
         self.connected[i] = connected;
-        if connected && self.kubelets[i].state == KubeletState::Running {
+        if connected && self.kubelets[i].state() == KubeletState::Running {
             self.relist(i, ctx);
         }
     }
@@ -186,7 +186,7 @@ impl NodeAgents {
 
     /// Whether kubelet `i` receives watch events now.
     pub(super) fn watching(&self, i: usize) -> bool {
-        self.connected[i] && self.kubelets[i].state == KubeletState::Running
+        self.connected[i] && self.kubelets[i].state() == KubeletState::Running
     }
 
     /// Keeps `timer` for later if its kubelet is not running; returns whether it did.
@@ -195,14 +195,14 @@ impl NodeAgents {
         let Some(k) = self.kubelets.get_mut(i) else {
             return false;
         };
-        if k.state == KubeletState::Running {
+        if k.state() == KubeletState::Running {
             return false;
         }
         match timer {
             // Heartbeats of a stopped process are stale (its epoch moved on).
             KubeletTimer::Heartbeat { .. } => {}
             // Nothing of a dead machine's pull survives it.
-            KubeletTimer::PullDone { .. } if k.state == KubeletState::PoweredOff => {}
+            KubeletTimer::PullDone { .. } if k.state() == KubeletState::PoweredOff => {}
             _ => k.deferred.push(timer.clone()),
         }
         true

@@ -25,7 +25,9 @@ mod lifecycle;
 mod live;
 mod node_kubelet;
 mod node_status;
+mod parking;
 mod pod_worker;
+mod pod_workers;
 mod prober;
 mod readiness;
 mod shutdown;
@@ -42,6 +44,7 @@ mod tests;
 
 pub use lifecycle::KubeletState;
 pub use live::{LiveChange, LiveInstance};
+pub use parking::QuietTick;
 pub use prober::ProbeKind;
 
 use crate::api::{AnyObject, ObjectKey};
@@ -89,11 +92,13 @@ pub enum KubeletTimer {
     ContainerExited(ContainerTimer),
     /// The container stopped after SIGTERM, or was SIGKILLed at the grace deadline.
     ContainerStopped(ContainerTimer),
-    /// A probe worker's ticker fired.
+    /// A probe worker's ticker fired; `ticker` is its key, the same at every tick
+    /// (`ProbeWorker::key`): the engine schedules the tick as a keyed event with it.
     Probe {
         pod: PodTimer,
         container: u32,
         kind: ProbeKind,
+        ticker: u64,
     },
     /// The node's image puller finished its current pull.
     PullDone { node: u32 },
@@ -135,6 +140,11 @@ pub struct NodeAgents {
     /// Per node: whether the network lets its kubelet reach the API server
     /// (`lifecycle.rs`).
     connected: Vec<bool>,
+    /// Parked probe tickers (`parking.rs`), shared with every kubelet.
+    parking: parking::SharedLot,
+    /// Whether quiet probe ticks may park their worker (the default; off only in tests
+    /// that compare both).
+    park_tickers: bool,
 }
 
 impl NodeAgents {
@@ -147,10 +157,11 @@ impl NodeAgents {
         timing: &Timing,
         rngs: &RngStreams,
     ) -> Self {
+        let parking = parking::SharedLot::default();
         let kubelets: Vec<Kubelet> = nodes
             .iter()
             .enumerate()
-            .map(|(i, n)| Kubelet::new(i as u32, n, images, timing, rngs))
+            .map(|(i, n)| Kubelet::new(i as u32, n, images, timing, rngs, &parking))
             .collect();
         let by_name = nodes
             .iter()
@@ -166,6 +177,8 @@ impl NodeAgents {
             manual_pods: false,
             live_changes: Vec::new(),
             csi_drivers: Vec::new(),
+            parking,
+            park_tickers: true,
         }
     }
 
@@ -277,28 +290,27 @@ impl NodeAgents {
 
     /// The tick of probe timer `timer` at `now` if it has no effect outside its probe
     /// worker (the container's result stands, no failure to record): performs it and
-    /// returns the re-arm delay (`Some(None)`: the ticker stops). `None` — the timer is
-    /// not a probe, its kubelet is not running, or the tick does something — means
-    /// nothing was done and [`NodeAgents::on_timer`] must handle it. A quiet tick is what
-    /// `on_timer` would do for it, minus the work of building a fresh timer.
-    pub fn quiet_probe(
-        &mut self,
-        timer: &KubeletTimer,
-        now: SimTime,
-    ) -> Option<Option<crate::time::SimDuration>> {
+    /// says what becomes of the ticker ([`QuietTick`]: again a period later, stopped, or
+    /// parked). `None` — the timer is not a probe, its kubelet is not running, or the
+    /// tick does something — means nothing was done and [`NodeAgents::on_timer`] must
+    /// handle it. A quiet tick is what `on_timer` would do for it, minus the work of
+    /// building a fresh timer.
+    pub fn quiet_probe(&mut self, timer: &KubeletTimer, now: SimTime) -> Option<QuietTick> {
         let KubeletTimer::Probe {
             pod,
             container,
             kind,
+            ..
         } = timer
         else {
             return None;
         };
+        let park = self.park_tickers;
         let k = self.kubelets.get_mut(pod.node as usize)?;
-        if k.state != lifecycle::KubeletState::Running {
+        if k.state() != lifecycle::KubeletState::Running {
             return None;
         }
-        k.quiet_probe(pod, *container, *kind, now)
+        k.quiet_probe(pod, *container, *kind, now, park)
     }
 
     /// The name of node number `i` (kubelet order, which is also the network's).

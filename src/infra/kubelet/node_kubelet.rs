@@ -6,15 +6,17 @@
 
 use super::backoff::Backoff;
 use super::images::ImageManager;
+use super::lifecycle::KubeletState;
 use super::node_status;
+use super::parking::{QuietTick, SharedLot};
 use super::pod_worker::{PodWorker, Stage};
+use super::pod_workers::PodWorkers;
 use super::{ContainerTimer, KCtx, KubeletTimer, PodTimer};
 use crate::api::pod::phase;
 use crate::api::{Pod, Tables};
 use crate::apiserver::Actor;
 use crate::rng::{Latency, RngStreams, SimRng};
 use crate::scenario::{ImageSpec, NodeSpecInput, Timing};
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// What every pod worker of a node shares.
@@ -40,6 +42,8 @@ pub struct NodeEnv {
     pub boot: u64,
     pub boot_generation: u64,
     next_pod_ip: u32,
+    /// The simulation's parked probe tickers (`parking.rs`): ticker keys come from it.
+    pub parking: SharedLot,
 }
 
 impl NodeEnv {
@@ -63,9 +67,10 @@ impl NodeEnv {
 pub struct Kubelet {
     pub env: NodeEnv,
     /// Pod workers by pod uid (a recreated StatefulSet pod has a new uid and a new worker).
-    pub(super) pods: BTreeMap<String, PodWorker>,
-    /// Whether the process runs (`lifecycle.rs`).
-    pub state: super::lifecycle::KubeletState,
+    pub(super) pods: PodWorkers,
+    /// Whether the process runs (`lifecycle.rs`); changed only by `set_state`, which has
+    /// parked probe tickers checked.
+    state: KubeletState,
     /// Timers that came due while the kubelet was down, to fire when it starts again.
     pub(super) deferred: Vec<KubeletTimer>,
 }
@@ -77,6 +82,7 @@ impl Kubelet {
         images: &[ImageSpec],
         timing: &Timing,
         rngs: &RngStreams,
+        parking: &SharedLot,
     ) -> Self {
         Kubelet {
             env: NodeEnv {
@@ -101,10 +107,25 @@ impl Kubelet {
                 next_pod_ip: 0,
                 boot: 0,
                 boot_generation: 0,
+                parking: Rc::clone(parking),
             },
-            pods: BTreeMap::new(),
-            state: super::lifecycle::KubeletState::Running,
+            pods: PodWorkers::new(index, Rc::clone(parking)),
+            state: KubeletState::Running,
             deferred: Vec::new(),
+        }
+    }
+
+    /// Whether the process runs.
+    pub fn state(&self) -> KubeletState {
+        self.state
+    }
+
+    /// The process starts or stops: every probe tick reads this, so parked tickers are
+    /// checked after the event.
+    pub fn set_state(&mut self, state: KubeletState) {
+        if state != self.state {
+            self.state = state;
+            self.pods.watch_all();
         }
     }
 
@@ -191,22 +212,22 @@ impl Kubelet {
                 }
             }
             KubeletTimer::Sync(t) => {
-                if let Some(w) = live_worker(&mut self.pods, &t) {
+                if let Some(w) = self.pods.live_mut(&t) {
                     w.on_sync_timer(env, ctx);
                 }
             }
             KubeletTimer::Resync(t) => {
-                if let Some(w) = live_worker(&mut self.pods, &t) {
+                if let Some(w) = self.pods.live_mut(&t) {
                     w.on_resync_timer(env, ctx);
                 }
             }
             KubeletTimer::ContainerStarted(c) => {
-                if let Some(w) = live_worker(&mut self.pods, &c.pod) {
+                if let Some(w) = self.pods.live_mut(&c.pod) {
                     w.on_started(c.container as usize, c.token, env, ctx);
                 }
             }
             KubeletTimer::ContainerExited(c) => {
-                if let Some(w) = live_worker(&mut self.pods, &c.pod) {
+                if let Some(w) = self.pods.live_mut(&c.pod) {
                     w.on_exited(c.container as usize, c.token, env, ctx);
                 }
             }
@@ -215,10 +236,10 @@ impl Kubelet {
                 container,
                 token,
             }) => {
-                if let Some(w) = live_worker(&mut self.pods, &pod) {
+                if let Some(w) = self.pods.live_mut(&pod) {
                     w.on_stopped(container as usize, token, env, ctx);
                     if w.gone && w.stage == Stage::Terminated {
-                        self.pods.remove(&*pod.uid);
+                        self.pods.remove(&pod.uid);
                     }
                 }
             }
@@ -226,8 +247,9 @@ impl Kubelet {
                 pod,
                 container,
                 kind,
+                ..
             } => {
-                if let Some(w) = live_worker(&mut self.pods, &pod) {
+                if let Some(w) = self.pods.live_mut(&pod) {
                     w.on_probe(container as usize, kind, env, ctx);
                 }
             }
@@ -249,19 +271,11 @@ impl Kubelet {
         container: u32,
         kind: super::ProbeKind,
         now: crate::time::SimTime,
-    ) -> Option<Option<crate::time::SimDuration>> {
-        match live_worker(&mut self.pods, pod) {
-            Some(w) => w.quiet_probe(container as usize, kind, now),
-            None => Some(None),
+        park: bool,
+    ) -> Option<QuietTick> {
+        match self.pods.ticked_mut(pod) {
+            Some(w) => w.quiet_probe(container as usize, kind, now, park),
+            None => Some(QuietTick::Stopped),
         }
     }
-}
-
-/// The worker a timer was set by, if it is still at the generation the timer carries.
-fn live_worker<'a>(
-    pods: &'a mut BTreeMap<String, PodWorker>,
-    t: &PodTimer,
-) -> Option<&'a mut PodWorker> {
-    pods.get_mut(&*t.uid)
-        .filter(|w| w.generation == t.generation)
 }

@@ -90,6 +90,8 @@ pub struct PodWorker {
     pub(super) shutdown_grace: Option<SimDuration>,
     /// The inputs of the last status write that found nothing to write (`status_memo.rs`).
     pub(super) status_memo: Option<super::status_memo::StatusMemo>,
+    /// How many of the probe workers are parked (`parking.rs`).
+    pub(super) parked_probes: u32,
 }
 
 impl PodWorker {
@@ -121,7 +123,13 @@ impl PodWorker {
             volume_wait: VolumeWait::Idle,
             shutdown_grace: None,
             status_memo: None,
+            parked_probes: 0,
         }
+    }
+
+    /// The uid its timers share.
+    pub fn timer_uid(&self) -> Rc<str> {
+        Rc::clone(&self.timer_uid)
     }
 
     pub fn timer(&self, env: &NodeEnv) -> PodTimer {

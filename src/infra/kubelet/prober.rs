@@ -56,6 +56,8 @@ pub struct Probed {
 #[derive(Clone, Debug)]
 pub struct ProbeWorker {
     pub kind: ProbeKind,
+    /// The ticker's key: its place among the events of an instant (`queue` keyed events).
+    pub key: u64,
     pub period: SimDuration,
     pub handler: Handler,
     initial_delay_secs: u64,
@@ -66,11 +68,15 @@ pub struct ProbeWorker {
     pub result: ProbeResult,
     last: Option<bool>,
     run: u32,
+    /// Parked (`parking.rs`): no tick is queued; when the next would come, and what the
+    /// ticks read.
+    pub parked: Option<super::parking::Parked>,
 }
 
 impl ProbeWorker {
-    /// `newWorker`, with the API defaults (`SetDefaults_Probe`) for unset fields.
-    pub fn new(kind: ProbeKind, p: &Probe) -> Self {
+    /// `newWorker`, with the API defaults (`SetDefaults_Probe`) for unset fields; `key`
+    /// is the ticker's (see the field).
+    pub fn new(kind: ProbeKind, p: &Probe, key: u64) -> Self {
         let handler = if p.http_get.is_some() {
             Handler::Http
         } else if let Some(tcp) = &p.tcp_socket {
@@ -88,6 +94,7 @@ impl ProbeWorker {
         let positive = |v: Option<i32>, default: i32| v.filter(|v| *v > 0).unwrap_or(default);
         ProbeWorker {
             kind,
+            key,
             period: SimDuration::from_secs(positive(p.period_seconds, 10) as u64),
             handler,
             initial_delay_secs: p.initial_delay_seconds.unwrap_or(0).max(0) as u64,
@@ -97,6 +104,7 @@ impl ProbeWorker {
             result: initial_value(kind),
             last: None,
             run: 0,
+            parked: None,
         }
     }
 
@@ -178,6 +186,33 @@ impl ProbeWorker {
     }
 }
 
+impl ProbeWorker {
+    /// Whether every later `do_probe` with these same inputs is quiet and leaves the
+    /// result as it is (so the worker may be parked): the container is this worker's
+    /// instance and past the initial delay at `now`, and either the probe skips (a
+    /// startup probe of a started container, a readiness probe waiting for the start) or
+    /// it passes with the result already `Success`. Time only moves past the initial
+    /// delay, never back before it.
+    pub fn settled(
+        &self,
+        now: SimTime,
+        running: Option<(SimTime, u32)>,
+        started: bool,
+        passes: bool,
+    ) -> bool {
+        let Some((started_at, attempt)) = running else {
+            return false;
+        };
+        if self.attempt != Some(attempt)
+            || now.saturating_since(started_at).as_secs() < self.initial_delay_secs
+        {
+            return false;
+        }
+        (self.kind == ProbeKind::Startup) == started
+            || (passes && self.result == ProbeResult::Success)
+    }
+}
+
 /// `worker.initialValue`: readiness starts failed (a pod is not ready before its first
 /// success), startup unknown.
 fn initial_value(kind: ProbeKind) -> ProbeResult {
@@ -224,7 +259,7 @@ mod tests {
 
     #[test]
     fn initial_delay_counts_whole_seconds_since_start() {
-        let mut w = ProbeWorker::new(ProbeKind::Readiness, &probe(5, 1));
+        let mut w = ProbeWorker::new(ProbeKind::Readiness, &probe(5, 1), 0);
         let run = Some((secs(2), 1));
         let just_before = secs(7) - SimDuration::from_nanos(1);
         let skipped = Probed {
@@ -242,7 +277,7 @@ mod tests {
 
     #[test]
     fn thresholds_and_new_containers() {
-        let mut w = ProbeWorker::new(ProbeKind::Readiness, &probe(0, 2));
+        let mut w = ProbeWorker::new(ProbeKind::Readiness, &probe(0, 2), 0);
         let run = Some((secs(0), 1));
         assert!(
             !w.do_probe(secs(1), run, true, true).changed,
@@ -272,7 +307,7 @@ mod tests {
     #[test]
     fn a_quiet_probe_is_the_full_probe_and_a_loud_one_is_left_to_it() {
         let run = Some((secs(0), 1));
-        let mut w = ProbeWorker::new(ProbeKind::Readiness, &probe(0, 2));
+        let mut w = ProbeWorker::new(ProbeKind::Readiness, &probe(0, 2), 0);
         // Below the success threshold: the first success moves nothing, so it is quiet
         // and counts exactly as the full probe would.
         let mut full = w.clone();
@@ -295,6 +330,61 @@ mod tests {
         assert!(!w.probe_quietly(secs(50), Some((secs(45), 2)), true, true));
         // No container running: the tick skips, quietly.
         assert!(w.probe_quietly(secs(60), None, false, true));
+    }
+
+    #[test]
+    fn a_settled_worker_ticks_the_same_forever() {
+        // Every kind, threshold, initial delay and input, after every prefix of ticks:
+        // when `settled` says so, the next ticks with the same inputs stay quiet and
+        // leave the result; and it does say so for a steady passing probe.
+        let mut settled_seen = 0;
+        for kind in [ProbeKind::Readiness, ProbeKind::Startup] {
+            for success in 1..=3 {
+                for initial in [0, 15] {
+                    for started in [false, true] {
+                        for passes in [false, true] {
+                            let run = Some((secs(3), 1));
+                            let mut w = ProbeWorker::new(kind, &probe(initial, success), 0);
+                            for tick in 1..8 {
+                                let now = secs(10 * tick);
+                                w.do_probe(now, run, started, passes);
+                                if !w.settled(now, run, started, passes) {
+                                    continue;
+                                }
+                                settled_seen += 1;
+                                let result = w.result;
+                                let mut later = w.clone();
+                                for more in 1..20 {
+                                    let probed = later.do_probe(
+                                        now + SimDuration::from_secs(10 * more),
+                                        run,
+                                        started,
+                                        passes,
+                                    );
+                                    assert_ne!(
+                                        probed.ran,
+                                        Some(false),
+                                        "{kind:?} {success} {initial}"
+                                    );
+                                    assert!(!probed.changed, "{kind:?} {success} {initial}");
+                                    assert_eq!(later.result, result);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(settled_seen > 50, "settled {settled_seen} times");
+        // Passing but still below the success threshold: the next tick moves the result.
+        let mut w = ProbeWorker::new(ProbeKind::Readiness, &probe(0, 2), 0);
+        let run = Some((secs(0), 1));
+        w.do_probe(secs(10), run, true, true);
+        assert!(!w.settled(secs(10), run, true, true));
+        // Inside the initial delay: the tick after it probes.
+        let mut w = ProbeWorker::new(ProbeKind::Readiness, &probe(15, 1), 0);
+        w.do_probe(secs(10), run, true, true);
+        assert!(!w.settled(secs(10), run, true, true));
     }
 
     #[test]

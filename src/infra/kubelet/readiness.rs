@@ -5,6 +5,7 @@
 
 use super::events::{self, record};
 use super::node_kubelet::NodeEnv;
+use super::parking::{Parked, ProbeInputs, QuietTick};
 use super::pod_worker::{PodWorker, Stage};
 use super::prober::{ProbeKind, ProbeResult, ProbeWorker, Probed, failure_output};
 use super::{KCtx, KubeletTimer};
@@ -24,13 +25,15 @@ impl PodWorker {
             ];
             for (kind, probe) in probes {
                 if let Some(p) = probe {
-                    let w = ProbeWorker::new(kind, p);
+                    let key = env.parking.borrow_mut().next_key();
+                    let w = ProbeWorker::new(kind, p, key);
                     ctx.after(
                         w.period,
                         KubeletTimer::Probe {
                             pod: self.timer(env),
                             container: idx as u32,
                             kind,
+                            ticker: key,
                         },
                     );
                     self.probes[idx].push(w);
@@ -48,7 +51,7 @@ impl PodWorker {
         let Some(k) = self.probes[idx].iter().position(|w| w.kind == kind) else {
             return;
         };
-        let period = self.probes[idx][k].period;
+        let (period, ticker) = (self.probes[idx][k].period, self.probes[idx][k].key);
         let pod = self.timer(env);
         ctx.after(
             period,
@@ -56,6 +59,7 @@ impl PodWorker {
                 pod,
                 container: idx as u32,
                 kind,
+                ticker,
             },
         );
         if self.run_probe(idx, k, env, ctx).changed {
@@ -64,38 +68,63 @@ impl PodWorker {
     }
 
     /// The probe tick of [`PodWorker::on_probe`] when it has no effect but the worker's
-    /// own counters and the re-arm: `Some(Some(period))` — probed, tick again a period
-    /// from now; `Some(None)` — the worker is not running, the ticker stops; `None` — the
-    /// tick records a failure or moves a result, so the full path must run (nothing was
-    /// changed). The engine then skips the event's general machinery (`sim` quiet ticks).
+    /// own counters and the re-arm: `Again(period)` — probed, tick again a period from
+    /// now; `Stopped` — the worker is not running, the ticker stops; `Parked` — probed,
+    /// and (with `park`) parked, its ticks changing nothing while what they read stays
+    /// (`parking.rs`); `None` — the tick records a failure or moves a result, so the full
+    /// path must run (nothing was changed). The engine then skips the event's general
+    /// machinery (`sim` quiet ticks).
     pub fn quiet_probe(
         &mut self,
         idx: usize,
         kind: ProbeKind,
         now: crate::time::SimTime,
-    ) -> Option<Option<crate::time::SimDuration>> {
+        park: bool,
+    ) -> Option<QuietTick> {
         if self.stage != Stage::Running {
-            return Some(None);
+            return Some(QuietTick::Stopped);
         }
         let Some(k) = self.probes[idx].iter().position(|w| w.kind == kind) else {
-            return Some(None);
+            return Some(QuietTick::Stopped);
         };
-        let running = self.containers[idx].running();
-        let started = self.started(idx);
-        let passes = !(kind == ProbeKind::Readiness
-            && self.containers[idx].behavior == ImageBehavior::NeverReady);
+        let inputs = self.probe_inputs(idx, kind);
         let w = &mut self.probes[idx][k];
-        w.probe_quietly(now, running, started, passes)
-            .then_some(Some(w.period))
+        if !w.probe_quietly(now, inputs.running, inputs.started, inputs.passes) {
+            return None;
+        }
+        if park && w.settled(now, inputs.running, inputs.started, inputs.passes) {
+            w.parked = Some(Parked {
+                next: now + w.period,
+                inputs,
+                result: w.result,
+            });
+            self.parked_probes += 1;
+            return Some(QuietTick::Parked);
+        }
+        Some(QuietTick::Again(w.period))
+    }
+
+    /// What a tick of container `idx`'s `kind` probe reads.
+    pub(super) fn probe_inputs(&self, idx: usize, kind: ProbeKind) -> ProbeInputs {
+        ProbeInputs {
+            generation: self.generation,
+            pod_running: self.stage == Stage::Running,
+            running: self.containers[idx].running(),
+            started: self.started(idx),
+            passes: !(kind == ProbeKind::Readiness
+                && self.containers[idx].behavior == ImageBehavior::NeverReady),
+        }
     }
 
     /// One `doProbe` of probe `k` of container `idx`, with the `Unhealthy` Event on failure.
     fn run_probe(&mut self, idx: usize, k: usize, env: &NodeEnv, ctx: &mut KCtx<'_>) -> Probed {
-        let running = self.containers[idx].running();
-        let started = self.started(idx);
         let kind = self.probes[idx][k].kind;
-        let passes = !(kind == ProbeKind::Readiness
-            && self.containers[idx].behavior == ImageBehavior::NeverReady);
+        let ProbeInputs {
+            running,
+            started,
+            passes,
+            ..
+        } = self.probe_inputs(idx, kind);
         let probed = self.probes[idx][k].do_probe(ctx.now, running, started, passes);
         if probed.ran == Some(false) {
             let spec = &self.pod.spec.containers[idx];

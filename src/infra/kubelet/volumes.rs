@@ -39,7 +39,7 @@ mod mount_failure;
 mod wait;
 
 use super::node_kubelet::{Kubelet, NodeEnv};
-use super::pod_worker::{PodWorker, Stage};
+use super::pod_worker::Stage;
 use super::{KCtx, KubeletTimer, NodeAgents, PodTimer};
 use crate::api::{Node, ObjectKey, PersistentVolume, Pod, Tables};
 use crate::rng::{Latency, RngStreams, SimRng};
@@ -407,14 +407,14 @@ impl Kubelet {
                 self.env.arm_status_sync(ctx);
             }
             VolumeTimer::WaitPoll { pod, wait } => {
-                if let Some(w) = worker_at(&mut self.pods, &pod)
+                if let Some(w) = self.pods.live_mut(&pod)
                     && matches!(w.volume_wait, VolumeWait::Waiting { id, .. } if id == wait)
                 {
                     w.check_volumes(&mut self.env, cache, ctx);
                 }
             }
             VolumeTimer::WaitTimeout { pod, wait } => {
-                if let Some(w) = worker_at(&mut self.pods, &pod)
+                if let Some(w) = self.pods.live_mut(&pod)
                     && w.stage == Stage::WaitingForVolumes
                     && matches!(w.volume_wait, VolumeWait::Waiting { id, .. } if id == wait)
                 {
@@ -422,7 +422,7 @@ impl Kubelet {
                 }
             }
             VolumeTimer::SyncRetry { pod, wait } => {
-                if let Some(w) = worker_at(&mut self.pods, &pod)
+                if let Some(w) = self.pods.live_mut(&pod)
                     && w.volume_wait == (VolumeWait::BackingOff { id: wait })
                 {
                     w.volume_wait = VolumeWait::Idle;
@@ -466,15 +466,6 @@ impl Kubelet {
         };
         self.env.volumes.reported_in_use = listed.into_iter().collect();
     }
-}
-
-/// The worker a timer was set by, if it is still at the timer's generation.
-fn worker_at<'a>(
-    pods: &'a mut BTreeMap<String, PodWorker>,
-    t: &PodTimer,
-) -> Option<&'a mut PodWorker> {
-    pods.get_mut(&*t.uid)
-        .filter(|w| w.generation == t.generation)
 }
 
 impl NodeEnv {
