@@ -359,15 +359,30 @@ fn str_eq(a: &str, b: &str) -> bool {
 
 /// A fixed, seedless hash of a namespace and a name: FxHash's word step over the name's
 /// eight-byte words (the last one overlapping the one before, as `cmp_str` reads them),
-/// both lengths, and MurmurHash3's finaliser, so that names differing only in their last
-/// bytes (`…-worker-17`, `…-worker-18`) reach the low bits the probe starts from. The
-/// namespace's bytes are left out: a table of node Leases holds one namespace, and keys
-/// that differ only there (same length) just share a probe run, told apart by the
-/// compare. Equal keys hash equal.
+/// one step for the namespace, both lengths, and MurmurHash3's finaliser, so that names
+/// differing only in their last bytes (`…-worker-17`, `…-worker-18`) reach the low bits
+/// the probe starts from. The namespace counts: a cluster of tenants has the same names in
+/// many namespaces (`tenant-7/data-db-0`), and keys hashing alike would share one long
+/// probe run (the attach storm's 30 tenants made a claim look-up probe ≈ 40 cells). One
+/// step over its first and last eight bytes tells such namespaces apart at the cost of a
+/// multiply (node Leases, the most looked-up keys, all share one namespace); namespaces
+/// alike in both only share a probe run, told apart by the compare. Equal keys hash equal.
 #[inline]
 fn key_hash(namespace: &str, name: &str) -> u64 {
     let h = ((namespace.len() as u64) << 32) | name.len() as u64;
-    crate::hash::fmix64(mix_str(h, name))
+    crate::hash::fmix64(mix_str(mix_ends(h, namespace), name))
+}
+
+/// One FxHash step over `s`'s first and last eight bytes (fewer when shorter).
+#[inline]
+fn mix_ends(h: u64, s: &str) -> u64 {
+    let b = s.as_bytes();
+    let n = b.len();
+    if n < 8 {
+        return mix_str(h, s);
+    }
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
+    fx_step(h, word(0) ^ word(n - 8).rotate_left(29))
 }
 
 #[inline]
@@ -408,6 +423,27 @@ mod tests {
         };
         l.spec.holder_identity = Some(holder.into());
         Rc::new(l)
+    }
+
+    /// The same names in many namespaces (a cluster of tenants) spread over the index:
+    /// inserting 30 namespaces × 10 names probes about as few cells as 300 names in one.
+    #[test]
+    fn the_same_names_in_many_namespaces_do_not_share_a_probe_run() {
+        let mut table: IndexedTable<Lease> = IndexedTable::default();
+        for t in 0..30 {
+            for i in 0..10 {
+                table.put(lease(&format!("tenant-{t}"), &format!("data-db-{i}"), "x"));
+            }
+        }
+        let mask = table.cells.len() - 1;
+        let mut probes = 0;
+        for (hash, obj) in &table.entries {
+            let meta = obj.meta();
+            let (cell, _) = table.find(&meta.namespace, &meta.name).expect("stored");
+            probes += ((cell + table.cells.len() - table.home(*hash)) & mask) + 1;
+        }
+        let mean = probes as f64 / table.entries.len() as f64;
+        assert!(mean < 2.0, "a look-up probes {mean:.1} cells on average");
     }
 
     /// Puts, replacements and removals (the last object moving into a removed one's
