@@ -11,7 +11,9 @@
 //! container in the runtime), `status` (`generateAPIPodStatus`: phase and conditions),
 //! `status_manager` (a pod worker's status, generated and written), `status_memo` (what
 //! the last no-op status write saw), `images` (image manager and serial puller), `prober`
-//! (probe workers), `readiness` (a pod worker's probes: started and ready), `backoff`
+//! (probe workers), `readiness` (a pod worker's probes: started and ready), `parking`
+//! (probe tickers left out of the queue while their ticks change nothing), `pod_workers`
+//! (a kubelet's pod workers by uid, watched for parked tickers), `backoff`
 //! (`flowcontrol.Backoff`), `volumes` (the volume manager's gate), `node_status` (Node
 //! registration) and `events` (Event texts).
 
