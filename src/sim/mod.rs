@@ -188,16 +188,15 @@ impl Simulation {
                 && let Some(tick) = self.nodes.quiet_probe(t, now)
             {
                 self.quiet_done += 1;
-                match (tick, &ev) {
-                    (
-                        QuietTick::Again(period),
-                        SimEvent::Kubelet(KubeletTimer::Probe { ticker, .. }),
-                    ) => {
-                        let key = *ticker;
-                        self.queue.schedule_keyed_in_lane(now + period, key, ev);
+                match tick {
+                    QuietTick::Again(period) => {
+                        // `ev` is this kubelet timer (the `let` above).
+                        if let SimEvent::Kubelet(timer) = ev {
+                            events::schedule_kubelet(&mut self.queue, now + period, timer);
+                        }
                     }
-                    (QuietTick::Parked, _) => self.parked += 1,
-                    _ => {}
+                    QuietTick::Parked => self.parked += 1,
+                    QuietTick::Stopped => {}
                 }
                 self.schedule_busy_work(now);
                 self.after_event(now);
