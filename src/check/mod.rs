@@ -104,6 +104,12 @@ impl Checks {
         self.status.check_before(t, api, &mut self.findings);
     }
 
+    /// Instant `t` has ended too (every event at `t` has run): [`Checks::before_event`]
+    /// for the instant after it.
+    pub fn instant_ended(&mut self, t: SimTime, api: &ApiServer) {
+        self.before_event(t + crate::time::SimDuration::from_nanos(1), api);
+    }
+
     /// After the event at `now` and its journal entries: the kubelets' liveness changes.
     pub fn after_event(&mut self, now: SimTime, live_changes: impl Iterator<Item = LiveChange>) {
         for change in live_changes {
@@ -140,8 +146,7 @@ impl Checks {
     /// The end of the run at `now`: sets quiet by then are checked (a set written too
     /// recently may still legitimately lag by one pass, so it is not).
     pub fn finish(&mut self, now: SimTime, api: &ApiServer) {
-        let end = now + crate::time::SimDuration::from_nanos(1);
-        self.status.check_before(end, api, &mut self.findings);
+        self.instant_ended(now, api);
         // Quiet points found late are reported at their own time: keep the list in time
         // order (stable, so equal times keep the order they were found in).
         self.findings.sort_by_key(|f| f.t_us);

@@ -95,8 +95,7 @@ impl Cluster {
     pub fn advance(&mut self, d: SimDuration) {
         self.now = self.now + d;
         self.feed();
-        let ended = self.now + SimDuration::from_nanos(1);
-        self.checks.before_event(ended, &self.api);
+        self.checks.instant_ended(self.now, &self.api);
     }
 
     pub fn finish(&mut self) {

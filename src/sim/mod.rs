@@ -605,12 +605,11 @@ impl Simulation {
     /// A test hook acts between events, after the last one run (all of its instant's
     /// when `run_until` reached its end): what `run_until` does before an event.
     fn before_hook(&mut self) {
-        let ended = if self.drained {
-            self.clock + SimDuration::from_nanos(1)
+        if self.drained {
+            self.checks.instant_ended(self.clock, &self.api);
         } else {
-            self.clock
-        };
-        self.checks.before_event(ended, &self.api);
+            self.checks.before_event(self.clock, &self.api);
+        }
     }
 
     /// The parked probe tickers the event moved come back, each at the tick it would have

@@ -160,13 +160,11 @@ impl super::NodeAgents {
                 .into_iter()
                 .map(|r| (r.next_tick(after), r.key, r.timer)),
         );
-        // Keep the lists' room for the next event.
-        let mut lot = self.parking.borrow_mut();
-        if lot.checks.is_empty() {
-            let mut checks = checks;
-            checks.clear();
-            lot.checks = checks;
-        }
+        // The checks list goes back, emptied, with its room (nothing asked for a check
+        // meanwhile: the look-ups above are unwatched).
+        let mut checks = checks;
+        checks.clear();
+        self.parking.borrow_mut().checks = checks;
     }
 }
 
